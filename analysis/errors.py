@@ -1,0 +1,22 @@
+"""The project's own error types.
+
+Every problem a user can cause (bad data, bad parameters, a failed step) is raised as one of
+these, with a message that names the file, row, column and rule, so the CLI can print it
+without a traceback.
+"""
+
+
+class AnalysisError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+
+class DataValidationError(AnalysisError):
+    """An input table breaks a rule of the codebook."""
+
+
+class ParameterError(AnalysisError):
+    """A parameter name, type or value is not allowed."""
+
+
+class PipelineError(AnalysisError):
+    """A step of a run failed; the previous bundle is left untouched."""

@@ -1,0 +1,335 @@
+"""The run's parameters: one typed, frozen object whose defaults are the paper's methods.
+
+Every cutoff, test rule and time point the paper's Methods fix is a field here, so that a
+reviewer can change it (``-p fvc_decline=0.05`` or a YAML file) and the whole report follows.
+Unknown names, wrong types and out-of-range values are refused with a message that lists
+what is allowed (papermill only warns on an unknown name; we do not, so a typo never runs the
+defaults silently).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import ParameterError
+
+__all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS"]
+
+#: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
+#: are consistent with (see ``analysis.audit`` and the report's methods audit). The paper says
+#: "Mann-Whitney ... for nonparametric interval variables" without naming the rows; Table 3's
+#: age p = 1.00 with unequal means is only possible under a rank test.
+CONTINUOUS_TEST_ROWS: dict[str, str] = {
+    "t2.age": "t",
+    "t2.ck": "mannwhitney",
+    "t2.aldolase": "mannwhitney",
+    "t2.fvc": "t",
+    "t2.tlc": "t",
+    "t2.dlco": "t",
+    "t3.age": "mannwhitney",
+    "t3.ck": "mannwhitney",
+    "t3.aldolase": "mannwhitney",
+    "t3.fvc": "mannwhitney",
+    "t3.tlc": "mannwhitney",
+    "t3.dlco": "mannwhitney",
+}
+CONTINUOUS_TESTS = ("t", "welch", "mannwhitney")
+
+
+def _spec(default, doc, *, allowed=None, low=None, high=None, unit="", source=""):
+    """A dataclass field carrying its documentation and its admissible values."""
+    meta = {"doc": doc, "allowed": allowed, "low": low, "high": high, "unit": unit,
+            "source": source}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of one run; the defaults reproduce Sharma et al. 2017.
+
+    Build with :meth:`Params.load`, which validates; the bare constructor does too.
+
+    Examples
+    --------
+    >>> Params().fvc_decline
+    0.1
+    >>> Params.load(overrides=["fvc_decline=0.05"]).fvc_decline
+    0.05
+    >>> Params.load(overrides=["fvc_dcline=0.05"])
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParameterError: unknown parameter 'fvc_dcline' (did you mean 'fvc_decline'?)...
+    """
+
+    # --- Eligibility (Materials and Methods, Patients) ---
+    min_age: int = _spec(18, "Minimum age at index; younger patients are excluded",
+                         low=0, high=100, unit="years", source="Methods, Patients: '> 18 years'")
+    # --- Refractory myositis (Methods, Response to treatment) ---
+    ck_uln: float = _spec(200.0, "CK upper limit of normal; CK at or below it has normalised "
+                          "(not printed in the paper: assumed laboratory ULN)",
+                          low=1, high=10000, unit="U/l", source="Methods, Response (assumed)")
+    ck_fall: float = _spec(0.50, "Relative CK fall that counts as response (strictly more than)",
+                           low=0, high=1, unit="fraction", source="Methods: 'decrease by > 50%'")
+    count_weakness: bool = _spec(True, "Physician-recorded worsening weakness makes myositis "
+                                 "refractory", source="Methods, refractory myositis (1)")
+    # --- Refractory ILD ---
+    fvc_decline: float = _spec(0.10, "FVC decline that counts as an ILD criterion (at least)",
+                               low=0, high=1, unit="fraction", source="Methods: 'FVC by 10%'")
+    tlc_decline: float = _spec(0.10, "TLC decline that counts as an ILD criterion (at least)",
+                               low=0, high=1, unit="fraction", source="Methods: 'TLC by 10%'")
+    dlco_decline: float = _spec(0.15, "DLCO decline that counts as an ILD criterion (at least)",
+                                low=0, high=1, unit="fraction", source="Methods: 'DLCO by 15%'")
+    decline_scale: str = _spec("relative", "Declines relative to baseline, or absolute in "
+                               "percentage points of predicted (0.10 = 10 points)",
+                               allowed=("relative", "absolute"),
+                               source="Methods (ambiguous: ATS statement uses relative)")
+    count_symptoms: bool = _spec(True, "Worsening respiratory symptoms count as one of the 4 "
+                                 "ILD criteria", source="Methods, refractory ILD (4)")
+    ild_criteria_required: int = _spec(2, "How many of the 4 ILD criteria make ILD refractory",
+                                       low=1, high=4, source="Methods: 'at least 2 of 4'")
+    # --- Time points ---
+    conventional_followup: str = _spec("month6", "Assessment judged against the index one for "
+                                       "conventional response", allowed=("month6", "month12"),
+                                       source="Methods: 'index time and 6 months later'")
+    tacrolimus_followup: str = _spec("tac_month12", "Assessment judged against tacrolimus start "
+                                     "for tacrolimus response",
+                                     allowed=("tac_month6", "tac_month12"),
+                                     source="Methods: '1 year after the initiation'")
+    # --- Tests (Statistical analysis) ---
+    fisher_rule: str = _spec("expected", "When Fisher's exact test replaces Pearson chi-square: "
+                             "any expected count (or observed count) below the threshold, "
+                             "always or never", allowed=("expected", "observed", "always",
+                                                         "never"),
+                             source="Statistical analysis: 'when n was small (< 5)'")
+    fisher_threshold: float = _spec(5.0, "Count below which Fisher's exact test is used",
+                                    low=0, high=100, source="Statistical analysis: '(< 5)'")
+    fisher_sided: str = _spec("one-sided", "Fisher p-value for 2x2 tables as printed "
+                              "(one-sided, Stata's '1-sided Fisher') or two-sided",
+                              allowed=("one-sided", "two-sided"), source="methods audit")
+    chi2_correction: bool = _spec(False, "Yates continuity correction for 2x2 chi-square",
+                                  source="methods audit")
+    continuous_tests: dict = _spec(CONTINUOUS_TEST_ROWS, "Two-sample test per row of Tables 2 "
+                                   "and 3: t (pooled Student), welch or mannwhitney",
+                                   allowed=CONTINUOUS_TESTS,
+                                   source="Statistical analysis; methods audit")
+    alpha: float = _spec(0.05, "Significance level used to flag rows", low=0, high=1)
+    # --- Output ---
+    suppress_below: int = _spec(0, "Replace counts below this by '<N' in report tables "
+                                "(small-cell rule for real data; 0 = off)", low=0, high=100)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_value(f, getattr(self, f.name))
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: list[str] | None = None,
+             **values: Any) -> Params:
+        """Defaults, then a YAML file, then ``key=value`` overrides, then keyword values.
+
+        Parameters
+        ----------
+        path : path of a YAML mapping of parameter names to values, optional.
+        overrides : strings ``name=value`` (the CLI's ``-p``); values are parsed as YAML
+            scalars, so ``0.05``, ``true`` and ``absolute`` have their natural types.
+        **values : parameter values given directly.
+        """
+        merged: dict[str, Any] = {}
+        if path is not None:
+            merged.update(_read_yaml(Path(path)))
+        for item in overrides or []:
+            name, value = parse_assignment(item)
+            _merge_assignment(merged, name, value)
+        merged.update(values)
+        return cls.from_dict(merged, origin=str(path) if path else "parameters")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], origin: str = "parameters") -> Params:
+        """Validate a mapping of names to values and build the parameters."""
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"{origin}: expected a mapping of parameter names to values, "
+                                 f"got {type(data).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in fields:
+                raise ParameterError(_unknown(name, fields, origin))
+            kwargs[name] = _coerce(fields[name], value, origin)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, Any]) -> Params:
+        """Pick the parameters out of a namespace, e.g. a notebook's ``globals()`` after its
+        papermill ``parameters`` cell; other names are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls.from_dict({k: v for k, v in namespace.items() if k in names},
+                             origin="notebook parameters")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values, YAML- and JSON-ready (the run's ``params.yaml``)."""
+        return {f.name: (dict(getattr(self, f.name)) if isinstance(getattr(self, f.name), dict)
+                         else getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def differences(self, other: Params | None = None) -> dict[str, tuple[Any, Any]]:
+        """Parameters that differ from ``other`` (default: the paper's), as (other, self)."""
+        base = (other or Params()).to_dict()
+        mine = self.to_dict()
+        diff = {}
+        for name, value in mine.items():
+            if isinstance(value, dict):
+                for key, sub in value.items():
+                    if base[name].get(key) != sub:
+                        diff[f"{name}.{key}"] = (base[name].get(key), sub)
+            elif value != base[name]:
+                diff[name] = (base[name], value)
+        return diff
+
+    def continuous_test(self, row: str) -> str:
+        """The two-sample test declared for a table row such as ``"t2.age"``."""
+        return self.continuous_tests.get(row, "t")
+
+    @classmethod
+    def describe(cls) -> list[dict[str, Any]]:
+        """One record per parameter: name, default, allowed values, unit, source, meaning."""
+        out = []
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+            out.append({"name": f.name, "default": default, "allowed": _allowed_text(f),
+                        "unit": meta["unit"], "source": meta["source"], "meaning": meta["doc"]})
+        return out
+
+
+# ---------------------------------------------------------------------- helpers
+def parse_assignment(item: str) -> tuple[str, Any]:
+    """Split ``name=value`` into the name and the value parsed as a YAML scalar.
+
+    >>> parse_assignment("fvc_decline=0.05")
+    ('fvc_decline', 0.05)
+    >>> parse_assignment("continuous_tests.t2.age=mannwhitney")
+    ('continuous_tests.t2.age', 'mannwhitney')
+    """
+    import yaml
+
+    if not isinstance(item, str) or "=" not in item:
+        raise ParameterError(f"malformed parameter {item!r}: expected name=value, "
+                             "e.g. -p fvc_decline=0.05")
+    name, _, text = item.partition("=")
+    name = name.strip()
+    if not name or not text.strip():
+        raise ParameterError(f"malformed parameter {item!r}: expected name=value, "
+                             "e.g. -p fvc_decline=0.05")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"malformed parameter {item!r}: value is not a scalar "
+                             f"({exc.__class__.__name__})") from None
+    return name, value
+
+
+def _merge_assignment(merged: dict[str, Any], name: str, value: Any) -> None:
+    # "continuous_tests.t2.age" addresses one entry of the mapping parameter.
+    if name.startswith("continuous_tests."):
+        row = name.split(".", 1)[1]
+        tests = dict(merged.get("continuous_tests", CONTINUOUS_TEST_ROWS))
+        tests[row] = value
+        merged["continuous_tests"] = tests
+    else:
+        merged[name] = value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: not a valid YAML file ({exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a mapping of parameter names to values")
+    return data
+
+
+def _unknown(name: str, fields: dict, origin: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(fields), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"unknown parameter {name!r}{hint} in {origin}; allowed: "
+            + ", ".join(fields))
+
+
+def _allowed_text(f: dataclasses.Field) -> str:
+    meta = f.metadata
+    if meta["allowed"]:
+        return " | ".join(meta["allowed"])
+    if f.type in ("bool", bool):
+        return "true | false"
+    if meta["low"] is not None:
+        return f"{meta['low']} to {meta['high']}"
+    return ""
+
+
+def _coerce(f: dataclasses.Field, value: Any, origin: str) -> Any:
+    """Convert a YAML/CLI value to the field's type, or explain what is allowed."""
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    where = f"{origin}: parameter {f.name!r}"
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise ParameterError(f"{where} must be true or false, got {value!r}")
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+                isinstance(value, float) and not value.is_integer()):
+            raise ParameterError(f"{where} must be a whole number "
+                                 f"({_allowed_text(f)}), got {value!r}")
+        return int(value)
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"{where} must be a number ({_allowed_text(f)}), "
+                                 f"got {value!r}")
+        return float(value)
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ParameterError(f"{where} must be one of {_allowed_text(f)}, got {value!r}")
+        return value
+    if kind == "dict":
+        if not isinstance(value, Mapping):
+            raise ParameterError(f"{where} must be a mapping of row to test")
+        merged = dict(CONTINUOUS_TEST_ROWS)
+        merged.update({str(k): v for k, v in value.items()})
+        return merged
+    raise AssertionError(f"unhandled parameter type {kind}")  # pragma: no cover
+
+
+def _check_value(f: dataclasses.Field, value: Any) -> None:
+    meta = f.metadata
+    if isinstance(value, dict):
+        for row, test in value.items():
+            if row not in CONTINUOUS_TEST_ROWS:
+                raise ParameterError(f"parameter 'continuous_tests' has unknown row {row!r}; "
+                                     "allowed: " + ", ".join(CONTINUOUS_TEST_ROWS))
+            if test not in CONTINUOUS_TESTS:
+                raise ParameterError(f"parameter 'continuous_tests.{row}' must be one of "
+                                     f"{' | '.join(CONTINUOUS_TESTS)}, got {test!r}")
+        return
+    if meta["allowed"] and value not in meta["allowed"]:
+        raise ParameterError(f"parameter {f.name!r} must be one of {_allowed_text(f)}, "
+                             f"got {value!r}")
+    if meta["low"] is not None and not isinstance(value, bool):
+        if not isinstance(value, int | float) or math.isnan(value) or not (
+                meta["low"] <= value <= meta["high"]):
+            raise ParameterError(f"parameter {f.name!r} must be between {meta['low']} and "
+                                 f"{meta['high']} {meta['unit']}".rstrip()
+                                 + f", got {value!r}")

@@ -1,0 +1,263 @@
+"""One run of the report: notebooks executed by papermill, then rendering, as one bundle.
+
+A run is built in a hidden staging folder next to its destination (``runs/.NAME.tmp-*``) and
+moved into place only when every step succeeded, so a failed or interrupted run leaves the
+previous bundle of that name untouched. Independent notebooks (01-04) run side by side in
+separate kernels; the reproduction notebook (05) runs after them, then the report renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from analysis.errors import PipelineError
+from analysis.params import Params
+
+__all__ = ["ROOT", "NOTEBOOKS", "run", "KERNEL_NAME"]
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT / "data" / "raw"
+PUBLISHED = ROOT / "data" / "published"
+KERNEL_NAME = "ma-ild-analysis"
+#: Notebooks in order; those in one stage are independent and may run side by side.
+STAGES: tuple[tuple[str, ...], ...] = (
+    ("01_cohort.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb"),
+    ("05_reproduction.ipynb",),
+)
+NOTEBOOKS = tuple(nb for stage in STAGES for nb in stage)
+PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "papermill",
+            "pandera", "pypandoc-binary", "typst", "jupyterlab", "ipykernel", "pyyaml")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit() -> str:
+    """The checkout's commit (with ``-dirty`` when files changed), or ``unknown``."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
+        return commit + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    files = sorted(p for p in Path(data_dir).iterdir() if p.is_file() and not p.name.startswith(
+        ".")) + sorted(PUBLISHED.glob("*.csv"))
+    return {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p): sha256(p) for p in files}
+
+
+def _execute_notebook(name: str, stage_dir: Path, parameters: dict, kernel: str,
+                      log: Callable[[str], None]) -> float:
+    import papermill
+
+    started = time.perf_counter()
+    log(f"  - {name}: running")
+    source = ROOT / "notebooks" / name
+    target = stage_dir / "notebooks" / name
+    try:
+        papermill.execute_notebook(str(source), str(target), parameters=parameters,
+                                   kernel_name=kernel, cwd=str(ROOT / "notebooks"),
+                                   progress_bar=False, log_output=False)
+    except papermill.PapermillExecutionError as exc:
+        # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
+        kept = stage_dir.parent / "_failed" / name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(target, kept)
+        raise PipelineError(f"step {name} failed in cell {exc.exec_count}: {exc.ename}: "
+                            f"{exc.evalue}\n  (executed notebook kept for inspection: "
+                            f"{kept})") from None
+    elapsed = time.perf_counter() - started
+    log(f"  - {name}: done in {elapsed:.1f} s")
+    return elapsed
+
+
+def kernel_name() -> str:
+    """The project's Jupyter kernel if installed (``make`` installs it), else python3."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
+
+
+def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
+        formats: tuple[str, ...] = ("html", "pdf"), runs_dir: Path | None = None,
+        engine: str = "auto", jobs: int = 2, log: Callable[[str], None] = _say) -> Path:
+    """Execute every notebook and render the report into ``runs/<name>/``.
+
+    Parameters
+    ----------
+    name : run name (folder under ``runs_dir``); ``paper`` is the default run.
+    params : the run's parameters (default: the paper's).
+    data_dir : folder of the export (default: the bundled synthetic cohort).
+    formats : report formats to render (``html``, ``pdf``); empty to skip rendering.
+    runs_dir : where runs live (default ``<repo>/runs``).
+    engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
+    jobs : notebooks run side by side (one kernel each).
+
+    Returns
+    -------
+    The bundle's path. On failure raises :class:`PipelineError` naming the step, and the
+    previous bundle of that name is left as it was.
+    """
+    import yaml
+
+    params = params or Params()
+    data_dir = Path(data_dir or DEFAULT_DATA).resolve()
+    runs_dir = Path(runs_dir or ROOT / "runs").resolve()
+    if not name or "/" in name or name.startswith("."):
+        raise PipelineError(f"invalid run name {name!r}: use letters, digits, - and _")
+    if not data_dir.is_dir():
+        raise PipelineError(f"data folder not found: {data_dir}")
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale(runs_dir, name)
+    final = runs_dir / name
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        log(f"run '{name}': building in {stage.name} (data: {data_dir})")
+        params_text = yaml.safe_dump(params.to_dict(), sort_keys=False)
+        (stage / "params.yaml").write_text(params_text, encoding="utf-8")
+        # Validate the data once, up front, so a bad export fails with one clear message.
+        from analysis.schema import read_cohort
+
+        read_cohort(data_dir)
+        parameters = {**params.to_dict(), "data_dir": str(data_dir), "run_dir": str(stage),
+                      "published_dir": str(PUBLISHED), "run_name": name}
+        kernel = kernel_name()
+        for number, notebooks in enumerate(STAGES, start=1):
+            log(f"step {number}: notebooks {', '.join(notebooks)} (kernel {kernel})")
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                futures = {nb: pool.submit(_execute_notebook, nb, stage, parameters, kernel, log)
+                           for nb in notebooks}
+                for nb, future in futures.items():
+                    timings[nb] = future.result()
+        provenance = {"git_commit": git_commit(), "inputs": input_hashes(data_dir),
+                      "packages": package_versions()}
+        write_run_notes(stage, name, params, provenance, runs_dir / "paper")
+        if formats:
+            from analysis.render import render_report
+
+            log(f"step {len(STAGES) + 1}: rendering {', '.join(formats)}")
+            t_render = time.perf_counter()
+            shutil.copy2(ROOT / "report.qmd", stage / "report.qmd")
+            shutil.copy2(ROOT / "_quarto.yml", stage / "_quarto.yml")
+            render_report(stage, formats=formats, engine=engine)
+            (stage / "report.qmd").unlink()
+            (stage / "_quarto.yml").unlink()
+            timings["render"] = time.perf_counter() - t_render
+            log(f"  - rendered in {timings['render']:.1f} s")
+        manifest = {
+            "run": name, "started": started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "elapsed_seconds": round(time.perf_counter() - t0, 2),
+            "step_seconds": {k: round(v, 2) for k, v in timings.items()},
+            **provenance, "platform": platform.platform(),
+            "command": " ".join(sys.argv),
+        }
+        (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",
+                                             encoding="utf-8")
+        _move_into_place(stage, final)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if name == "paper":
+        figures = ROOT / "figures"
+        figures.mkdir(exist_ok=True)
+        for figure in sorted((final / "figures").glob("*")):
+            shutil.copy2(figure, figures / figure.name)
+    log(f"run '{name}' complete in {time.perf_counter() - t0:.1f} s: {final}")
+    return final
+
+
+def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
+                    paper_dir: Path) -> None:
+    """The report's run-specific sections: what changed against the paper run (variants) and
+    Appendix C (parameters, input hashes, package versions, commit, how to re-run)."""
+    import pandas as pd
+
+    from analysis.outputs import markdown_table, write_text
+    from analysis.variants import variant_markdown
+
+    write_text(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
+    values = params.to_dict()
+    rows = [{"Parameter": spec["name"], "Value": str(values[spec["name"]]),
+             "Paper": str(spec["default"]), "Allowed": spec["allowed"], "Source": spec["source"]}
+            for spec in Params.describe() if spec["name"] != "continuous_tests"]
+    rows += [{"Parameter": f"continuous_tests.{row}", "Value": test,
+              "Paper": Params().continuous_tests[row], "Allowed": "t | welch | mannwhitney",
+              "Source": "methods audit"} for row, test in params.continuous_tests.items()]
+    hashes = pd.DataFrame({"File": list(provenance["inputs"]),
+                           "SHA-256": list(provenance["inputs"].values())})
+    packages = pd.DataFrame({"Package": list(provenance["packages"]),
+                             "Version": list(provenance["packages"].values())})
+    command = f"python -m analysis run --name {name} --params runs/{name}/params.yaml"
+    text = "\n".join([
+        f"Git commit: `{provenance['git_commit']}`. To re-run exactly this report: "
+        f"`{command}` (or `make report` for the paper's parameters).", "",
+        markdown_table(pd.DataFrame(rows), "Parameters of this run", "tbl-params"),
+        markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs"),
+        markdown_table(packages, "Package versions", "tbl-packages")])
+    write_text(stage / "tables" / "reproducibility.md", text)
+
+
+def _move_into_place(stage: Path, final: Path) -> None:
+    """Swap the finished staging folder in; the old bundle is removed only afterwards."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+    os.replace(stage, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_stale(runs_dir: Path, name: str) -> None:
+    """Tidy what a killed run left: staging folders are removed; a previous bundle caught
+    mid-swap (``.NAME.old-*`` with no ``NAME``) is put back. Only this run name's leftovers
+    are touched, so runs of other names may go on side by side."""
+    for path in Path(runs_dir).glob(f".{name}.tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in Path(runs_dir).glob(f".{name}.old-*"):
+        original = path.with_name(path.name[1:].rsplit(".old-", 1)[0])
+        if original.exists():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.replace(path, original)

@@ -1,0 +1,377 @@
+"""Tables 1, 2 and 3 of Sharma 2017, computed from patient rows.
+
+Each table is first built as a long numeric frame (one row per variable, level and group, with
+n, value, SD, percent, p and the test's name), so tests can check numbers; formatting into the
+paper's layout is a separate last pass (:func:`format_table`), as in ``tableone``.
+
+- Table 1: the 54 included patients, n (%) and mean (SD), values at the index assessment.
+- Table 2: conventional responders vs failures, counts and means with p, at the index assessment.
+- Table 3: among the patients analysed for tacrolimus, responders vs no response; CK, aldolase
+  and PFTs at tacrolimus start (Results: "lower FVC and lower TLC at the time of initiation of
+  tacrolimus").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.params import Params
+
+__all__ = ["ROWS", "Row", "analysis_dataset", "table1", "compare_groups", "table2", "table3",
+           "format_table", "format_p", "table_results"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One variable of the tables: how to read it and how the paper labels it."""
+
+    key: str
+    label: str
+    kind: str  # "continuous", "categorical" (levels of one column) or "binary" (positive)
+    column: str
+    levels: tuple[tuple[str, str, str], ...] = ()  # (level key, value in data, printed label)
+    t2_label: str | None = None  # Tables 2 and 3 label where it differs from Table 1
+    denominator: str = "all"  # "all" or "biopsied" (histology percentages of 14)
+
+
+ROWS: tuple[Row, ...] = (
+    Row("age", "Age at onset, yrs", "continuous", "age_at_onset",
+        t2_label="Age at onset of myositis, yrs"),
+    Row("sex", "Sex", "categorical", "sex", (("male", "M", "Male"), ("female", "F", "Female"))),
+    Row("race", "Race", "categorical", "race",
+        (("black", "Black", "Black"), ("white", "White", "White"),
+         ("hispanic", "Hispanic", "Hispanic"), ("asian", "Asian", "Asian"))),
+    Row("smoking", "Smoking history", "categorical", "smoking",
+        (("never", "Never", "Never"), ("former", "Former", "Former"),
+         ("active", "Active", "Active"))),
+    Row("myositis", "Myositis", "categorical", "myositis_type",
+        (("pm", "PM", "Polymyositis"), ("dm", "DM", "Dermatomyositis"),
+         ("cadm", "CADM", "CADM"))),
+    Row("ck", "Baseline CK, U/l", "continuous", "ck"),
+    Row("aldolase", "Baseline aldolase", "continuous", "aldolase"),
+    Row("ana", "ANA", "binary", "ana"),
+    Row("jo1", "Anti-Jo1", "binary", "anti_jo1"),
+    Row("ssa", "SSA", "binary", "ssa"),
+    Row("mi2", "Mi-2", "binary", "mi2"),
+    Row("pl7", "PL-7", "binary", "pl7"),
+    Row("srp", "SRP", "binary", "srp"),
+    Row("ku", "Ku", "binary", "ku"),
+    Row("fvc", "FVC", "continuous", "fvc"),
+    Row("tlc", "TLC", "continuous", "tlc"),
+    Row("dlco", "DLCO", "continuous", "dlco"),
+    Row("honeycomb", "CT chest", "categorical", "honeycombing",
+        (("absent", False, "Honeycombing absent"), ("present", True, "Honeycombing present"))),
+    Row("histology", "Lung histopathology", "categorical", "biopsy",
+        (("op", "OP", "OP"), ("nsip", "NSIP", "NSIP"), ("uip", "UIP", "UIP"),
+         ("other", "other", "Others*")), denominator="biopsied"),
+    Row("aza", "AZA", "binary", "aza_conventional"),
+    Row("mtx", "MTX", "binary", "mtx_conventional"),
+    Row("mmf", "MMF", "binary", "mmf_conventional"),
+)
+
+#: Section headings the paper prints above groups of rows (inserted before the row key).
+HEADINGS = {"ana": "Serologic data", "fvc": "PFT, %", "aza": "Conventional DMARD"}
+#: Row order of Tables 2 and 3 where it differs from Table 1 (the paper reorders two groups).
+T23_LEVEL_ORDER = {"race": ("black", "white", "asian", "hispanic"),
+                   "histology": ("op", "uip", "nsip", "other")}
+T23_LEVEL_LABEL = {("histology", "op"): "COP"}
+MEASURES = ["ck", "aldolase", "fvc", "tlc", "dlco"]
+
+
+def analysis_dataset(patients: pd.DataFrame, groups: pd.DataFrame, assessments: pd.DataFrame,
+                     timepoint: str) -> pd.DataFrame:
+    """Patient characteristics with the measurements of one assessment, one row per patient.
+
+    Parameters
+    ----------
+    patients : validated patients table.
+    groups : output of :func:`analysis.cohort.analysis_groups` (response groups).
+    assessments : validated assessments table.
+    timepoint : the assessment whose CK, aldolase and PFTs enter the table.
+    """
+    measures = assessments.loc[assessments["timepoint"] == timepoint,
+                               ["patient_id", *MEASURES]]
+    group_cols = ["patient_id", "included", "excluded_by", "conv_responder", "tac_analysed",
+                  "tac_responder"]
+    base = patients.drop(columns=[c for c in group_cols[1:] if c in patients.columns])
+    return (base.merge(groups[group_cols], on="patient_id", how="left")
+            .merge(measures, on="patient_id", how="left"))
+
+
+def _levels(row: Row, table: str) -> tuple[tuple[str, str, str], ...]:
+    if table == "t1" or row.key not in T23_LEVEL_ORDER:
+        levels = row.levels
+    else:
+        by_key = {lvl[0]: lvl for lvl in row.levels}
+        levels = tuple(by_key[k] for k in T23_LEVEL_ORDER[row.key])
+    if table == "t1":
+        return levels
+    return tuple((k, v, T23_LEVEL_LABEL.get((row.key, k), label)) for k, v, label in levels)
+
+
+def _row_frame(row: Row, data: pd.DataFrame) -> pd.DataFrame:
+    """The patients a row is computed on (histology: biopsied patients only)."""
+    if row.denominator == "biopsied":
+        return data[data[row.column].notna() & (data[row.column] != "none")]
+    return data
+
+
+def table1(data: pd.DataFrame) -> pd.DataFrame:
+    """Table 1: n (%) and mean (SD) over the included patients.
+
+    Returns
+    -------
+    Long frame with columns ``table`` ("t1"), ``variable``, ``level`` ("" for continuous and
+    binary rows), ``label``, ``n`` (count of the level, or non-missing n for a mean),
+    ``denominator``, ``pct``, ``mean``, ``sd``.
+    """
+    records = []
+    for row in ROWS:
+        frame = _row_frame(row, data)
+        if row.kind == "continuous":
+            values = frame[row.column].astype("Float64").dropna().to_numpy(dtype=float)
+            records.append({"variable": row.key, "level": "", "label": row.label,
+                            "n": len(values), "denominator": len(frame),
+                            "mean": values.mean() if len(values) else np.nan,
+                            "sd": values.std(ddof=1) if len(values) > 1 else np.nan})
+            continue
+        known = frame[row.column].notna()
+        denominator = int(known.sum())
+        levels = row.levels if row.kind == "categorical" else (("", True, row.label),)
+        for key, value, label in levels:
+            count = int((frame.loc[known, row.column] == value).sum())
+            records.append({"variable": row.key, "level": key, "label": label, "n": count,
+                            "denominator": denominator,
+                            "pct": 100 * count / denominator if denominator else np.nan})
+    out = pd.DataFrame.from_records(records)
+    out.insert(0, "table", "t1")
+    return out
+
+
+def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -> pd.DataFrame:
+    """Tables 2 and 3: per-group counts or means, and p-values under the run's test rules.
+
+    Parameters
+    ----------
+    data : analysis dataset restricted to the table's patients.
+    group : boolean column splitting responders (True) from the others (False).
+    table : "t2" or "t3" (selects the labels and the declared continuous tests).
+    params : test rules (``fisher_rule``, ``fisher_threshold``, ``fisher_sided``,
+        ``chi2_correction``, ``continuous_tests``).
+
+    Returns
+    -------
+    Long frame: ``table``, ``variable``, ``level``, ``label``, ``resp``, ``nonresp`` (counts, or
+    means for continuous rows), ``n_resp``, ``n_nonresp`` (patients the statistic is based on),
+    ``p``, ``test`` (the test that gave ``p``), ``p_two_sided`` (the recommended two-sided test
+    where it differs from the paper's choice), ``test_two_sided``.
+    """
+    from analysis import stats
+
+    is_resp = data[group].fillna(False).astype(bool)
+    records = []
+    for row in ROWS:
+        frame = _row_frame(row, data)
+        resp_mask = is_resp.loc[frame.index]
+        label = row.t2_label or row.label
+        if row.kind == "continuous":
+            x = frame.loc[resp_mask, row.column].astype("Float64").dropna().to_numpy(dtype=float)
+            y = frame.loc[~resp_mask, row.column].astype("Float64").dropna().to_numpy(dtype=float)
+            test = params.continuous_test(f"{table}.{row.key}")
+            p = stats.two_sample(x, y, test=test) if len(x) > 1 and len(y) > 1 else np.nan
+            records.append({"variable": row.key, "level": "", "label": label,
+                            "resp": x.mean() if len(x) else np.nan,
+                            "nonresp": y.mean() if len(y) else np.nan,
+                            "n_resp": len(x), "n_nonresp": len(y), "p": p, "test": test,
+                            "p_two_sided": p, "test_two_sided": test})
+            continue
+        known = frame[row.column].notna()
+        if row.kind == "categorical":
+            levels = _levels(row, table)
+            counts = [[int(((frame[row.column] == value) & known & resp_mask).sum()),
+                       int(((frame[row.column] == value) & known & ~resp_mask).sum())]
+                      for _, value, _ in levels]
+            contingency = np.array(counts)
+        else:
+            pos_r = int((frame[row.column].fillna(False).astype(bool) & resp_mask).sum())
+            pos_n = int((frame[row.column].fillna(False).astype(bool) & ~resp_mask).sum())
+            n_r, n_n = int((known & resp_mask).sum()), int((known & ~resp_mask).sum())
+            levels = (("", True, label),)
+            counts = [[pos_r, pos_n]]
+            contingency = np.array([[pos_r, pos_n], [n_r - pos_r, n_n - pos_n]])
+        p, test = stats.choose_categorical_test(
+            contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
+            fisher_sided=params.fisher_sided, correction=params.chi2_correction)
+        p2, test2 = stats.choose_categorical_test(
+            contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
+            fisher_sided="two-sided", correction=params.chi2_correction)
+        for i, (key, _, level_label) in enumerate(levels):
+            records.append({"variable": row.key, "level": key, "label": level_label,
+                            "resp": counts[i][0], "nonresp": counts[i][1],
+                            "n_resp": int((known & resp_mask).sum()),
+                            "n_nonresp": int((known & ~resp_mask).sum()),
+                            "p": p if i == 0 else np.nan, "test": test if i == 0 else "",
+                            "p_two_sided": p2 if i == 0 else np.nan,
+                            "test_two_sided": test2 if i == 0 else ""})
+    out = pd.DataFrame.from_records(records)
+    out.insert(0, "table", table)
+    return out
+
+
+def table2(data: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Table 2: conventional responders vs failures among the included patients."""
+    included = data[data["included"].fillna(False).astype(bool)]
+    return compare_groups(included, "conv_responder", "t2", params)
+
+
+def table3(data: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Table 3: tacrolimus responders vs no response among the analysed patients."""
+    analysed = data[data["tac_analysed"].fillna(False).astype(bool)]
+    return compare_groups(analysed, "tac_responder", "t3", params)
+
+
+# --------------------------------------------------------------------------- results
+def table_results(frame: pd.DataFrame) -> dict[str, float]:
+    """Flatten a long table into published keys (``t1.sex.male.pct``, ``t2.myositis.p``).
+
+    >>> f = pd.DataFrame({"table": ["t2"], "variable": ["age"], "level": [""],
+    ...     "resp": [46.8], "nonresp": [42.2], "p": [0.34]})
+    >>> table_results(f)
+    {'t2.age.resp': 46.8, 't2.age.nonresp': 42.2, 't2.age.p': 0.34}
+    """
+    out: dict[str, float] = {}
+    for rec in frame.to_dict("records"):
+        stem = ".".join(part for part in (rec["table"], rec["variable"], rec["level"]) if part)
+        if rec["table"] == "t1":
+            stats_ = ("mean", "sd") if not rec["level"] and not pd.isna(rec.get("mean")) \
+                else ("n", "pct")
+            for stat in stats_:
+                out[f"{stem}.{stat}"] = float(rec[stat])
+        else:
+            for stat in ("resp", "nonresp"):
+                out[f"{stem}.{stat}"] = float(rec[stat])
+            if not pd.isna(rec.get("p")):
+                out[f"{rec['table']}.{rec['variable']}.p"] = float(rec["p"])
+    return out
+
+
+# --------------------------------------------------------------------------- formatting
+def format_p(p: float) -> str:
+    """Format a p-value as the paper does: two significant digits, "<0.001" below 0.001.
+
+    >>> [format_p(v) for v in (0.3412, 0.0551, 0.01003, 0.00049, 0.9991, float("nan"))]
+    ['0.34', '0.055', '0.010', '<0.001', '1.00', 'N/A']
+    """
+    if p is None or pd.isna(p):
+        return "N/A"
+    if p < 0.001:
+        return "<0.001"
+    if p >= 0.995:
+        return "1.00"
+    decimals = max(2, 1 - int(np.floor(np.log10(p))))
+    text = f"{p:.{decimals}f}"
+    # Rounding up can add a digit (0.0996 -> 0.100); keep two significant digits.
+    if float(text) >= 10 ** -(decimals - 2) and decimals > 2:
+        text = f"{p:.{decimals - 1}f}"
+    return text
+
+
+def _suppress(count: int, below: int) -> str:
+    return f"<{below}" if below and 0 < count < below else str(count)
+
+
+def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
+    """The paper's layout: headings, indented levels, n (%) / mean (SD) or counts and p.
+
+    Returns a frame of strings with columns ``Clinical characteristics`` and the value columns.
+    """
+    table = frame["table"].iloc[0]
+    rows: list[dict[str, str]] = []
+    row_specs = {r.key: r for r in ROWS}
+    for variable, block in frame.groupby("variable", sort=False):
+        spec = row_specs[variable]
+        if variable in HEADINGS:
+            rows.append({"Clinical characteristics": HEADINGS[variable]})
+        multi = (block["level"] != "").any() and spec.kind == "categorical"
+        if multi:
+            heading = spec.label
+            if table != "t1" and spec.key == "honeycomb":
+                heading = "CT chest"
+            rows.append({"Clinical characteristics": heading,
+                         **({"p": format_p(block["p"].iloc[0])} if table != "t1" else {})})
+        indent = "\u2003" if multi or variable in ("ana", "jo1", "ssa", "mi2", "pl7", "srp",
+                                                   "ku", "fvc", "tlc", "dlco", "aza", "mtx",
+                                                   "mmf") else ""
+        for rec in block.to_dict("records"):
+            label = indent + str(rec["label"])
+            if table == "t1":
+                if spec.kind == "continuous":
+                    value = f"{rec['mean']:.1f} ({rec['sd']:.1f})"
+                    if rec["n"] < rec["denominator"]:
+                        value += f" [n = {rec['n']}]"
+                    if variable in ("age", "ck", "aldolase"):
+                        label += ", mean (SD)"
+                else:
+                    value = f"{_suppress(rec['n'], suppress_below)} ({rec['pct']:.1f})"
+                rows.append({"Clinical characteristics": label, "Values": value})
+            else:
+                if spec.kind == "continuous":
+                    resp, nonresp = f"{rec['resp']:.1f}", f"{rec['nonresp']:.1f}"
+                else:
+                    resp = _suppress(int(rec["resp"]), suppress_below)
+                    nonresp = _suppress(int(rec["nonresp"]), suppress_below)
+                out = {"Clinical characteristics": label, "Responders": resp,
+                       "Nonresponders": nonresp}
+                if not multi:
+                    out["p"] = format_p(rec["p"])
+                rows.append(out)
+    return pd.DataFrame(rows).fillna("")
+
+
+FOOTNOTE = (
+    "\\*COP with NSIP, COP with hypersensitivity pneumonitis, and COP with diffuse alveolar "
+    "damage. MA-ILD: myositis-associated interstitial lung disease; CADM: clinically amyopathic "
+    "dermatomyositis; CK: creatine kinase; ANA: antinuclear antibody; SRP: signal recognition "
+    "particle; PFT: pulmonary function test; FVC: forced vital capacity; TLC: total lung "
+    "capacity; DLCO: diffusing capacity of the lung for carbon monoxide; CT: computed "
+    "tomography; OP: organizing pneumonia; COP: cryptogenic OP; NSIP: nonspecific interstitial "
+    "pneumonia; UIP: usual interstitial pneumonia; DMARD: disease-modifying antirheumatic drugs; "
+    "AZA: azathioprine; MTX: methotrexate; MMF: mycophenolate mofetil; N/A: not applicable."
+)
+
+
+def caption(frame: pd.DataFrame) -> str:
+    """The paper's caption of a table, with the group sizes of this run."""
+    table = frame["table"].iloc[0]
+    if table == "t1":
+        n = int(frame.loc[frame["variable"] == "sex", "n"].sum())
+        return (f"Clinical characteristics of patients with MA-ILD (n = {n}). "
+                "Values are n (%) unless otherwise specified.")
+    n_r = int(frame.loc[frame["variable"] == "sex", "resp"].sum())
+    n_n = int(frame.loc[frame["variable"] == "sex", "nonresp"].sum())
+    if table == "t2":
+        what = "who responded to or failed conventional treatment"
+    else:
+        what = "who failed conventional treatment and received adjunctive tacrolimus"
+    return (f"Clinical characteristics of patients with MA-ILD {what} (n = {n_r + n_n}; "
+            f"responders n = {n_r}, nonresponders n = {n_n}). Values are n unless otherwise "
+            "specified; continuous rows are means.")
+
+
+def p_value_note(frame: pd.DataFrame) -> str:
+    """Which test gave each p-value, as a footnote line."""
+    tests = frame.loc[frame["test"].astype(str) != "", ["label", "test"]]
+    used = sorted(set(tests["test"]))
+    return "p-values: " + "; ".join(used) + "." if used else ""
+
+
+def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:
+    """Save a table as numbers (CSV) and in the paper's layout (Markdown, captioned)."""
+    from analysis.outputs import save_table
+
+    notes = FOOTNOTE if frame["table"].iloc[0] == "t1" else f"{FOOTNOTE} {p_value_note(frame)}"
+    save_table(run_dir, stem, frame, format_table(frame, params.suppress_below),
+               caption=caption(frame), label=f"tbl-{stem}", notes=notes)

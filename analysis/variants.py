@@ -1,0 +1,93 @@
+"""Reviewer variant runs: what changed against the paper's run.
+
+A variant run (other cutoffs, e.g. ``-p fvc_decline=0.05``) opens its report with the
+parameters that differ from the paper's and, for each table, the rows whose numbers or
+significance changed, side by side with the paper run's bundle (``runs/paper``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.outputs import markdown_table
+from analysis.params import Params
+
+__all__ = ["changed_rows", "variant_markdown"]
+
+TABLE_NAMES = {"flow": "Figure 1 flow", "t1": "Table 1", "t2": "Table 2", "t3": "Table 3",
+               "conv": "Text: conventional response", "tac": "Text: tacrolimus",
+               "dose": "Dose tapers"}
+
+
+def _numbers(run_dir: Path) -> dict[str, float]:
+    path = Path(run_dir) / "results.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))["numbers"]
+
+
+def changed_rows(variant: dict[str, float], paper: dict[str, float],
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Numbers that differ between two runs (to 4 significant digits), with significance flips.
+
+    >>> changed_rows({"t2.fvc.p": 0.03, "t2.age.p": 0.34}, {"t2.fvc.p": 0.39, "t2.age.p": 0.34})
+           key  paper  variant  significance
+    0  t2.fvc.p   0.39     0.03  now < 0.05
+    """
+    rows = []
+    for key in sorted(set(variant) | set(paper)):
+        a, b = paper.get(key), variant.get(key)
+        if a == b or (a is not None and b is not None and f"{a:.4g}" == f"{b:.4g}"):
+            continue
+        flip = ""
+        if key.endswith(".p") and a is not None and b is not None and (a < alpha) != (b < alpha):
+            flip = f"now < {alpha:g}" if b < alpha else f"now >= {alpha:g}"
+        rows.append({"key": key, "paper": a, "variant": b, "significance": flip})
+    return pd.DataFrame(rows, columns=["key", "paper", "variant", "significance"])
+
+
+def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) -> str:
+    """The opening section of a variant's report (empty text for the paper's own run)."""
+    diff = params.differences()
+    if name == "paper" and not diff:
+        return ("This run uses the paper's definitions and tests (the default parameters).\n")
+    lines = ["# What this variant changes {#sec-variant}", ""]
+    if diff:
+        frame = pd.DataFrame([{"Parameter": k, "Paper": str(v[0]), "This run": str(v[1])}
+                              for k, v in diff.items()])
+        lines.append(markdown_table(frame, "Parameters that differ from the paper's",
+                                    "tbl-variant-params"))
+    else:
+        lines.append("No parameter differs from the paper's (other data or run name).\n")
+    paper = _numbers(paper_dir)
+    if not paper:
+        lines.append("The paper run (`runs/paper`) was not found, so numbers cannot be "
+                     "compared; run `make report` first.\n")
+        return "\n".join(lines)
+    changed = changed_rows(_numbers(run_dir) or _collect(run_dir), paper, params.alpha)
+    if changed.empty:
+        lines.append("No computed number differs from the paper run.\n")
+        return "\n".join(lines)
+    changed.insert(0, "Part", changed["key"].str.split(".").str[0].map(TABLE_NAMES))
+    shown = changed.assign(paper=changed["paper"].map(_fmt), variant=changed["variant"].map(_fmt))
+    shown.columns = ["Part", "Number", "Paper run", "This run", "Significance"]
+    lines.append(f"{len(changed)} computed numbers differ from the paper run; rows whose "
+                 "significance changed are marked.\n")
+    lines.append(markdown_table(shown, "Numbers that changed against the paper run",
+                                "tbl-variant-changes"))
+    return "\n".join(lines)
+
+
+def _collect(run_dir: Path) -> dict[str, float]:
+    from analysis.outputs import load_fragments
+
+    return load_fragments(run_dir)
+
+
+def _fmt(value) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:.4g}"

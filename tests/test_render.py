@@ -1,0 +1,564 @@
+"""Tests of analysis.render: the Quarto stand-in (pandoc + Typst) and the Quarto engine wiring.
+
+The fixture report (tests/fixtures/render/) uses every feature the stand-in supports; the
+repository's own ``_quarto.yml`` is copied beside it, as the pipeline does for a run.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import stat
+import struct
+import sys
+import textwrap
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from analysis.errors import AnalysisError
+from analysis.render import (
+    RenderError,
+    find_quarto,
+    load_variables,
+    render_report,
+    resolve_quarto_markdown,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "render"
+NBSP = "\u00a0"
+
+
+def _write_png(path: Path, width: int = 48, height: int = 24) -> None:
+    """Write a tiny solid-colour RGB PNG (no plotting library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(b"\x00" + bytes([31, 119, 180]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _make_run(root: Path) -> Path:
+    """A run folder as the pipeline leaves it: bundle + copied report.qmd and _quarto.yml."""
+    run = root / "run"
+    shutil.copytree(FIXTURE, run)
+    shutil.copy(REPO / "_quarto.yml", run / "_quarto.yml")
+    _write_png(run / "figures" / "flow.png")
+    return run
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    return _make_run(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    run = _make_run(tmp_path_factory.mktemp("rendered"))
+    return render_report(run, engine="pandoc")
+
+
+def _norm(text: str) -> str:
+    """Collapse whitespace (incl. the non-breaking space in 'Figure 1') for text checks."""
+    return " ".join(text.replace(NBSP, " ").split())
+
+
+def _resolve(text: str, base: Path = Path("."), variables: dict | None = None, **kw) -> str:
+    return resolve_quarto_markdown(textwrap.dedent(text), base, variables or {}, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# resolve_quarto_markdown: cross-references
+# ---------------------------------------------------------------------------------------------
+
+
+def test_figures_and_tables_numbered_separately_in_order_of_appearance():
+    out = _resolve("""\
+        See @tbl-second, @fig-b, @fig-a and @tbl-first.
+
+        ![Alpha](a.png){#fig-a}
+
+        | x |
+        |---|
+        | 1 |
+
+        : First table {#tbl-first}
+
+        ![Beta](b.svg){#fig-b width=50%}
+
+        | y |
+        |---|
+        | 2 |
+
+        : Second table {#tbl-second}
+        """)
+    assert "See [Table\\ 2](#tbl-second), [Figure\\ 2](#fig-b), [Figure\\ 1](#fig-a) and " \
+           "[Table\\ 1](#tbl-first)." in out
+    # Quarto's default caption prefix "Figure 1: " (title-delim ":"); attributes are kept.
+    assert "![Figure\\ 1: Alpha](a.png){#fig-a}" in out
+    assert "![Figure\\ 2: Beta](b.svg){#fig-b width=50%}" in out
+    assert ": Table\\ 1: First table {#tbl-first}" in out
+    assert ": Table\\ 2: Second table {#tbl-second}" in out
+
+
+def test_crossref_options_from_quarto_config():
+    out = _resolve("![Flow](f.png){#fig-flow}\n\nSee @fig-flow.\n",
+                   crossref={"title-delim": ".", "fig-title": "Fig.", "fig-prefix": "Fig."})
+    assert "![Fig.\\ 1. Flow](f.png){#fig-flow}" in out
+    assert "See [Fig.\\ 1](#fig-flow)." in out
+
+
+def test_reference_variants_and_code_left_alone():
+    out = _resolve("""\
+        ![Flow](f.png){#fig-flow}
+
+        @Fig-flow; -@fig-flow; [@fig-flow]; mail me@fig-flow.org; `@fig-flow`
+
+        ```
+        @fig-flow and {{{< var a >}}}
+        ```
+        """)
+    assert "[Figure\\ 1](#fig-flow); [1](#fig-flow); [Figure\\ 1](#fig-flow); " \
+           "mail me@fig-flow.org; `@fig-flow`" in out
+    assert "\n@fig-flow and {{< var a >}}\n" in out
+
+
+def test_empty_caption_gets_number_only():
+    out = _resolve("![](f.png){#fig-x}\n")
+    assert "![Figure\\ 1](f.png){#fig-x}" in out
+
+
+def test_unknown_reference_names_label_and_line():
+    with pytest.raises(RenderError, match=r"report\.qmd:3: cross-reference @tbl-nope has no"):
+        _resolve("# A\n\nSee @tbl-nope.\n")
+
+
+def test_duplicate_label_names_both_places():
+    with pytest.raises(RenderError, match=r"report\.qmd:3: duplicate .*#fig-a.*report\.qmd:1"):
+        _resolve("![A](a.png){#fig-a}\n\n![B](b.png){#fig-a}\n")
+
+
+def test_div_floats_are_rejected_not_misnumbered():
+    with pytest.raises(RenderError, match="not supported by the pip-only renderer"):
+        _resolve("::: {#fig-panel}\n![A](a.png)\n:::\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# resolve_quarto_markdown: shortcodes
+# ---------------------------------------------------------------------------------------------
+
+
+def test_var_resolves_dotted_paths_and_formats_scalars():
+    variables = {"conv": {"responders": 31, "response": {"pct": "57.4"}},
+                 "p": 0.013, "ok": True, "name": "tacrolimus"}
+    out = _resolve("{{< var conv.responders >}} ({{< var conv.response.pct >}}%), "
+                   "p={{<var p>}}, {{< var ok >}}, {{< var name >}}; {{{< var p >}}}\n",
+                   variables=variables)
+    assert out == "31 (57.4%), p=0.013, true, tacrolimus; {{< var p >}}\n"
+
+
+def test_missing_variable_names_key_file_and_line():
+    with pytest.raises(RenderError) as info:
+        _resolve("---\ntitle: x\n---\n\nN = {{< var conv.nope >}}\n",
+                 variables={"conv": {"responders": 31}}, variables_file="runs/x/_variables.yml")
+    message = str(info.value)
+    assert "report.qmd:5" in message
+    assert "'conv.nope'" in message
+    assert "runs/x/_variables.yml" in message
+    assert "responders" in message  # the keys that do exist there
+    assert isinstance(info.value, AnalysisError)
+
+
+def test_variable_that_is_not_a_single_value_is_rejected():
+    with pytest.raises(RenderError, match="'conv' .* is not a single value"):
+        _resolve("{{< var conv >}}\n", variables={"conv": {"responders": 31}})
+
+
+def test_unknown_shortcode_is_rejected_with_the_supported_list():
+    with pytest.raises(RenderError, match=r"report\.qmd:1: shortcode 'embed' .*include, var"):
+        _resolve("{{< embed notebooks/a.ipynb#tbl-x >}}\n")
+
+
+def test_pagebreak_is_raw_typst_only():
+    out = _resolve("A\n\n{{< pagebreak >}}\n\nB\n")
+    assert "```{=typst}\n#pagebreak()\n```" in out
+    assert "pagebreak >}}" not in out
+    with pytest.raises(RenderError, match="stand alone"):
+        _resolve("A {{< pagebreak >}} B\n")
+
+
+def test_includes_are_recursive_relative_to_the_including_file(tmp_path: Path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.md").write_text("A says {{< var n >}}\n\n{{< include b.md >}}\n")
+    (tmp_path / "parts" / "b.md").write_text("B here\n\n{{< include /top.md >}}\n")
+    (tmp_path / "top.md").write_text("Top here\n")
+    out = _resolve('Start\n\n{{< include "parts/a.md" >}}\n\nEnd\n', tmp_path, {"n": 7})
+    assert out == "Start\n\nA says 7\n\nB here\n\nTop here\n\nEnd\n"
+
+
+def test_missing_include_names_file_and_line(tmp_path: Path):
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "t.md").write_text("x\n\n{{< include missing.md >}}\n")
+    with pytest.raises(RenderError, match=r"tables/t\.md:3: included file 'missing\.md' not"):
+        _resolve("# T\n\n{{< include tables/t.md >}}\n", tmp_path)
+    with pytest.raises(RenderError, match=r"report\.qmd:2: included file 'nope\.md' not found"):
+        _resolve("# T\n{{< include nope.md >}}\n", tmp_path)
+
+
+def test_include_cycle_and_inline_include_are_errors(tmp_path: Path):
+    (tmp_path / "a.md").write_text("{{< include b.md >}}\n")
+    (tmp_path / "b.md").write_text("{{< include a.md >}}\n")
+    with pytest.raises(RenderError, match="include cycle .*a.md -> b.md -> a.md"):
+        _resolve("{{< include a.md >}}\n", tmp_path)
+    with pytest.raises(RenderError, match="must stand alone on its line"):
+        _resolve("See {{< include a.md >}} here\n", tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# resolve_quarto_markdown: callouts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_callout_with_title_attribute_becomes_box_in_both_formats():
+    out = _resolve("""\
+        ::: {.callout-warning title="Assumed #1 cutoff"}
+        Text.
+
+        ::: {.inner}
+        Nested div.
+        :::
+        :::
+        """)
+    lines = out.splitlines()
+    assert lines[0] == "::: {.callout .callout-warning}"
+    assert "**Assumed #1 cutoff**" in lines
+    assert lines.count("```{=typst}") == 2  # opening #block(...)[ and closing ]
+    opening = lines[lines.index("```{=typst}") + 1]
+    assert opening.startswith("#block(") and opening.endswith("[")
+    # The closing "]" comes after the nested div and before the callout's own ":::".
+    close_at = len(lines) - 1 - lines[::-1].index("]")
+    assert lines.index("Nested div.") < close_at < len(lines) - 1
+    assert lines[-1] == ":::"
+
+
+def test_callout_title_from_first_heading_or_default():
+    out = _resolve("::: {.callout-note}\n## Synthetic data\n\nBody.\n:::\n\n"
+                   "::: callout-tip\nNo title.\n:::\n")
+    assert "**Synthetic data**" in out
+    assert "## Synthetic data" not in out  # would otherwise become a numbered section
+    assert "::: {.callout .callout-tip}" in out and "**Tip**" in out
+    with pytest.raises(RenderError, match=r"report\.qmd:3: this callout div .* never closed"):
+        _resolve("Text\n\n::: {.callout-note}\nBody\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end, pip-only engine: HTML
+# ---------------------------------------------------------------------------------------------
+
+
+class _Resources(HTMLParser):
+    """Collect the URLs a browser would fetch: src/href of resource tags and CSS url()."""
+
+    TAGS = {"script", "link", "img", "source", "iframe", "embed", "object", "video", "audio",
+            "font", "image", "use"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str]] = []
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag in self.TAGS:
+            for key in ("src", "href", "data", "xlink:href", "srcset", "poster"):
+                if attrs.get(key):
+                    self.urls.append((tag, attrs[key]))
+        if tag == "a" and attrs.get("href", "").startswith("#"):
+            self.links.append(attrs["href"][1:])
+        if attrs.get("style"):
+            self.styles.append(attrs["style"])
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+def test_html_is_self_contained_with_no_external_url(rendered):
+    html = rendered["html"].read_text(encoding="utf-8")
+    parser = _Resources()
+    parser.feed(html)
+    external = [(tag, url) for tag, url in parser.urls
+                if url.strip().lower().startswith(("http://", "https://", "//"))]
+    assert external == []
+    css = "\n".join(parser.styles).lower()
+    assert "http://" not in css and "https://" not in css and "@import" not in css
+    assert "<script" not in html
+    images = [url for tag, url in parser.urls if tag == "img"]
+    assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
+    # Every internal link (TOC, cross-references) lands on an element of the page.
+    assert set(parser.links) <= parser.ids
+    assert {"fig-flow", "tbl-table1", "tbl-wide"} <= parser.ids
+
+
+def test_html_title_block_toc_sections_numbers_and_callouts(rendered):
+    html = rendered["html"].read_text(encoding="utf-8")
+    text = _norm(html)
+    assert 'lang="en"' in text.split("<head>")[0]
+    assert '<h1 class="title">Tacrolimus in MA-ILD: reproduction report</h1>' in text
+    assert '<p class="subtitle">Render fixture (synthetic numbers)</p>' in text
+    assert '<p class="author">Render Test</p>' in text
+    assert '<p class="author">Second Author</p>' in text
+    assert '<p class="date">2024-05-01</p>' in text
+    assert '<nav id="TOC" role="doc-toc">' in text and "Table of contents" in text
+    assert '<span class="header-section-number">3</span> Figures' in text
+    # Numbers for the prose come from _variables.yml.
+    assert "Of 54 included patients, 31 responded to conventional treatment (57.4%)" in text
+    assert "The CK upper limit (200 U/l) is assumed" in text
+    # Cross-references: "Table 1. " captions (title-delim "." in _quarto.yml) and links.
+    assert "<caption>Table 1. Baseline characteristics of the included patients</caption>" \
+        in text
+    assert "<caption>Table 2. Index variables by conventional response, all columns" in text
+    assert "<figcaption" in text and "Figure 1. Flow of patients through the study" in text
+    assert '<a href="#fig-flow">Figure 1</a>' in text
+    assert '<a href="#tbl-wide">Table 2</a>' in text
+    assert "<td style=\"text-align: left;\">52.3 (11.8)</td>" in text
+    # Callouts: styled boxes with their titles, CSS embedded.
+    assert '<div class="callout callout-note">' in text
+    assert '<div class="callout callout-warning">' in text
+    assert "<strong>Synthetic data</strong>" in text and "<strong>Assumed cutoff</strong>" in text
+    assert ".callout-warning { border-left-color" in text
+    # Nothing left for Quarto: no shortcodes (except the escaped one shown as code), no @refs.
+    assert text.count("{{&lt;") == 1 and "<code>{{&lt; var conv.responders &gt;}}</code>" in text
+    assert "@fig-flow" in text and "@tbl-" not in text  # only the `@fig-flow` code span
+    assert "#pagebreak" not in text and "#block(" not in text  # Typst-only raw blocks dropped
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end, pip-only engine: PDF
+# ---------------------------------------------------------------------------------------------
+
+
+def _pdf(path: Path):
+    import pypdf
+
+    return pypdf.PdfReader(io.BytesIO(path.read_bytes()))
+
+
+def test_pdf_has_title_numbers_captions_and_image(rendered):
+    reader = _pdf(rendered["pdf"])
+    pages = [_norm(page.extract_text()) for page in reader.pages]
+    first = pages[0]
+    assert "Tacrolimus in MA-ILD: reproduction report" in first
+    assert "Render fixture (synthetic numbers)" in first
+    assert "Contents" in first
+    assert "Of 54 included patients, 31 responded to conventional treatment (57.4%)" in first
+    assert "Table 1. Baseline characteristics of the included patients" in first
+    assert "52.3 (11.8)" in first and "0.013" in first
+    assert "Synthetic data" in first and "Assumed cutoff" in first
+    # {{< pagebreak >}} puts the Figures section on page 2, with the image and its caption.
+    assert len(pages) == 2
+    assert "3 Figures" in pages[1] and "Figure 1. Flow of patients through the study" in pages[1]
+    assert len(reader.pages[1].images) == 1
+    assert "{{<" not in " ".join(pages).replace("{{< var conv.responders >}}", "")
+    assert (reader.metadata.title or "") == "Tacrolimus in MA-ILD: reproduction report"
+
+
+def test_pdf_tables_fit_within_the_text_width(rendered):
+    """Every text run of the 10-column table starts left of the right margin (2 cm)."""
+    page = _pdf(rendered["pdf"]).pages[0]
+    right_edge = float(page.mediabox.width) - 2 / 2.54 * 72
+    starts: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            starts.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    assert any(t.startswith("Within") for _, t in starts)  # last column of the wide table
+    assert max(x for x, _ in starts) < right_edge
+
+
+def test_render_is_byte_identical_on_rerun(run_dir: Path):
+    first = render_report(run_dir, engine="pandoc")
+    before = {fmt: path.read_bytes() for fmt, path in first.items()}
+    render_report(run_dir, engine="pandoc")
+    assert {fmt: path.read_bytes() for fmt, path in first.items()} == before
+    mode = stat.S_IMODE(first["pdf"].stat().st_mode)
+    assert mode & stat.S_IRGRP  # a normal file, not a private temp file
+
+
+def test_quarto_options_in_project_file_are_honoured(run_dir: Path):
+    project = yaml.safe_load((run_dir / "_quarto.yml").read_text())
+    project["format"]["html"].update({"toc": False, "number-sections": False})
+    project["crossref"] = {"title-delim": ":"}
+    (run_dir / "_quarto.yml").write_text(yaml.safe_dump(project))
+    html = _norm(render_report(run_dir, formats=("html",), engine="pandoc")["html"]
+                 .read_text(encoding="utf-8"))
+    assert 'id="TOC"' not in html and "header-section-number" not in html
+    assert "<caption>Table 1: Baseline characteristics" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures leave the previous report in place
+# ---------------------------------------------------------------------------------------------
+
+
+def _leftovers(run: Path) -> list[str]:
+    return sorted(p.name for p in run.iterdir() if p.name.endswith(".part")
+                  or p.name.startswith("_quarto-out-"))
+
+
+def test_missing_image_fails_without_touching_previous_outputs(run_dir: Path):
+    (run_dir / "report.html").write_text("previous html")
+    (run_dir / "report.pdf").write_bytes(b"previous pdf")
+    (run_dir / "figures" / "flow.png").unlink()
+    with pytest.raises(RenderError, match="flow.png"):
+        render_report(run_dir, formats=("html",), engine="pandoc")
+    with pytest.raises(RenderError, match="Typst failed .*"):
+        render_report(run_dir, formats=("pdf",), engine="pandoc")
+    assert (run_dir / "report.html").read_text() == "previous html"
+    assert (run_dir / "report.pdf").read_bytes() == b"previous pdf"
+    assert _leftovers(run_dir) == []
+
+
+def test_missing_variable_in_run_names_the_run_variables_file(run_dir: Path):
+    (run_dir / "_variables.yml").write_text("conv:\n  responders: 31\n")
+    with pytest.raises(RenderError) as info:
+        render_report(run_dir, engine="pandoc")
+    assert "report.qmd:12: variable 'flow.included' not found in" in str(info.value)
+    assert str(run_dir / "_variables.yml") in str(info.value)
+    assert not (run_dir / "report.html").exists()
+
+
+def test_bad_arguments_and_missing_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    with pytest.raises(RenderError, match="report.qmd not found"):
+        render_report(tmp_path, engine="pandoc")
+    with pytest.raises(RenderError, match="formats must be"):
+        render_report(tmp_path, formats=("docx",))
+    with pytest.raises(RenderError, match="engine must be"):
+        render_report(tmp_path, engine="latex")
+    monkeypatch.delenv("QUARTO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    (tmp_path / "report.qmd").write_text("# x\n")
+    with pytest.raises(RenderError, match="no Quarto CLI found"):
+        render_report(tmp_path, engine="quarto")
+
+
+def test_load_variables(tmp_path: Path):
+    assert load_variables(tmp_path / "absent.yml") == {}
+    (tmp_path / "v.yml").write_text("- a list\n")
+    with pytest.raises(RenderError, match="must be a YAML mapping"):
+        load_variables(tmp_path / "v.yml")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Quarto engine (a fake CLI stands in for Quarto, which cannot be installed here)
+# ---------------------------------------------------------------------------------------------
+
+_FAKE_QUARTO = """\
+#!{python}
+import json, os, pathlib, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_QUARTO_LOG"], "a") as log:
+    log.write(json.dumps({{"cwd": os.getcwd(), "args": args}}) + "\\n")
+if os.environ.get("FAKE_QUARTO_FAIL"):
+    sys.stderr.write("ERROR: something broke in Quarto\\n")
+    sys.exit(1)
+out = pathlib.Path(args[args.index("--output-dir") + 1])
+assert not out.is_absolute() and out.is_dir(), out
+to = args[args.index("--to") + 1]
+name = {{"html": "report.html", "typst": "report.pdf"}}[to]
+(out / name).write_text("rendered by fake quarto to " + to)
+"""
+
+
+@pytest.fixture
+def fake_quarto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    exe = tmp_path / "bin" / "quarto"
+    exe.parent.mkdir()
+    exe.write_text(_FAKE_QUARTO.format(python=sys.executable))
+    exe.chmod(0o755)
+    monkeypatch.setenv("FAKE_QUARTO_LOG", str(tmp_path / "quarto.log"))
+    return exe
+
+
+def test_find_quarto_env_var_then_path(fake_quarto: Path, monkeypatch: pytest.MonkeyPatch,
+                                       tmp_path: Path):
+    monkeypatch.setenv("QUARTO", str(fake_quarto))
+    assert find_quarto() == str(fake_quarto)
+    monkeypatch.setenv("QUARTO", str(tmp_path / "no-such-quarto"))
+    with pytest.raises(RenderError, match="does not name an executable"):
+        find_quarto()
+    monkeypatch.delenv("QUARTO")
+    monkeypatch.setenv("PATH", str(fake_quarto.parent))
+    assert find_quarto() == str(fake_quarto)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert find_quarto() is None
+
+
+def test_quarto_engine_renders_both_formats_in_the_run_folder(
+    run_dir: Path, fake_quarto: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    import json
+
+    monkeypatch.setenv("QUARTO", str(fake_quarto))
+    written = render_report(run_dir)  # engine="auto" takes Quarto when it is there
+    assert written == {"html": run_dir / "report.html", "pdf": run_dir / "report.pdf"}
+    assert (run_dir / "report.html").read_text() == "rendered by fake quarto to html"
+    assert (run_dir / "report.pdf").read_text() == "rendered by fake quarto to typst"
+    calls = [json.loads(line) for line in (tmp_path / "quarto.log").read_text().splitlines()]
+    assert [c["args"][:4] for c in calls] == [["render", "report.qmd", "--to", "html"],
+                                             ["render", "report.qmd", "--to", "typst"]]
+    assert all(Path(c["cwd"]) == run_dir.resolve() for c in calls)
+    assert _leftovers(run_dir) == []
+
+
+def test_quarto_failure_is_reported_and_keeps_previous_outputs(
+    run_dir: Path, fake_quarto: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (run_dir / "report.html").write_text("previous html")
+    monkeypatch.setenv("QUARTO", str(fake_quarto))
+    monkeypatch.setenv("FAKE_QUARTO_FAIL", "1")
+    with pytest.raises(RenderError, match="(?s)exit code 1.*something broke in Quarto"):
+        render_report(run_dir, formats=("html",), engine="quarto")
+    assert (run_dir / "report.html").read_text() == "previous html"
+    assert _leftovers(run_dir) == []
+    # engine="pandoc" ignores an available Quarto.
+    monkeypatch.delenv("FAKE_QUARTO_FAIL")
+    render_report(run_dir, formats=("html",), engine="pandoc")
+    assert "reproduction report" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# The project's _quarto.yml
+# ---------------------------------------------------------------------------------------------
+
+
+def test_project_quarto_config_declares_both_formats():
+    config = yaml.safe_load((REPO / "_quarto.yml").read_text())
+    assert config["project"] == {"type": "default", "render": ["report.qmd"]}
+    assert config["execute"] == {"enabled": False}
+    html, typst = config["format"]["html"], config["format"]["typst"]
+    assert html["embed-resources"] is True and html["toc"] is True
+    assert html["number-sections"] is True and html["html-math-method"] == "mathml"
+    assert typst["toc"] is True and typst["papersize"] in ("a4", "us-letter")
+    assert set(typst["margin"]) <= {"x", "y", "top", "bottom", "left", "right"}
+    assert "css" not in html  # no external stylesheet
