@@ -459,6 +459,7 @@ TIMEPOINTS: dict[str, str] = {
 }
 _SUMMARY_COLUMNS = ("cohort", "drug", "timepoint", "n", "mean", "sd", "p")
 _COHORT_COLOUR = {"conv_resp": 0, "conv_fail": 1, "tac": 2}
+_COHORT_SHORT = {"conv_resp": "Responders", "conv_fail": "Failures", "tac": "Tacrolimus"}
 _P_LINE = 0.075  # axes fraction per line of p-value annotations
 _N_OFFSET = 18.0  # points below the axes of the first row of n annotations
 _N_LINE = 10.5  # points per further row
@@ -505,6 +506,7 @@ def _taper_panel(ax: Axes, frame: pd.DataFrame, cohorts: Sequence[str], drug: st
     p_lines: dict[str, list[tuple[str, tuple[float, float, float]]]] = {}
     for i, cohort in enumerate(cohorts):
         colour = colours[_COHORT_COLOUR[cohort]]
+        prefix = f"{_COHORT_SHORT[cohort]}: " if k > 1 else ""
         order = COHORTS[cohort][1]
         sub = frame[(frame["cohort"] == cohort) & (frame["drug"] == drug)]
         sub = sub.set_index("timepoint").reindex(list(order))
@@ -519,13 +521,13 @@ def _taper_panel(ax: Axes, frame: pd.DataFrame, cohorts: Sequence[str], drug: st
             data_top = max(data_top, float(np.nanmax(mean + sd)))
         for j, t in enumerate(order):
             n = sub["n"].iloc[j]
-            ax.annotate("n = " + ("?" if pd.isna(n) else str(int(n))),
-                        xy=(x[j], 0.0), xycoords=("data", "axes fraction"),
+            ax.annotate(prefix + "n = " + ("n/a" if pd.isna(n) else str(int(n))),
+                        xy=(xpos[t], 0.0), xycoords=("data", "axes fraction"),
                         xytext=(0.0, -_N_OFFSET - _N_LINE * i), textcoords="offset points",
                         ha="center", va="top", fontsize=8, color=colour,
                         gid=f"n.{cohort}.{drug}.{t}", annotation_clip=False)
             if j > 0:
-                p_lines.setdefault(t, []).append((_p_label(sub["p"].iloc[j]), colour))
+                p_lines.setdefault(t, []).append((prefix + _p_label(sub["p"].iloc[j]), colour))
     for t, lines in p_lines.items():
         for i, (label, colour) in enumerate(lines):
             ax.text(xpos[t], 0.98 - _P_LINE * i, label, transform=ax.get_xaxis_transform(),
@@ -588,8 +590,8 @@ def plot_taper(summary: pd.DataFrame, cohort: str | Sequence[str],
     ncols = 1 if len(drugs) == 1 else 2
     nrows = math.ceil(len(drugs) / ncols)
     legend = len(cohorts) > 1
-    width = 4.6 if ncols == 1 else 7.0
-    height = 3.2 * nrows + (0.5 if legend else 0.0) + 0.3
+    width = 5.0 if ncols == 1 else 7.0
+    height = 3.2 * nrows + (0.4 * len(cohorts) if legend else 0.0) + 0.4
     reference = {COHORTS[c][1][0] for c in cohorts}
     ref_label = " / ".join(TIMEPOINTS[r].lower() for r in sorted(reference))
     with style_context():
@@ -603,14 +605,14 @@ def plot_taper(summary: pd.DataFrame, cohort: str | Sequence[str],
             ax.set_visible(False)
         if legend:
             handles, labels = axes.flat[0].get_legend_handles_labels()
-            fig.legend(handles, labels, loc="outside upper center", ncols=len(cohorts),
-                       frameon=False)
+            fig.legend(handles, labels, loc="outside upper center", ncols=1, frameon=False)
         if "tac" in cohorts and len(cohorts) == 1:
             when = "Time since tacrolimus start"
         else:
             when = "Time since conventional treatment baseline"
-        fig.supxlabel(f"{when}. Mean \u00b1 SD (lower bar clipped at 0); "
-                      f"p: paired t test vs {ref_label}.", fontsize=8)
+        note = (f"{when}. Mean \u00b1 SD (lower bar clipped at 0); "
+                f"p: paired t test vs {ref_label}.")
+        fig.supxlabel(textwrap.fill(note, width=int(width * 14)), fontsize=8)
     return fig
 
 

@@ -66,6 +66,15 @@ def git_commit() -> str:
         return "unknown"
 
 
+def commit_epoch() -> str:
+    """Seconds since 1970 of the checkout's last commit (0 when unknown)."""
+    try:
+        return subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip() or "0"
+    except (OSError, subprocess.SubprocessError):
+        return "0"
+
+
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -83,16 +92,16 @@ def input_hashes(data_dir: Path) -> dict[str, str]:
 
 
 def _execute_notebook(name: str, stage_dir: Path, parameters: dict, kernel: str,
-                      log: Callable[[str], None]) -> float:
+                      log: Callable[[str], None], notebooks_dir: Path) -> float:
     import papermill
 
     started = time.perf_counter()
     log(f"  - {name}: running")
-    source = ROOT / "notebooks" / name
+    source = notebooks_dir / name
     target = stage_dir / "notebooks" / name
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters,
-                                   kernel_name=kernel, cwd=str(ROOT / "notebooks"),
+                                   kernel_name=kernel, cwd=str(notebooks_dir),
                                    progress_bar=False, log_output=False)
     except papermill.PapermillExecutionError as exc:
         # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
@@ -117,7 +126,8 @@ def kernel_name() -> str:
 
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf"), runs_dir: Path | None = None,
-        engine: str = "auto", jobs: int = 2, log: Callable[[str], None] = _say) -> Path:
+        engine: str = "auto", jobs: int = 2, log: Callable[[str], None] = _say,
+        notebooks_dir: Path | None = None) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -129,6 +139,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir : where runs live (default ``<repo>/runs``).
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
     jobs : notebooks run side by side (one kernel each).
+    notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
 
     Returns
     -------
@@ -140,6 +151,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     params = params or Params()
     data_dir = Path(data_dir or DEFAULT_DATA).resolve()
     runs_dir = Path(runs_dir or ROOT / "runs").resolve()
+    notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
     if not name or "/" in name or name.startswith("."):
         raise PipelineError(f"invalid run name {name!r}: use letters, digits, - and _")
     if not data_dir.is_dir():
@@ -165,7 +177,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         for number, notebooks in enumerate(STAGES, start=1):
             log(f"step {number}: notebooks {', '.join(notebooks)} (kernel {kernel})")
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {nb: pool.submit(_execute_notebook, nb, stage, parameters, kernel, log)
+                futures = {nb: pool.submit(_execute_notebook, nb, stage, parameters, kernel, log,
+                                           notebooks_dir)
                            for nb in notebooks}
                 for nb, future in futures.items():
                     timings[nb] = future.result()
@@ -179,6 +192,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
             t_render = time.perf_counter()
             shutil.copy2(ROOT / "report.qmd", stage / "report.qmd")
             shutil.copy2(ROOT / "_quarto.yml", stage / "_quarto.yml")
+            # A fixed PDF creation date (the commit's) keeps re-rendered PDFs identical.
+            os.environ.setdefault("SOURCE_DATE_EPOCH", commit_epoch())
             render_report(stage, formats=formats, engine=engine)
             (stage / "report.qmd").unlink()
             (stage / "_quarto.yml").unlink()
