@@ -67,7 +67,7 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
         "conv": {
             "response_pct": _pct(r("conv.response.pct")),
             "pm_pct": _pct(r("conv.pm.response_pct")), "dm_pct": _pct(r("conv.dm.response_pct")),
-            "pm_dm_p": format_p(r("conv.pm_vs_dm.p")),
+            "pm_dm_p": format_p(r("t2.myositis.p")),
             "female_pct": _pct(r("conv.female.response_pct")),
             "male_pct": _pct(r("conv.male.response_pct")), "sex_p": format_p(r("t2.sex.p")),
         },
