@@ -68,15 +68,16 @@ correction=False``). It reproduces **28 of 31** printed numeric p-values (plus t
 Table 3 histology, untestable under every rule); no other of the 48 candidates ties it (next:
 27 of 31). The documented rule with two-sided Fisher reproduces 13 of 31; chi-square
 everywhere 10 of 31; Yates correction never helps. A tableone-style rule (Fisher only for
-small 2 x 2 tables, chi-square for every larger table) reaches 27 of 31.
+small 2 x 2 tables, chi-square for every larger table; not a candidate here) reaches 27 of 31.
 
 The three misses, and other contradictions:
 
 * Table 2 race (0.12) and smoking (0.068) match only Pearson chi-square, although both tables
   have expected counts below 5 (min 0.85 and 1.70), like Table 2 myositis (min 1.70), whose
   0.013 matches only the exact test (chi-square gives 0.017). Smoking and myositis have the
-  same margins structure (one level of 4 patients), so no rule based on the counts alone
-  reproduces all three: the test was evidently chosen row by row for the r x c rows.
+  same smallest expected count (1.70, from a level of 4 patients), so no rule based on the
+  counts alone reproduces all three: the test was evidently chosen row by row for the r x c
+  rows.
 * Table 2 lung histopathology (0.60) is reproduced by no test: chi-square 0.40, exact 0.66.
   No table with the printed margins (levels of 5/3/3/3 patients, 5 vs 9 per group) gives
   0.60 under either test, nor does adding the 40 patients without a biopsy as a level.
@@ -84,9 +85,9 @@ The three misses, and other contradictions:
   test: the 2 x 2 table PM/DM (20/10 vs 7/13) gives chi-square 0.028, Yates 0.056, Fisher
   0.043 (two-sided) and 0.028 (one-sided); 0.013 is the exact test of the 3-level myositis
   row including CADM (4 vs 0), i.e. Table 2's p (:func:`pm_vs_dm_readings`).
-* Table 3 is one-sided throughout: anti-Jo1 "p = 0.09" ("trended toward statistical
-  significance") is the one-sided Fisher p 0.092; its two-sided p is 0.114. Likewise MTX
-  0.088 (two-sided 0.118), AZA 0.15 (0.249), ANA 0.18 (0.268), honeycombing 0.23 (0.278),
+* Every 2 x 2 row of Table 3 prints the one-sided Fisher p: anti-Jo1 "p = 0.09" ("trended
+  toward statistical significance") is the one-sided p 0.092; its two-sided p is 0.114. So are
+  MTX 0.088 (two-sided 0.118), AZA 0.15 (0.249), ANA 0.18 (0.268), honeycombing 0.23 (0.278),
   and every printed 0.50-0.72 is a one-sided p whose two-sided value is 1.00.
 * Race, Table 1 vs Table 2: Table 1 prints Hispanic 4 and Asian 2, Table 2 prints Asian 4/0
   and Hispanic 0/2. Swapping the two labels in Table 2 makes its totals agree with Table 1;

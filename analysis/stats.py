@@ -6,8 +6,8 @@ were compared using a paired Student t test for normally distributed values. Man
 were reported as counts and percentages and compared using the Pearson chi-square test and
 Fisher's exact test when n was small (< 5). All analyses were performed using Stata MP v.13."
 
-Every function returns a plain ``float`` p-value (``nan`` when the test is not defined for the
-input), except :func:`choose_categorical_test`, which also names the test it applied. The
+Every test function returns a plain ``float`` p-value (``nan`` when the test is not defined for
+the input); :func:`choose_categorical_test` also names the test it applied. The
 paper does not say which Fisher p-value it printed (one- or two-sided) nor what "n was small"
 means; :mod:`analysis.audit` infers both from the printed numbers, and the choice is a
 parameter here (``rule``, ``threshold``, ``fisher_sided``, ``correction``).
@@ -278,10 +278,11 @@ def fisher_one_sided(table: object) -> float:
     Notes
     -----
     Sharma 2017, Statistical analysis. The smaller tail is the tail on the side of the
-    observed deviation from the expected count whenever the observed count is not between
-    the mean and the median of the hypergeometric distribution (it is for every 2 x 2 row of
-    the paper's Tables 2 and 3). Oracle: the Stata ``tabi 4 9 \\ 8 4`` output reproduced in
-    public tutorials, "Fisher's exact = 0.115, 1-sided Fisher's exact = 0.081".
+    observed deviation from the expected count, unless the observed count lies between the
+    mean and the median of the hypergeometric distribution; the two coincide for every 2 x 2
+    table of the paper's Tables 2 and 3 (tested). Oracle: the Stata ``tabi 4 9 \\ 8 4``
+    output quoted in public tutorials, "Fisher's exact = 0.115, 1-sided Fisher's exact =
+    0.081".
 
     Examples
     --------

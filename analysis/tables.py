@@ -202,9 +202,13 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
             levels = (("", True, label),)
             counts = [[pos_r, pos_n]]
             contingency = np.array([[pos_r, pos_n], [n_r - pos_r, n_n - pos_n]])
-        p, test = stats.choose_categorical_test(
-            contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
-            fisher_sided=params.fisher_sided, correction=params.chi2_correction)
+        declared = params.categorical_test(f"{table}.{row.key}")
+        if declared == "rule":
+            p, test = stats.choose_categorical_test(
+                contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
+                fisher_sided=params.fisher_sided, correction=params.chi2_correction)
+        else:
+            p, test = stats.categorical_p(contingency, declared), declared
         p2, test2 = stats.choose_categorical_test(
             contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
             fisher_sided="two-sided", correction=params.chi2_correction)

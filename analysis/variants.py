@@ -33,9 +33,10 @@ def changed_rows(variant: dict[str, float], paper: dict[str, float],
                  alpha: float = 0.05) -> pd.DataFrame:
     """Numbers that differ between two runs (to 4 significant digits), with significance flips.
 
-    >>> changed_rows({"t2.fvc.p": 0.03, "t2.age.p": 0.34}, {"t2.fvc.p": 0.39, "t2.age.p": 0.34})
-           key  paper  variant  significance
-    0  t2.fvc.p   0.39     0.03  now < 0.05
+    >>> changed = changed_rows({"t2.fvc.p": 0.03, "t2.age.p": 0.34},
+    ...                        {"t2.fvc.p": 0.39, "t2.age.p": 0.34})
+    >>> changed.to_dict("records")
+    [{'key': 't2.fvc.p', 'paper': 0.39, 'variant': 0.03, 'significance': 'now < 0.05'}]
     """
     rows = []
     for key in sorted(set(variant) | set(paper)):
