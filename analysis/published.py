@@ -440,13 +440,14 @@ def compare(published: pd.DataFrame, results: Mapping[str, float]) -> pd.DataFra
     --------
     >>> published = load_published()
     >>> out = compare(published, {"conv.response.pct": 31 / 54 * 100,
-    ...                           "dose.conv_fail.prednisone.m6_12.mean": 31.62})
+    ...                           "dose.conv_fail.prednisone.m6_12.mean": 31.62,
+    ...                           "dose.conv.prednisone.m6_12.fail_mean": 31.62})
     >>> out.set_index("id").loc["abstract.conv_response.pct",
     ...                         ["reproduced_text", "status"]].tolist()
     ['57', 'match']
     >>> out.set_index("id").loc[["text.dose.conv_fail.prednisone.m6_12.mean",
     ...                          "text.dose.conv.prednisone.m6_12.fail_mean"], "status"].tolist()
-    ['paper-inconsistent', 'match']
+    ['mismatch', 'match']
     >>> out.set_index("id").loc["t2.sex.p", "status"]
     'not-computed'
     """
