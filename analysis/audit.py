@@ -779,10 +779,17 @@ def evidence_table(evidence: pd.DataFrame, rule: object = None) -> pd.DataFrame:
         evidence = categorical_evidence(evidence)
     spec = _rule_spec(rule, evidence)
     two_sided = {**spec, "fisher_sided": "two-sided"}
+    # Rows where the run declares its own test (Params.categorical_tests) keep that test.
+    declared = getattr(rule, "categorical_tests", {}) or {}
+    column_of = {"chi2": "p_chi2", "chi2_yates": "p_yates", "fisher_two_sided": "p_fisher_two",
+                 "fisher_rxc": "p_fisher_two", "fisher_one_sided": "p_fisher_one"}
     rows = []
     for _, row in evidence.iterrows():
         test, p = _chosen(row, spec)
         _, p_two = _chosen(row, two_sided)
+        own = declared.get(f"{row['table']}.{row['variable']}", "rule")
+        if own != "rule":
+            test, p = own, row[column_of[own]]
         rows.append(
             {
                 "table": row["table"],

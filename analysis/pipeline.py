@@ -91,6 +91,26 @@ def input_hashes(data_dir: Path) -> dict[str, str]:
     return {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p): sha256(p) for p in files}
 
 
+def _ipc_kernel_manager():
+    """A kernel manager on local IPC sockets (in the temp folder) instead of TCP: nothing
+    listens on the network, and ipykernel no longer warns about unencrypted TCP."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return os.path.join(tempfile.gettempdir(), f"ma-ild-kernel-{uuid.uuid4().hex[:12]}")
+
+    return IPCKernelManager
+
+
 def _execute_notebook(name: str, stage_dir: Path, parameters: dict, kernel: str,
                       log: Callable[[str], None], notebooks_dir: Path) -> float:
     import papermill
@@ -102,6 +122,7 @@ def _execute_notebook(name: str, stage_dir: Path, parameters: dict, kernel: str,
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters,
                                    kernel_name=kernel, cwd=str(notebooks_dir),
+                                   kernel_manager_class=_ipc_kernel_manager(),
                                    progress_bar=False, log_output=False)
     except papermill.PapermillExecutionError as exc:
         # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
@@ -174,6 +195,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         parameters = {**params.to_dict(), "data_dir": str(data_dir), "run_dir": str(stage),
                       "published_dir": str(PUBLISHED), "run_name": name}
         kernel = kernel_name()
+        (stage / "notebooks").mkdir()
         for number, notebooks in enumerate(STAGES, start=1):
             log(f"step {number}: notebooks {', '.join(notebooks)} (kernel {kernel})")
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -162,6 +162,6 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
 def _format_evidence(evidence: pd.DataFrame) -> pd.DataFrame:
     shown = evidence.copy()
     for column in shown.columns:
-        if column.startswith("p_") or column in ("printed_p", "chosen_p", "two_sided_p"):
+        if column.startswith("p_") or column in ("chosen_p", "two_sided_p"):
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
     return shown

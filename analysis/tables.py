@@ -254,6 +254,8 @@ def table_results(frame: pd.DataFrame) -> dict[str, float]:
                 else ("n", "pct")
             for stat in stats_:
                 out[f"{stem}.{stat}"] = float(rec[stat])
+            if rec["level"]:  # patients a categorical row is based on ("Fourteen ... biopsy")
+                out[f"t1.{rec['variable']}.n"] = float(rec["denominator"])
         else:
             for stat in ("resp", "nonresp"):
                 out[f"{stem}.{stat}"] = float(rec[stat])
