@@ -21,22 +21,16 @@ from analysis.errors import ParameterError
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS"]
 
 #: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
-#: are consistent with (see ``analysis.audit`` and the report's methods audit). The paper says
-#: "Mann-Whitney ... for nonparametric interval variables" without naming the rows; Table 3's
-#: age p = 1.00 with unequal means is only possible under a rank test.
+#: are consistent with. The paper says "Mann-Whitney ... for nonparametric interval variables"
+#: without naming the rows. Evidence from the printed numbers alone: Table 3's age p = 1.00
+#: with unequal means is only possible under a rank test; and Table 2's age, FVC, TLC and DLCO
+#: p-values (0.34, 0.39, 0.46, 0.62) cannot come from a t test: Table 1's SD and Table 2's
+#: means fix the pooled variance, which gives p = 0.25-0.28, 0.69-0.72, 0.90-0.93 and
+#: 0.87-0.89 (tests/test_synth.py shows it). Every row is therefore a Mann-Whitney rank-sum
+#: test (Stata's ranksum); the t test stays available per row.
 CONTINUOUS_TEST_ROWS: dict[str, str] = {
-    "t2.age": "t",
-    "t2.ck": "mannwhitney",
-    "t2.aldolase": "mannwhitney",
-    "t2.fvc": "t",
-    "t2.tlc": "t",
-    "t2.dlco": "t",
-    "t3.age": "mannwhitney",
-    "t3.ck": "mannwhitney",
-    "t3.aldolase": "mannwhitney",
-    "t3.fvc": "mannwhitney",
-    "t3.tlc": "mannwhitney",
-    "t3.dlco": "mannwhitney",
+    f"{table}.{row}": "mannwhitney"
+    for table in ("t2", "t3") for row in ("age", "ck", "aldolase", "fvc", "tlc", "dlco")
 }
 CONTINUOUS_TESTS = ("t", "welch", "mannwhitney")
 
@@ -138,6 +132,12 @@ class Params:
                                 "(small-cell rule for real data; 0 = off)", low=0, high=100)
 
     def __post_init__(self) -> None:
+        # A mapping given in part (Params(continuous_tests={"t2.age": "t"})) keeps the
+        # defaults of the rows it does not name.
+        for name, (defaults, _, _) in MAPPINGS.items():
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, {**defaults, **value})
         for f in dataclasses.fields(self):
             _check_value(f, getattr(self, f.name))
 

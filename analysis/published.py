@@ -516,16 +516,23 @@ def summary_line(comparison: pd.DataFrame) -> str:
     >>> summary_line(pd.DataFrame({"status": ["match", "mismatch", "not-computed"]}))
     '1 of 3 published numbers reproduced; 0 are contradicted by the paper itself; 1 mismatches; 1 not computed'
     """  # noqa: E501
-    counts = comparison["status"].value_counts()
-    unknown = set(counts.index) - set(STATUSES)
+    unknown = set(comparison["status"]) - set(STATUSES)
     if unknown:
         raise ParameterError(f"unknown comparison status {sorted(unknown)}; allowed {STATUSES}")
+    # Values we had to assume (not printed) are counted apart from the printed numbers.
+    assumed = (comparison["source"].astype(str).str.startswith("Assumed")
+               if "source" in comparison.columns else pd.Series(False, index=comparison.index))
+    printed = comparison[~assumed]
+    counts = printed["status"].value_counts()
     n = {status: int(counts.get(status, 0)) for status in STATUSES}
     line = (
-        f"{n['match']} of {len(comparison)} published numbers reproduced; "
+        f"{n['match']} of {len(printed)} published numbers reproduced; "
         f"{n['paper-inconsistent']} are contradicted by the paper itself; "
         f"{n['mismatch']} mismatches"
     )
     if n["not-computed"]:
         line += f"; {n['not-computed']} not computed"
+    if assumed.any():
+        met = int((comparison.loc[assumed, "status"] == "match").sum())
+        line += f"; {met} of {int(assumed.sum())} assumed (not printed) values met"
     return line

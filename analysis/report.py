@@ -116,21 +116,33 @@ def _dose_variables(results: dict[str, Any]) -> dict[str, str]:
 
 
 def reproduction_markdown(comparison: pd.DataFrame) -> str:
-    """Published vs reproduced, grouped by source (table or section), one pipe table each."""
+    """Published vs reproduced, grouped by source (table or section): one compact table per
+    group, then the reason for every number that is not a match, as a list (long reasons in a
+    table column would squeeze the numbers)."""
     parts = []
     comparison = comparison.assign(
         _group=comparison["source"].map(lambda s: next(
             (g for g in SOURCE_ORDER if str(s).startswith(g)), "Other")))
     order = {g: i for i, g in enumerate((*SOURCE_ORDER, "Other"))}
     for group, block in sorted(comparison.groupby("_group"), key=lambda kv: order[kv[0]]):
-        shown = pd.DataFrame({
-            "Row": block["row_label"].astype(str), "Column": block["column"].astype(str),
-            "Published": block["printed"].astype(str),
-            "Reproduced": block["reproduced_text"].fillna("").astype(str),
-            "Status": block["status"].astype(str), "Reason": block["reason"].fillna("")})
+        label = block["row_label"].astype(str)
+        column = block["column"].fillna("").astype(str)
+        label = label.where(column == "", label + " — " + column.str.replace(
+            r",? n = \d+", "", regex=True))
+        marks = block["status"].map({"match": "match", "mismatch": "**mismatch**",
+                                     "paper-inconsistent": "paper-inconsistent †",
+                                     "not-computed": "**not computed**"})
+        shown = pd.DataFrame({"Number as printed": label,
+                              "Printed": block["printed"].astype(str),
+                              "Reproduced": block["reproduced_text"].fillna("").astype(str),
+                              "Status": marks})
         matched = int((block["status"] == "match").sum())
-        parts.append(f"**{group}** ({matched} of {len(block)} reproduced)\n")
+        parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
         parts.append(markdown_table(shown))
+        notes = block[block["status"] != "match"]
+        if len(notes):
+            parts.append("\n".join(f"- † {r.row_label} ({r.printed}): {r.reason}"
+                                    for r in notes.itertuples()) + "\n")
     return "\n".join(parts)
 
 

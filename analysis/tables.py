@@ -250,7 +250,7 @@ def table_results(frame: pd.DataFrame) -> dict[str, float]:
     for rec in frame.to_dict("records"):
         stem = ".".join(part for part in (rec["table"], rec["variable"], rec["level"]) if part)
         if rec["table"] == "t1":
-            stats_ = ("mean", "sd") if not rec["level"] and not pd.isna(rec.get("mean")) \
+            stats_ = ("mean", "sd", "n") if not rec["level"] and not pd.isna(rec.get("mean")) \
                 else ("n", "pct")
             for stat in stats_:
                 out[f"{stem}.{stat}"] = float(rec[stat])
@@ -259,6 +259,10 @@ def table_results(frame: pd.DataFrame) -> dict[str, float]:
         else:
             for stat in ("resp", "nonresp"):
                 out[f"{stem}.{stat}"] = float(rec[stat])
+            if not rec["level"] and rec.get("test") in ("t", "welch", "mannwhitney"):
+                # patients a mean is based on (below the group size where values are missing)
+                out[f"{stem}.n_resp"] = float(rec["n_resp"])
+                out[f"{stem}.n_nonresp"] = float(rec["n_nonresp"])
             if not pd.isna(rec.get("p")):
                 out[f"{rec['table']}.{rec['variable']}.p"] = float(rec["p"])
     return out

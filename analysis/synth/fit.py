@@ -6,7 +6,8 @@ assessment) is first drawn from a plausible distribution, patient by patient; th
 nudges the integer values, within per-patient bounds that keep them plausible, until every
 constraint on that column holds. The search is a seeded stochastic hill-climb: a proposal moves
 one value by a step, or two values of the same cell by opposite steps (which keeps every group
-mean and moves only spread and ranks); it is accepted when the loss does not grow. The loss
+mean and moves only spread and ranks), or sets a value equal to another one (a tie, which some
+rank-test p-values of small groups need); it is accepted when the loss does not grow. The loss
 counts how far each statistic lies outside its printed window, so it is zero exactly when every
 constraint holds. Everything is deterministic under the generator passed in.
 
@@ -29,10 +30,12 @@ import scipy.stats
 from analysis.errors import AnalysisError
 
 __all__ = ["Constraint", "FitError", "printed_window", "statistic", "loss", "solve",
-           "mann_whitney_p", "student_t_p"]
+           "mann_whitney_p", "student_t_p", "tie_sum"]
 
 #: Share of a printed window kept free at each edge, so that float noise never decides rounding.
-EDGE = 0.005
+EDGE = 1e-4
+#: Weight of a soft (plausibility) constraint in the loss, against 1 for a printed number.
+SOFT_WEIGHT = 0.05
 
 
 class FitError(AnalysisError):
@@ -62,6 +65,11 @@ class Constraint:
     members : positions in the column: one array for mean and sd, two for p.
     low, high : the printed window ``[low, high)``.
     test : for ``"p"``: ``"t"`` (pooled Student), ``"welch"`` or ``"mannwhitney"``.
+    max_ties : for Mann-Whitney, the largest tie correction (sum of t^3 - t over tied
+        values, 6 per tied pair) allowed; None = any. Keeps the search from reaching a p-value
+        by piling up ties that a laboratory value such as CK would not have.
+    soft : a plausibility preference, not a printed number: it steers the search, but a
+        column that meets every other constraint is accepted without it.
     """
 
     key: str
@@ -70,6 +78,8 @@ class Constraint:
     low: float
     high: float
     test: str = ""
+    max_ties: int | None = None
+    soft: bool = False
 
 
 def mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
@@ -83,11 +93,9 @@ def mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
     True
     """
     n1, n2 = len(a), len(b)
-    u1 = (np.sign(a[:, None] - b[None, :]).sum() + n1 * n2) / 2.0
-    both = np.concatenate([a, b])
-    _, counts = np.unique(both, return_counts=True)
+    u1 = (float(np.add.reduce(np.sign(a[:, None] - b[None, :]), axis=None)) + n1 * n2) / 2.0
     n = n1 + n2
-    ties = float((counts.astype(float) ** 3 - counts).sum())
+    ties = float(tie_sum(np.concatenate([a, b])))
     var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
     if var <= 0:
         return 1.0
@@ -112,12 +120,37 @@ def student_t_p(a: np.ndarray, b: np.ndarray, equal_var: bool = True) -> float:
     return float(2.0 * scipy.special.stdtr(df, -abs(diff / se)))
 
 
+def tie_sum(values: np.ndarray) -> int:
+    """Sum of t^3 - t over groups of tied values (the rank tests' tie correction).
+
+    >>> tie_sum(np.array([1.0, 2.0, 2.0, 3.0, 3.0, 3.0]))
+    30
+    """
+    ordered = np.sort(values)
+    same = ordered[1:] == ordered[:-1]
+    if not np.logical_or.reduce(same):
+        return 0
+    # Lengths of runs of equal values: boundaries where consecutive values differ.
+    edges = np.flatnonzero(np.concatenate(([True], ~same, [True])))
+    counts = np.diff(edges)
+    return int((counts ** 3 - counts).sum())
+
+
+def _excess_ties(c: Constraint, values: np.ndarray) -> float:
+    if c.max_ties is None or c.stat != "p":
+        return 0.0
+    both = np.concatenate([values[c.members[0]], values[c.members[1]]])
+    return max(0.0, (tie_sum(both) - c.max_ties) / 6.0)
+
+
 def statistic(c: Constraint, values: np.ndarray) -> float:
     """The constraint's statistic on a column of float values."""
     if c.stat == "mean":
-        return float(values[c.members[0]].mean())
+        return float(np.add.reduce(values[c.members[0]])) / len(c.members[0])
     if c.stat == "sd":
-        return float(values[c.members[0]].std(ddof=1))
+        v = values[c.members[0]]
+        n, total = len(v), v.sum()
+        return math.sqrt(max(0.0, (float(v @ v) - total * total / n) / (n - 1)))
     a, b = values[c.members[0]], values[c.members[1]]
     if c.test == "mannwhitney":
         return mann_whitney_p(a, b)
@@ -126,6 +159,8 @@ def statistic(c: Constraint, values: np.ndarray) -> float:
 
 def reference_statistic(c: Constraint, values: np.ndarray) -> float:
     """The same statistic computed by scipy itself (the final check of :func:`solve`)."""
+    if c.stat == "sd":
+        return float(values[c.members[0]].std(ddof=1))
     if c.stat != "p":
         return statistic(c, values)
     a, b = values[c.members[0]], values[c.members[1]]
@@ -147,17 +182,91 @@ def _violation(c: Constraint, s: float) -> float:
 
 
 def loss(constraints: Sequence[Constraint], values: np.ndarray) -> float:
-    """Sum over constraints of the squared distance outside the printed window (in widths)."""
+    """Sum over constraints of the squared distance outside the printed window (in widths),
+    soft constraints down-weighted by :data:`SOFT_WEIGHT`."""
     total = 0.0
     for c in constraints:
-        d = _violation(c, statistic(c, values))
-        total += d * d + (d > 0)
+        d = _violation(c, statistic(c, values)) + _excess_ties(c, values)
+        total += d * d * (SOFT_WEIGHT if c.soft else 1.0)
     return total
+
+
+def _search(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, partners: list[np.ndarray],
+            constraints: Sequence[Constraint], steps: np.ndarray, rng: np.random.Generator,
+            unit: float, budget: int, patience: int) -> tuple[np.ndarray, float, int]:
+    """One hill-climb from ``x`` (modified in place); returns it, its loss, proposals used."""
+    n = len(x)
+    current = loss(constraints, x * unit)
+    batch = 4096
+    it = 0
+    stall = 0
+    kick = 0
+    while current > 0 and it < budget:
+        pick = rng.integers(0, n, size=batch)
+        step = steps[rng.integers(0, len(steps), size=batch)] * rng.choice([-1, 1], size=batch)
+        kind = rng.random(batch)  # < 0.45 single, < 0.9 paired, else copy another value
+        other = rng.random(batch)
+        for k in range(batch):
+            it += 1
+            stall += 1
+            # Out of a local minimum (a tie or a rank that no single move can undo without
+            # breaking a mean): after `patience` proposals without progress, take the next
+            # few feasible moves whatever they cost.
+            if stall > patience:
+                kick, stall = 6, 0
+            i, s = int(pick[k]), int(step[k])
+            if kind[k] >= 0.9:  # a tie: take another patient's value (rank tests need them)
+                s = int(x[int(other[k] * n)] - x[i])
+                if s == 0:
+                    continue
+            xi = x[i] + s
+            if xi < lower[i] or xi > upper[i]:
+                continue
+            j = -1
+            if 0.45 <= kind[k] < 0.9:
+                pool = partners[i]
+                if len(pool) > 1:
+                    j = int(pool[int(other[k] * len(pool))])
+                    if j == i or x[j] - s < lower[j] or x[j] - s > upper[j]:
+                        continue
+            old_i = x[i]
+            x[i] = xi
+            if j >= 0:
+                x[j] -= s
+            new = loss(constraints, x * unit)
+            if new < current:
+                stall = 0
+            elif stall == patience and loss([c for c in constraints if not c.soft],
+                                             x * unit) == 0:
+                break  # every printed number holds; only soft preferences are left
+            if new <= current or kick > 0:
+                kick = max(0, kick - 1)
+                current = new
+                if current == 0:
+                    break
+            else:
+                x[i] = old_i
+                if j >= 0:
+                    x[j] += s
+    return x, current, it
+
+
+def _unmet(constraints: Sequence[Constraint], values: np.ndarray) -> list[str]:
+    """Constraints that fail when checked with scipy's own functions."""
+    out = []
+    for c in constraints:
+        if c.soft:
+            continue
+        stat = reference_statistic(c, values)
+        if _violation(c, stat) > 0 or _excess_ties(c, values) > 0:
+            out.append(f"{c.key} = {stat:.6g} (needs [{c.low}, {c.high}))")
+    return out
 
 
 def solve(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, cells: np.ndarray,
           constraints: Sequence[Constraint], steps: Sequence[int], rng: np.random.Generator,
-          unit: float = 1.0, max_iter: int = 200_000, name: str = "column") -> np.ndarray:
+          unit: float = 1.0, max_iter: int = 200_000, name: str = "column",
+          patience: int = 3000, restarts: int = 4) -> np.ndarray:
     """Move integer values within bounds until every constraint holds.
 
     Parameters
@@ -168,61 +277,45 @@ def solve(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, cells: np.ndarray
     constraints : what must hold, on ``x * unit``.
     steps : step sizes tried (integers, in units).
     rng : the generator; the search is deterministic under it.
-    max_iter : proposals before giving up.
+    max_iter : proposals in all, shared by the restarts.
+    patience : proposals without progress before a few moves are taken regardless of cost.
+    restarts : searches tried, the first from ``x``, the others from ``x`` jittered by one
+        random step per value.
 
     Returns
     -------
-    numpy.ndarray of int64: the solved column.
+    numpy.ndarray of int64: the solved column (checked with scipy's functions).
 
     Raises
     ------
     FitError
-        If the constraints still fail after ``max_iter`` proposals, naming them.
+        If no search meets every constraint, naming those the best one missed.
     """
-    x = np.clip(np.asarray(x, dtype=np.int64), lower, upper)
-    n = len(x)
+    x0 = np.clip(np.asarray(x, dtype=np.int64), lower, upper)
+    for c in constraints:
+        members = c.members[0]
+        if c.stat == "mean" and not c.soft and (
+                upper[members].mean() * unit < c.low or lower[members].mean() * unit >= c.high):
+            raise FitError(f"{name}: {c.key} cannot reach [{c.low}, {c.high}) within the bounds")
     steps = np.asarray(steps, dtype=np.int64)
     by_cell = {c: np.flatnonzero(cells == c) for c in np.unique(cells)}
     partners = [by_cell[c] for c in cells]
-    values = x * unit
-    current = loss(constraints, values)
-    batch = 4096
-    it = 0
-    while current > 0 and it < max_iter:
-        pick = rng.integers(0, n, size=batch)
-        step = steps[rng.integers(0, len(steps), size=batch)] * rng.choice([-1, 1], size=batch)
-        paired = rng.random(batch) < 0.5
-        other = rng.random(batch)
-        for k in range(batch):
-            it += 1
-            i, s = int(pick[k]), int(step[k])
-            xi = x[i] + s
-            if xi < lower[i] or xi > upper[i]:
-                continue
-            j = -1
-            if paired[k]:
-                pool = partners[i]
-                if len(pool) > 1:
-                    j = int(pool[int(other[k] * len(pool))])
-                    if j == i or x[j] - s < lower[j] or x[j] - s > upper[j]:
-                        continue
-            old_i = x[i]
-            x[i] = xi
-            if j >= 0:
-                x[j] -= s
-            values = x * unit
-            new = loss(constraints, values)
-            if new <= current:
-                current = new
-                if current == 0:
-                    break
-            else:
-                x[i] = old_i
-                if j >= 0:
-                    x[j] += s
-    values = x * unit
-    failed = [c.key for c in constraints
-              if _violation(c, reference_statistic(c, values)) > 0]
-    if failed:
-        raise FitError(f"{name}: could not meet {', '.join(failed)} after {it} proposals")
-    return x
+    best: tuple[float, np.ndarray] | None = None
+    used = 0
+    for attempt in range(restarts):
+        start = x0.copy()
+        if attempt:
+            jitter = steps[rng.integers(0, len(steps), size=len(start))]
+            start = np.clip(start + jitter * rng.choice([-1, 1], size=len(start)), lower, upper)
+        found, value, it = _search(start, lower, upper, partners, constraints, steps, rng,
+                                   unit, max_iter // restarts, patience)
+        used += it
+        if not _unmet(constraints, found * unit):
+            return found
+        if best is None or value < best[0]:
+            best = (value, found)
+    assert best is not None
+    error = FitError(f"{name}: could not meet {'; '.join(_unmet(constraints, best[1] * unit))} "
+                     f"after {used} proposals in {restarts} searches")
+    error.values = best[1]
+    raise error

@@ -165,8 +165,10 @@ _EXCLUDED_TYPE = {"under_age": "DM", "overlap": "overlap", "ibm": "IBM",
 def _excluded_facts(frame: pd.DataFrame, roles: pd.DataFrame,
                     rng: np.random.Generator) -> None:
     rows = roles.index[~roles["included"]]
-    for pos, r in enumerate(rows):
+    seen: dict[str, int] = {}
+    for r in rows:
         reason = roles.at[r, "excluded_by"]
+        pos = seen[reason] = seen.get(reason, -1) + 1  # order within the criterion
         frame.at[r, "myositis_type"] = _EXCLUDED_TYPE[reason]
         if reason == "no_conventional" and pos % 2:
             frame.at[r, "myositis_type"] = "DM"
@@ -212,7 +214,8 @@ def _ages(frame: pd.DataFrame, roles: pd.DataFrame, targets: Targets,
     centre = np.where(cell == "conv_responder", targets.printed["t2.age.resp"].value,
                       targets.printed["t2.age.nonresp"].value)
     x0 = np.rint(np.clip(rng.normal(centre, 14.0), 19, 78)).astype(np.int64)
-    onset = solve(x0, np.full(len(inc), 18), np.full(len(inc), 82), cell, constraints,
+    # At least 19: older than 18 under either reading of "> 18 years old" (Methods).
+    onset = solve(x0, np.full(len(inc), 19), np.full(len(inc), 82), cell, constraints,
                   steps=(1, 1, 2, 3, 5), rng=rng, name="age at onset")
     frame.loc[inc, "age_at_onset"] = onset
     # Excluded patients: plausible ages; the under-age one is a juvenile at ILD diagnosis.

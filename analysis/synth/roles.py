@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.synth.targets import EXCLUSION_ORDER, Targets
 
-__all__ = ["ROLE_COLUMNS", "ROLES", "assign_roles", "patient_ids"]
+__all__ = ["ROLE_COLUMNS", "ROLES", "assign_roles", "patient_ids", "shuffled_labels"]
 
 #: Roles in drawing order of Figure 1.
 ROLES = ("excluded", "conv_responder", "tac_responder", "tac_failure", "cyclophosphamide",
@@ -48,8 +48,12 @@ def patient_ids(n: int) -> list[str]:
     return [f"MA{i:03d}" for i in range(1, n + 1)]
 
 
-def _fill(labels: dict[str, int], n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` labels with the given counts (scaled to ``n`` if they differ), shuffled."""
+def shuffled_labels(labels: dict[str, int], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` labels with the given counts (scaled to ``n`` if they differ), shuffled.
+
+    >>> sorted(shuffled_labels({"a": 2, "b": 1}, 3, np.random.default_rng(0)))
+    ['a', 'a', 'b']
+    """
     names = list(labels)
     counts = np.array([labels[k] for k in names], dtype=float)
     if counts.sum() != n:
@@ -108,7 +112,7 @@ def assign_roles(targets: Targets, rng: np.random.Generator) -> pd.DataFrame:
     frame["conv_fail_mode"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     for cell, modes in FAIL_MODES.items():
         members = frame.index[frame["cell"] == cell]
-        frame.loc[members, "conv_fail_mode"] = _fill(modes, len(members), rng)
+        frame.loc[members, "conv_fail_mode"] = shuffled_labels(modes, len(members), rng)
     frame["second_line"] = np.select(
         [role.isin(["tac_responder", "tac_failure", "tac_insufficient"]),
          role == "cyclophosphamide"], ["tacrolimus", "cyclophosphamide"], "none")
@@ -124,7 +128,7 @@ def assign_roles(targets: Targets, rng: np.random.Generator) -> pd.DataFrame:
     frame["tac_refractory"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     frame.loc[role == "tac_responder", "tac_refractory"] = "none"
     failures = frame.index[role == "tac_failure"]
-    frame.loc[failures, "tac_refractory"] = _fill(
+    frame.loc[failures, "tac_refractory"] = shuffled_labels(
         {"myositis": targets.tac_myositis_refractory, "ild": targets.tac_ild_refractory,
          "both": targets.tac_both_refractory}, len(failures), rng)
     # The exacerbation that needed a hospital stay is placed on a tacrolimus failure (ILD first).

@@ -28,8 +28,8 @@ from analysis.params import CONTINUOUS_TEST_ROWS
 from analysis.synth.fit import EDGE, Constraint, printed_window
 
 __all__ = ["CELLS", "CATEGORICAL", "BINARY", "CONTINUOUS", "EXCLUSION_ORDER",
-           "GENERATOR_TESTS", "Targets", "read_targets", "continuous_constraints",
-           "observed_counts"]
+           "GENERATOR_TESTS", "MAX_TIES", "Targets", "read_targets", "continuous_constraints",
+           "observed_counts", "mann_whitney_attainable"]
 
 #: The four groups of included patients that Tables 2 and 3 separate.
 CELLS = ("conv_responder", "tac_responder", "tac_failure", "second_line_other")
@@ -54,6 +54,10 @@ CONTINUOUS = ("age", "ck", "aldolase", "fvc", "tlc", "dlco")
 #: Exclusion criteria in the order ``analysis.cohort`` applies them.
 EXCLUSION_ORDER = ("under_age", "overlap", "ibm", "cancer_chemo", "other_myopathy",
                    "no_conventional")
+
+#: Largest tie correction allowed in a rank test per variable (two tied pairs): CK and aldolase
+#: rarely tie exactly; integer ages and PFTs tie naturally, so they are not limited.
+MAX_TIES: dict[str, int | None] = {"ck": 12, "aldolase": 12}
 
 #: Test the generator makes each printed p-value hold under. These are the declared tests of
 #: ``analysis.params.CONTINUOUS_TEST_ROWS`` except Table 2's age and PFT rows: under a pooled
@@ -218,7 +222,7 @@ def continuous_constraints(targets: Targets, var: str, table: str,
             Constraint(f"{table}.{var}.nonresp", "mean", (nonresp,),
                        *p[f"{table}.{var}.nonresp"].window()),
             Constraint(f"{table}.{var}.p", "p", (resp, nonresp), *p[f"{table}.{var}.p"].window(),
-                       test=GENERATOR_TESTS[f"{table}.{var}"])]
+                       test=GENERATOR_TESTS[f"{table}.{var}"], max_ties=MAX_TIES.get(var))]
 
 
 def _sum_range(n: int, window: tuple[float, float], resolution: float) -> tuple[int, int]:
@@ -230,15 +234,47 @@ def _sum_range(n: int, window: tuple[float, float], resolution: float) -> tuple[
     return lo, hi
 
 
+def mann_whitney_attainable(n1: int, n2: int, window: tuple[float, float],
+                            max_ties: int | None = 12) -> bool:
+    """Whether a two-sided Mann-Whitney p (normal approximation, tie-corrected) in ``window``
+    exists for group sizes ``n1``, ``n2`` with at most ``max_ties`` of tie correction
+    (sum of t^3 - t over tied groups: 6 per tied pair).
+
+    The statistic U moves in steps of 0.5, so with small groups some p-values cannot occur:
+    13 against 3 values give 0.590 or 0.638, never 0.60 (ties only lower the variance).
+
+    >>> mann_whitney_attainable(13, 3, (0.595, 0.605))
+    False
+    >>> mann_whitney_attainable(6, 3, (0.595, 0.605))
+    True
+    """
+    n = n1 + n2
+    low, high = window
+    edge = EDGE * (high - low)
+    limit = max_ties if max_ties is not None else n * (n * n - 1) // 4
+    for ties in range(0, limit + 1, 6):
+        var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+        if var <= 0:
+            continue
+        # Without ties U is a whole number; a tie across the groups adds a half.
+        for twice_u in range(0, n1 * n2 * 2 + 1, 1 if ties else 2):
+            z = abs(twice_u / 2.0 - n1 * n2 / 2.0) / math.sqrt(var)
+            if low + edge <= math.erfc(z / math.sqrt(2.0)) <= high - edge:
+                return True
+    return False
+
+
 def observed_counts(group_sizes: tuple[int, int], means: tuple[Printed, Printed],
-                    pooled: Printed | None, resolution: float) -> tuple[int, int]:
-    """Largest numbers of measured patients per group that make the printed means possible.
+                    pooled: Printed | None, resolution: float, p: Printed | None = None,
+                    test: str = "", max_ties: int | None = 12) -> tuple[int, int]:
+    """Largest numbers of measured patients per group that make the printed numbers possible.
 
     A mean of ``n`` values recorded at ``resolution`` (1 U/l, 0.1 U/l, 1 %) is a multiple of
     ``resolution / n``; with small ``n`` or a pooled mean that disagrees with the group means
     (Table 1 CK 2933.4 against Table 2's 2588.9 and 3431.0 over 31 and 23) no full set of
-    values can print as published. The paper's data were "limited" (Discussion); the cohort
-    leaves the fewest values blank that make every printed mean hold.
+    values can print as published, and a rank test on small groups reaches only some p-values
+    (:func:`mann_whitney_attainable`). The paper's data were "limited" (Discussion); the
+    cohort leaves the fewest values blank that make every printed number possible.
 
     Returns
     -------
@@ -251,6 +287,9 @@ def observed_counts(group_sizes: tuple[int, int], means: tuple[Printed, Printed]
     (26, 18)
     >>> observed_counts((13, 5), (Printed(4353.5, 1), Printed(1975.7, 1)), None, 1.0)
     (13, 3)
+    >>> observed_counts((13, 5), (Printed(4353.5, 1), Printed(1975.7, 1)), None, 1.0,
+    ...                 Printed(0.60, 2), "mannwhitney")
+    (6, 3)
     """
     best: tuple[int, int] | None = None
     for n1 in range(group_sizes[0], 1, -1):
@@ -265,6 +304,9 @@ def observed_counts(group_sizes: tuple[int, int], means: tuple[Printed, Printed]
                 a, b = _sum_range(n1 + n2, pooled.window(), resolution)
                 if max(a, a1 + a2) > min(b, b1 + b2):
                     continue
+            if p is not None and test == "mannwhitney" and not mann_whitney_attainable(
+                    n1, n2, p.window(), max_ties):
+                continue
             if best is None or (n1 + n2, n1) > (sum(best), best[0]):
                 best = (n1, n2)
     if best is None:
