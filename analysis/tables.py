@@ -304,13 +304,13 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
     for variable, block in frame.groupby("variable", sort=False):
         spec = row_specs[variable]
         if variable in HEADINGS:
-            rows.append({"Clinical characteristics": HEADINGS[variable]})
+            rows.append({"Clinical characteristics": f"**{HEADINGS[variable]}**"})
         multi = (block["level"] != "").any() and spec.kind == "categorical"
         if multi:
             heading = spec.label
             if table != "t1" and spec.key == "honeycomb":
                 heading = "CT chest"
-            rows.append({"Clinical characteristics": heading,
+            rows.append({"Clinical characteristics": f"**{heading}**",
                          **({"p": format_p(block["p"].iloc[0])} if table != "t1" else {})})
         indent = "\u2003" if multi or variable in ("ana", "jo1", "ssa", "mi2", "pl7", "srp",
                                                    "ku", "fvc", "tlc", "dlco", "aza", "mtx",
@@ -372,10 +372,20 @@ def caption(frame: pd.DataFrame) -> str:
 
 
 def p_value_note(frame: pd.DataFrame) -> str:
-    """Which test gave each p-value, as a footnote line."""
-    tests = frame.loc[frame["test"].astype(str) != "", ["label", "test"]]
-    used = sorted(set(tests["test"]))
-    return "p-values: " + "; ".join(used) + "." if used else ""
+    """Which test gave each p-value, as a footnote: the test, then the rows it was used for.
+
+    >>> f = pd.DataFrame({"variable": ["sex", "age"], "test": ["chi2", "mannwhitney"]})
+    >>> p_value_note(f)
+    'p-values: Mann-Whitney rank-sum test, normal approximation with tie correction (age); Pearson chi-square (sex).'
+    """  # noqa: E501
+    from analysis.stats import TEST_LABELS
+
+    tests = frame.loc[frame["test"].astype(str) != "", ["variable", "test"]]
+    if tests.empty:
+        return ""
+    parts = [f"{TEST_LABELS.get(test, test)} ({', '.join(block['variable'])})"
+             for test, block in tests.groupby("test")]
+    return "p-values: " + "; ".join(sorted(parts)) + "."
 
 
 def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:
