@@ -122,7 +122,7 @@ def flow_table(groups: pd.DataFrame) -> pd.DataFrame:
          "flow.included"),
         ("flow.tac_analysed", "Received tacrolimus, sufficient data", int(analysed.sum()),
          "flow.conv_failures"),
-        ("flow.second_line_other", "Cyclophosphamide or insufficient tacrolimus data",
+        ("flow.second_line_other", "Not in the tacrolimus analysis",
          int((failed & ~analysed).sum()), "flow.conv_failures"),
         ("flow.second_line.cyclophosphamide", "Cyclophosphamide",
          int((failed & ~analysed & (groups["second_line"] == "cyclophosphamide")).sum()),
@@ -130,6 +130,14 @@ def flow_table(groups: pd.DataFrame) -> pd.DataFrame:
         ("flow.second_line.tacrolimus_insufficient", "Tacrolimus, insufficient data",
          int((failed & ~analysed & (groups["second_line"] == "tacrolimus")).sum()),
          "flow.second_line_other"),
+    ]
+    # Under other cutoffs, patients who failed may have had no second-line therapy at all
+    # (the paper's 23 all had one); they get their own box only when there are any.
+    no_second_line = int((failed & ~analysed & (groups["second_line"] == "none")).sum())
+    if no_second_line:
+        rows.append(("flow.second_line.none", "No second-line therapy recorded",
+                     no_second_line, "flow.second_line_other"))
+    rows += [
         ("flow.tac_responders", "Responded to tacrolimus", int(tac_resp.sum()),
          "flow.tac_analysed"),
         ("flow.tac_failures", "Failed tacrolimus", int((analysed & ~tac_resp).sum()),

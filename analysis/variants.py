@@ -19,7 +19,49 @@ __all__ = ["changed_rows", "variant_markdown"]
 
 TABLE_NAMES = {"flow": "Figure 1 flow", "t1": "Table 1", "t2": "Table 2", "t3": "Table 3",
                "conv": "Text: conventional response", "tac": "Text: tacrolimus",
-               "dose": "Dose tapers"}
+               "dose": "Dose tapers", "sens": "Sensitivity analysis"}
+
+
+STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "n",
+              "pct": "%", "mean": "mean", "sd": "SD"}
+
+
+def key_label(key: str, labels: dict[str, str]) -> str:
+    """A readable name for a computed key: table row and column, or the printed sentence.
+
+    >>> key_label("t2.myositis.pm.resp", {})
+    'Table 2 · Myositis: Polymyositis · responders'
+    >>> key_label("t3.fvc.p", {})
+    'Table 3 · FVC · p'
+    """
+    from analysis.tables import ROWS
+
+    parts = key.split(".")
+    rows = {row.key: row for row in ROWS}
+    if parts[0] in ("t1", "t2", "t3") and parts[1] in rows:
+        row = rows[parts[1]]
+        label = row.t2_label if parts[0] != "t1" and row.t2_label else row.label
+        name = f"Table {parts[0][1]} · {label}"
+        if len(parts) == 4:
+            level = {lv[0]: lv[2] for lv in row.levels}.get(parts[2], parts[2])
+            name += f": {level}"
+        return f"{name} · {STAT_NAMES.get(parts[-1], parts[-1])}"
+    return labels.get(key, key)
+
+
+def key_labels(run_dir: Path) -> dict[str, str]:
+    """Labels of the flow boxes (this run's flow table) and of the printed numbers."""
+    from analysis.published import load_published
+
+    published = load_published()
+    labels = {}
+    for rec in published.to_dict("records"):
+        labels.setdefault(rec["key"], str(rec["row_label"]))
+    flow = Path(run_dir) / "tables" / "flow.csv"
+    if flow.is_file():
+        frame = pd.read_csv(flow)
+        labels.update(dict(zip(frame["key"], frame["label"], strict=True)))
+    return labels
 
 
 def _numbers(run_dir: Path) -> dict[str, float]:
@@ -72,13 +114,23 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
     if changed.empty:
         lines.append("No computed number differs from the paper run.\n")
         return "\n".join(lines)
-    changed.insert(0, "Part", changed["key"].str.split(".").str[0].map(TABLE_NAMES))
-    shown = changed.assign(paper=changed["paper"].map(_fmt), variant=changed["variant"].map(_fmt))
-    shown.columns = ["Part", "Number", "Paper run", "This run", "Significance"]
-    lines.append(f"{len(changed)} computed numbers differ from the paper run; rows whose "
-                 "significance changed are marked.\n")
-    lines.append(markdown_table(shown, "Numbers that changed against the paper run",
-                                "tbl-variant-changes"))
+    labels = key_labels(run_dir)
+    # Group sizes behind each mean follow the flow; listing them per row adds nothing.
+    changed = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))]
+    flips = int((changed["significance"] != "").sum())
+    lines.append(f"{len(changed)} computed numbers differ from the paper run; {flips} p-values "
+                 f"crossed {params.alpha:g}. Each part lists its changed rows.\n")
+    part = changed["key"].str.split(".").str[0]
+    for prefix, name in TABLE_NAMES.items():
+        block = changed[part == prefix]
+        if block.empty:
+            continue
+        shown = pd.DataFrame({
+            "Number": block["key"].map(lambda k: key_label(k, labels)),
+            "Paper run": block["paper"].map(_fmt), "This run": block["variant"].map(_fmt),
+            "Significance": block["significance"]})
+        lines.append(markdown_table(shown, f"{name}: numbers that changed against the paper run",
+                                    f"tbl-variant-{prefix}"))
     return "\n".join(lines)
 
 
