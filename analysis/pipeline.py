@@ -111,30 +111,92 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
-def _execute_notebook(name: str, stage_dir: Path, parameters: dict, kernel: str,
-                      log: Callable[[str], None], notebooks_dir: Path) -> float:
+def _execute_notebook(name: str, out_dir: Path, parameters: dict, kernel: str,
+                      notebooks_dir: Path, failed_dir: Path) -> None:
+    """Run one notebook with papermill; its executed copy goes to ``out_dir/notebooks``."""
     import papermill
 
-    started = time.perf_counter()
-    log(f"  - {name}: running")
-    source = notebooks_dir / name
-    target = stage_dir / "notebooks" / name
+    target = out_dir / "notebooks" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(str(source), str(target), parameters=parameters,
+        papermill.execute_notebook(str(notebooks_dir / name), str(target),
+                                   parameters={**parameters, "run_dir": str(out_dir)},
                                    kernel_name=kernel, cwd=str(notebooks_dir),
                                    kernel_manager_class=_ipc_kernel_manager(),
                                    progress_bar=False, log_output=False)
     except papermill.PapermillExecutionError as exc:
         # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
-        kept = stage_dir.parent / "_failed" / name
+        kept = failed_dir / name
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(target, kept)
         raise PipelineError(f"step {name} failed in cell {exc.exec_count}: {exc.ename}: "
                             f"{exc.evalue}\n  (executed notebook kept for inspection: "
                             f"{kept})") from None
+
+
+def notebook_timing(path: Path) -> dict[str, float]:
+    """Where a notebook's time went, from papermill's metadata: kernel start (until the first
+    cell ran), cells, and the rest (saving, shutdown)."""
+    from datetime import datetime as dt
+
+    book = json.loads(Path(path).read_text(encoding="utf-8"))
+    meta = book["metadata"].get("papermill", {})
+    cells = [c["metadata"].get("papermill", {}) for c in book["cells"]]
+    starts = [c["start_time"] for c in cells if c.get("start_time")]
+    if not meta.get("start_time") or not starts:
+        return {}
+    kernel = (dt.fromisoformat(min(starts)) - dt.fromisoformat(meta["start_time"])).total_seconds()
+    running = sum(c.get("duration") or 0.0 for c in cells)
+    return {"kernel_start": round(kernel, 2), "cells": round(running, 2),
+            "total": round(meta.get("duration") or 0.0, 2)}
+
+
+def code_hash(notebooks_dir: Path) -> str:
+    """Hash of everything a step's result depends on besides data and parameters: the package
+    source, the notebooks and the codebook."""
+    digest = hashlib.sha256()
+    files = sorted((ROOT / "analysis").rglob("*.py")) + sorted(notebooks_dir.glob("*.ipynb"))
+    for path in [*files, ROOT / "data" / "raw" / "codebook.csv"]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def step_key(name: str, params_text: str, inputs: dict[str, str], code: str) -> str:
+    """Cache key of a step: its notebook, the run's parameters, input hashes and code."""
+    payload = json.dumps({"step": name, "params": params_text, "inputs": sorted(inputs.values()),
+                          "code": code}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _run_step(name: str, stage: Path, parameters: dict, kernel: str, notebooks_dir: Path,
+              cache_dir: Path | None, key: str, log: Callable[[str], None]) -> dict:
+    """Run one independent step into its own folder (or reuse its cached result), then merge
+    its files into the staging folder. Returns its timing and cache record."""
+    started = time.perf_counter()
+    cached = cache_dir / Path(name).stem / key if cache_dir else None
+    if cached is not None and (cached / "notebooks" / name).is_file():
+        shutil.copytree(cached, stage, dirs_exist_ok=True)
+        elapsed = time.perf_counter() - started
+        log(f"  - {name}: reused from cache ({elapsed:.1f} s)")
+        return {"seconds": round(elapsed, 2), "cache": "hit", "key": key[:16]}
+    log(f"  - {name}: running")
+    own = stage / ".steps" / Path(name).stem
+    _execute_notebook(name, own, parameters, kernel, notebooks_dir, stage.parent / "_failed")
     elapsed = time.perf_counter() - started
+    record = {"seconds": round(elapsed, 2), "cache": "miss" if cached else "off",
+              "key": key[:16], **notebook_timing(own / "notebooks" / name)}
+    if cached is not None:
+        # Written aside and renamed, so a killed run never leaves a half-filled cache entry.
+        partial = cached.with_name(f".{key}.tmp-{os.getpid()}")
+        shutil.copytree(own, partial, dirs_exist_ok=True)
+        if cached.exists():
+            shutil.rmtree(partial)
+        else:
+            os.replace(partial, cached)
+    shutil.copytree(own, stage, dirs_exist_ok=True)
     log(f"  - {name}: done in {elapsed:.1f} s")
-    return elapsed
+    return record
 
 
 def kernel_name() -> str:
@@ -148,7 +210,7 @@ def kernel_name() -> str:
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int = 2, log: Callable[[str], None] = _say,
-        notebooks_dir: Path | None = None) -> Path:
+        notebooks_dir: Path | None = None, cache: bool = True) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -161,6 +223,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
     jobs : notebooks run side by side (one kernel each).
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
+    cache : reuse a step's result (``runs/.cache``) when its notebook, the package code, the
+        inputs and the parameters are all unchanged; the manifest says which steps were reused.
 
     Returns
     -------
@@ -196,21 +260,35 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
                       "published_dir": str(PUBLISHED), "run_name": name}
         kernel = kernel_name()
         (stage / "notebooks").mkdir()
-        for number, notebooks in enumerate(STAGES, start=1):
-            log(f"step {number}: notebooks {', '.join(notebooks)} (kernel {kernel})")
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {nb: pool.submit(_execute_notebook, nb, stage, parameters, kernel, log,
-                                           notebooks_dir)
-                           for nb in notebooks}
-                for nb, future in futures.items():
-                    timings[nb] = future.result()
         provenance = {"git_commit": git_commit(), "inputs": input_hashes(data_dir),
                       "packages": package_versions()}
+        code = code_hash(notebooks_dir)
+        cache_dir = runs_dir / ".cache" if cache else None
+        steps: dict[str, dict] = {}
+        *independent, (last,) = STAGES
+        log(f"step 1: notebooks {', '.join(independent[0])} side by side (kernel {kernel})")
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {nb: pool.submit(_run_step, nb, stage, parameters, kernel, notebooks_dir,
+                                       cache_dir, step_key(nb, params_text, provenance["inputs"],
+                                                           code), log)
+                       for nb in independent[0]}
+            for nb, future in futures.items():
+                steps[nb] = future.result()
+        shutil.rmtree(stage / ".steps", ignore_errors=True)
+        # The reproduction step reads every step's results, so it always runs, in the bundle.
+        log(f"step 2: notebook {last}")
+        log(f"  - {last}: running")
+        t_last = time.perf_counter()
+        _execute_notebook(last, stage, parameters, kernel, notebooks_dir, runs_dir / "_failed")
+        steps[last] = {"seconds": round(time.perf_counter() - t_last, 2), "cache": "never",
+                       **notebook_timing(stage / "notebooks" / last)}
+        log(f"  - {last}: done in {steps[last]['seconds']:.1f} s")
+        timings.update({nb: record["seconds"] for nb, record in steps.items()})
         write_run_notes(stage, name, params, provenance, runs_dir / "paper")
         if formats:
             from analysis.render import render_report
 
-            log(f"step {len(STAGES) + 1}: rendering {', '.join(formats)}")
+            log(f"step 3: rendering {', '.join(formats)}")
             t_render = time.perf_counter()
             shutil.copy2(ROOT / "report.qmd", stage / "report.qmd")
             shutil.copy2(ROOT / "_quarto.yml", stage / "_quarto.yml")
@@ -226,6 +304,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "elapsed_seconds": round(time.perf_counter() - t0, 2),
             "step_seconds": {k: round(v, 2) for k, v in timings.items()},
+            "steps": steps,
             **provenance, "platform": platform.platform(),
             "command": " ".join(sys.argv),
         }

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from analysis.errors import PipelineError
+from analysis.params import Params
 from analysis.pipeline import NOTEBOOKS, ROOT, run
 
 pytestmark = pytest.mark.slow
@@ -84,3 +85,23 @@ def test_failed_run_leaves_previous_bundle_intact(paper_run: Path, tmp_path: Pat
     assert (paper_run / "manifest.json").read_bytes() == before
     assert (paper_run / "report.html").is_file()
     assert not list(paper_run.parent.glob(".paper.*"))
+
+
+def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path, tmp_path: Path):
+    # Same inputs, parameters and code: steps 01-04 come from the cache, and the tables and
+    # results are byte-identical to a run computed from scratch.
+    again = run("again", runs_dir=paper_run.parent, formats=(), log=lambda _: None)
+    steps = json.loads((again / "manifest.json").read_text())["steps"]
+    assert {steps[nb]["cache"] for nb in NOTEBOOKS[:-1]} == {"hit"}
+    fresh = run("again", runs_dir=tmp_path, formats=(), cache=False, log=lambda _: None)
+    assert json.loads((fresh / "manifest.json").read_text())["steps"]["02_flow.ipynb"][
+        "cache"] == "off"
+    for name in ["results.json", *(f"tables/{p.name}" for p in (fresh / "tables").glob("*.csv"))]:
+        assert (fresh / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_a_cutoff_change_runs_every_step_again(paper_run: Path):
+    variant = run("fvc-check", Params(fvc_decline=0.07), runs_dir=paper_run.parent, formats=(),
+                  log=lambda _: None)
+    steps = json.loads((variant / "manifest.json").read_text())["steps"]
+    assert {steps[nb]["cache"] for nb in NOTEBOOKS[:-1]} == {"miss"}
