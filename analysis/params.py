@@ -40,6 +40,16 @@ CONTINUOUS_TESTS = ("t", "welch", "mannwhitney")
 #: count, is the exact test. The paper evidently chose the test row by row; these rows keep
 #: the test that reproduces their printed value, every other row follows ``fisher_rule``.
 CATEGORICAL_TEST_ROWS: dict[str, str] = {"t2.race": "chi2", "t2.smoking": "chi2"}
+#: The grid of response definitions the sensitivity analysis sweeps (issue: reviewers' "do the
+#: conclusions survive other reasonable definitions?"): 3 x 3 x 3 x 4 x 3 x 2 = 648 definitions.
+SENSITIVITY_GRID: dict[str, list] = {
+    "fvc_decline": [0.05, 0.10, 0.15],
+    "tlc_decline": [0.05, 0.10, 0.15],
+    "dlco_decline": [0.10, 0.15, 0.20],
+    "ild_criteria_required": [1, 2, 3, 4],
+    "ck_fall": [0.3, 0.5, 0.7],
+    "decline_scale": ["relative", "absolute"],
+}
 CATEGORICAL_TESTS = ("rule", "chi2", "chi2_yates", "fisher_two_sided", "fisher_one_sided",
                      "fisher_rxc")
 
@@ -126,6 +136,11 @@ class Params:
                                     "the paper departs from its own rule (rule = follow "
                                     "fisher_rule)", allowed=CATEGORICAL_TESTS,
                                     source="methods audit (Table 2 race, smoking)")
+    sensitivity_grid: dict = _spec(SENSITIVITY_GRID, "Values of each definition the "
+                                   "sensitivity analysis sweeps (a list per parameter; axes not "
+                                   "given keep these defaults)",
+                                   allowed=tuple(SENSITIVITY_GRID),
+                                   source="sensitivity analysis (beyond the paper)")
     alpha: float = _spec(0.05, "Significance level used to flag rows", low=0, high=1)
     # --- Output ---
     suppress_below: int = _spec(0, "Replace counts below this by '<N' in report tables "
@@ -252,7 +267,8 @@ def parse_assignment(item: str) -> tuple[str, Any]:
 
 
 MAPPINGS = {"continuous_tests": (CONTINUOUS_TEST_ROWS, CONTINUOUS_TESTS, None),
-            "categorical_tests": (CATEGORICAL_TEST_ROWS, CATEGORICAL_TESTS, ("t2.", "t3."))}
+            "categorical_tests": (CATEGORICAL_TEST_ROWS, CATEGORICAL_TESTS, ("t2.", "t3.")),
+            "sensitivity_grid": (SENSITIVITY_GRID, None, None)}
 
 
 def _merge_assignment(merged: dict[str, Any], name: str, value: Any) -> None:
@@ -336,6 +352,9 @@ def _coerce(f: dataclasses.Field, value: Any, origin: str) -> Any:
 
 def _check_value(f: dataclasses.Field, value: Any) -> None:
     meta = f.metadata
+    if f.name == "sensitivity_grid":
+        _check_grid(value)
+        return
     if isinstance(value, dict):
         defaults, tests, prefixes = MAPPINGS[f.name]
         for row, test in value.items():
@@ -357,3 +376,21 @@ def _check_value(f: dataclasses.Field, value: Any) -> None:
             raise ParameterError(f"parameter {f.name!r} must be between {meta['low']} and "
                                  f"{meta['high']} {meta['unit']}".rstrip()
                                  + f", got {value!r}")
+
+
+def _check_grid(grid: Mapping[str, Any]) -> None:
+    """Each axis of the sensitivity grid is a known definition with a non-empty list of values
+    that are each allowed for that parameter."""
+    fields = {f.name: f for f in dataclasses.fields(Params)}
+    for name, values in grid.items():
+        if name not in SENSITIVITY_GRID:
+            raise ParameterError(f"parameter 'sensitivity_grid' has unknown axis {name!r}; "
+                                 "allowed: " + ", ".join(SENSITIVITY_GRID))
+        if not isinstance(values, list | tuple) or not values:
+            raise ParameterError(f"parameter 'sensitivity_grid.{name}' must be a non-empty "
+                                 f"list of values, e.g. [0.05, 0.10], got {values!r}")
+        for value in values:
+            try:
+                _check_value(fields[name], _coerce(fields[name], value, "sensitivity_grid"))
+            except ParameterError as exc:
+                raise ParameterError(f"parameter 'sensitivity_grid.{name}': {exc}") from None

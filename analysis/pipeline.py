@@ -34,7 +34,8 @@ PUBLISHED = ROOT / "data" / "published"
 KERNEL_NAME = "ma-ild-analysis"
 #: Notebooks in order; those in one stage are independent and may run side by side.
 STAGES: tuple[tuple[str, ...], ...] = (
-    ("01_cohort.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb"),
+    ("01_cohort.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
+     "06_sensitivity.ipynb"),
     ("05_reproduction.ipynb",),
 )
 NOTEBOOKS = tuple(nb for stage in STAGES for nb in stage)
@@ -334,12 +335,19 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
 
     write_text(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
     values = params.to_dict()
-    rows = [{"Parameter": spec["name"], "Value": str(values[spec["name"]]),
-             "Paper": str(spec["default"]), "Allowed": spec["allowed"], "Source": spec["source"]}
-            for spec in Params.describe() if spec["name"] != "continuous_tests"]
-    rows += [{"Parameter": f"continuous_tests.{row}", "Value": test,
-              "Paper": Params().continuous_tests[row], "Allowed": "t | welch | mannwhitney",
-              "Source": "methods audit"} for row, test in params.continuous_tests.items()]
+    rows = []
+    for spec in Params.describe():
+        value, default = values[spec["name"]], spec["default"]
+        if not isinstance(value, dict):
+            rows.append({"Parameter": spec["name"], "Value": str(value), "Paper": str(default),
+                         "Allowed": spec["allowed"], "Source": spec["source"]})
+            continue
+        # One row per entry of a mapping parameter (tests per row, sensitivity grid axes).
+        for entry in sorted(set(value) | set(default)):
+            rows.append({"Parameter": f"{spec['name']}.{entry}",
+                         "Value": str(value.get(entry, "")), "Paper": str(default.get(entry, "")),
+                         "Allowed": spec["allowed"] if spec["name"] != "sensitivity_grid"
+                         else "a list", "Source": spec["source"]})
     hashes = pd.DataFrame({"File": list(provenance["inputs"]),
                            "SHA-256": list(provenance["inputs"].values())})
     packages = pd.DataFrame({"Package": list(provenance["packages"]),

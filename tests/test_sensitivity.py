@@ -1,0 +1,370 @@
+"""Sensitivity analysis: the vectorised sweep against the pipeline's own classification and
+tables, the paper's numbers at the paper's definition, the bootstrap, the conclusions and
+the notebook."""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from analysis import sensitivity
+from analysis.cohort import analysis_groups
+from analysis.errors import ParameterError
+from analysis.params import Params
+from analysis.response import classify
+from analysis.tables import analysis_dataset, table2, table3
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def swept(cohort):
+    return sensitivity.sweep(cohort.patients, cohort.assessments, Params())
+
+
+@pytest.fixture(scope="module")
+def claims(swept):
+    return sensitivity.conclusions(swept, alpha=0.05)
+
+
+@pytest.fixture(scope="module")
+def paper_groups(cohort):
+    return analysis_groups(cohort.patients, cohort.assessments, Params())
+
+
+@pytest.fixture(scope="module")
+def boot(paper_groups, cohort):
+    return sensitivity.bootstrap(paper_groups, cohort.assessments)
+
+
+def _params(row) -> Params:
+    """The parameters of one definition (numpy scalars as Python values)."""
+    values = {name: row[name] for name in sensitivity.SWEPT}
+    return Params(**{k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()})
+
+
+# --------------------------------------------------------------------------- the grid
+def test_default_grid_has_more_than_500_definitions_including_the_papers():
+    defs = sensitivity.definitions()
+    assert len(defs) == 3 * 3 * 3 * 4 * 3 * 2 == 648
+    assert defs["in_grid"].all()
+    ref = defs[defs["is_reference"]]
+    assert len(ref) == 1
+    assert ref[list(sensitivity.SWEPT)].iloc[0].tolist() == [0.10, 0.10, 0.15, 2, 0.50,
+                                                              "relative"]
+    assert not defs.duplicated(list(sensitivity.SWEPT)).any()
+    assert set(defs["ild_criteria_required"]) == {1, 2, 3, 4}
+
+
+def test_a_reference_outside_the_grid_is_appended_but_not_counted():
+    defs = sensitivity.definitions({"fvc_decline": [0.05, 0.15]}, Params())
+    assert defs["in_grid"].tolist() == [True, True, False]
+    assert defs["is_reference"].tolist() == [False, False, True]
+    assert defs["fvc_decline"].tolist() == [0.05, 0.15, 0.10]
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"fvc_dcline": [0.1]}, "cannot sweep"),
+    ({"fvc_decline": [1.5]}, "between 0 and 1"),
+    ({"decline_scale": ["percent"]}, "relative | absolute"),
+    ({"ild_criteria_required": []}, "non-empty list"),
+    ({"ck_fall": 0.5}, "non-empty list"),
+])
+def test_bad_grids_are_refused_with_what_is_allowed(grid, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        sensitivity.definitions(grid)
+
+
+# --------------------------------------------------------------------------- classification
+def _tiny_assessments() -> pd.DataFrame:
+    """Boundary cases of the Methods' rules, index -> month6 (ck_uln 200)."""
+    rows = [  # patient, timepoint, ck, fvc, tlc, dlco, weakness, symptoms
+        ("P1", "index", 1000, 70, 100, 60, None, None),  # FVC -10% exactly, TLC -10% exactly
+        ("P1", "month6", 400, 63, 90, 60, False, False),
+        ("P2", "index", 1000, 70, 70, 60, None, None),  # CK down exactly 50%, above ULN
+        ("P2", "month6", 500, 70, 70, 60, False, False),
+        ("P3", "index", 1000, 70, 70, 60, None, None),  # no follow-up: cannot respond
+        ("P4", "index", 300, 50, 50, 40, None, None),  # -12% / -6 points, -10% / -5 points
+        ("P4", "month6", 200, 44, 45, 40, False, False),
+        ("P5", "index", 300, 50, 50, 40, None, None),  # symptoms only; CK missing at follow-up
+        ("P5", "month6", None, 50, 50, 40, False, True),
+    ]
+    frame = pd.DataFrame(rows, columns=["patient_id", "timepoint", "ck", "fvc", "tlc", "dlco",
+                                        "worsening_weakness", "worsening_resp_symptoms"])
+    frame["aldolase"] = 5.0
+    frame["hospitalised"] = False
+    for col in ("ck",):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("fvc", "tlc", "dlco", "aldolase"):
+        frame[col] = frame[col].astype("Float64")
+    for col in ("worsening_weakness", "worsening_resp_symptoms", "hospitalised"):
+        frame[col] = frame[col].astype("boolean")
+    frame["patient_id"] = frame["patient_id"].astype("string")
+    frame["timepoint"] = frame["timepoint"].astype("string")
+    return frame
+
+
+def test_responder_matrix_boundaries_match_the_rules_and_analysis_response():
+    assessments = _tiny_assessments()
+    ids = ["P1", "P2", "P3", "P4", "P5"]
+    defs = sensitivity.definitions({"ild_criteria_required": [1, 2, 3], "ck_fall": [0.3, 0.5],
+                                    "decline_scale": ["relative", "absolute"]})
+    changes = sensitivity.patient_changes(assessments, ids, "index", "month6", Params())
+    matrix = sensitivity.responder_matrix(changes, defs)
+    for j, row in defs.iterrows():
+        expected = (classify(assessments, _params(row), "index", "month6")["responder"]
+                    .reindex(ids).fillna(False).to_numpy(dtype=bool))
+        assert matrix[:, j].tolist() == expected.tolist(), row.to_dict()
+
+    def responds(patient, **values):
+        row = defs.index[np.logical_and.reduce([defs[k] == v for k, v in values.items()])]
+        return bool(matrix[ids.index(patient), row[0]])
+
+    # P1: FVC and TLC down exactly 10% count (>= cutoff): 2 criteria, refractory if 2 needed.
+    assert not responds("P1", ild_criteria_required=2, ck_fall=0.5, decline_scale="relative")
+    assert responds("P1", ild_criteria_required=3, ck_fall=0.5, decline_scale="relative")
+    # ... but only 7 and 10 points: one criterion on the absolute scale.
+    assert responds("P1", ild_criteria_required=2, ck_fall=0.5, decline_scale="absolute")
+    # P2: a CK fall of exactly 50% is not "more than 50%"; it is more than 30%.
+    assert not responds("P2", ild_criteria_required=2, ck_fall=0.5, decline_scale="relative")
+    assert responds("P2", ild_criteria_required=2, ck_fall=0.3, decline_scale="relative")
+    # P3: no follow-up assessment, never a responder.
+    assert not matrix[ids.index("P3")].any()
+    # P5: a missing follow-up CK cannot show a response.
+    assert not matrix[ids.index("P5")].any()
+
+
+def _sampled_definitions(n=20, seed=11):
+    defs = sensitivity.definitions()
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(defs), size=n, replace=False)
+    rows = [defs.iloc[i] for i in sorted(picks)] + [defs[defs["is_reference"]].iloc[0]]
+    return defs, rows
+
+
+def test_vectorised_groups_equal_analysis_groups_on_sampled_definitions(cohort):
+    defs, rows = _sampled_definitions()
+    matrices = sensitivity.response_matrices(cohort.patients, cohort.assessments, defs,
+                                             Params())
+    for row in rows:
+        j = int(row["definition"])
+        groups = analysis_groups(cohort.patients, cohort.assessments, _params(row))
+        groups = groups.set_index("patient_id").reindex(matrices["ids"])
+        included = groups["included"].to_numpy(dtype=bool)
+        conv = groups["conv_responder"].fillna(False).to_numpy(dtype=bool) & included
+        tac = groups["tac_responder"].fillna(False).to_numpy(dtype=bool)
+        assert (matrices["included"] == included).all()
+        assert (matrices["conv_responder"][:, j] == conv).all(), row.to_dict()
+        assert (matrices["tac_analysed"][:, j] == groups["tac_analysed"].to_numpy(
+            dtype=bool)).all(), row.to_dict()
+        assert (matrices["tac_responder"][:, j] == tac).all(), row.to_dict()
+
+
+def test_sweep_rows_equal_tables_2_and_3_on_sampled_definitions(cohort, swept):
+    _, rows = _sampled_definitions(n=8, seed=5)
+    for row in rows:
+        params = _params(row)
+        got = swept.loc[swept["definition"] == row["definition"]].iloc[0]
+        groups = analysis_groups(cohort.patients, cohort.assessments, params)
+        t2 = table2(analysis_dataset(cohort.patients, groups, cohort.assessments, "index"),
+                    params).set_index(["variable", "level"])
+        t3 = table3(analysis_dataset(cohort.patients, groups, cohort.assessments,
+                                     "tac_start"), params).set_index(["variable", "level"])
+        assert got["conv_responders"] == int(t2.loc[("sex", "male"), "n_resp"])
+        assert got["pm_responders"] == t2.loc[("myositis", "pm"), "resp"]
+        assert got["dm_n"] - got["dm_responders"] == t2.loc[("myositis", "dm"), "nonresp"]
+        assert got["myositis_p"] == pytest.approx(t2.loc[("myositis", "pm"), "p_two_sided"],
+                                                  rel=1e-12)
+        assert got["tac_n"] == int(groups["tac_analysed"].sum())
+        assert got["tac_responders"] == int(groups["tac_responder"].fillna(False).sum())
+        for measure in ("fvc", "tlc"):
+            table_row = t3.loc[(measure, "")]
+            assert got[f"{measure}_resp"] == pytest.approx(table_row["resp"], rel=1e-12)
+            assert got[f"{measure}_nonresp"] == pytest.approx(table_row["nonresp"], rel=1e-12)
+            assert got[f"{measure}_p"] == pytest.approx(table_row["p"], rel=1e-12,
+                                                         nan_ok=True)
+        # PM vs DM 2 x 2: SciPy's two-sided Fisher as referee.
+        table = [[got["pm_responders"], got["pm_n"] - got["pm_responders"]],
+                 [got["dm_responders"], got["dm_n"] - got["dm_responders"]]]
+        assert got["pm_dm_p"] == pytest.approx(scipy.stats.fisher_exact(table).pvalue)
+
+
+def test_the_papers_definition_gives_the_papers_numbers(swept):
+    ref = swept[swept["is_reference"]]
+    assert len(ref) == 1
+    ref = ref.iloc[0]
+    assert (ref["n_included"], ref["conv_responders"]) == (54, 31)
+    assert (ref["pm_responders"], ref["pm_n"], ref["dm_responders"], ref["dm_n"]) == (
+        20, 30, 7, 20)
+    assert round(ref["pm_pct"]) == 67 and round(ref["dm_pct"]) == 35  # Abstract
+    assert round(ref["myositis_p"], 3) == 0.013  # Table 2, myositis (exact 3 x 2)
+    assert round(ref["pm_dm_p"], 4) == 0.0428  # PM vs DM alone, two-sided Fisher
+    assert (ref["tac_responders"], ref["tac_n"]) == (13, 18)
+    assert (round(ref["fvc_resp"], 1), round(ref["fvc_nonresp"], 1)) == (63.7, 42.4)
+    assert (round(ref["tlc_resp"], 1), round(ref["tlc_nonresp"], 1)) == (65.9, 45.0)
+    assert round(ref["fvc_p"], 3) == 0.010 and round(ref["tlc_p"], 3) == 0.042  # Table 3
+    assert ref["tac_binom_p"] == pytest.approx(scipy.stats.binomtest(13, 18).pvalue)
+
+
+def test_sweep_does_not_modify_its_inputs(cohort):
+    patients, assessments = cohort.patients.copy(), cohort.assessments.copy()
+    sensitivity.sweep(cohort.patients, cohort.assessments, Params(),
+                      {"ild_criteria_required": [1, 2]})
+    pd.testing.assert_frame_equal(cohort.patients, patients)
+    pd.testing.assert_frame_equal(cohort.assessments, assessments)
+
+
+def test_sweep_benchmark(cohort):
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        out = sensitivity.sweep(cohort.patients, cohort.assessments, Params())
+        sensitivity.conclusions(out)
+        times.append(time.perf_counter() - start)
+    print(f"\nbenchmark: sweep + conclusions over {len(out)} definitions: "
+          f"best {min(times):.3f} s of {len(times)}")
+
+
+# --------------------------------------------------------------------------- bootstrap
+def test_bootstrap_is_seeded_contains_the_estimates_and_matches_a_hand_rolled_one(
+        boot, paper_groups, cohort):
+    again = sensitivity.bootstrap(paper_groups, cohort.assessments)
+    pd.testing.assert_frame_equal(boot, again)
+    other = sensitivity.bootstrap(paper_groups, cohort.assessments, seed=1)
+    assert not np.allclose(boot["ci_low"], other["ci_low"])
+    by = boot.set_index("quantity")
+    assert by.loc["conv_pct", "estimate"] == pytest.approx(100 * 31 / 54)
+    assert (by.loc["pm_pct", "numerator"], by.loc["pm_pct", "denominator"]) == (20, 30)
+    assert (by.loc["dm_pct", "numerator"], by.loc["dm_pct", "denominator"]) == (7, 20)
+    assert by.loc["pm_dm_diff", "estimate"] == pytest.approx(100 * (20 / 30 - 7 / 20))
+    assert by.loc["tac_pct", "estimate"] == pytest.approx(100 * 13 / 18)
+    assert by.loc["fvc_diff", "estimate"] == pytest.approx(63.692307 - 42.4, abs=1e-5)
+    assert (boot["ci_low"] <= boot["estimate"]).all()
+    assert (boot["estimate"] <= boot["ci_high"]).all()
+    assert (boot["n_resamples"] >= 2000).all()
+    # Referee: the first quantity drawn by hand from the same generator.
+    included = paper_groups[paper_groups["included"]]
+    y = included["conv_responder"].astype(bool).to_numpy(dtype=float)
+    rng = np.random.default_rng(2017)
+    means = 100 * y[rng.integers(0, y.size, size=(5000, y.size))].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    assert (by.loc["conv_pct", "ci_low"], by.loc["conv_pct", "ci_high"]) == (low, high)
+
+
+def test_bootstrap_refuses_too_few_resamples(paper_groups, cohort):
+    with pytest.raises(ParameterError, match="at least 2000"):
+        sensitivity.bootstrap(paper_groups, cohort.assessments, n_resamples=500)
+
+
+# --------------------------------------------------------------------------- conclusions
+def test_conclusions_count_what_their_sentences_say(swept, claims):
+    grid = swept[swept["in_grid"]]
+    ref = swept[swept["is_reference"]].iloc[0]
+    alpha = 0.05
+    expected = {
+        "pm_vs_dm": (grid["pm_pct"] > grid["dm_pct"]) & (grid["pm_dm_p"] < alpha),
+        "myositis_type": grid["myositis_p"] < alpha,
+        "tac_majority": grid["tac_pct"] > 50,
+        "fvc_lower": (grid["fvc_diff"] > 0) & (grid["fvc_p"] < alpha),
+        "tlc_lower": (grid["tlc_diff"] > 0) & (grid["tlc_p"] < alpha),
+    }
+    assert claims["conclusion"].tolist() == list(expected)
+    for rec in claims.to_dict("records"):
+        k = int(expected[rec["conclusion"]].sum())
+        assert rec["n_holds"] == k and rec["n_definitions"] == len(grid) == 648
+        assert rec["share"] == pytest.approx(k / 648)
+        sentence = rec["sentence"]
+        assert f" in {k} of 648 definitions ({round(100 * k / 648)}%;" in sentence
+        assert f"paper's definition: {'yes' if rec['reference_holds'] else 'no'}," in sentence
+    by = claims.set_index("conclusion")
+    # At the paper's definition every conclusion holds (p = 0.043, 13/18, 0.010, 0.042).
+    assert by["reference_holds"].all()
+    assert "20/30 vs 7/20, p = 0.043" in by.loc["pm_vs_dm", "sentence"]
+    assert "13/18" in by.loc["tac_majority", "sentence"]
+    assert "63.7 vs 42.4, p = 0.010" in by.loc["fvc_lower", "sentence"]
+    assert "65.9 vs 45.0, p = 0.042" in by.loc["tlc_lower", "sentence"]
+    assert bool(ref["pm_dm_p"] < alpha)
+
+
+def test_a_looser_alpha_never_lowers_a_share(swept, claims):
+    loose = sensitivity.conclusions(swept, alpha=0.10)
+    assert (loose["n_holds"].to_numpy() >= claims["n_holds"].to_numpy()).all()
+    with pytest.raises(ParameterError):
+        sensitivity.conclusions(swept, alpha=0)
+
+
+def test_reference_label_names_a_changed_definition():
+    assert sensitivity.reference_label(Params()) == "paper's definition"
+    assert sensitivity.reference_label(Params(alpha=0.1)) == "paper's definition"
+    assert sensitivity.reference_label(Params(count_symptoms=False)) == "this run's definition"
+
+
+# --------------------------------------------------------------------------- report
+def test_markdown_has_heading_sentences_bootstrap_table_and_figures(swept, claims, boot):
+    text = sensitivity.sensitivity_markdown(swept, claims, boot)
+    lines = text.splitlines()
+    assert lines[0] == "# Sensitivity of the conclusions to the definitions"
+    assert sum(line.startswith("# ") for line in lines) == 1
+    for sentence in claims["sentence"]:
+        assert f"- {sentence}" in lines
+    captions = [line for line in lines if line.startswith(": ")]
+    assert any(c.startswith(": Bootstrap 95% confidence intervals") and
+               c.endswith("{#tbl-bootstrap}") for c in captions)
+    assert "57.4 (31/54)" in text
+    figures = re.findall(r"!\[([^\]]+)\]\((figures/sensitivity_[a-z_]+\.png)\)\{#([^}]+)\}",
+                         text)
+    assert [f[1] for f in figures] == [f"figures/{stem}.png" for stem in sensitivity.FIGURES]
+    for _, _, label in figures:
+        assert re.fullmatch(r"fig-[A-Za-z0-9-]+", label)
+    assert "nan" not in text.lower()
+
+
+def test_results_fragment_keys(swept, claims, boot):
+    values = sensitivity.sensitivity_results(swept, claims, boot)
+    assert all(key.startswith("sens.") for key in values)
+    assert values["sens.n_definitions"] == 648
+    assert values["sens.share.pm_vs_dm"] == pytest.approx(100 * claims.loc[0, "share"])
+    assert values["sens.boot.conv_pct.estimate"] == pytest.approx(100 * 31 / 54)
+
+
+def test_heatmap_marks_the_papers_definition_once(swept):
+    fig = sensitivity.plot_heatmap(swept, "conv_responders")
+    marks = [p for ax in fig.axes for p in ax.patches if p.get_gid() == "reference"]
+    assert len(marks) == 1
+    # 2 decline scales x 4 criteria counts, and the colour bar.
+    assert len(fig.axes) == 9
+    with pytest.raises(ParameterError):
+        sensitivity.plot_heatmap(swept, "tac_pct")
+
+
+@pytest.mark.slow
+def test_notebook_runs_under_papermill_and_writes_the_section(tmp_path, swept, claims, boot):
+    import papermill
+
+    from analysis.pipeline import _ipc_kernel_manager
+
+    run_dir = tmp_path / "run"
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "06_sensitivity.ipynb"), str(tmp_path / "out.ipynb"),
+        parameters={"data_dir": str(ROOT / "data" / "raw"), "run_dir": str(run_dir)},
+        kernel_name="ma-ild-analysis", cwd=str(ROOT / "notebooks"), progress_bar=False,
+        kernel_manager_class=_ipc_kernel_manager())
+    print(f"\nbenchmark: 06_sensitivity.ipynb under papermill: "
+          f"{time.perf_counter() - start:.1f} s")
+    md = (run_dir / "tables" / "sensitivity.md").read_text(encoding="utf-8")
+    assert md == sensitivity.sensitivity_markdown(swept, claims, boot)
+    table = pd.read_csv(run_dir / "tables" / "sensitivity.csv")
+    assert len(table) == 648 and table["is_reference"].sum() == 1
+    assert table.loc[table["is_reference"], "conv_responders"].item() == 31
+    for stem in sensitivity.FIGURES:
+        for ext in ("png", "svg"):
+            assert (run_dir / "figures" / f"{stem}.{ext}").stat().st_size > 1000
+    fragment = json.loads((run_dir / "results" / "sensitivity.json").read_text())
+    assert fragment["sens.n_definitions"] == 648
+    assert fragment["sens.reference.pm_vs_dm"] == 1
