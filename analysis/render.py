@@ -894,12 +894,18 @@ def render_report(
     )
     meta, body = _split_front_matter(markdown, str(qmd))
     layers = (project, meta)
-    written: dict[str, Path] = {}
-    for fmt in formats:
+
+    def one(fmt: str) -> Path:
         if fmt == "html":
-            opts = _format_options(layers, "html", _HTML_DEFAULTS)
-            written[fmt] = _render_html_pandoc(run_dir, meta, body, opts)
-        else:
-            opts = _format_options(layers, "typst", _TYPST_DEFAULTS)
-            written[fmt] = _render_pdf_pandoc(run_dir, meta, body, opts)
-    return written
+            return _render_html_pandoc(run_dir, meta, body,
+                                       _format_options(layers, "html", _HTML_DEFAULTS))
+        return _render_pdf_pandoc(run_dir, meta, body,
+                                  _format_options(layers, "typst", _TYPST_DEFAULTS))
+
+    # HTML and PDF are independent (separate pandoc processes, separate temporary files):
+    # render them side by side.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, len(formats))) as pool:
+        futures = {fmt: pool.submit(one, fmt) for fmt in formats}
+        return {fmt: future.result() for fmt, future in futures.items()}
