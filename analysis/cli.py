@@ -1,17 +1,20 @@
-"""Command line: ``python -m analysis run | synth | validate | params``.
+"""Command line: ``python -m analysis run | validate | template | params | synth``.
 
 Mirrors papermill's shape: a run name, a YAML parameter file (``--params``) and single
 overrides (``-p name=value``). Errors the user can fix are printed as one clear message and
-exit with status 2; nothing is left half-written.
+exit with status 2; nothing is left half-written. An interrupted run (Ctrl-C, or SIGTERM from
+a scheduler or ``kill``) removes its staging folder and leaves the previous bundle as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, DataValidationError
 
 __all__ = ["main"]
 
@@ -36,8 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=2017)
     synth.add_argument("--out", type=Path, default=Path("data/raw"))
 
-    validate = sub.add_parser("validate", help="check an export against the codebook")
-    validate.add_argument("--data", type=Path, default=Path("data/raw"))
+    validate = sub.add_parser("validate", help="check an export against the codebook and "
+                              "print every problem (exit status 2 if any)")
+    validate.add_argument("--data", type=Path, help="folder of the export (default: data/raw)")
+
+    template = sub.add_parser("template", help="write blank export files (headers from the "
+                              "codebook) and a README explaining each column")
+    template.add_argument("--out", type=Path, required=True, help="folder to write into")
+    template.add_argument("--force", action="store_true", help="overwrite existing files")
 
     params = sub.add_parser("params", help="list the parameters, defaults and allowed values")
     params.add_argument("--params", type=Path, help="YAML file to check")
@@ -55,6 +64,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     unknown = [f for f in formats if f not in ("html", "pdf")]
     if unknown:
         raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; allowed: html, pdf")
+    # Check the export before anything is created, and show its warnings.
+    _check_data(args.data, quiet_ok=True)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,
         engine=args.engine, jobs=args.jobs)
     return 0
@@ -69,12 +80,40 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from analysis.schema import read_cohort
+def _data_dir(data: Path | None) -> Path:
+    from analysis.schema import DEFAULT_CODEBOOK
 
-    cohort = read_cohort(args.data)
-    print(f"{args.data}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
-          f"assessments, {len(cohort.doses)} dose records)")
+    return data if data is not None else DEFAULT_CODEBOOK.parent
+
+
+def _check_data(data: Path | None, quiet_ok: bool = False) -> None:
+    """Check an export: warnings go to stderr; any problem raises, listing every one."""
+    from analysis.schema import check_export, format_problems
+
+    folder = _data_dir(data)
+    check = check_export(folder)
+    if check.problems:
+        raise DataValidationError(format_problems(check.problems + check.warnings,
+                                                  folder=folder))
+    if check.warnings:
+        print(format_problems(check.warnings, folder=folder), file=sys.stderr)
+    if not quiet_ok:
+        cohort = check.cohort
+        print(f"{folder}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
+              f"assessments, {len(cohort.doses)} dose records)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    _check_data(args.data)
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from analysis.template import write_template
+
+    written = write_template(args.out, force=args.force)
+    print(f"wrote {', '.join(p.name for p in written)} to {args.out}: fill in one file per "
+          f"table (see README.md), then: python -m analysis validate --data {args.out}")
     return 0
 
 
@@ -90,15 +129,42 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` and cleanup runs (the staging
+    folder of a run is removed; the previous bundle was never touched)."""
+
+
+def _raise_terminated(signum, frame):  # noqa: ARG001 (signal handler signature)
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """Turn SIGTERM into :class:`Terminated` while the command runs (main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"run": _cmd_run, "synth": _cmd_synth, "validate": _cmd_validate,
-               "params": _cmd_params}[args.command]
+               "template": _cmd_template, "params": _cmd_params}[args.command]
     try:
-        return handler(args)
+        with _sigterm_raises():
+            return handler(args)
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except OSError as exc:  # e.g. a folder that cannot be written
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
         print("interrupted: the previous bundle is untouched", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130

@@ -190,7 +190,10 @@ class Params:
             if name not in fields:
                 raise ParameterError(_unknown(name, fields, origin))
             kwargs[name] = _coerce(fields[name], value, origin)
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except ParameterError as exc:
+            raise ParameterError(f"{origin}: {exc}") from None
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Params:

@@ -268,13 +268,17 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         steps: dict[str, dict] = {}
         *independent, (last,) = STAGES
         log(f"step 1: notebooks {', '.join(independent[0])} side by side (kernel {kernel})")
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             futures = {nb: pool.submit(_run_step, nb, stage, parameters, kernel, notebooks_dir,
                                        cache_dir, step_key(nb, params_text, provenance["inputs"],
                                                            code), log)
                        for nb in independent[0]}
             for nb, future in futures.items():
                 steps[nb] = future.result()
+        finally:
+            # On failure or interrupt, notebooks not yet started are dropped, not waited for.
+            pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(stage / ".steps", ignore_errors=True)
         # The reproduction step reads every step's results, so it always runs, in the bundle.
         log(f"step 2: notebook {last}")
@@ -314,8 +318,10 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         _move_into_place(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
+        clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
         raise
-    if name == "paper":
+    # The repository's figures/ holds the default run's figures (not those of test runs).
+    if name == "paper" and runs_dir == (ROOT / "runs").resolve():
         figures = ROOT / "figures"
         figures.mkdir(exist_ok=True)
         for figure in sorted((final / "figures").glob("*")):
@@ -385,3 +391,17 @@ def clean_stale(runs_dir: Path, name: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             os.replace(path, original)
+    # Cache entries half-written by a killed run (their writer's process is gone).
+    for path in Path(runs_dir).glob(".cache/*/.*.tmp-*"):
+        if not _alive(path.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -301,6 +301,8 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
     table = frame["table"].iloc[0]
     rows: list[dict[str, str]] = []
     row_specs = {r.key: r for r in ROWS}
+    if table != "t1":  # group sizes, as in the caption: a mean on fewer patients says so
+        sizes = frame.loc[frame["variable"] == "sex", ["resp", "nonresp"]].sum()
     for variable, block in frame.groupby("variable", sort=False):
         spec = row_specs[variable]
         if variable in HEADINGS:
@@ -324,12 +326,18 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
                         value += f" [n = {rec['n']}]"
                     if variable in ("age", "ck", "aldolase"):
                         label += ", mean (SD)"
+                elif suppress_below and 0 < rec["n"] < suppress_below:
+                    value = f"<{suppress_below}"  # the percentage would give the count back
                 else:
-                    value = f"{_suppress(rec['n'], suppress_below)} ({rec['pct']:.1f})"
+                    value = f"{rec['n']} ({rec['pct']:.1f})"
                 rows.append({"Clinical characteristics": label, "Values": value})
             else:
                 if spec.kind == "continuous":
                     resp, nonresp = f"{rec['resp']:.1f}", f"{rec['nonresp']:.1f}"
+                    if rec["n_resp"] < sizes["resp"]:
+                        resp += f" [n = {rec['n_resp']}]"
+                    if rec["n_nonresp"] < sizes["nonresp"]:
+                        nonresp += f" [n = {rec['n_nonresp']}]"
                 else:
                     resp = _suppress(int(rec["resp"]), suppress_below)
                     nonresp = _suppress(int(rec["nonresp"]), suppress_below)

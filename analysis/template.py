@@ -1,0 +1,125 @@
+"""A blank export template generated from the codebook: one CSV per table (header only) and a
+README explaining every column, for a user preparing their own chart-review export.
+
+The codebook (``data/raw/codebook.csv``) is the only source, so the template always matches
+what :mod:`analysis.schema` checks. (Sharma 2017, Materials and Methods: chart review.)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from analysis.errors import AnalysisError
+from analysis.schema import GRAIN, TABLES, Codebook, load_codebook
+
+__all__ = ["template_files", "write_template"]
+
+_TYPE_TEXT = {"string": "text", "integer": "whole number", "number": "number",
+              "category": "one of a list", "boolean": "Yes / No"}
+
+
+def _header(columns: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(columns)
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _allowed(row) -> str:
+    if row["allowed"]:
+        return ", ".join(f"`{v}`" for v in row["allowed"].split("|"))
+    if row["min"] or row["max"]:
+        return f"{row['min'] or '...'} to {row['max'] or '...'}"
+    return ""
+
+
+def _spellings(row) -> str:
+    parts = []
+    for group in filter(None, (g.strip() for g in row["spellings"].split(";"))):
+        canonical, _, alternatives = group.partition("=")
+        shown = ["(blank)" if a.strip() == "" else f"`{a.strip()}`"
+                 for a in alternatives.split("|")]
+        parts.append(f"{', '.join(shown)} = `{canonical.strip()}`")
+    return "; ".join(parts)
+
+
+def template_readme(codebook: Codebook) -> str:
+    """The README of the template: how to fill it in, then one table per file."""
+    lines = [
+        "# Blank export template",
+        "",
+        "Generated from the codebook (`data/raw/codebook.csv`) by "
+        "`python -m analysis template`. Fill in one file per table, keep the header row "
+        "exactly as it is, and check the result with "
+        "`python -m analysis validate --data THIS_FOLDER`.",
+        "",
+        "- Files: `patients`, `assessments`, `doses`, each as `.csv` (UTF-8), `.xlsx` (first "
+        "sheet, header in row 1) or `.dta` (Stata; value labels are read as the text).",
+        "- A **blank cell is a missing value**; it is allowed only where *Required* is `no`. "
+        "Do not write `NA`, `-`, `?` or `999`.",
+        "- Numbers: digits only, `.` as the decimal mark, no units (the unit is the column's).",
+        "- Categories: the values listed, or a spelling listed under *Also accepted*. Any "
+        "other spelling is refused; to accept yours, add it to the codebook's `spellings` "
+        "column (`canonical=yours|other`).",
+        "- Extra columns are ignored (with a warning). Column order does not matter.",
+        "- Real data belongs in `data/private/`, which git ignores.",
+        "",
+    ]
+    for table in TABLES:
+        spec = codebook.columns(table)
+        lines += [f"## {table} ({GRAIN[table]})", "",
+                  "| Column | Type | Unit | Allowed | Required | Also accepted | Meaning |",
+                  "|---|---|---|---|---|---|---|"]
+        for column, row in spec.iterrows():
+            lines.append("| " + " | ".join(_cell(v) for v in (
+                f"`{column}`", _TYPE_TEXT.get(row["type"], row["type"]), row["unit"],
+                _allowed(row), row["required"], _spellings(row), row["meaning"])) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def template_files(codebook: Codebook | None = None) -> dict[str, str]:
+    """File name to text: ``patients.csv``, ``assessments.csv``, ``doses.csv`` (header rows
+    in codebook order) and ``README.md``."""
+    codebook = codebook or load_codebook()
+    files = {f"{table}.csv": _header(list(codebook.columns(table).index)) for table in TABLES}
+    files["README.md"] = template_readme(codebook)
+    return files
+
+
+def write_template(out_dir: str | Path, force: bool = False,
+                   codebook: Codebook | None = None) -> list[Path]:
+    """Write the template into ``out_dir``; existing files are kept unless ``force``.
+
+    Raises
+    ------
+    AnalysisError
+        When a file of the template already exists there (it may hold data) and not ``force``.
+    """
+    out_dir = Path(out_dir)
+    files = template_files(codebook)
+    existing = [name for name in files if (out_dir / name).exists()]
+    if existing and not force:
+        raise AnalysisError(f"{out_dir} already has {', '.join(existing)}; choose an empty "
+                            "folder, or pass --force to overwrite them")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        handle, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, out_dir / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(out_dir / name)
+    return written

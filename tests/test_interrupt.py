@@ -1,0 +1,152 @@
+"""Never lose a run: a run killed at a random moment leaves the previous bundle of that name
+byte for byte as it was, and the next run leaves no staging or swap folder behind.
+
+The end-to-end test runs ``python -m analysis run`` as a subprocess and signals it once it has
+started executing notebooks (its stdout says ``step 1``): SIGTERM, which the CLI turns into an
+interrupt so the staging folder is removed on the way out, and SIGKILL, which nothing can
+catch, so its leftovers are tidied by the next run (:func:`analysis.pipeline.clean_stale`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from analysis.pipeline import clean_stale
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "keep"
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(runs: Path) -> list[str]:
+    return sorted(p.name for p in runs.glob(f".{NAME}.*"))
+
+
+class Run:
+    """``python -m analysis run`` in its own process group, stdout read line by line."""
+
+    def __init__(self, runs: Path, alpha: float):
+        # A distinct (harmless) parameter value per killed run, so that no step is reused from
+        # the step cache and notebooks really execute when the signal arrives.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "analysis", "run", "--name", NAME, "--runs-dir", str(runs),
+             "--to", "none", "--jobs", "4", "-p", f"alpha={alpha}"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, marker: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.output.append(line)
+            if line.startswith(marker):
+                return
+        raise AssertionError(f"never saw {marker!r}:\n{''.join(self.output)}")
+
+    def finish(self, timeout: float = 300) -> int:
+        code = self.proc.wait(timeout=timeout)
+        while (line := self.lines.get(timeout=10)) is not None:
+            self.output.append(line)
+        return code
+
+    def reap(self) -> None:
+        """End what the run started (its kernels), which a SIGKILL leaves orphaned."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def run_to_end(runs: Path, alpha: float) -> Run:
+    run = Run(runs, alpha)
+    code = run.finish()
+    assert code == 0, "".join(run.output)
+    run.reap()
+    return run
+
+
+@pytest.mark.slow
+def test_killed_runs_keep_the_previous_bundle(paper_run: Path, tmp_path: Path):
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    runs = tmp_path / "runs"
+    bundle = runs / NAME
+    shutil.copytree(paper_run, bundle)  # the previous bundle: a complete run, report included
+    before = tree_digest(bundle)
+    manifest = (bundle / "manifest.json").read_bytes()
+    assert {"results.json", "report.pdf", "notebooks/05_reproduction.ipynb"} <= set(before)
+
+    for number, sig in enumerate((signal.SIGTERM, signal.SIGKILL), start=1):
+        run = Run(runs, 0.05 + number / 1000)
+        run.wait_for("step 1")
+        delay = rng.uniform(0.0, 3.0)
+        time.sleep(delay)
+        run.proc.send_signal(sig)
+        code = run.finish()
+        run.reap()
+        context = f"{sig.name} after {delay:.2f} s (seed {seed}):\n{''.join(run.output)}"
+        assert (bundle / "manifest.json").read_bytes() == manifest, context
+        assert tree_digest(bundle) == before, context
+        if sig == signal.SIGTERM:
+            assert code == 143, context
+            assert "interrupted: the previous bundle is untouched" in run.output[-1], context
+            assert leftovers(runs) == [], context  # cleaned on the way out
+        else:
+            assert code == -signal.SIGKILL, context
+            # Nothing can clean up after SIGKILL: the staging folder stays until the next run.
+            assert [n.split("-")[0] for n in leftovers(runs)] == [f".{NAME}.tmp"], context
+
+    last = run_to_end(runs, 0.051)  # as the SIGTERM run: its finished steps may be reused
+    assert leftovers(runs) == [], "".join(last.output)
+    assert (bundle / "manifest.json").read_bytes() != manifest  # the new run replaced it
+    assert "results.json" in tree_digest(bundle) and not (bundle / "report.pdf").exists()
+
+
+def test_clean_stale_restores_a_bundle_caught_mid_swap(tmp_path: Path):
+    """A kill between the two renames of the swap leaves only ``.NAME.old-PID``: put back."""
+    old = tmp_path / f".{NAME}.old-4242"
+    old.mkdir()
+    (old / "manifest.json").write_text("{}")
+    (tmp_path / f".{NAME}.tmp-abc").mkdir()
+    (tmp_path / ".other.tmp-abc").mkdir()  # another run's: not touched
+    clean_stale(tmp_path, NAME)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-abc", NAME]
+    assert (tmp_path / NAME / "manifest.json").read_text() == "{}"
+
+
+def test_clean_stale_drops_the_old_copy_after_a_completed_swap(tmp_path: Path):
+    (tmp_path / NAME).mkdir()
+    (tmp_path / NAME / "manifest.json").write_text("new")
+    (tmp_path / f".{NAME}.old-4242").mkdir()
+    clean_stale(tmp_path, NAME)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [NAME]
+    assert (tmp_path / NAME / "manifest.json").read_text() == "new"
