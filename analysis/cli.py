@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="renderer: quarto if installed (auto), or pandoc + Typst")
     run.add_argument("--runs-dir", type=Path, help="where runs are written (default: runs/)")
     run.add_argument("--jobs", type=int, default=2, help="notebooks run side by side")
+    run.add_argument("--no-cache", action="store_true",
+                     help="recompute every step (default: reuse steps whose notebook, code, "
+                          "inputs and parameters did not change)")
 
     synth = sub.add_parser("synth", help="regenerate the synthetic cohort from data/published")
     synth.add_argument("--seed", type=int, default=2017)
@@ -67,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # Check the export before anything is created, and show its warnings.
     _check_data(args.data, quiet_ok=True)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,
-        engine=args.engine, jobs=args.jobs)
+        engine=args.engine, jobs=args.jobs, cache=not args.no_cache)
     return 0
 
 
