@@ -109,6 +109,12 @@ def _ipc_kernel_manager():
         def _default_ip(self):
             return os.path.join(tempfile.gettempdir(), f"ma-ild-kernel-{uuid.uuid4().hex[:12]}")
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own log (e.g. "KeyboardInterrupt caught in kernel" at shutdown) is
+            # noise on the user's terminal; errors in cells reach us through papermill.
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return IPCKernelManager
 
 
