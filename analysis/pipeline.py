@@ -257,7 +257,6 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
     try:
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
         params_text = yaml.safe_dump(params.to_dict(), sort_keys=False)
@@ -297,7 +296,6 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         steps[COLLECT] = {"seconds": round(time.perf_counter() - t_last, 2), "cache": "never",
                           **notebook_timing(stage / "notebooks" / COLLECT)}
         log(f"  - {COLLECT}: done in {steps[COLLECT]['seconds']:.1f} s")
-        timings.update({nb: record["seconds"] for nb, record in steps.items()})
         write_run_notes(stage, name, params, provenance, runs_dir / "paper")
         if formats:
             from analysis.render import render_report
@@ -311,13 +309,13 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
             render_report(stage, formats=formats, engine=engine)
             (stage / "report.qmd").unlink()
             (stage / "_quarto.yml").unlink()
-            timings["render"] = time.perf_counter() - t_render
-            log(f"  - rendered in {timings['render']:.1f} s")
+            steps["render"] = {"seconds": round(time.perf_counter() - t_render, 2)}
+            log(f"  - rendered in {steps['render']['seconds']:.1f} s")
         manifest = {
             "run": name, "started": started.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "elapsed_seconds": round(time.perf_counter() - t0, 2),
-            "step_seconds": {k: round(v, 2) for k, v in timings.items()},
+            "step_seconds": {k: record["seconds"] for k, record in steps.items()},
             "steps": steps,
             **provenance, "platform": platform.platform(),
             "command": " ".join(sys.argv),

@@ -110,7 +110,7 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
         lines.append("The paper run (`runs/paper`) was not found, so numbers cannot be "
                      "compared; run `make report` first.\n")
         return "\n".join(lines)
-    changed = changed_rows(_numbers(run_dir) or _collect(run_dir), paper, params.alpha)
+    changed = changed_rows(_numbers(run_dir), paper, params.alpha)
     if changed.empty:
         lines.append("No computed number differs from the paper run.\n")
         return "\n".join(lines)
@@ -132,12 +132,6 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
         lines.append(markdown_table(shown, f"{name}: numbers that changed against the paper run",
                                     f"tbl-variant-{prefix}"))
     return "\n".join(lines)
-
-
-def _collect(run_dir: Path) -> dict[str, float]:
-    from analysis.outputs import load_fragments
-
-    return load_fragments(run_dir)
 
 
 def _fmt(value) -> str:
