@@ -1,0 +1,20 @@
+"""A consistency engine for printed numbers (issue 12).
+
+Checks that take printed numbers only (never the synthetic cohort) and return a
+:class:`~analysis.consistency.core.Verdict` ("consistent", "inconsistent" or "undecidable")
+with its evidence as numbers and a one-line sentence filled from them:
+
+* :mod:`~analysis.consistency.granularity`: percentages, means on a grid, pooled means,
+  percent changes (GRIM-style);
+* :mod:`~analysis.consistency.sprite`: SD feasibility on a dose grid (SPRITE-style, exact);
+* :mod:`~analysis.consistency.pvalues`: paired t over the unknown correlation, two-sample t
+  with Table 1's SD, Mann-Whitney U;
+* :mod:`~analysis.consistency.contingency`: every table with the printed margins, every test;
+* :mod:`~analysis.consistency.crosssource`: Table 1 against Tables 2-3, text against tables;
+* :mod:`~analysis.consistency.engine`: :func:`verdicts`, every check on ``numbers.csv``.
+"""
+
+from analysis.consistency.core import GRIDS, VERDICTS, Grid, Printed, Verdict, interval
+from analysis.consistency.engine import verdicts
+
+__all__ = ["GRIDS", "VERDICTS", "Grid", "Printed", "Verdict", "interval", "verdicts"]

@@ -1,0 +1,177 @@
+"""SD feasibility on a value grid (SPRITE-style, by exact enumeration).
+
+Heathers et al.'s SPRITE (PeerJ Preprints 2018;6:e26968v1) searches for samples on a grid with
+a given mean and SD by random moves. Here the search space is small (at most a dozen doses on
+a grid of a dozen strengths), so every sample is covered exactly: a dynamic programme over the
+grid values records, for each count and sum, every attainable sum of squares. Exact integer
+arithmetic in grid units; no random search, so "unreachable" is a proof, not a failed search.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from analysis.consistency.core import (
+    CONSISTENT,
+    INCONSISTENT,
+    Grid,
+    Printed,
+    Verdict,
+    in_interval,
+    make_verdict,
+)
+from analysis.consistency.granularity import _range_txt, attainable_sums
+
+__all__ = ["reachable_sds", "sd_on_grid"]
+
+#: states[(count, sum)] = set of attainable sums of squares (all in grid units).
+_States = dict[tuple[int, int], set[int]]
+
+
+def _multisets(values: Sequence[int], size: int, cap: int) -> _States:
+    """Every multiset of ``size`` values from ``values``, each used at most ``cap`` times.
+
+    Returns the (count, sum) -> {sum of squares} table for count == ``size`` only.
+    """
+    states: _States = {(0, 0): {0}}
+    for v in values:
+        nxt: _States = {}
+        for (k, s), squares in states.items():
+            for c in range(0, min(cap, size - k) + 1):
+                key = (k + c, s + c * v)
+                nxt.setdefault(key, set()).update(q + c * v * v for q in squares)
+        states = nxt
+    return {key: sq for key, sq in states.items() if key[0] == size}
+
+
+def reachable_sds(
+    n: int, grid: Grid, sums: range | None = None, fixed: tuple[float, int] | None = None,
+) -> dict[int, list[float]]:
+    """Sample SDs (n - 1 denominator, as Stata) of every n-sample on ``grid``.
+
+    Parameters
+    ----------
+    n : int
+        Sample size (at least 2).
+    grid : Grid
+        Allowed values.
+    sums : range, optional
+        Allowed sums in grid units (from the printed mean); default all.
+    fixed : (value, count), optional
+        A printed mode, "most commonly 150 mg (n = 7)": exactly ``count`` values equal
+        ``value``, the others differ from it and none of them occurs ``count`` times or more.
+
+    Returns
+    -------
+    dict
+        Sum (grid units) -> sorted list of attainable SDs (in the grid's unit, e.g. mg).
+    """
+    units = list(grid.units())
+    if fixed is not None:
+        fv, fc = round(fixed[0] / grid.step), int(fixed[1])
+        free = [u for u in units if u != fv]
+        tail = _multisets(free, n - fc, fc - 1 if fc > 1 else 0)
+        base_s, base_q = fc * fv, fc * fv * fv
+    else:
+        tail = _multisets(units, n, n)
+        base_s = base_q = 0
+    out: dict[int, list[float]] = {}
+    for (_, s), squares in tail.items():
+        total = s + base_s
+        if sums is not None and total not in sums:
+            continue
+        sds = {grid.step * math.sqrt(max(q + base_q - total * total / n, 0.0) / (n - 1))
+               for q in squares}
+        out[total] = sorted(sds)
+    return out
+
+
+def sd_on_grid(
+    mean: Printed, sd: Printed, ns: Sequence[int], grid: Grid,
+    fixed: tuple[float, int] | None = None, reading: str = "",
+) -> Verdict:
+    """Can ``n`` values on ``grid`` have the printed mean and SD, for some ``n`` in ``ns``?
+
+    Parameters
+    ----------
+    mean, sd : Printed
+        The printed mean and SD (sample SD, n - 1 denominator).
+    ns : sequence of int
+        Admissible sample sizes; the first is the natural reading (the printed n).
+    grid : Grid
+        The declared value grid (:data:`analysis.consistency.core.GRIDS`).
+    fixed : (value, count), optional
+        A printed mode, e.g. ``(150, 7)`` for "most commonly 150 mg (n = 7)".
+    reading : str
+        Words for the sentence naming where ``ns`` comes from.
+
+    Returns
+    -------
+    Verdict
+        ``consistent`` when some sample has both the mean and the SD in their intervals.
+        Evidence: ``sds_near`` (at each n whose sums fit the mean, the attainable SDs next to
+        the printed interval), ``mean_attainable`` (whether any n gives the mean at all) and,
+        when it does not, ``sds_near_relaxed``: the SDs next to the printed one for the
+        attainable means adjacent to the printed mean at the first n.
+
+    Examples
+    --------
+    AZA at tacrolimus start: 11 patients, 7 on 150 mg, mean 143.2, SD 28.6 (25-mg steps):
+
+    >>> from analysis.consistency.core import GRIDS
+    >>> v = sd_on_grid(Printed(143.2, 1), Printed(28.6, 1), [11], GRIDS["aza"].starting(25),
+    ...                fixed=(150, 7))
+    >>> v.verdict, v.evidence["sds_near"]
+    ('inconsistent', ((11, 27.59, 29.77),))
+    """
+    near: list[tuple[int, float, float]] = []
+    ok = False
+    for n in ns:
+        if n < 2:
+            continue
+        sums = attainable_sums(mean, n, grid.step)
+        if not sums:
+            continue
+        sds = sorted({x for lst in reachable_sds(n, grid, sums, fixed).values() for x in lst})
+        if not sds:
+            continue
+        ok = ok or any(in_interval(x, sd.lo, sd.hi) for x in sds)
+        near.append((n, *_neighbours(sds, sd)))
+    relaxed: tuple = ()
+    if not near:
+        n0 = ns[0]
+        k = math.floor(mean.value * n0 / grid.step)
+        relaxed_sds = reachable_sds(n0, grid, range(k, k + 2), fixed)
+        relaxed = tuple((n0, round(s * grid.step / n0, 2), *_neighbours(v, sd))
+                        for s, v in sorted(relaxed_sds.items()))
+    return make_verdict(
+        "sd_on_grid", CONSISTENT if ok else INCONSISTENT,
+        "{n_txt} values on the grid ({grid_name}){fixed_txt} with mean {m} and SD {s} "
+        "[{slo}, {shi}]{reading_txt}: {near_txt}: {verdict}",
+        m=str(mean), s=str(sd), slo=sd.lo, shi=sd.hi, grid_name=grid.name,
+        ns=tuple(ns), n_txt=_range_txt(ns),
+        fixed=fixed, fixed_txt=(f", {fixed[1]} of them at {fixed[0]:g} (the mode)"
+                                if fixed else ""),
+        reading_txt=f" ({reading})" if reading else "",
+        mean_attainable=bool(near), sds_near=tuple(near), sds_near_relaxed=relaxed,
+        near_txt=(
+            "; ".join(f"n = {n}: nearest attainable SDs {_g(a)} and {_g(b)}" for n, a, b in near)
+            if near else
+            "no n gives the mean at all; with the adjacent attainable means "
+            + "; ".join(f"{m:g} (n = {n}) the nearest SDs are {_g(a)} and {_g(b)}"
+                        for n, m, a, b in relaxed)
+        ),
+    )
+
+
+def _neighbours(sds: Sequence[float], sd: Printed) -> tuple[float, float]:
+    """The attainable SD just below the printed interval's top and just above its bottom."""
+    below = [x for x in sds if x <= sd.hi + 1e-9]
+    above = [x for x in sds if x >= sd.lo - 1e-9]
+    return (round(below[-1], 2) if below else math.nan,
+            round(above[0], 2) if above else math.nan)
+
+
+def _g(x: float) -> str:
+    return "none" if math.isnan(x) else f"{x:g}"
