@@ -348,7 +348,8 @@ def verdicts(published: pd.DataFrame) -> pd.DataFrame:
                     "id": target, "check": v.check, "verdict": v.verdict,
                     "sentence": v.sentence,
                     "inputs": ",".join(i for i in dict.fromkeys(inputs) if i != target),
-                    "evidence": json.dumps(v.evidence, default=_jsonable, sort_keys=True),
+                    "evidence": json.dumps(_jsonable(v.evidence), sort_keys=True,
+                                           allow_nan=False),
                 })
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     frame = frame.drop_duplicates(subset=["id", "check", "sentence"])
@@ -356,8 +357,15 @@ def verdicts(published: pd.DataFrame) -> pd.DataFrame:
 
 
 def _jsonable(x: object) -> object:
+    """Evidence as strict JSON: NaN -> null, tuples -> lists, numpy scalars -> Python."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item"):
+        x = x.item()
     if isinstance(x, float) and math.isnan(x):
         return None
-    if hasattr(x, "item"):
-        return x.item()
+    if x is None or isinstance(x, bool | int | float | str):
+        return x
     return str(x)
