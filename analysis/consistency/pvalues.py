@@ -91,6 +91,15 @@ def _r_interval(pre_m, pre_s, post_m, post_s, n, p) -> tuple[float, float, float
     return lo_all, hi_all, r_lo, r_hi
 
 
+def _reachable(pre: tuple[Printed, Printed], post: tuple[Printed, Printed], n: int,
+               p: Printed) -> bool:
+    """Whether some r in [-1, 1] and values in the intervals give p (no root finding)."""
+    dmin, dmax = _diff_bounds(pre[0], post[0])
+    p_lo = paired_p(dmax, _sd_diff_bounds(pre[1], post[1], 1.0)[0], n)
+    p_hi = paired_p(dmin, _sd_diff_bounds(pre[1], post[1], -1.0)[1], n)
+    return p_lo <= p.hi + 1e-12 and p_hi >= p.lo - 1e-12
+
+
 def paired_t_range(
     pre: tuple[Printed, Printed], post: tuple[Printed, Printed], p: Printed,
     ns: Sequence[int], reading: str = "",
@@ -122,8 +131,7 @@ def paired_t_range(
     """
     n0 = ns[0]
     lo0, hi0, r_lo, r_hi = _r_interval(pre[0], pre[1], post[0], post[1], n0, p)
-    fitting = tuple(n for n in ns if n >= 2
-                    and not math.isnan(_r_interval(pre[0], pre[1], post[0], post[1], n, p)[2]))
+    fitting = tuple(n for n in ns if n >= 2 and _reachable(pre, post, n, p))
     if math.isnan(r_lo):
         r_txt = "no r in [-1, 1] gives it"
     else:

@@ -9,6 +9,7 @@ arithmetic in grid units; no random search, so "unreachable" is a proof, not a f
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -29,10 +30,12 @@ __all__ = ["reachable_sds", "sd_on_grid"]
 _States = dict[tuple[int, int], set[int]]
 
 
-def _multisets(values: Sequence[int], size: int, cap: int) -> _States:
-    """Every multiset of ``size`` values from ``values``, each used at most ``cap`` times.
+@functools.lru_cache(maxsize=64)
+def _multisets(values: tuple[int, ...], size: int, cap: int) -> _States:
+    """Every multiset of at most ``size`` values from ``values``, each used <= ``cap`` times.
 
-    Returns the (count, sum) -> {sum of squares} table for count == ``size`` only.
+    Returns the (count, sum) -> {sum of squares} table for every count up to ``size`` (one
+    pass serves every smaller n; cached, so the n = 1..11 searches share it). Read only.
     """
     states: _States = {(0, 0): {0}}
     for v in values:
@@ -42,11 +45,12 @@ def _multisets(values: Sequence[int], size: int, cap: int) -> _States:
                 key = (k + c, s + c * v)
                 nxt.setdefault(key, set()).update(q + c * v * v for q in squares)
         states = nxt
-    return {key: sq for key, sq in states.items() if key[0] == size}
+    return states
 
 
 def reachable_sds(
     n: int, grid: Grid, sums: range | None = None, fixed: tuple[float, int] | None = None,
+    budget: int | None = None,
 ) -> dict[int, list[float]]:
     """Sample SDs (n - 1 denominator, as Stata) of every n-sample on ``grid``.
 
@@ -61,6 +65,8 @@ def reachable_sds(
     fixed : (value, count), optional
         A printed mode, "most commonly 150 mg (n = 7)": exactly ``count`` values equal
         ``value``, the others differ from it and none of them occurs ``count`` times or more.
+    budget : int, optional
+        Largest n the caller will ask for (shares one enumeration); default ``n``.
 
     Returns
     -------
@@ -71,14 +77,18 @@ def reachable_sds(
     if fixed is not None:
         fv, fc = round(fixed[0] / grid.step), int(fixed[1])
         free = [u for u in units if u != fv]
-        tail = _multisets(free, n - fc, fc - 1 if fc > 1 else 0)
-        base_s, base_q = fc * fv, fc * fv * fv
+        top = max(budget or n, n) - fc
+        tail = _multisets(tuple(free), top, fc - 1 if fc > 1 else 0)
+        size, base_s, base_q = n - fc, fc * fv, fc * fv * fv
     else:
-        tail = _multisets(units, n, n)
-        base_s = base_q = 0
+        top = max(budget or n, n)
+        tail = _multisets(tuple(units), top, top)
+        size, base_s, base_q = n, 0, 0
     out: dict[int, list[float]] = {}
-    for (_, s), squares in tail.items():
+    for (k, s), squares in tail.items():
         total = s + base_s
+        if k != size:
+            continue
         if sums is not None and total not in sums:
             continue
         sds = {grid.step * math.sqrt(max(q + base_q - total * total / n, 0.0) / (n - 1))
@@ -133,7 +143,8 @@ def sd_on_grid(
         sums = attainable_sums(mean, n, grid.step)
         if not sums:
             continue
-        sds = sorted({x for lst in reachable_sds(n, grid, sums, fixed).values() for x in lst})
+        found = reachable_sds(n, grid, sums, fixed, budget=max(ns))
+        sds = sorted({x for lst in found.values() for x in lst})
         if not sds:
             continue
         ok = ok or any(in_interval(x, sd.lo, sd.hi) for x in sds)
@@ -142,7 +153,7 @@ def sd_on_grid(
     if not near:
         n0 = ns[0]
         k = math.floor(mean.value * n0 / grid.step)
-        relaxed_sds = reachable_sds(n0, grid, range(k, k + 2), fixed)
+        relaxed_sds = reachable_sds(n0, grid, range(k, k + 2), fixed, budget=max(ns))
         relaxed = tuple((n0, round(s * grid.step / n0, 2), *_neighbours(v, sd))
                         for s, v in sorted(relaxed_sds.items()))
     return make_verdict(
