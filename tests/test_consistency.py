@@ -29,6 +29,8 @@ from analysis.consistency.granularity import (
 from analysis.consistency.pvalues import (
     _t_from_total_sd,
     mann_whitney_u_range,
+    mann_whitney_with_ties,
+    mw_p,
     paired_p,
     paired_t_range,
     two_sample_p,
@@ -289,6 +291,22 @@ def test_mann_whitney_u_range_against_scipy(seed):
     u = min(res.statistic, 31 * 23 - res.statistic)
     lo, hi = mann_whitney_u_range(P(round(res.pvalue, 2), 2), 31, 23)
     assert lo <= u <= hi
+
+
+@pytest.mark.parametrize("tie", [0, 2, 5, 9])
+def test_mw_p_with_one_tie_group_equals_scipy(tie):
+    # 13 vs 5 values, one group of `tie` equal values across both groups: SciPy's
+    # mannwhitneyu (asymptotic, tie-corrected, no continuity correction) on the data.
+    rng = np.random.default_rng(tie)
+    values = rng.permutation(18).astype(float)
+    values[:tie] = 100.0  # one tie group
+    values = rng.permutation(values)
+    x, y = values[:13], values[13:]
+    res = scipy.stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=False)
+    assert mw_p(res.statistic, 13, 5, tie) == pytest.approx(res.pvalue, rel=1e-9)
+    if tie:
+        found = mann_whitney_with_ties(P(round(res.pvalue, 3), 3), 13, 5)
+        assert found is not None and found[2] <= tie
 
 
 # --------------------------------------------------------------------------- contingency

@@ -123,3 +123,12 @@ def test_issue_claims_in_the_frame(frame):
     # 31.2 vs 31.6 mg: undecidable (the n behind each is not printed)
     verdict, ev = evidence("text.dose.conv.prednisone.m6_12.fail_mean", "same_quantity")
     assert verdict == "undecidable"
+
+
+def test_command_line_lists_the_proofs(capsys):
+    from analysis.consistency.__main__ import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "t2.histology.p  contingency_p" in out
+    assert "16 numbers proven inconsistent" in out

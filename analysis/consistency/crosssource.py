@@ -21,8 +21,12 @@ from analysis.consistency.core import (
 __all__ = ["count_within", "level_sum", "same_quantity"]
 
 
-def level_sum(total: int, parts: Sequence[int], what: str, part_names: str) -> Verdict:
+def level_sum(total: int, parts: Sequence[int], what: str, part_names: str,
+              check: str = "level_sum") -> Verdict:
     """Is a printed count the sum of the printed counts it splits into?
+
+    ``check`` names the use: ``"level_sum"`` (Table 1 against Table 2's two columns),
+    ``"column_total"`` (a table's levels against its column header n).
 
     Examples
     --------
@@ -33,7 +37,7 @@ def level_sum(total: int, parts: Sequence[int], what: str, part_names: str) -> V
     """
     s = int(sum(parts))
     return make_verdict(
-        "level_sum", CONSISTENT if s == int(total) else INCONSISTENT,
+        check, CONSISTENT if s == int(total) else INCONSISTENT,
         "{what}: {total} against {part_names} {parts_txt} = {sum}: {verdict}",
         what=what, total=int(total), parts=tuple(int(p) for p in parts), sum=s,
         part_names=part_names, parts_txt=" + ".join(str(int(p)) for p in parts),

@@ -180,6 +180,16 @@ def _levels(nums: Numbers) -> Iterator[Found]:
                              f"Table 3 {var} (responders + no response)",
                              f"Table 2 {var} nonresponders")
             yield parts, v, [f"t2.{var}.nonresp"]
+    for table in ("t2", "t3"):
+        for col in ("resp", "nonresp"):
+            header = f"{table}.header.{col}.n"
+            for block, levels in BLOCKS.items():
+                if block == "histology":  # only the biopsied patients
+                    continue
+                parts = [f"{table}.{block}.{lv}.{col}" for lv in levels]
+                v = level_sum(nums.n(header), [nums.n(x) for x in parts],
+                              f"{table} {block} column header", "the levels", "column_total")
+                yield [header], v, parts
     claim, bound = "disc.honeycomb.tac_improved", "t3.honeycomb.present.resp"
     yield ([claim], count_within(nums.n(claim), nums.n(bound),
                                  "Discussion: patients with honeycombing who improved on "
@@ -187,8 +197,8 @@ def _levels(nums: Numbers) -> Iterator[Found]:
     for key, ids in nums.by_key.items():
         first = ids[0]
         for other in ids[1:]:
-            v = same_quantity(nums.p(first), nums.p(other), f"{key} printed as {first} and "
-                              f"{other}", same_set=True)
+            v = same_quantity(nums.p(first), nums.p(other), f"{first} and {other} (one "
+                              f"quantity, {key})", same_set=True)
             yield [other], v, [first]
     a, b = "text.dose.conv_fail.prednisone.m6_12.mean", "text.dose.conv.prednisone.m6_12.fail_mean"
     yield ([b], same_quantity(nums.p(a), nums.p(b), "prednisone at 6-12 months in the "

@@ -29,6 +29,8 @@ from analysis.consistency.granularity import _range_txt
 
 __all__ = [
     "mann_whitney_u_range",
+    "mann_whitney_with_ties",
+    "mw_p",
     "paired_p",
     "paired_t_range",
     "two_sample_p",
@@ -170,12 +172,63 @@ def mann_whitney_u_range(p: Printed, n1: int, n2: int) -> tuple[int, int] | None
     Stata's ``ranksum`` uses the normal approximation without continuity correction; without
     ties the variance is ``n1 n2 (n1 + n2 + 1) / 12``. Returns ``None`` when no whole U fits.
     """
-    mu = n1 * n2 / 2.0
-    sigma = math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12.0)
-    us = np.arange(0, math.floor(mu) + 1)
-    ps = 2.0 * scipy.stats.norm.sf(np.abs(us - mu) / sigma)
+    us = np.arange(0, math.floor(n1 * n2 / 2.0) + 1)
+    ps = mw_p(us, n1, n2)
     ok = us[(ps >= p.lo - 1e-12) & (ps <= p.hi + 1e-12)]
     return (int(ok.min()), int(ok.max())) if ok.size else None
+
+
+def mw_p(u: float | np.ndarray, n1: int, n2: int, tie: int = 0) -> float | np.ndarray:
+    """Stata ``ranksum`` p (normal approximation, no continuity correction) for a U.
+
+    ``tie`` is the size of one group of tied values (0 or 1: none); the variance is
+    ``n1 n2 / 12 * ((N + 1) - (t^3 - t) / (N (N - 1)))``.
+    """
+    big = n1 + n2
+    var = n1 * n2 / 12.0 * ((big + 1) - (tie ** 3 - tie) / (big * (big - 1)))
+    if var <= 0:
+        return np.nan
+    return 2.0 * scipy.stats.norm.sf(np.abs(np.asarray(u) - n1 * n2 / 2.0) / math.sqrt(var))
+
+
+def mann_whitney_with_ties(p: Printed, n1: int, n2: int) -> tuple[float, float, int] | None:
+    """As :func:`mann_whitney_u_range` with one group of ``t`` tied values (t = 2..N).
+
+    Ties make U a multiple of 1/2 and shrink Stata's variance to
+    ``n1 n2 / 12 * ((N + 1) - (t^3 - t) / (N (N - 1)))``. Returns ``(U_lo, U_hi, t)`` for the
+    smallest ``t`` for which some U fits, or ``None``.
+    """
+    big = n1 + n2
+    mu = n1 * n2 / 2.0
+    us = np.arange(0, 2 * math.floor(mu) + 2) / 2.0
+    us = us[us <= mu]
+    for t in range(2, big):
+        ps = mw_p(us, n1, n2, t)
+        ok = us[(ps >= p.lo - 1e-12) & (ps <= p.hi + 1e-12)]
+        if ok.size:
+            return float(ok.min()), float(ok.max()), t
+    return None
+
+
+def _mw_search(p: Printed, n1: int, n2: int, allow_missing: bool) -> tuple[tuple, str] | None:
+    """First Mann-Whitney reading that fits: full n without ties, with ties, then fewer n.
+
+    Returns ``((n1, n2, U_lo, U_hi, tie_size or 0), sentence)`` or ``None``.
+    """
+    pairs = [(n1, n2)]
+    if allow_missing:
+        pairs += sorted(((a, b) for a in range(2, n1 + 1) for b in range(2, n2 + 1)
+                         if (a, b) != (n1, n2)), key=lambda ab: (-(ab[0] + ab[1]), -ab[0]))
+    for a, b in pairs:
+        plain = mann_whitney_u_range(p, a, b)
+        if plain is not None:
+            return (a, b, *plain, 0), (f"Mann-Whitney with n = {a} vs {b} needs U in "
+                                       f"[{plain[0]}, {plain[1]}] of {a * b}")
+        tied = mann_whitney_with_ties(p, a, b)
+        if tied is not None:
+            return (a, b, *tied), (f"Mann-Whitney with n = {a} vs {b} needs ties: with {tied[2]} "
+                                   f"tied values, U in [{tied[0]:g}, {tied[1]:g}] of {a * b}")
+    return None
 
 
 def two_sample_p(
@@ -188,18 +241,18 @@ def two_sample_p(
     fixed by the group means and sizes, so the t-test p is known up to rounding: it falls
     with the mean difference and rises with the SD, so its range is reached at the corners.
     Mann-Whitney: any data could be behind the means, so only the U the printed p needs is
-    reported (normal approximation, no ties; ties shrink the variance, which can only widen
-    the set of p-values reachable).
+    reported (Stata's normal approximation): without ties first, then with one group of tied
+    values (:func:`mann_whitney_with_ties`).
 
     With ``allow_missing`` (the number measured is not printed, only the group size) the
-    Mann-Whitney search also tries every smaller (n1, n2), largest total first.
+    Mann-Whitney search then tries every smaller (n1, n2), largest total first.
 
     Returns
     -------
     Verdict
-        ``consistent`` if the t-test range or some whole U fits; ``undecidable`` when no U
-        fits without ties and no SD is printed. Evidence: ``t_p_lo``, ``t_p_hi``, ``t_fits``,
-        ``u_range``, ``mw_fits``.
+        ``consistent`` if the t-test range or some U fits; ``undecidable`` when no U fits and
+        no SD is printed. Evidence: ``t_p_lo``, ``t_p_hi``, ``t_fits``, ``mw_fits``,
+        ``mw_reading`` ((n1, n2, U_lo, U_hi, tie group size or 0)).
     """
     n1, n2 = ns
     dmin, dmax = _diff_bounds(*means)
@@ -213,20 +266,10 @@ def two_sample_p(
         t_lo = t_hi = math.nan
         t_fits = False
         t_txt = "no SD printed for a t test"
-    mw_ns = (n1, n2)
-    u_range = mann_whitney_u_range(p, n1, n2)
-    if u_range is None and allow_missing:
-        pairs = sorted(((a, b) for a in range(2, n1 + 1) for b in range(2, n2 + 1)),
-                       key=lambda ab: (-(ab[0] + ab[1]), -ab[0]))
-        for a, b in pairs:
-            u_range = mann_whitney_u_range(p, a, b)
-            if u_range is not None:
-                mw_ns = (a, b)
-                break
-    mw_fits = u_range is not None
-    u_txt = (f"Mann-Whitney with n = {mw_ns[0]} vs {mw_ns[1]} needs U in "
-             f"[{u_range[0]}, {u_range[1]}] of {mw_ns[0] * mw_ns[1]}"
-             if mw_fits else "no whole U gives it without ties")
+    found = _mw_search(p, n1, n2, allow_missing)
+    mw_fits = found is not None
+    mw = found[0] if found else None
+    u_txt = found[1] if found else "no U gives it, with or without ties"
     verdict = CONSISTENT if (t_fits or mw_fits) else (
         INCONSISTENT if total_sd is not None and not t_fits and _mw_impossible(p, n1, n2)
         else UNDECIDABLE)
@@ -234,8 +277,7 @@ def two_sample_p(
         "two_sample_p", verdict,
         "{a} (n = {n1}) vs {b} (n = {n2}), printed p = {printed}: {t_txt}; {u_txt}: {verdict}",
         a=str(means[0]), b=str(means[1]), n1=n1, n2=n2, printed=str(p), lo=p.lo, hi=p.hi,
-        t_p_lo=t_lo, t_p_hi=t_hi, t_fits=bool(t_fits), u_range=u_range, mw_fits=mw_fits,
-        mw_ns=mw_ns,
+        t_p_lo=t_lo, t_p_hi=t_hi, t_fits=bool(t_fits), mw_fits=mw_fits, mw_reading=mw,
         t_txt=t_txt, u_txt=u_txt,
     )
 
