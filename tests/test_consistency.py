@@ -385,3 +385,23 @@ def test_cross_source_hand():
     assert v.verdict == "undecidable" and v.evidence["extra_dose_gap"] == pytest.approx(0.3)
     assert same_quantity(P(31.2, 1), P(31.6, 1), "x", same_set=True).verdict == "inconsistent"
     assert same_quantity(P(40.7, 1), P(41, 0), "x", same_set=True).verdict == "consistent"
+
+
+def test_aza_m3_6_sd_unreachable_even_with_an_adjacent_mean():
+    # 89.6 is no mean of n <= 11 doses in 25-mg steps; with n = 10 the adjacent grid sums are
+    # 875 and 900 mg (87.5, 90.0). Independent brute force (itertools + statistics.stdev):
+    # no SD in [67.75, 67.85]; 900 mg gives 66.9 or 67.9 (the hand note in numbers.csv).
+    values = list(range(0, 301, 25))
+    sds = {}
+    for c in itertools.combinations_with_replacement(values, 10):
+        if sum(c) in (875, 900):
+            sds.setdefault(sum(c), set()).add(statistics.stdev(c))
+    assert not any(67.75 <= s <= 67.85 for v in sds.values() for s in v)
+    assert {round(s, 1) for s in sds[900] if 66.5 < s < 68.5} >= {66.9, 67.9}
+    v = sd_on_grid(P(89.6, 1), P(67.8, 1), list(range(11, 0, -1)), GRIDS["aza"])
+    assert v.verdict == "inconsistent" and not v.evidence["mean_attainable"]
+    assert not v.evidence["relaxed_sd_reachable"]
+    rows = {(n, m): (lo, hi) for n, m, lo, hi in v.evidence["sds_near_relaxed"]}
+    below = max(s for s in sds[900] if s <= 67.85)
+    above = min(s for s in sds[900] if s >= 67.75)
+    assert rows[(10, 90.0)] == (round(below, 2), round(above, 2))

@@ -122,8 +122,8 @@ def sd_on_grid(
         ``consistent`` when some sample has both the mean and the SD in their intervals.
         Evidence: ``sds_near`` (at each n whose sums fit the mean, the attainable SDs next to
         the printed interval), ``mean_attainable`` (whether any n gives the mean at all) and,
-        when it does not, ``sds_near_relaxed``: the SDs next to the printed one for the
-        attainable means adjacent to the printed mean at the first n.
+        when it does not, ``sds_near_relaxed`` ((n, mean, SD below, SD above) for the two
+        attainable means next to the printed one at every n) and ``relaxed_sd_reachable``.
 
     Examples
     --------
@@ -150,12 +150,18 @@ def sd_on_grid(
         ok = ok or any(in_interval(x, sd.lo, sd.hi) for x in sds)
         near.append((n, *_neighbours(sds, sd)))
     relaxed: tuple = ()
+    relaxed_ok = False
     if not near:
-        n0 = ns[0]
-        k = math.floor(mean.value * n0 / grid.step)
-        relaxed_sds = reachable_sds(n0, grid, range(k, k + 2), fixed, budget=max(ns))
-        relaxed = tuple((n0, round(s * grid.step / n0, 2), *_neighbours(v, sd))
-                        for s, v in sorted(relaxed_sds.items()))
+        # the mean itself is unattainable: would the SD hold with an adjacent grid mean?
+        rows = []
+        for n in (x for x in ns if x >= 2):
+            k = math.floor(mean.value * n / grid.step)
+            found = reachable_sds(n, grid, range(k, k + 2), fixed, budget=max(ns))
+            for total, sds in sorted(found.items()):
+                relaxed_ok = relaxed_ok or any(in_interval(x, sd.lo, sd.hi) for x in sds)
+                rows.append((n, round(total * grid.step / n, 2), *_neighbours(sds, sd)))
+        relaxed = tuple(rows)
+    closest = _closest(relaxed, sd)
     return make_verdict(
         "sd_on_grid", CONSISTENT if ok else INCONSISTENT,
         "{n_txt} values on the grid ({grid_name}){fixed_txt} with mean {m} and SD {s} "
@@ -166,12 +172,13 @@ def sd_on_grid(
                                 if fixed else ""),
         reading_txt=f" ({reading})" if reading else "",
         mean_attainable=bool(near), sds_near=tuple(near), sds_near_relaxed=relaxed,
+        relaxed_sd_reachable=relaxed_ok,
         near_txt=(
             "; ".join(f"n = {n}: nearest attainable SDs {_g(a)} and {_g(b)}" for n, a, b in near)
             if near else
-            "no n gives the mean at all; with the adjacent attainable means "
-            + "; ".join(f"{m:g} (n = {n}) the nearest SDs are {_g(a)} and {_g(b)}"
-                        for n, m, a, b in relaxed)
+            "no n gives the mean at all; with the attainable means next to it "
+            + (f"the SD is reachable ({closest})" if relaxed_ok
+               else f"the SD is unreachable too ({closest})")
         ),
     )
 
@@ -182,6 +189,20 @@ def _neighbours(sds: Sequence[float], sd: Printed) -> tuple[float, float]:
     above = [x for x in sds if x >= sd.lo - 1e-9]
     return (round(below[-1], 2) if below else math.nan,
             round(above[0], 2) if above else math.nan)
+
+
+def _closest(relaxed: tuple, sd: Printed) -> str:
+    """The attainable SDs closest to the printed one among the relaxed rows, as words."""
+    below = [(r[2], r[0], r[1]) for r in relaxed if not math.isnan(r[2])]
+    above = [(r[3], r[0], r[1]) for r in relaxed if not math.isnan(r[3])]
+    parts = []
+    if below:
+        b = max(below)
+        parts.append(f"closest below {b[0]:g} at n = {b[1]}, mean {b[2]:g}")
+    if above:
+        a = min(above)
+        parts.append(f"closest above {a[0]:g} at n = {a[1]}, mean {a[2]:g}")
+    return "; ".join(parts) or "no SD at all"
 
 
 def _g(x: float) -> str:
