@@ -279,10 +279,17 @@ def _grid_means(mean: Printed, ns: Iterable[int], grid: Grid) -> set[float]:
 
 
 def _range_txt(ns: Sequence[int]) -> str:
-    """"3-11" for a run of consecutive integers, else a comma list."""
-    ns = list(ns)
-    if not ns:
-        return ""
-    if len(ns) > 2 and sorted(ns) == list(range(min(ns), max(ns) + 1)):
-        return f"{min(ns)}-{max(ns)}"
-    return ", ".join(map(str, ns))
+    """Integers as runs, largest first: [11, 10, 9, 7, 5, 4, 3] -> "9-11, 7, 3-5" ascending.
+
+    >>> _range_txt([11, 10, 9, 7, 5, 4, 3])
+    '3-5, 7, 9-11'
+    """
+    values = sorted(set(int(n) for n in ns))
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][1] + 1:
+            runs[-1][1] = v
+        else:
+            runs.append([v, v])
+    return ", ".join(f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a}-{b}"
+                     for a, b in runs)
