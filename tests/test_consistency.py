@@ -18,7 +18,12 @@ import scipy.stats
 
 from analysis.consistency.contingency import all_tables, contingency_p, table_tests, which_test
 from analysis.consistency.core import GRIDS, Printed, interval, make_verdict
-from analysis.consistency.crosssource import count_within, level_sum, same_quantity
+from analysis.consistency.crosssource import (
+    count_within,
+    level_sum,
+    same_quantity,
+    swapped_levels,
+)
 from analysis.consistency.granularity import (
     grim_mean,
     pct_change,
@@ -405,3 +410,20 @@ def test_aza_m3_6_sd_unreachable_even_with_an_adjacent_mean():
     below = max(s for s in sds[900] if s <= 67.85)
     above = min(s for s in sds[900] if s >= 67.75)
     assert rows[(10, 90.0)] == (round(below, 2), round(above, 2))
+
+
+def test_swapped_levels_hand():
+    # Table 1 race: Hispanic 4, Asian 2; Table 2: Asian 4 + 0, Hispanic 0 + 2; Table 3 has 1
+    # Hispanic (a conventional failure). Had Table 2 swapped the labels, its Hispanic
+    # nonresponders would be 0 < 1: the swap is in Table 1 (hand).
+    pooled = {"black": 26, "white": 22, "asian": 2, "hispanic": 4}
+    split = {"black": (14, 12), "white": (13, 9), "asian": (4, 0), "hispanic": (0, 2)}
+    subset = {"black": (5, 4), "white": (7, 1), "asian": (0, 0), "hispanic": (1, 0)}
+    v = swapped_levels("race", pooled, split, subset)
+    assert v.verdict == "inconsistent"
+    assert v.evidence["pairs"] == (("asian", "hispanic"),)
+    assert v.evidence["split_relabelled_fits_subset"] == (False,)
+    agree = {"black": 26, "white": 22, "asian": 4, "hispanic": 2}
+    assert swapped_levels("race", agree, split, subset).verdict == "consistent"
+    off = {"black": 25, "white": 22, "asian": 4, "hispanic": 2}
+    assert swapped_levels("race", off, split, subset).verdict == "undecidable"

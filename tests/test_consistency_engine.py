@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.consistency import verdicts
+from analysis.consistency import row_verdicts, verdicts
 from analysis.consistency.engine import COLUMNS
 from analysis.published import load_published
 
@@ -21,8 +21,8 @@ from analysis.published import load_published
 PROOFS = {
     "t1.race.black.pct": "percent_granularity",  # 26/54 = 48.148%, not 48.2
     "text.t1.race.black.pct": "percent_granularity",
-    "t1.race.hispanic.n": "level_sum",  # Table 2: 0 + 2 = 2, not 4
-    "t1.race.asian.n": "level_sum",  # Table 2: 4 + 0 = 4, not 2
+    "t1.race.hispanic.n": "swapped_levels",  # Table 2: 0 + 2 = 2, not 4 (and Asian 4 + 0)
+    "t1.race.asian.n": "swapped_levels",  # Table 2: 4 + 0 = 4, not 2
     "t1.race.hispanic.pct": "percent_vs_table2",  # 2/54 = 3.7%, not 7.4
     "t1.race.asian.pct": "percent_vs_table2",  # 4/54 = 7.4%, not 3.7
     "t2.histology.p": "contingency_p",  # Pearson 0.397, LR 0.275, FFH 0.663; no table 0.60
@@ -132,3 +132,14 @@ def test_command_line_lists_the_proofs(capsys):
     out = capsys.readouterr().out
     assert "t2.histology.p  contingency_p" in out
     assert "16 numbers proven inconsistent" in out
+
+
+def test_row_verdicts(frame):
+    rows = row_verdicts(frame)
+    assert rows["id"].is_unique and set(rows["id"]) == set(frame["id"])
+    bad = rows[rows["verdict"] == "inconsistent"]
+    assert set(bad["id"]) == set(PROOFS)
+    assert (bad["sentence"].str.len() > 0).all()
+    # the first inconsistent check in name order decides (hand: count_within < same_quantity)
+    assert bad.set_index("id").loc["disc.honeycomb.tac_improved", "check"] == "count_within"
+    assert rows.set_index("id").loc["t1.age.mean", "verdict"] == "consistent"

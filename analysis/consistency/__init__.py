@@ -15,6 +15,8 @@ with its evidence as numbers and a one-line sentence filled from them:
 """
 
 from analysis.consistency.core import GRIDS, VERDICTS, Grid, Printed, Verdict, interval
-from analysis.consistency.engine import verdicts
+from analysis.consistency.engine import row_verdicts, verdicts
 
-__all__ = ["GRIDS", "VERDICTS", "Grid", "Printed", "Verdict", "interval", "verdicts"]
+__all__ = [
+    "GRIDS", "VERDICTS", "Grid", "Printed", "Verdict", "interval", "row_verdicts", "verdicts",
+]

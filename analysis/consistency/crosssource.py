@@ -18,7 +18,7 @@ from analysis.consistency.core import (
     make_verdict,
 )
 
-__all__ = ["count_within", "level_sum", "same_quantity"]
+__all__ = ["count_within", "level_sum", "same_quantity", "swapped_levels"]
 
 
 def level_sum(total: int, parts: Sequence[int], what: str, part_names: str,
@@ -91,4 +91,65 @@ def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
                    f"; the same patients cannot give both; if the second covers more patients, "
                    f"one extra patient must have at least {b.lo:g} + {gap:.2f} n "
                    f"(n = patients behind the first)"),
+    )
+
+
+def swapped_levels(
+    block: str,
+    pooled: dict[str, int],
+    split: dict[str, tuple[int, int]],
+    subset: dict[str, tuple[int, int]] | None = None,
+) -> Verdict:
+    """Do two levels of a pooled table carry each other's counts (a swapped label)?
+
+    Parameters
+    ----------
+    block : str
+        Name of the variable (e.g. "race").
+    pooled : dict
+        Level -> count in the pooled table (Table 1).
+    split : dict
+        Level -> (responders, nonresponders) in the split table (Table 2).
+    subset : dict, optional
+        Level -> counts in a table of a subset of the nonresponders (Table 3), used to tell
+        which table carries the swap: if the split table's labels were the swapped ones, a
+        level the subset has must still fit within the relabelled nonresponders.
+
+    Returns
+    -------
+    Verdict
+        ``inconsistent`` when some pair (a, b) has ``pooled[a] == sum(split[b])`` and
+        ``pooled[b] == sum(split[a])`` while ``pooled[a] != sum(split[a])``; ``consistent``
+        when every level agrees; ``undecidable`` when levels disagree without a swap.
+        Evidence ``pairs`` and ``split_relabelled_fits_subset`` (per pair: can the split
+        table be the swapped one, given the subset?).
+    """
+    totals = {lv: sum(split[lv]) for lv in split}
+    differ = [lv for lv in pooled if pooled[lv] != totals.get(lv)]
+    pairs = [(a, b) for i, a in enumerate(differ) for b in differ[i + 1:]
+             if pooled[a] == totals[b] and pooled[b] == totals[a]]
+    fits = []
+    for a, b in pairs:
+        if subset is None:
+            fits.append(None)
+            continue
+        # relabel the split table (a <-> b): nonresponders of a become those of b
+        ok = all(sum(subset.get(lv, (0, 0))) <= split[{a: b, b: a}.get(lv, lv)][1]
+                 for lv in (a, b))
+        fits.append(ok)
+    verdict = INCONSISTENT if pairs else (CONSISTENT if not differ else UNDECIDABLE)
+    where = "; ".join(
+        f"{a} {pooled[a]} / {b} {pooled[b]} against split totals {totals[a]} / "
+        f"{totals[b]}" + ("" if ok is None else
+                          " (the split table cannot be the swapped one: the subset table's "
+                          f"{a}/{b} counts do not fit its relabelled nonresponders)"
+                          if not ok else " (either table could carry the swap)")
+        for (a, b), ok in zip(pairs, fits, strict=True))
+    return make_verdict(
+        "swapped_levels", verdict,
+        "{block}: {where_txt}: {verdict}",
+        block=block, pairs=tuple(pairs), differ=tuple(differ),
+        split_relabelled_fits_subset=tuple(fits),
+        where_txt=where or ("every level agrees" if not differ
+                            else "levels " + ", ".join(differ) + " differ without a swap"),
     )

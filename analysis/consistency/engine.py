@@ -18,7 +18,12 @@ import pandas as pd
 
 from analysis.consistency.contingency import contingency_p, which_test
 from analysis.consistency.core import GRIDS, Printed, Verdict
-from analysis.consistency.crosssource import count_within, level_sum, same_quantity
+from analysis.consistency.crosssource import (
+    count_within,
+    level_sum,
+    same_quantity,
+    swapped_levels,
+)
 from analysis.consistency.granularity import (
     grim_mean,
     pct_change,
@@ -30,7 +35,7 @@ from analysis.consistency.pvalues import paired_t_range, two_sample_p
 from analysis.consistency.sprite import sd_on_grid
 from analysis.errors import DataValidationError
 
-__all__ = ["COLUMNS", "Numbers", "verdicts"]
+__all__ = ["COLUMNS", "Numbers", "row_verdicts", "verdicts"]
 
 #: Columns of the frame :func:`verdicts` returns.
 COLUMNS = ("id", "check", "verdict", "sentence", "inputs", "evidence")
@@ -180,6 +185,18 @@ def _levels(nums: Numbers) -> Iterator[Found]:
                              f"Table 3 {var} (responders + no response)",
                              f"Table 2 {var} nonresponders")
             yield parts, v, [f"t2.{var}.nonresp"]
+    for block, levels in BLOCKS.items():
+        pooled = {lv: nums.n(f"t1.{block}.{lv}.n") for lv in levels}
+        split = {lv: (nums.n(f"t2.{block}.{lv}.resp"), nums.n(f"t2.{block}.{lv}.nonresp"))
+                 for lv in levels}
+        subset = {lv: (nums.n(f"t3.{block}.{lv}.resp"), nums.n(f"t3.{block}.{lv}.nonresp"))
+                  for lv in levels}
+        v = swapped_levels(block, pooled, split, subset)
+        targets = [f"t1.{block}.{lv}.n" for pair in v.evidence["pairs"] for lv in pair]
+        inputs = [f"{t}.{block}.{lv}.{c}" for t in ("t2", "t3") for lv in levels
+                  for c in ("resp", "nonresp")]
+        for target in targets or [f"t1.{block}.{levels[0]}.n"]:
+            yield nums.same_key(target), v, inputs
     for table in ("t2", "t3"):
         for col in ("resp", "nonresp"):
             header = f"{table}.header.{col}.n"
@@ -379,3 +396,30 @@ def _jsonable(x: object) -> object:
     if x is None or isinstance(x, bool | int | float | str):
         return x
     return str(x)
+
+
+def row_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
+    """One verdict per printed number from the per-check frame of :func:`verdicts`.
+
+    A number is "inconsistent" when any check proves it cannot hold (the first such check,
+    in check-name order, is named); otherwise "undecidable" when some check could not decide;
+    otherwise "consistent".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id``, ``verdict``, ``check`` (the deciding check, "" when consistent),
+        ``sentence`` (its evidence line), ``n_checks``; one row per id, sorted by id.
+    """
+    rank = {"inconsistent": 0, "undecidable": 1, "consistent": 2}
+    ordered = frame.assign(_rank=frame["verdict"].map(rank)).sort_values(
+        ["id", "_rank", "check"], kind="stable")
+    first = ordered.groupby("id", sort=True).head(1).set_index("id")
+    out = pd.DataFrame({
+        "id": first.index,
+        "verdict": first["verdict"].to_numpy(),
+        "check": first["check"].where(first["verdict"] != "consistent", "").to_numpy(),
+        "sentence": first["sentence"].where(first["verdict"] != "consistent", "").to_numpy(),
+        "n_checks": frame.groupby("id").size().reindex(first.index).to_numpy(),
+    })
+    return out.reset_index(drop=True)
