@@ -8,6 +8,7 @@ inconsistent, so that each contradiction listed in the CSV is backed by a comput
 
 import itertools
 import math
+from dataclasses import astuple
 from math import comb
 
 import numpy as np
@@ -16,14 +17,12 @@ import pytest
 from scipy import stats
 
 from analysis.errors import DataValidationError, ParameterError
+from analysis.printed import format_at, matches, parse
 from analysis.published import (
     COLUMNS,
     COMPARISON_COLUMNS,
     compare,
-    format_at,
     load_published,
-    matches,
-    parse_printed,
     summary_line,
 )
 
@@ -126,7 +125,7 @@ def test_inconsistent_rows_are_exactly_the_documented_ones():
 
 def test_printed_text_round_trips():
     for row in PUB.itertuples():
-        value, decimals, relation = parse_printed(row.printed)
+        value, decimals, relation = astuple(parse(row.printed))
         assert decimals == row.decimals and relation == row.relation, row.id
         assert value == row.value, row.id
 
@@ -531,12 +530,12 @@ def test_format_at():
 
 
 def test_parse_printed():
-    assert parse_printed("Ninety-four") == (94.0, 0, "=")
-    assert parse_printed("Fourteen") == (14.0, 0, "=")
-    assert parse_printed("1.00") == (1.0, 2, "=")
+    assert astuple(parse("Ninety-four")) == (94.0, 0, "=")
+    assert astuple(parse("Fourteen")) == (14.0, 0, "=")
+    assert astuple(parse("1.00")) == (1.0, 2, "=")
     for bad in ("N/A", "", "1,000", "-3", "0.5%", "forty-ten"):
         with pytest.raises(ValueError):
-            parse_printed(bad)
+            parse(bad)
 
 
 # ------------------------------------------------------------------ compare / summary_line
