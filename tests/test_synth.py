@@ -10,7 +10,6 @@ value rounds half-up to the printed text. Who responded comes from the paper's m
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ import scipy.stats
 
 from analysis.cohort import analysis_groups, flow_table
 from analysis.params import Params
+from analysis.printed import matches
 from analysis.published import load_published
 from analysis.schema import read_cohort
 
@@ -52,10 +52,8 @@ ASSUMED_N = {
 
 # ------------------------------------------------------------------------------ helpers
 def rounds_to(x: float, printed: float, decimals: int) -> bool:
-    """Whether ``x`` rounds half-up to the printed number at its decimals."""
-    q = Decimal(1).scaleb(-decimals)
-    mine = Decimal(format(x, ".12g")).quantize(q, ROUND_HALF_UP)
-    return mine == Decimal(str(printed)).quantize(q, ROUND_HALF_UP)
+    """Whether ``x`` prints as the printed number (the project's one rule, analysis.printed)."""
+    return matches(printed, decimals, "=", x)
 
 
 @pytest.fixture(scope="module")
