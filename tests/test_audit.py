@@ -8,12 +8,14 @@ positive/treated count per group.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import scipy.stats
 
 from analysis.audit import (
     best_rule,
@@ -251,6 +253,53 @@ def test_missing_column_is_named():
 def test_which_tests_reproduce_each_printed_p(evidence, key, matches):
     row = evidence.set_index(["table", "variable"]).loc[key]
     assert row["matches"] == matches
+
+
+def _ffh_by_enumeration(table: list[list[int]]) -> float:
+    """Exact Fisher-Freeman-Halton p of an r x 2 table by listing every table with its margins
+    (multivariate hypergeometric probabilities, math.comb): a hand computation, independent of
+    analysis.stats.fisher_exact_rxc's network algorithm."""
+    rows = [a + b for a, b in table]
+    first, total = sum(a for a, _ in table), sum(rows)
+
+    def prob(cells: tuple[int, ...]) -> float:
+        return math.prod(math.comb(n, a) for a, n in zip(cells, rows, strict=True)) / math.comb(
+            total, first)
+
+    observed = prob(tuple(a for a, _ in table))
+    return sum(q for cells in itertools.product(*(range(n + 1) for n in rows))
+               if sum(cells) == first and (q := prob(cells)) <= observed * (1 + 1e-7))
+
+
+def test_expected_matches_backed_by_scipy():
+    """The snapshot's key rows, recomputed from the printed counts by scipy.stats directly."""
+    # Table 2 sex 0.055: Pearson chi-square (no Yates) reproduces it, two-sided Fisher does not
+    sex = [[6, 10], [25, 13]]
+    assert reproduces(scipy.stats.chi2_contingency(sex, correction=False).pvalue, "0.055")
+    assert not reproduces(scipy.stats.fisher_exact(sex).pvalue, "0.055")
+    # Table 2 myositis 0.013: the exact 3 x 2 test; Pearson chi-square gives 0.017
+    myositis = [[20, 10], [7, 13], [4, 0]]
+    assert reproduces(_ffh_by_enumeration(myositis), "0.013")
+    assert not reproduces(scipy.stats.chi2_contingency(myositis).pvalue, "0.013")
+    # Table 2 race 0.12: Pearson chi-square on the 4 x 2 table
+    race = [[14, 12], [13, 9], [4, 0], [0, 2]]
+    assert reproduces(scipy.stats.chi2_contingency(race).pvalue, "0.12")
+    # Table 3 anti-Jo1 0.09: the one-sided Fisher p (positives 6/13 vs 0/5), not two-sided
+    jo1 = [[6, 0], [7, 5]]
+    one_sided = min(scipy.stats.fisher_exact(jo1, alternative=a).pvalue
+                    for a in ("less", "greater"))
+    assert reproduces(one_sided, "0.09")
+    assert not reproduces(scipy.stats.fisher_exact(jo1).pvalue, "0.09")
+    # Table 2 histology 0.60: neither chi-square nor the exact test
+    histology = [[3, 2], [1, 2], [0, 3], [1, 2]]
+    assert not reproduces(scipy.stats.chi2_contingency(histology).pvalue, "0.60")
+    assert not reproduces(_ffh_by_enumeration(histology), "0.60")
+    snapshot = {k: EXPECTED_MATCHES[k] for k in (("t2", "sex"), ("t2", "myositis"),
+                                                 ("t2", "race"), ("t3", "jo1"),
+                                                 ("t2", "histology"))}
+    assert snapshot == {("t2", "sex"): "chi2", ("t2", "myositis"): "fisher_rxc",
+                        ("t2", "race"): "chi2", ("t3", "jo1"): "fisher_one_sided",
+                        ("t2", "histology"): ""}
 
 
 def test_serology_rows_are_positive_vs_negative(evidence):

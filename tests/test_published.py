@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from analysis.errors import DataValidationError, ParameterError
-from analysis.printed import format_at, matches, parse
+from analysis.printed import format_at, interval, matches, parse
 from analysis.published import (
     COLUMNS,
     COMPARISON_COLUMNS,
@@ -348,13 +348,12 @@ def test_prednisone_failures_printed_twice_differently():
 @pytest.mark.parametrize("var", ["age", "ck", "aldolase", "fvc", "tlc", "dlco"])
 def test_table1_mean_is_pooled_table2_means(var):
     n1, n2 = V["t2.header.resp.n"], V["t2.header.nonresp.n"]
-    (m1, d1, _), (m2, d2, _) = _p(f"t2.{var}.resp"), _p(f"t2.{var}.nonresp")
-    h1, h2 = 0.5 * 10**-d1, 0.5 * 10**-d2
-    low = (n1 * (m1 - h1) + n2 * (m2 - h2)) / (n1 + n2)
-    high = (n1 * (m1 + h1) + n2 * (m2 + h2)) / (n1 + n2)
-    mean, decimals, _ = _p(f"t1.{var}.mean")
-    h = 0.5 * 10**-decimals
-    feasible = low < mean + h and high >= mean - h
+    (low1, high1), (low2, high2) = interval(*_p(f"t2.{var}.resp")), interval(
+        *_p(f"t2.{var}.nonresp"))
+    low = (n1 * low1 + n2 * low2) / (n1 + n2)
+    high = (n1 * high1 + n2 * high2) / (n1 + n2)
+    mean_low, mean_high = interval(*_p(f"t1.{var}.mean"))
+    feasible = low < mean_high and high >= mean_low
     assert feasible == OK[f"t1.{var}.mean"]
     assert OK[f"t1.{var}.mean"] == OK.get(f"text.t1.{var}.mean", OK[f"t1.{var}.mean"])
 
@@ -368,9 +367,8 @@ def test_ck_pooled_mean():
 
 def _integer_sums(mean_id: str, n: float) -> set[int]:
     """Whole-number sums of ``n`` values whose mean prints as the row's value."""
-    value, decimals, _ = _p(mean_id)
-    h = 0.5 * 10**-decimals
-    return set(range(math.ceil((value - h) * n), math.ceil((value + h) * n)))
+    low, high = interval(*_p(mean_id))
+    return set(range(math.ceil(low * n), math.ceil(high * n)))
 
 
 def test_fvc_pooled_mean_fails_for_whole_percent_values():
