@@ -340,47 +340,43 @@ def compare(published: pd.DataFrame, results: Mapping[str, float]) -> pd.DataFra
     >>> out.set_index("id").loc["t2.sex.p", "status"]
     'not-computed'
     """
-    records = []
-    for row in published.to_dict("records"):
-        raw = results.get(row["key"])
-        reproduced = math.nan if raw is None else float(raw)
-        decimals = int(row["decimals"])
-        inconsistent = row["consistency"] == "inconsistent"
-        if not math.isfinite(reproduced):
-            reproduced, text, status = math.nan, "", "not-computed"
-            reason = f"no finite result for key {row['key']!r}"
-        else:
-            text = format_at(reproduced, decimals)
-            ok = matches(row["value"], decimals, row["relation"], reproduced)
-            if row["relation"] == "<" and ok:
-                text = row["printed"]
-            if ok:
-                status = "match"
-                reason = ""
-                if inconsistent:
-                    reason = f"the paper contradicts this elsewhere: {row['reason']}"
-            elif inconsistent:
-                status, reason = "paper-inconsistent", row["reason"]
-            else:
-                status = "mismatch"
-                reason = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
-        records.append(
-            {
-                "id": row["id"],
-                "key": row["key"],
-                "source": row["source"],
-                "row_label": row["row_label"],
-                "column": row["column"],
-                "printed": row["printed"],
-                "decimals": decimals,
-                "reproduced": reproduced,
-                "reproduced_text": text,
-                "status": status,
-                "reason": reason,
-            }
-        )
+    records = [_compare_row(row, results.get(row["key"]))
+               for row in published.to_dict("records")]
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
     return out.astype({"decimals": "int64", "reproduced": "float64"})
+
+
+def _compare_row(row: Mapping[str, Any], raw: object) -> dict[str, Any]:
+    """One row of :func:`compare`: a published row against its reproduced number ``raw``."""
+    reproduced = math.nan if raw is None else float(raw)
+    decimals = int(row["decimals"])
+    inconsistent = row["consistency"] == "inconsistent"
+    if not math.isfinite(reproduced):
+        reproduced, text, status = math.nan, "", "not-computed"
+        reason = f"no finite result for key {row['key']!r}"
+    else:
+        text = format_at(reproduced, decimals)
+        ok = matches(row["value"], decimals, row["relation"], reproduced)
+        if row["relation"] == "<" and ok:
+            text = row["printed"]
+        if ok:
+            status = "match"
+            reason = ""
+            if inconsistent:
+                reason = f"the paper contradicts this elsewhere: {row['reason']}"
+        elif inconsistent:
+            status, reason = "paper-inconsistent", row["reason"]
+        else:
+            status = "mismatch"
+            reason = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
+    return {
+        **{c: row[c] for c in ("id", "key", "source", "row_label", "column", "printed")},
+        "decimals": decimals,
+        "reproduced": reproduced,
+        "reproduced_text": text,
+        "status": status,
+        "reason": reason,
+    }
 
 
 def summary_line(comparison: pd.DataFrame) -> str:

@@ -326,6 +326,9 @@ def fisher_exact_rxc(table: object) -> float:
     r x c tables; SciPy's r x c ``fisher_exact`` is a Monte Carlo approximation and is not
     used here.
 
+    One function of about 130 lines (half of them this docstring): the nested helpers share
+    the memo caches and the factorial table of one call.
+
     Algorithm: the table is filled one column at a time (columns along the longer side). A
     partly filled table is a node: the multiset of remaining row totals (the remaining
     problem does not depend on their order) plus the product of the factorials of the cells

@@ -85,15 +85,41 @@ def counts_from_published(values: Mapping[str, object]) -> pd.DataFrame:
       table variable level  resp  nonresp printed_p
     0    t3      jo1  <NA>     6        0      0.09
     """
+    cells, printed = _read_keys(values)
+    rows = []
+    for table in ("t2", "t3"):
+        for variable in CATEGORICAL_VARIABLES:
+            for key in (k for k in cells if k[0] == table and k[1] == variable):
+                groups = cells[key]
+                for group in ("resp", "nonresp"):
+                    if group not in groups:
+                        name = ".".join(p for p in (*key[:2], key[2], group) if p is not None)
+                        raise DataValidationError(f"{name}: count is missing")
+                rows.append({"table": table, "variable": variable, "level": key[2],
+                             "resp": groups["resp"], "nonresp": groups["nonresp"],
+                             "printed_p": printed.get((table, variable))})
+    frame = pd.DataFrame(rows, columns=list(_COUNT_COLUMNS))
+    return frame.astype(_COUNT_COLUMNS)
+
+
+#: Columns of :func:`counts_from_published` and their dtypes.
+_COUNT_COLUMNS = {"table": "string", "variable": "string", "level": "string", "resp": "int64",
+                  "nonresp": "int64", "printed_p": "string"}
+
+
+def _read_keys(values: Mapping[str, object]
+               ) -> tuple[dict[tuple[str, str, str | None], dict[str, int]],
+                          dict[tuple[str, str], str]]:
+    """Counts by (table, variable, level) and group, and printed p text by (table, variable),
+    from the categorical keys of ``values`` (other keys ignored)."""
     cells: dict[tuple[str, str, str | None], dict[str, int]] = {}
     printed: dict[tuple[str, str], str] = {}
     for key, value in values.items():
         parts = str(key).split(".")
-        if len(parts) not in (3, 4) or parts[0] not in ("t2", "t3"):
+        if (len(parts) not in (3, 4) or parts[0] not in ("t2", "t3")
+                or parts[1] not in CATEGORICAL_VARIABLES):
             continue
         table, variable = parts[0], parts[1]
-        if variable not in CATEGORICAL_VARIABLES:
-            continue
         if len(parts) == 3 and parts[2] == "p":
             printed[(table, variable)] = str(value).strip()
             continue
@@ -108,42 +134,7 @@ def counts_from_published(values: Mapping[str, object]) -> pd.DataFrame:
         if not number.is_integer() or number < 0:
             raise DataValidationError(f"{key}: count {value!r} is not a whole number >= 0")
         cells.setdefault((table, variable, level), {})[group] = int(number)
-    rows = []
-    seen_levels: list[tuple[str, str, str | None]] = list(cells)
-    for table in ("t2", "t3"):
-        for variable in CATEGORICAL_VARIABLES:
-            levels = [k for k in seen_levels if k[0] == table and k[1] == variable]
-            if not levels:
-                continue
-            for key in levels:
-                groups = cells[key]
-                for group in ("resp", "nonresp"):
-                    if group not in groups:
-                        name = ".".join(p for p in (*key[:2], key[2], group) if p is not None)
-                        raise DataValidationError(f"{name}: count is missing")
-                rows.append(
-                    {
-                        "table": table,
-                        "variable": variable,
-                        "level": key[2],
-                        "resp": groups["resp"],
-                        "nonresp": groups["nonresp"],
-                        "printed_p": printed.get((table, variable)),
-                    }
-                )
-    frame = pd.DataFrame(
-        rows, columns=["table", "variable", "level", "resp", "nonresp", "printed_p"]
-    )
-    return frame.astype(
-        {
-            "table": "string",
-            "variable": "string",
-            "level": "string",
-            "resp": "int64",
-            "nonresp": "int64",
-            "printed_p": "string",
-        }
-    )
+    return cells, printed
 
 
 def printed_counts(published: pd.DataFrame) -> pd.DataFrame:

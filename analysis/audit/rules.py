@@ -267,20 +267,10 @@ def evidence_table(evidence: pd.DataFrame, rule: object = None) -> pd.DataFrame:
                 "two_sided_p": p_two,
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "table",
-            "variable",
-            "printed_p",
-            "p_chi2",
-            "p_yates",
-            "p_fisher_two",
-            "p_fisher_one",
-            "matches",
-            "chosen_test",
-            "chosen_p",
-            "reproduced",
-            "two_sided_p",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(_TABLE_COLUMNS))
+
+
+#: Columns of :func:`evidence_table`.
+_TABLE_COLUMNS = ("table", "variable", "printed_p", "p_chi2", "p_yates", "p_fisher_two",
+                  "p_fisher_one", "matches", "chosen_test", "chosen_p", "reproduced",
+                  "two_sided_p")
