@@ -3,8 +3,9 @@
 The checks below do not use the generator's code: they read ``data/raw`` with plain pandas,
 compute counts, means, SDs and p-values with pandas and scipy, and compare them with the
 numbers printed in Sharma 2017 (``data/published``), "within printed rounding" meaning the
-value rounds half-up to the printed text. Who responded comes from the paper's methods
-(``analysis.cohort.analysis_groups``), never from the generator.
+value rounds half away from zero to the printed text (``analysis.printed``, the project's one
+rule). Who responded comes from the paper's methods (``analysis.cohort.analysis_groups``),
+never from the generator.
 """
 
 from __future__ import annotations
