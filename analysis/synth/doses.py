@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +56,7 @@ import scipy.stats
 
 from analysis.errors import DataValidationError
 from analysis.printed import Printed
+from analysis.synth.fit import descend
 from analysis.synth.roles import ROLES
 
 __all__ = ["ASSUMED_N", "DOSE_COLUMNS", "GRIDS", "MARGIN", "make_doses"]
@@ -261,21 +262,26 @@ def _climb(m: int, total: int, q_lo: float, q_hi: float, ks: Sequence[int],
     def dist(qq: float) -> float:
         return 0.0 if q_lo <= qq <= q_hi else min(abs(qq - q_lo), abs(qq - q_hi))
 
-    d = dist(q)
-    for _ in range(iters):
-        if d == 0:
-            return x
+    state = {"q": q}
+
+    def propose() -> tuple[float, Callable[[], None]] | None:
         i, j = rng.integers(m, size=2)
         if i == j:
-            continue
+            return None
         step = int(rng.integers(1, khi + 1))
         xi, xj = x[i] + step, x[j] - step
         if xi not in allowed or xj not in allowed:
-            continue
-        q_new = q - x[i] ** 2 - x[j] ** 2 + xi ** 2 + xj ** 2
-        d_new = dist(q_new)
-        if d_new <= d:
-            x[i], x[j], q, d = xi, xj, q_new, d_new
+            return None
+        old = (x[i], x[j], state["q"])
+        state["q"] += xi ** 2 + xj ** 2 - x[i] ** 2 - x[j] ** 2
+        x[i], x[j] = xi, xj
+
+        def undo() -> None:
+            x[i], x[j], state["q"] = old
+
+        return dist(state["q"]), undo
+
+    d = descend(dist(q), propose, iters, lambda d, _: d == 0)
     return x if d == 0 else None
 
 
@@ -386,24 +392,21 @@ def _pair(a: np.ndarray, laters: list[np.ndarray], targets: list[Printed | None]
                    if bd is not None)
         return round(dist, 12), _penalty(np.column_stack([a, *cs]))
 
-    best = cost(cols)
-    stale = 0
-    for _ in range(iters):
+    def propose() -> tuple[tuple[float, int], Callable[[], None]] | None:
         j = int(rng.integers(len(cols)))
         i1, i2 = rng.integers(n0, size=2)
         c = cols[j]
         if i1 == i2 or (np.isnan(c[i1]) and np.isnan(c[i2])) or c[i1] == c[i2]:
-            continue
+            return None
         c[i1], c[i2] = c[i2], c[i1]
-        new = cost(cols)
-        if new <= best:
-            stale = 0 if new < best else stale + 1
-            best = new
-        else:
+
+        def undo() -> None:
             c[i1], c[i2] = c[i2], c[i1]
-            stale += 1
-        if (best[0] == 0 and stale > 800) or stale > 1500:
-            break
+
+        return cost(cols), undo
+
+    best = descend(cost(cols), propose, iters,
+                   lambda best, stale: (best[0] == 0 and stale > 800) or stale > 1500)
     return np.column_stack([a, *cols]), best[0]
 
 

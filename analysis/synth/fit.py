@@ -20,8 +20,9 @@ approximation, tie correction and no continuity correction, two-sided (Stata ``r
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.special
@@ -29,7 +30,7 @@ import scipy.stats
 
 from analysis.errors import AnalysisError
 
-__all__ = ["Constraint", "FitError", "statistic", "loss", "solve", "mann_whitney_p",
+__all__ = ["Constraint", "FitError", "descend", "statistic", "loss", "solve", "mann_whitney_p",
            "mann_whitney_variance", "student_t_p", "tie_sum"]
 
 #: Share of a printed window kept free at each edge, so that float noise never decides rounding.
@@ -192,10 +193,68 @@ def loss(constraints: Sequence[Constraint], values: np.ndarray) -> float:
     return total
 
 
+def descend(current: Any, propose: Callable[[], tuple[Any, Callable[[], None]] | None],
+            iters: int, stop: Callable[[Any, int], bool]) -> Any:
+    """Seeded descent: apply proposed moves, keep each unless the loss grows.
+
+    The dose generator's searches (a multiset of tablet doses with a printed SD, a pairing of
+    doses over time with printed paired p-values; :mod:`analysis.synth.doses`) run on it.
+
+    Parameters
+    ----------
+    current : float or tuple
+        The loss of the starting state (anything ordered: a tuple is compared lexicographically).
+    propose : callable
+        ``propose() -> None`` when the proposal drawn is infeasible (nothing changed), else the
+        loss after applying the move and a function that undoes it. It draws its randomness from
+        the caller's generator, so the search is deterministic under it.
+    iters : int
+        Proposals in all (feasible or not).
+    stop : callable
+        ``stop(current, stale) -> bool``, checked before each proposal; ``stale`` counts the
+        feasible proposals since the loss last fell.
+
+    Returns
+    -------
+    The final loss.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = [10]
+    >>> def propose():
+    ...     step = int(rng.integers(-3, 4))
+    ...     x[0] += step
+    ...     return abs(x[0] - 4), lambda: x.__setitem__(0, x[0] - step)
+    >>> descend(abs(x[0] - 4), propose, 200, lambda loss, stale: loss == 0), x
+    (0, [4])
+    """
+    stale = 0
+    for _ in range(iters):
+        if stop(current, stale):
+            break
+        move = propose()
+        if move is None:
+            continue
+        new, undo = move
+        if new <= current:
+            stale = 0 if new < current else stale + 1
+            current = new
+        else:
+            undo()
+            stale += 1
+    return current
+
+
 def _search(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, partners: list[np.ndarray],
             constraints: Sequence[Constraint], steps: np.ndarray, rng: np.random.Generator,
             unit: float, budget: int, patience: int) -> tuple[np.ndarray, float, int]:
-    """One hill-climb from ``x`` (modified in place); returns it, its loss, proposals used."""
+    """One hill-climb from ``x`` (modified in place); returns it, its loss, proposals used.
+
+    Not :func:`descend`: proposals are drawn in batches, a stalled search takes a few moves
+    whatever they cost, and a search whose printed constraints hold stops early; the bytes of
+    ``data/raw/assessments.csv`` follow this exact sequence of draws.
+    """
     n = len(x)
     current = loss(constraints, x * unit)
     batch = 4096
