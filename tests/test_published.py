@@ -668,6 +668,29 @@ def test_validation_names_file_line_column_rule(tmp_path, row, column, bad, repo
     assert rule in message
 
 
+@pytest.mark.parametrize(
+    ("cells", "reported", "rule"),
+    [
+        ({"printed": "2.5", "value": "2.5", "decimals": "1"}, "value", "a count is a whole number"),
+        ({"kind": "percent", "printed": "120", "value": "120"}, "value", "a percent lies in"),
+        ({"kind": "p", "printed": "1.5", "value": "1.5", "decimals": "1"}, "value",
+         "a p-value lies in [0, 1]"),
+        ({"value": "nan"}, "value", "must be a number, got 'nan'"),
+        ({"value": "inf"}, "value", "must be finite"),
+        ({"source": " "}, "source", "must not be empty"),
+    ],
+)
+def test_validation_of_the_row_rules_across_columns(tmp_path, cells, reported, rule):
+    frame = _raw()
+    for column, bad in cells.items():
+        frame.loc[4, column] = bad
+    path = _write(tmp_path, frame)
+    with pytest.raises(DataValidationError) as err:
+        load_published(path)
+    assert f"{path}, line 6 (id 'fig1.conv_failures'), column '{reported}': {rule}" in str(
+        err.value)
+
+
 def test_validation_duplicate_id(tmp_path):
     frame = _raw()
     frame.loc[5, "id"] = frame.loc[2, "id"]
