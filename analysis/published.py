@@ -6,22 +6,26 @@ the paper does not print (the 13 exclusions of Figure 1, the 5 failures outside 
 analysis). Each row names the computed quantity it corresponds to by a ``key`` (several printed
 occurrences can share a key) and says whether the paper contradicts itself there.
 
-This module reads and validates that table (:func:`load_published`), decides whether a reproduced
-number equals a printed one at the printed precision (:func:`matches`), and builds the
-reproduction table of a run (:func:`compare`, :func:`summary_line`).
+This module reads and validates that table (:func:`load_published`, row rules in
+:data:`ROW_RULES`) and builds the reproduction table of a run (:func:`compare`,
+:func:`summary_line`). Whether a reproduced number equals a printed one at the printed precision
+is decided in :func:`analysis.printed.matches`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from analysis import printed
 from analysis.errors import DataValidationError, ParameterError
+from analysis.printed import format_at, matches
 
 __all__ = [
     "COLUMNS",
@@ -31,12 +35,11 @@ __all__ = [
     "RELATIONS",
     "ROW_STATUS",
     "STATUSES",
+    "ROW_RULES",
+    "RowRule",
     "compare",
     "default_path",
-    "format_at",
     "load_published",
-    "matches",
-    "parse_printed",
     "summary_line",
 ]
 
@@ -60,6 +63,7 @@ COLUMNS = (
 #: What a printed number is.
 KINDS = frozenset({"count", "percent", "mean", "sd", "p", "pct_change", "dose"})
 #: ``=``: the printed number is a rounded value; ``<``: printed as an upper bound ("<0.001").
+#: (:mod:`analysis.printed` also reads ``>``, which the paper never prints.)
 RELATIONS = frozenset({"=", "<"})
 #: ``printed`` in the paper, or ``assumed`` by us where the paper is silent.
 ROW_STATUS = frozenset({"printed", "assumed"})
@@ -83,18 +87,6 @@ COMPARISON_COLUMNS = (
 )
 
 _NAME = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
-_NUMBER = re.compile(r"(<)?(\d+(?:\.(\d+))?)")
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
-}  # fmt: skip
-_CONTEXT = Context(prec=50)
 
 
 def default_path() -> Path:
@@ -113,217 +105,114 @@ def default_path() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "published" / "numbers.csv"
 
 
-def _word_number(text: str) -> int | None:
-    """Value of an English number word up to 99 ("Thirty-one" -> 31), else None."""
-    word = text.strip().lower()
-    if word in _UNITS:
-        return _UNITS[word]
-    if word in _TENS:
-        return _TENS[word]
-    tens, sep, unit = word.partition("-")
-    if sep and tens in _TENS and unit in _UNITS and 0 < _UNITS[unit] < 10:
-        return _TENS[tens] + _UNITS[unit]
-    return None
+# --------------------------------------------------------------------------- row rules
+# A small declarative table of row rules rather than a pandera schema: several rules compare
+# columns of one row (``printed`` against ``value``, ``decimals`` and ``relation``), and
+# pandera reports such dataframe-wide checks without a column and with a fixed message, while
+# each message here names the column and the offending values.
 
 
-def parse_printed(text: str) -> tuple[float, int, str]:
-    """Read a number as the paper prints it.
+@dataclass(frozen=True)
+class RowRule:
+    """One rule every row of ``numbers.csv`` obeys.
 
-    Parameters
+    Attributes
     ----------
-    text : str
-        The printed text without unit or percent sign: digits (``"0.010"``, ``"2933.4"``),
-        an upper bound (``"<0.001"``) or a number word as it opens a sentence
-        (``"Thirty-one"``, ``"Ninety-four"``).
-
-    Returns
-    -------
-    tuple of (float, int, str)
-        The value, the number of decimals as printed and the relation (``"="`` or ``"<"``).
-
-    Raises
-    ------
-    ValueError
-        If the text is not a number in one of these forms.
-
-    Examples
-    --------
-    >>> parse_printed("0.010")
-    (0.01, 3, '=')
-    >>> parse_printed("<0.001")
-    (0.001, 3, '<')
-    >>> parse_printed("Thirty-one")
-    (31.0, 0, '=')
+    column : str
+        The column a violation is reported in.
+    message : str
+        What is wrong, formatted with the row's cells (``{value!r}``) and the parsed fields
+        ``_value`` (float), ``_decimals`` (int) and ``_printed``
+        (:class:`analysis.printed.Printed`).
+    holds : callable
+        ``holds(row) -> bool`` on the parsed row.
+    needs : tuple of str
+        Parsed fields the rule needs (``"_value"``, ``"_decimals"``, ``"_printed"``); the rule
+        is skipped when one of them could not be parsed (that is reported once, by its own
+        rule).
     """
-    match = _NUMBER.fullmatch(text)
-    if match:
-        decimals = len(match.group(3)) if match.group(3) else 0
-        return float(match.group(2)), decimals, "<" if match.group(1) else "="
-    word = _word_number(text)
-    if word is None:
-        raise ValueError(f"not a printed number: {text!r}")
-    return float(word), 0, "="
+
+    column: str
+    message: str
+    holds: Callable[[Mapping[str, Any]], bool]
+    needs: tuple[str, ...] = ()
 
 
-def _rounded(x: float, decimals: int) -> Decimal:
-    """``x`` rounded half away from zero at ``decimals``, read at 12 significant digits.
-
-    Reading the float at 12 significant digits first absorbs binary noise, so that a value that
-    is mathematically on a rounding boundary (2.675, 0.0125, 37.5) rounds away from zero.
-    """
-    with localcontext(_CONTEXT):
-        return Decimal(format(x, ".12g")).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+def _one_of(column: str, allowed: frozenset[str]) -> RowRule:
+    return RowRule(column, f"must be one of {sorted(allowed)}, got {{{column}!r}}",
+                   lambda r: r[column] in allowed)
 
 
-def format_at(value: float, decimals: int) -> str:
-    """Format a number at a given number of decimals, rounding half away from zero.
-
-    Parameters
-    ----------
-    value : float
-        The number.
-    decimals : int
-        Decimals to show (>= 0).
-
-    Returns
-    -------
-    str
-        The formatted number, or ``""`` when ``value`` is NaN.
-
-    Examples
-    --------
-    >>> format_at(0.0125, 3)
-    '0.013'
-    >>> format_at(37.5, 0)
-    '38'
-    >>> format_at(2.675, 2)
-    '2.68'
-    """
-    if value is None or math.isnan(value):
-        return ""
-    if decimals < 0:
-        raise ParameterError(f"decimals must be >= 0, got {decimals}")
-    text = f"{_rounded(value, decimals):f}"
-    if text.startswith("-") and Decimal(text) == 0:
-        text = text[1:]  # no "-0.0" for a tiny negative number
-    return text
+def _kind_rule(kind: str, message: str, holds: Callable[[float], bool]) -> RowRule:
+    return RowRule("value", message, lambda r: r["kind"] != kind or holds(r["_value"]),
+                   needs=("_value", "_printed"))
 
 
-def matches(printed_value: float, decimals: int, relation: str, reproduced: float) -> bool:
-    """Whether a reproduced number equals a printed one at the printed precision.
-
-    Parameters
-    ----------
-    printed_value : float
-        The printed number (column ``value`` of ``numbers.csv``).
-    decimals : int
-        Decimals as printed (``3`` for ``"0.010"``, ``0`` for ``"23"``).
-    relation : {"=", "<"}
-        ``"="``: the reproduced number, rounded half away from zero at ``decimals``, must equal
-        the printed one. ``"<"``: the paper printed an upper bound ("p < 0.001"); the
-        reproduced number must be strictly below it.
-    reproduced : float
-        The number the pipeline computed; NaN never matches.
-
-    Returns
-    -------
-    bool
-
-    Raises
-    ------
-    analysis.errors.ParameterError
-        For an unknown relation or negative decimals.
-
-    Notes
-    -----
-    Half away from zero is the rounding of the journal tables (37.5% prints as 38%, Sharma 2017,
-    Results: 6 of 16 men responded, "38%"). The reproduced number is first read at 12
-    significant digits, so floating-point noise on a rounding boundary does not flip the result.
-
-    Examples
-    --------
-    >>> matches(0.013, 3, "=", 0.0126)
-    True
-    >>> matches(0.013, 3, "=", 0.0135)
-    False
-    >>> matches(0.001, 3, "<", 0.0009)
-    True
-    >>> matches(0.001, 3, "<", 0.001)
-    False
-    >>> matches(38.0, 0, "=", 6 / 16 * 100)
-    True
-    """
-    if relation not in RELATIONS:
-        raise ParameterError(f"relation must be one of {sorted(RELATIONS)}, got {relation!r}")
-    if decimals < 0:
-        raise ParameterError(f"decimals must be >= 0, got {decimals}")
-    if reproduced is None or math.isnan(reproduced) or math.isinf(reproduced):
-        return False
-    if relation == "<":
-        return reproduced < printed_value
-    return _rounded(reproduced, decimals) == _rounded(printed_value, decimals)
+def _agrees_with_printed(row: Mapping[str, Any]) -> bool:
+    value = abs(row["_value"]) if row["kind"] == "pct_change" else row["_value"]
+    return math.isclose(value, row["_printed"].value, rel_tol=0, abs_tol=1e-9)
 
 
-def _check_row(row: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Rule violations of one raw row, as (column, message) pairs."""
-    problems: list[tuple[str, str]] = []
-    for col in ("id", "key"):
-        if not _NAME.fullmatch(row[col]):
-            problems.append((col, f"must be lower-case dot-separated names, got {row[col]!r}"))
-    for col in ("source", "row_label", "printed"):
-        if not row[col].strip():
-            problems.append((col, "must not be empty"))
-    for col, allowed in (
-        ("kind", KINDS),
-        ("relation", RELATIONS),
-        ("status", ROW_STATUS),
-        ("consistency", CONSISTENCY),
-    ):
-        if row[col] not in allowed:
-            problems.append((col, f"must be one of {sorted(allowed)}, got {row[col]!r}"))
-    if row["consistency"] == "inconsistent" and not row["reason"].strip():
-        problems.append(("reason", "an inconsistent row must give its evidence"))
-    if row["consistency"] == "ok" and row["reason"].strip():
-        problems.append(("reason", "only inconsistent rows carry a reason (use note)"))
+#: The rules of a row of ``numbers.csv``, checked in this order (see :func:`load_published`).
+ROW_RULES: tuple[RowRule, ...] = (
+    RowRule("id", "must be lower-case dot-separated names, got {id!r}",
+            lambda r: bool(_NAME.fullmatch(r["id"]))),
+    RowRule("key", "must be lower-case dot-separated names, got {key!r}",
+            lambda r: bool(_NAME.fullmatch(r["key"]))),
+    *(RowRule(c, "must not be empty", lambda r, c=c: bool(r[c].strip()))
+      for c in ("source", "row_label", "printed")),
+    _one_of("kind", KINDS),
+    _one_of("relation", RELATIONS),
+    _one_of("status", ROW_STATUS),
+    _one_of("consistency", CONSISTENCY),
+    RowRule("reason", "an inconsistent row must give its evidence",
+            lambda r: r["consistency"] != "inconsistent" or bool(r["reason"].strip())),
+    RowRule("reason", "only inconsistent rows carry a reason (use note)",
+            lambda r: r["consistency"] != "ok" or not r["reason"].strip()),
+    RowRule("value", "must be a number, got {value!r}", lambda r: r["_value"] is not None),
+    RowRule("value", "must be finite, got {value!r}",
+            lambda r: not math.isinf(r["_value"]), needs=("_value",)),
+    RowRule("decimals", "must be an integer >= 0, got {decimals!r}",
+            lambda r: r["_decimals"] is not None),
+    RowRule("printed", "{_parse_error}", lambda r: r["_printed"] is not None),
+    RowRule("decimals", "is {_decimals} but {printed!r} has {_printed.decimals} decimals",
+            lambda r: r["_decimals"] == r["_printed"].decimals, needs=("_decimals", "_printed")),
+    RowRule("relation", "is {relation!r} but printed {printed!r}",
+            lambda r: r["relation"] not in RELATIONS or r["relation"] == r["_printed"].relation,
+            needs=("_printed",)),
+    RowRule("value", "{_value!r} is not the printed {printed!r}", _agrees_with_printed,
+            needs=("_value", "_printed")),
+    RowRule("value", "a count is a whole number >= 0",
+            lambda r: r["kind"] != "count" or (r["_value"] >= 0 and r["_printed"].decimals == 0),
+            needs=("_value", "_printed")),
+    _kind_rule("percent", "a percent lies in [0, 100]", lambda v: 0 <= v <= 100),
+    _kind_rule("p", "a p-value lies in [0, 1]", lambda v: 0 <= v <= 1),
+    _kind_rule("sd", "a sd is >= 0", lambda v: v >= 0),
+    _kind_rule("dose", "a dose is >= 0", lambda v: v >= 0),
+)
 
+
+def _parsed_row(row: Mapping[str, str]) -> dict[str, Any]:
+    """The raw cells plus ``_value``, ``_decimals``, ``_printed`` (None where unparsable)."""
+    out: dict[str, Any] = dict(row)
     try:
         value = float(row["value"])
     except ValueError:
-        problems.append(("value", f"must be a number, got {row['value']!r}"))
         value = math.nan
-    if not math.isfinite(value) and not math.isnan(value):
-        problems.append(("value", f"must be finite, got {row['value']!r}"))
-    if not re.fullmatch(r"\d+", row["decimals"]):
-        problems.append(("decimals", f"must be an integer >= 0, got {row['decimals']!r}"))
-        decimals = None
-    else:
-        decimals = int(row["decimals"])
-
+    out["_value"] = None if math.isnan(value) else value
+    out["_decimals"] = int(row["decimals"]) if re.fullmatch(r"\d+", row["decimals"]) else None
     try:
-        p_value, p_decimals, p_relation = parse_printed(row["printed"])
+        out["_printed"], out["_parse_error"] = printed.parse(row["printed"]), ""
     except ValueError as exc:
-        problems.append(("printed", str(exc)))
-        return problems
-    if decimals is not None and decimals != p_decimals:
-        problems.append(
-            ("decimals", f"is {decimals} but {row['printed']!r} has {p_decimals} decimals")
-        )
-    if row["relation"] in RELATIONS and row["relation"] != p_relation:
-        problems.append(("relation", f"is {row['relation']!r} but printed {row['printed']!r}"))
-    if not math.isnan(value):
-        target = abs(value) if row["kind"] == "pct_change" else value
-        if not math.isclose(target, p_value, rel_tol=0, abs_tol=1e-9):
-            problems.append(("value", f"{value!r} is not the printed {row['printed']!r}"))
-        kind = row["kind"]
-        if kind == "count" and (value < 0 or p_decimals != 0):
-            problems.append(("value", "a count is a whole number >= 0"))
-        if kind == "percent" and not 0 <= value <= 100:
-            problems.append(("value", "a percent lies in [0, 100]"))
-        if kind == "p" and not 0 <= value <= 1:
-            problems.append(("value", "a p-value lies in [0, 1]"))
-        if kind in {"sd", "dose"} and value < 0:
-            problems.append(("value", f"a {kind} is >= 0"))
-    return problems
+        out["_printed"], out["_parse_error"] = None, str(exc)
+    return out
+
+
+def _check_row(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Violations of :data:`ROW_RULES` by one raw row, as (column, message) pairs."""
+    parsed = _parsed_row(row)
+    return [(rule.column, rule.message.format_map(parsed)) for rule in ROW_RULES
+            if all(parsed[n] is not None for n in rule.needs) and not rule.holds(parsed)]
 
 
 def load_published(path: str | Path | None = None) -> pd.DataFrame:
@@ -357,9 +246,9 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     -----
     Rules: ids and keys are lower-case dot-separated names and ids are unique; ``kind``,
     ``relation``, ``status`` and ``consistency`` take their listed values; ``printed`` parses
-    (see :func:`parse_printed`) and agrees with ``value``, ``decimals`` and ``relation``; counts
-    are whole, percents in [0, 100], p-values in [0, 1]; inconsistent rows give a reason and
-    only they do.
+    (see :func:`analysis.printed.parse`) and agrees with ``value``, ``decimals`` and
+    ``relation``; counts are whole, percents in [0, 100], p-values in [0, 1]; inconsistent rows
+    give a reason and only they do (the table :data:`ROW_RULES`).
 
     Examples
     --------
@@ -451,47 +340,43 @@ def compare(published: pd.DataFrame, results: Mapping[str, float]) -> pd.DataFra
     >>> out.set_index("id").loc["t2.sex.p", "status"]
     'not-computed'
     """
-    records = []
-    for row in published.to_dict("records"):
-        raw = results.get(row["key"])
-        reproduced = math.nan if raw is None else float(raw)
-        decimals = int(row["decimals"])
-        inconsistent = row["consistency"] == "inconsistent"
-        if not math.isfinite(reproduced):
-            reproduced, text, status = math.nan, "", "not-computed"
-            reason = f"no finite result for key {row['key']!r}"
-        else:
-            text = format_at(reproduced, decimals)
-            ok = matches(row["value"], decimals, row["relation"], reproduced)
-            if row["relation"] == "<" and ok:
-                text = row["printed"]
-            if ok:
-                status = "match"
-                reason = ""
-                if inconsistent:
-                    reason = f"the paper contradicts this elsewhere: {row['reason']}"
-            elif inconsistent:
-                status, reason = "paper-inconsistent", row["reason"]
-            else:
-                status = "mismatch"
-                reason = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
-        records.append(
-            {
-                "id": row["id"],
-                "key": row["key"],
-                "source": row["source"],
-                "row_label": row["row_label"],
-                "column": row["column"],
-                "printed": row["printed"],
-                "decimals": decimals,
-                "reproduced": reproduced,
-                "reproduced_text": text,
-                "status": status,
-                "reason": reason,
-            }
-        )
+    records = [_compare_row(row, results.get(row["key"]))
+               for row in published.to_dict("records")]
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
     return out.astype({"decimals": "int64", "reproduced": "float64"})
+
+
+def _compare_row(row: Mapping[str, Any], raw: object) -> dict[str, Any]:
+    """One row of :func:`compare`: a published row against its reproduced number ``raw``."""
+    reproduced = math.nan if raw is None else float(raw)
+    decimals = int(row["decimals"])
+    inconsistent = row["consistency"] == "inconsistent"
+    if not math.isfinite(reproduced):
+        reproduced, text, status = math.nan, "", "not-computed"
+        reason = f"no finite result for key {row['key']!r}"
+    else:
+        text = format_at(reproduced, decimals)
+        ok = matches(row["value"], decimals, row["relation"], reproduced)
+        if row["relation"] == "<" and ok:
+            text = row["printed"]
+        if ok:
+            status = "match"
+            reason = ""
+            if inconsistent:
+                reason = f"the paper contradicts this elsewhere: {row['reason']}"
+        elif inconsistent:
+            status, reason = "paper-inconsistent", row["reason"]
+        else:
+            status = "mismatch"
+            reason = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
+    return {
+        **{c: row[c] for c in ("id", "key", "source", "row_label", "column", "printed")},
+        "decimals": decimals,
+        "reproduced": reproduced,
+        "reproduced_text": text,
+        "status": status,
+        "reason": reason,
+    }
 
 
 def summary_line(comparison: pd.DataFrame) -> str:

@@ -8,12 +8,14 @@ positive/treated count per group.
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import scipy.stats
 
 from analysis.audit import (
     best_rule,
@@ -23,12 +25,11 @@ from analysis.audit import (
     evidence_table,
     pm_vs_dm_readings,
     printed_counts,
-    printed_decimals,
     race_readings,
-    reproduces,
     rule_scores,
 )
 from analysis.errors import DataValidationError, ParameterError
+from analysis.printed import decimals_of, reproduces
 
 
 def _levels(table: str, var: str, levels: dict[str, tuple[int, int]], p: str) -> dict:
@@ -98,7 +99,10 @@ PRINTED: dict[str, object] = {
     "t2.age.p": "0.34",
 }
 
-#: Which candidate tests reproduce each printed p (the audit's finding, module docstring).
+#: REGRESSION SNAPSHOT of the audit's finding (module docstring of analysis.audit): which
+#: candidate tests reproduce each printed p. Recorded from analysis.audit's output; the rows that
+#: carry the audit's conclusions are recomputed independently with scipy.stats called directly
+#: in test_expected_matches_backed_by_scipy.
 EXPECTED_MATCHES = {
     ("t2", "sex"): "chi2",
     ("t2", "race"): "chi2",
@@ -159,19 +163,20 @@ def table(evidence) -> pd.DataFrame:
     "printed, decimals", [("0.055", 3), ("0.60", 2), ("1.00", 2), ("<0.001", 3), ("N/A", None)]
 )
 def test_printed_decimals(printed, decimals):
-    assert printed_decimals(printed) == decimals
+    assert decimals_of(printed) == decimals
 
 
 def test_reproduces_within_half_a_last_digit():
-    assert reproduces(0.0549, "0.055") and reproduces(0.0555, "0.055")
-    assert not reproduces(0.0556, "0.055")
+    # half away from zero (analysis.printed): 0.0545 prints 0.055, 0.0555 prints 0.056
+    assert reproduces(0.0549, "0.055") and reproduces(0.0545, "0.055")
+    assert not reproduces(0.0555, "0.055") and not reproduces(0.0544, "0.055")
     assert reproduces(0.1205, "0.12") and not reproduces(0.1347, "0.12")
     assert reproduces(1.0, "1.00") and reproduces(0.9951, "1.00")
     assert reproduces(0.0004, "<0.001") and not reproduces(0.0012, "<0.001")
     assert reproduces(math.nan, "N/A") and not reproduces(0.5, "N/A")
     assert not reproduces(math.nan, "0.50")
-    with pytest.raises(DataValidationError, match="printed p-value"):
-        printed_decimals("p small")
+    with pytest.raises(ValueError, match="not a printed number"):
+        decimals_of("p small")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -248,6 +253,53 @@ def test_missing_column_is_named():
 def test_which_tests_reproduce_each_printed_p(evidence, key, matches):
     row = evidence.set_index(["table", "variable"]).loc[key]
     assert row["matches"] == matches
+
+
+def _ffh_by_enumeration(table: list[list[int]]) -> float:
+    """Exact Fisher-Freeman-Halton p of an r x 2 table by listing every table with its margins
+    (multivariate hypergeometric probabilities, math.comb): a hand computation, independent of
+    analysis.stats.fisher_exact_rxc's network algorithm."""
+    rows = [a + b for a, b in table]
+    first, total = sum(a for a, _ in table), sum(rows)
+
+    def prob(cells: tuple[int, ...]) -> float:
+        return math.prod(math.comb(n, a) for a, n in zip(cells, rows, strict=True)) / math.comb(
+            total, first)
+
+    observed = prob(tuple(a for a, _ in table))
+    return sum(q for cells in itertools.product(*(range(n + 1) for n in rows))
+               if sum(cells) == first and (q := prob(cells)) <= observed * (1 + 1e-7))
+
+
+def test_expected_matches_backed_by_scipy():
+    """The snapshot's key rows, recomputed from the printed counts by scipy.stats directly."""
+    # Table 2 sex 0.055: Pearson chi-square (no Yates) reproduces it, two-sided Fisher does not
+    sex = [[6, 10], [25, 13]]
+    assert reproduces(scipy.stats.chi2_contingency(sex, correction=False).pvalue, "0.055")
+    assert not reproduces(scipy.stats.fisher_exact(sex).pvalue, "0.055")
+    # Table 2 myositis 0.013: the exact 3 x 2 test; Pearson chi-square gives 0.017
+    myositis = [[20, 10], [7, 13], [4, 0]]
+    assert reproduces(_ffh_by_enumeration(myositis), "0.013")
+    assert not reproduces(scipy.stats.chi2_contingency(myositis).pvalue, "0.013")
+    # Table 2 race 0.12: Pearson chi-square on the 4 x 2 table
+    race = [[14, 12], [13, 9], [4, 0], [0, 2]]
+    assert reproduces(scipy.stats.chi2_contingency(race).pvalue, "0.12")
+    # Table 3 anti-Jo1 0.09: the one-sided Fisher p (positives 6/13 vs 0/5), not two-sided
+    jo1 = [[6, 0], [7, 5]]
+    one_sided = min(scipy.stats.fisher_exact(jo1, alternative=a).pvalue
+                    for a in ("less", "greater"))
+    assert reproduces(one_sided, "0.09")
+    assert not reproduces(scipy.stats.fisher_exact(jo1).pvalue, "0.09")
+    # Table 2 histology 0.60: neither chi-square nor the exact test
+    histology = [[3, 2], [1, 2], [0, 3], [1, 2]]
+    assert not reproduces(scipy.stats.chi2_contingency(histology).pvalue, "0.60")
+    assert not reproduces(_ffh_by_enumeration(histology), "0.60")
+    snapshot = {k: EXPECTED_MATCHES[k] for k in (("t2", "sex"), ("t2", "myositis"),
+                                                 ("t2", "race"), ("t3", "jo1"),
+                                                 ("t2", "histology"))}
+    assert snapshot == {("t2", "sex"): "chi2", ("t2", "myositis"): "fisher_rxc",
+                        ("t2", "race"): "chi2", ("t3", "jo1"): "fisher_one_sided",
+                        ("t2", "histology"): ""}
 
 
 def test_serology_rows_are_positive_vs_negative(evidence):
@@ -429,8 +481,6 @@ def test_published_numbers_transcribe_the_same_counts(counts):
     from analysis.published import load_published
 
     path = Path(__file__).resolve().parents[1] / "data" / "published" / "numbers.csv"
-    if not path.is_file():
-        pytest.skip("data/published/numbers.csv not written yet")
     from_file = printed_counts(load_published(path))
     mine = counts.copy()
     # Table 3 histology prints "N/A", which numbers.csv does not transcribe

@@ -8,6 +8,7 @@ inconsistent, so that each contradiction listed in the CSV is backed by a comput
 
 import itertools
 import math
+from dataclasses import astuple
 from math import comb
 
 import numpy as np
@@ -16,14 +17,12 @@ import pytest
 from scipy import stats
 
 from analysis.errors import DataValidationError, ParameterError
+from analysis.printed import format_at, interval, matches, parse
 from analysis.published import (
     COLUMNS,
     COMPARISON_COLUMNS,
     compare,
-    format_at,
     load_published,
-    matches,
-    parse_printed,
     summary_line,
 )
 
@@ -126,7 +125,7 @@ def test_inconsistent_rows_are_exactly_the_documented_ones():
 
 def test_printed_text_round_trips():
     for row in PUB.itertuples():
-        value, decimals, relation = parse_printed(row.printed)
+        value, decimals, relation = astuple(parse(row.printed))
         assert decimals == row.decimals and relation == row.relation, row.id
         assert value == row.value, row.id
 
@@ -349,13 +348,12 @@ def test_prednisone_failures_printed_twice_differently():
 @pytest.mark.parametrize("var", ["age", "ck", "aldolase", "fvc", "tlc", "dlco"])
 def test_table1_mean_is_pooled_table2_means(var):
     n1, n2 = V["t2.header.resp.n"], V["t2.header.nonresp.n"]
-    (m1, d1, _), (m2, d2, _) = _p(f"t2.{var}.resp"), _p(f"t2.{var}.nonresp")
-    h1, h2 = 0.5 * 10**-d1, 0.5 * 10**-d2
-    low = (n1 * (m1 - h1) + n2 * (m2 - h2)) / (n1 + n2)
-    high = (n1 * (m1 + h1) + n2 * (m2 + h2)) / (n1 + n2)
-    mean, decimals, _ = _p(f"t1.{var}.mean")
-    h = 0.5 * 10**-decimals
-    feasible = low < mean + h and high >= mean - h
+    (low1, high1), (low2, high2) = interval(*_p(f"t2.{var}.resp")), interval(
+        *_p(f"t2.{var}.nonresp"))
+    low = (n1 * low1 + n2 * low2) / (n1 + n2)
+    high = (n1 * high1 + n2 * high2) / (n1 + n2)
+    mean_low, mean_high = interval(*_p(f"t1.{var}.mean"))
+    feasible = low < mean_high and high >= mean_low
     assert feasible == OK[f"t1.{var}.mean"]
     assert OK[f"t1.{var}.mean"] == OK.get(f"text.t1.{var}.mean", OK[f"t1.{var}.mean"])
 
@@ -369,9 +367,8 @@ def test_ck_pooled_mean():
 
 def _integer_sums(mean_id: str, n: float) -> set[int]:
     """Whole-number sums of ``n`` values whose mean prints as the row's value."""
-    value, decimals, _ = _p(mean_id)
-    h = 0.5 * 10**-decimals
-    return set(range(math.ceil((value - h) * n), math.ceil((value + h) * n)))
+    low, high = interval(*_p(mean_id))
+    return set(range(math.ceil(low * n), math.ceil(high * n)))
 
 
 def test_fvc_pooled_mean_fails_for_whole_percent_values():
@@ -531,12 +528,12 @@ def test_format_at():
 
 
 def test_parse_printed():
-    assert parse_printed("Ninety-four") == (94.0, 0, "=")
-    assert parse_printed("Fourteen") == (14.0, 0, "=")
-    assert parse_printed("1.00") == (1.0, 2, "=")
+    assert astuple(parse("Ninety-four")) == (94.0, 0, "=")
+    assert astuple(parse("Fourteen")) == (14.0, 0, "=")
+    assert astuple(parse("1.00")) == (1.0, 2, "=")
     for bad in ("N/A", "", "1,000", "-3", "0.5%", "forty-ten"):
         with pytest.raises(ValueError):
-            parse_printed(bad)
+            parse(bad)
 
 
 # ------------------------------------------------------------------ compare / summary_line
@@ -669,6 +666,29 @@ def test_validation_names_file_line_column_rule(tmp_path, row, column, bad, repo
     assert f"line {row + 2}" in message
     assert f"column '{reported}'" in message
     assert rule in message
+
+
+@pytest.mark.parametrize(
+    ("cells", "reported", "rule"),
+    [
+        ({"printed": "2.5", "value": "2.5", "decimals": "1"}, "value", "a count is a whole number"),
+        ({"kind": "percent", "printed": "120", "value": "120"}, "value", "a percent lies in"),
+        ({"kind": "p", "printed": "1.5", "value": "1.5", "decimals": "1"}, "value",
+         "a p-value lies in [0, 1]"),
+        ({"value": "nan"}, "value", "must be a number, got 'nan'"),
+        ({"value": "inf"}, "value", "must be finite"),
+        ({"source": " "}, "source", "must not be empty"),
+    ],
+)
+def test_validation_of_the_row_rules_across_columns(tmp_path, cells, reported, rule):
+    frame = _raw()
+    for column, bad in cells.items():
+        frame.loc[4, column] = bad
+    path = _write(tmp_path, frame)
+    with pytest.raises(DataValidationError) as err:
+        load_published(path)
+    assert f"{path}, line 6 (id 'fig1.conv_failures'), column '{reported}': {rule}" in str(
+        err.value)
 
 
 def test_validation_duplicate_id(tmp_path):

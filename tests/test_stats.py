@@ -178,10 +178,20 @@ def test_chi2_drops_empty_levels_and_nan_when_degenerate():
 
 
 @pytest.mark.parametrize("table", PAPER_2X2)
-@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
-def test_fisher_exact_equals_scipy(table, alternative):
-    expected = scipy.stats.fisher_exact(table, alternative=alternative).pvalue
-    assert fisher_exact(table, alternative=alternative) == expected
+def test_fisher_tails_from_the_hypergeometric_distribution(table):
+    # Independent implementation: the top-left count X of a 2 x 2 table with fixed margins is
+    # hypergeometric (scipy.stats.hypergeom, not the fisher_exact that analysis.stats wraps).
+    # "less" = P(X <= a), "greater" = P(X >= a), two-sided = sum of the probabilities of the
+    # tables no more probable than the observed one (relative tolerance 1e-7, as R).
+    (a, b), (c, d) = table
+    dist = scipy.stats.hypergeom(a + b + c + d, a + b, a + c)
+    support = np.arange(max(0, a + c - (c + d)), min(a + b, a + c) + 1)
+    pmf = dist.pmf(support)
+    two_sided = pmf[pmf <= dist.pmf(a) * (1 + 1e-7)].sum()
+    assert fisher_exact(table, alternative="less") == pytest.approx(dist.cdf(a), rel=1e-9)
+    assert fisher_exact(table, alternative="greater") == pytest.approx(dist.sf(a - 1), rel=1e-9)
+    assert fisher_exact(table) == pytest.approx(min(1.0, two_sided), rel=1e-9)
+    assert fisher_one_sided(table) == pytest.approx(min(dist.cdf(a), dist.sf(a - 1)), rel=1e-9)
 
 
 def test_fisher_tea_tasting_agresti():

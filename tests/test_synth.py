@@ -3,14 +3,14 @@
 The checks below do not use the generator's code: they read ``data/raw`` with plain pandas,
 compute counts, means, SDs and p-values with pandas and scipy, and compare them with the
 numbers printed in Sharma 2017 (``data/published``), "within printed rounding" meaning the
-value rounds half-up to the printed text. Who responded comes from the paper's methods
-(``analysis.cohort.analysis_groups``), never from the generator.
+value rounds half away from zero to the printed text (``analysis.printed``, the project's one
+rule). Who responded comes from the paper's methods (``analysis.cohort.analysis_groups``),
+never from the generator.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ import scipy.stats
 
 from analysis.cohort import analysis_groups, flow_table
 from analysis.params import Params
+from analysis.printed import matches
 from analysis.published import load_published
 from analysis.schema import read_cohort
 
@@ -52,10 +53,8 @@ ASSUMED_N = {
 
 # ------------------------------------------------------------------------------ helpers
 def rounds_to(x: float, printed: float, decimals: int) -> bool:
-    """Whether ``x`` rounds half-up to the printed number at its decimals."""
-    q = Decimal(1).scaleb(-decimals)
-    mine = Decimal(format(x, ".12g")).quantize(q, ROUND_HALF_UP)
-    return mine == Decimal(str(printed)).quantize(q, ROUND_HALF_UP)
+    """Whether ``x`` prints as the printed number (the project's one rule, analysis.printed)."""
+    return matches(printed, decimals, "=", x)
 
 
 @pytest.fixture(scope="module")

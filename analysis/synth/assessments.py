@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.params import Params
 from analysis.schema import TIMEPOINT_ORDER
 from analysis.synth.fit import Constraint, FitError, solve
 from analysis.synth.roles import shuffled_labels
@@ -48,7 +49,8 @@ ASSESSMENT_COLUMNS = ("patient_id", "timepoint", "month", "ck", "aldolase", "fvc
 MEASURES = ("ck", "aldolase", "fvc", "tlc", "dlco")
 FLAGS = ("worsening_weakness", "worsening_resp_symptoms", "hospitalised")
 PFT = ("fvc", "tlc", "dlco")
-CK_ULN = 200  # the assumed upper limit of normal (analysis.params.Params.ck_uln)
+#: The assumed upper limit of normal of CK (U/l), the default of the analysis' parameter.
+CK_ULN = Params().ck_uln
 #: Highest baseline CK from which a fall of under 50% can still reach the ULN (with margin).
 SMALL_FALL_MAX = 380
 
@@ -216,13 +218,10 @@ def _fit_columns(var: str, tables: tuple[str, ...], cells: np.ndarray, x0: np.nd
                  max_iter=max_iter, name=f"{var} ({'/'.join(tables)})")
 
 
-#: Prior means at the index assessment of the cells Table 3 does not cover (Table 2's group
-#: means); the tacrolimus cells are centred on their Table 3 means times ANCHOR_FACTOR.
-_PFT_PRIOR = {
-    "fvc": {"conv_responder": 62.5, "second_line_other": 64},
-    "tlc": {"conv_responder": 68.8, "second_line_other": 72},
-    "dlco": {"conv_responder": 58.3, "second_line_other": 58},
-}
+#: Prior mean at the index assessment of the second-line cell (cyclophosphamide or too little
+#: tacrolimus data), which no table prints on its own; the conventional responders are centred
+#: on their Table 2 mean, the tacrolimus cells on their Table 3 means times ANCHOR_FACTOR.
+_SECOND_LINE_PRIOR = {"fvc": 64, "tlc": 72, "dlco": 58}
 #: Index mean of a later tacrolimus group, as a multiple of its Table 3 mean at tacrolimus
 #: start (PFTs decline a little on failing conventional treatment), and the anchor's half
 #: width (percentage points for PFTs, a fraction for aldolase). CK is not anchored: it moves
@@ -257,7 +256,8 @@ def _index_values(patients: pd.DataFrame, roles: pd.DataFrame, targets: Targets,
     out["aldolase"] = np.round(latent_ald, 1)
     for test in PFT:
         sd, load = _PFT_SPREAD[test]
-        prior = dict(_PFT_PRIOR[test])
+        prior = {"conv_responder": targets.printed[f"t2.{test}.resp"].value,
+                 "second_line_other": _SECOND_LINE_PRIOR[test]}
         for c, g in (("tac_responder", "resp"), ("tac_failure", "nonresp")):
             prior[c] = targets.printed[f"t3.{test}.{g}"].value * ANCHOR_FACTOR[test]
         centre = pd.Series(cell).map(prior).fillna(65).to_numpy(float)
@@ -287,7 +287,7 @@ def _index_values(patients: pd.DataFrame, roles: pd.DataFrame, targets: Targets,
             x0 = np.where(margin, rng.integers(240, SMALL_FALL_MAX - 10, len(inc)), x0)
             # Clinically amyopathic: CK within the normal range.
             lower = np.where(mtype[inc] == "CADM", 40, np.maximum(40, x0 // 5))
-            upper = np.where(mtype[inc] == "CADM", CK_ULN - 10, np.minimum(40000, x0 * 5))
+            upper = np.where(mtype[inc] == "CADM", int(CK_ULN) - 10, np.minimum(40000, x0 * 5))
             lower = np.where(margin, 230, lower)
             upper = np.where(margin, SMALL_FALL_MAX, upper)
         elif var == "aldolase":

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,8 +55,11 @@ import pandas as pd
 import scipy.stats
 
 from analysis.errors import DataValidationError
+from analysis.printed import Printed
+from analysis.synth.fit import descend
+from analysis.synth.roles import ROLES
 
-__all__ = ["ASSUMED_N", "DOSE_COLUMNS", "GRIDS", "ROLE_ALIASES", "make_doses"]
+__all__ = ["ASSUMED_N", "DOSE_COLUMNS", "GRIDS", "MARGIN", "make_doses"]
 
 #: Columns of doses.csv, in file order.
 DOSE_COLUMNS = ("patient_id", "drug", "timepoint", "dose_mg")
@@ -71,21 +74,14 @@ ASSUMED_N: dict[str, int] = {
     "tac.aza.m3_6_missing": 1,  # one of the 11 AZA patients not recorded at 3-6 months
 }
 
-#: Role spellings accepted in ``roles`` -> canonical role.
-ROLE_ALIASES: dict[str, str] = {
-    "excluded": "excluded",
-    "conv_resp": "conv_resp", "conv_responder": "conv_resp",
-    "conv_fail_cyc": "conv_fail_cyc", "cyclophosphamide": "conv_fail_cyc",
-    "conv_fail_tac_insufficient": "conv_fail_tac_insufficient",
-    "tac_insufficient": "conv_fail_tac_insufficient",
-    "tac_resp": "tac_resp", "tac_responder": "tac_resp",
-    "tac_fail": "tac_fail", "tac_failure": "tac_fail",
-}
-_FAILURES = ("conv_fail_cyc", "conv_fail_tac_insufficient", "tac_resp", "tac_fail")
-_ANALYSED = ("tac_resp", "tac_fail")
+#: Roles (:data:`analysis.synth.roles.ROLES`) of conventional failures, and of the patients in
+#: the tacrolimus analysis (Table 3).
+_FAILURES = ("cyclophosphamide", "tac_insufficient", "tac_responder", "tac_failure")
+_ANALYSED = ("tac_responder", "tac_failure")
 
-#: Share of a printed window kept free at each edge, so float noise never decides rounding.
-_EDGE = 0.005
+#: Share of a printed window kept free at each edge by the dose search (a search margin, not a
+#: rounding rule: the window itself is :meth:`analysis.printed.Printed.window`).
+MARGIN = 0.005
 
 
 @dataclass(frozen=True)
@@ -112,18 +108,10 @@ GRIDS: dict[str, Grid] = {
 
 
 # ---------------------------------------------------------------------- printed targets
-@dataclass(frozen=True)
-class _Target:
-    value: float
-    decimals: int
-    relation: str = "="
-
-    def window(self) -> tuple[float, float]:
-        """Values reproducing the printed number, edges trimmed by :data:`_EDGE`."""
-        if self.relation == "<":
-            return 0.0, self.value * (1 - _EDGE)
-        half = 0.5 * 10.0 ** (-self.decimals)
-        return self.value - half + 2 * half * _EDGE, self.value + half - 2 * half * _EDGE
+def _window(target: Printed) -> tuple[float, float]:
+    """Values the search aims at for a printed number: its interval, edges trimmed by
+    :data:`MARGIN` (:meth:`analysis.printed.Printed.window`)."""
+    return target.window(MARGIN)
 
 
 def _rows(published: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -135,7 +123,7 @@ def _rows(published: pd.DataFrame, key: str) -> pd.DataFrame:
     return rows
 
 
-def _printed(published: pd.DataFrame, key: str, required: bool = True) -> _Target | None:
+def _printed(published: pd.DataFrame, key: str, required: bool = True) -> Printed | None:
     rows = _rows(published, key)
     if rows.empty:
         if required:
@@ -145,17 +133,17 @@ def _printed(published: pd.DataFrame, key: str, required: bool = True) -> _Targe
     row = rows.iloc[0]
     relation = str(row["relation"]) if "relation" in rows.columns else "="
     decimals = int(row["decimals"]) if "decimals" in rows.columns else 1
-    return _Target(abs(float(row["value"])), decimals, relation or "=")
+    return Printed(abs(float(row["value"])), decimals, relation or "=")
 
 
-def _between_fail_mean(published: pd.DataFrame) -> _Target | None:
+def _between_fail_mean(published: pd.DataFrame) -> Printed | None:
     """The failures' 6-12 month mean printed in the responders-vs-failures sentence (31.6)."""
     hit = _printed(published, "dose.conv.prednisone.m6_12.fail_mean", required=False)
     if hit is None and "id" in published.columns:
         rows = published[published["id"] == "text.dose.conv.prednisone.m6_12.fail_mean"]
         if not rows.empty:
             row = rows.iloc[0]
-            hit = _Target(float(row["value"]), int(row.get("decimals", 1)))
+            hit = Printed(float(row["value"]), int(row.get("decimals", 1)))
     return hit
 
 
@@ -163,10 +151,10 @@ def _between_fail_mean(published: pd.DataFrame) -> _Target | None:
 @dataclass(frozen=True)
 class _Point:
     n: int
-    mean: _Target
-    sd: _Target | None = None
-    pct: _Target | None = None
-    p: _Target | None = None
+    mean: Printed
+    sd: Printed | None = None
+    pct: Printed | None = None
+    p: Printed | None = None
     fixed: tuple[float, ...] = ()
     exclude: tuple[float, ...] = ()
     follow: bool = False  # a follow-up time point (taper doses allowed)
@@ -185,7 +173,7 @@ def _sum_options(pt: _Point, grid: Grid, ref_mean: float | None,
     fixed_sum = sum(pt.fixed)
     low_free = 0.0 if pt.zero else (grid.follow_low if pt.follow else grid.low)
     whole = grid.whole_follow if pt.follow else grid.whole_start
-    lo, hi = pt.mean.window()
+    lo, hi = _window(pt.mean)
     centre = pt.mean.value * n
     span = max(grid.step, 1.0) * n * 2 + 10 * n
     options = []
@@ -209,7 +197,7 @@ def _sum_options(pt: _Point, grid: Grid, ref_mean: float | None,
         in_mean = lo <= mean <= hi
         in_pct = False
         if pt.pct is not None and ref_mean:
-            plo, phi = pt.pct.window()
+            plo, phi = _window(pt.pct)
             in_pct = plo <= 100 * (ref_mean - mean) / ref_mean <= phi
         options.append((total, extra, in_mean, in_pct, abs(mean - pt.mean.value)))
     # Both printed numbers, else the mean, else the percent decrease: fewest whole-mg doses
@@ -223,11 +211,11 @@ def _sum_options(pt: _Point, grid: Grid, ref_mean: float | None,
     raise DataValidationError(f"no total of {n} doses in {grid.step}-mg steps is possible")
 
 
-def _sd_distance(values: np.ndarray, sd: _Target | None) -> float:
+def _sd_distance(values: np.ndarray, sd: Printed | None) -> float:
     if sd is None or values.size < 2:
         return 0.0
     s = float(np.std(values, ddof=1))
-    lo, hi = sd.window()
+    lo, hi = _window(sd)
     return 0.0 if lo <= s <= hi else min(abs(s - lo), abs(s - hi))
 
 
@@ -274,21 +262,26 @@ def _climb(m: int, total: int, q_lo: float, q_hi: float, ks: Sequence[int],
     def dist(qq: float) -> float:
         return 0.0 if q_lo <= qq <= q_hi else min(abs(qq - q_lo), abs(qq - q_hi))
 
-    d = dist(q)
-    for _ in range(iters):
-        if d == 0:
-            return x
+    state = {"q": q}
+
+    def propose() -> tuple[float, Callable[[], None]] | None:
         i, j = rng.integers(m, size=2)
         if i == j:
-            continue
+            return None
         step = int(rng.integers(1, khi + 1))
         xi, xj = x[i] + step, x[j] - step
         if xi not in allowed or xj not in allowed:
-            continue
-        q_new = q - x[i] ** 2 - x[j] ** 2 + xi ** 2 + xj ** 2
-        d_new = dist(q_new)
-        if d_new <= d:
-            x[i], x[j], q, d = xi, xj, q_new, d_new
+            return None
+        old = (x[i], x[j], state["q"])
+        state["q"] += xi ** 2 + xj ** 2 - x[i] ** 2 - x[j] ** 2
+        x[i], x[j] = xi, xj
+
+        def undo() -> None:
+            x[i], x[j], state["q"] = old
+
+        return dist(state["q"]), undo
+
+    d = descend(dist(q), propose, iters, lambda d, _: d == 0)
     return x if d == 0 else None
 
 
@@ -319,7 +312,7 @@ def _candidates(pt: _Point, grid: Grid, ref_mean: float | None, rng: np.random.G
         else:
             q_lo, q_hi = -math.inf, math.inf
             if pt.sd is not None:
-                slo, shi = pt.sd.window()
+                slo, shi = _window(pt.sd)
                 base = total ** 2 / pt.n - float((fixed ** 2).sum())
                 q_lo = ((pt.n - 1) * slo ** 2 + base) / grid.step ** 2
                 q_hi = ((pt.n - 1) * shi ** 2 + base) / grid.step ** 2
@@ -340,9 +333,9 @@ def _candidates(pt: _Point, grid: Grid, ref_mean: float | None, rng: np.random.G
 
 
 # ---------------------------------------------------------------------- pairing over time
-def _t_bounds(target: _Target, pairs: int) -> tuple[float, float]:
+def _t_bounds(target: Printed, pairs: int) -> tuple[float, float]:
     """|t| values of a paired test on ``pairs`` pairs whose p lies in the printed window."""
-    lo, hi = target.window()
+    lo, hi = _window(target)
     df = pairs - 1
     t_small = float(scipy.stats.t.isf(hi / 2, df))
     t_large = math.inf if lo <= 0 else float(scipy.stats.t.isf(lo / 2, df))
@@ -383,7 +376,7 @@ def _penalty(course: np.ndarray) -> int:
     return out
 
 
-def _pair(a: np.ndarray, laters: list[np.ndarray], targets: list[_Target | None],
+def _pair(a: np.ndarray, laters: list[np.ndarray], targets: list[Printed | None],
           rng: np.random.Generator, iters: int = 4000) -> tuple[np.ndarray, float]:
     """Permute each later time point's doses over the patients to meet the paired p-values."""
     n0 = a.size
@@ -399,24 +392,21 @@ def _pair(a: np.ndarray, laters: list[np.ndarray], targets: list[_Target | None]
                    if bd is not None)
         return round(dist, 12), _penalty(np.column_stack([a, *cs]))
 
-    best = cost(cols)
-    stale = 0
-    for _ in range(iters):
+    def propose() -> tuple[tuple[float, int], Callable[[], None]] | None:
         j = int(rng.integers(len(cols)))
         i1, i2 = rng.integers(n0, size=2)
         c = cols[j]
         if i1 == i2 or (np.isnan(c[i1]) and np.isnan(c[i2])) or c[i1] == c[i2]:
-            continue
+            return None
         c[i1], c[i2] = c[i2], c[i1]
-        new = cost(cols)
-        if new <= best:
-            stale = 0 if new < best else stale + 1
-            best = new
-        else:
+
+        def undo() -> None:
             c[i1], c[i2] = c[i2], c[i1]
-            stale += 1
-        if (best[0] == 0 and stale > 800) or stale > 1500:
-            break
+
+        return cost(cols), undo
+
+    best = descend(cost(cols), propose, iters,
+                   lambda best, stale: (best[0] == 0 and stale > 800) or stale > 1500)
     return np.column_stack([a, *cols]), best[0]
 
 
@@ -454,14 +444,15 @@ def _role_ids(roles: pd.DataFrame) -> dict[str, list[str]]:
     missing = [c for c in ("patient_id", "role") if c not in roles.columns]
     if missing:
         raise DataValidationError(f"roles: missing column(s) {missing}")
-    canon = roles["role"].astype(str).map(ROLE_ALIASES)
-    if canon.isna().any():
-        bad = roles.loc[canon.isna(), "role"].iloc[0]
-        raise DataValidationError(f"roles, column 'role': {bad!r} not in {sorted(ROLE_ALIASES)}")
+    role = roles["role"].astype(str)
+    unknown = ~role.isin(ROLES)
+    if unknown.any():
+        raise DataValidationError(f"roles, row {int(unknown.to_numpy().argmax())}, column "
+                                  f"'role': {role[unknown].iloc[0]!r} not in {list(ROLES)}")
     ids = roles["patient_id"].astype(str)
-    out = {r: sorted(ids[canon == r]) for r in set(ROLE_ALIASES.values())}
-    out["conv_fail"] = sorted(ids[canon.isin(_FAILURES)])
-    out["analysed"] = sorted(ids[canon.isin(_ANALYSED)])
+    out = {r: sorted(ids[role == r]) for r in ROLES}
+    out["conv_fail"] = sorted(ids[role.isin(_FAILURES)])
+    out["analysed"] = sorted(ids[role.isin(_ANALYSED)])
     return out
 
 
@@ -553,9 +544,8 @@ def make_doses(patients: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Gener
         ``patients.csv`` columns; used: ``patient_id``, ``aza_conventional``,
         ``mtx_conventional``, ``mmf_conventional`` (Yes/No or bool).
     roles : DataFrame
-        ``patient_id`` and ``role``: excluded, conv_resp, conv_fail_cyc,
-        conv_fail_tac_insufficient, tac_resp, tac_fail (or the spellings of
-        :func:`analysis.synth.roles.assign_roles`, see :data:`ROLE_ALIASES`).
+        ``patient_id`` and ``role``, one of :data:`analysis.synth.roles.ROLES` (as
+        :func:`analysis.synth.roles.assign_roles` gives them).
     rng : numpy.random.Generator
         The only source of randomness: the same seed gives the same frame.
     published : DataFrame
@@ -585,6 +575,22 @@ def make_doses(patients: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Gener
     recorded at start), preferably without conventional MMF and among those who stopped AZA.
     """
     ids = _role_ids(roles)
+    flags = _dmard_flags(patients, ids["analysed"])
+    records = _conventional_records(published, ids, rng)
+    tac_records, takers, stopped_aza = _tacrolimus_records(published, ids["analysed"], flags,
+                                                           rng)
+    records += tac_records
+    records += _mmf_starter_records(published, ids["analysed"], flags, takers["MMF"],
+                                    stopped_aza, rng)
+    return _dose_frame(records)
+
+
+_CONV_TP = ("conv_baseline", "conv_6_12m")
+_TAC_TP = ("tac_start", "tac_3_6m", "tac_1y")
+
+
+def _dmard_flags(patients: pd.DataFrame, analysed: Sequence[str]) -> pd.DataFrame:
+    """Conventional AZA/MTX/MMF of every patient (bool), indexed by ``patient_id``."""
     if "patient_id" not in patients.columns:
         raise DataValidationError("patients: missing column 'patient_id'")
     flags = patients.assign(patient_id=patients["patient_id"].astype(str)).set_index(
@@ -594,20 +600,21 @@ def make_doses(patients: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Gener
     if missing:
         raise DataValidationError(f"patients: missing column(s) {missing}")
     flags = flags[["aza_conventional", "mtx_conventional", "mmf_conventional"]].apply(_flag)
-    absent = [pid for pid in ids["analysed"] if pid not in flags.index]
+    absent = [pid for pid in analysed if pid not in flags.index]
     if absent:
         raise DataValidationError(f"make_doses: analysed patient {absent[0]!r} not in patients")
+    return flags
 
-    records: list[tuple[str, str, str, float]] = []
-    conv_tp = ("conv_baseline", "conv_6_12m")
-    tac_tp = ("tac_start", "tac_3_6m", "tac_1y")
+
+def _conventional_records(published: pd.DataFrame, ids: dict[str, list[str]],
+                          rng: np.random.Generator) -> list[tuple[str, str, str, float]]:
+    """Prednisone under conventional treatment: responders, then failures (paired), then the
+    failure with a 6-12 month dose only (the printed 31.6, module docstring)."""
     pred = GRIDS["prednisone"]
-
-    # Conventional treatment: responders, then failures (paired), then the unpaired failure.
     n_resp = ASSUMED_N["conv_resp.prednisone"]
     course = _course(_conv_points(published, "conv_resp", n_resp), pred, rng)
-    records += _records(_take(ids["conv_resp"], n_resp, rng, "responders' prednisone"),
-                        "prednisone", conv_tp, course)
+    records = _records(_take(ids["conv_responder"], n_resp, rng, "responders' prednisone"),
+                       "prednisone", _CONV_TP, course)
     n_fail = ASSUMED_N["conv_fail.prednisone"]
     extra = ASSUMED_N["conv_fail.prednisone.m6_12_only"]
     fail_mean = _between_fail_mean(published)
@@ -615,9 +622,9 @@ def make_doses(patients: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Gener
         extra = 0
     course = _course(_conv_points(published, "conv_fail", n_fail), pred, rng)
     chosen = _take(ids["conv_fail"], n_fail + extra, rng, "failures' prednisone")
-    records += _records(chosen[:n_fail], "prednisone", conv_tp, course)
+    records += _records(chosen[:n_fail], "prednisone", _CONV_TP, course)
     if extra:
-        lo, hi = fail_mean.window()
+        lo, hi = _window(fail_mean)
         paired_total = float(np.nansum(course[:, 1]))
         grid_values = np.arange(pred.step, pred.high + 1e-9, pred.step)
         fits = [v for v in grid_values
@@ -627,28 +634,41 @@ def make_doses(patients: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Gener
             dose = min(fits, key=lambda v: abs(v * extra - centre))
             for pid in chosen[n_fail:]:
                 records.append((pid, "prednisone", "conv_6_12m", float(dose)))
+    return records
 
-    # Tacrolimus: prednisone, then the DMARDs taken at tacrolimus start.
+
+def _tacrolimus_records(published: pd.DataFrame, analysed: list[str], flags: pd.DataFrame,
+                        rng: np.random.Generator
+                        ) -> tuple[list[tuple[str, str, str, float]], dict[str, list[str]],
+                                   list[str]]:
+    """Prednisone, then the DMARDs taken at tacrolimus start; also who takes each DMARD and
+    who stopped AZA by 1 year."""
     n_tac = ASSUMED_N["tac.prednisone"]
-    course = _course(_tac_points(published, "prednisone", n_tac), pred, rng)
-    records += _records(_take(ids["analysed"], n_tac, rng, "tacrolimus prednisone"),
-                        "prednisone", tac_tp, course)
+    course = _course(_tac_points(published, "prednisone", n_tac), GRIDS["prednisone"], rng)
+    records = _records(_take(analysed, n_tac, rng, "tacrolimus prednisone"),
+                       "prednisone", _TAC_TP, course)
     counts = {drug: int(round(_printed(published, f"dose.tac.{drug.lower()}.start.n").value))
               for drug in ("AZA", "MTX", "MMF")}
-    takers = _dmard_takers(ids["analysed"], flags, counts, rng)
+    takers = _dmard_takers(analysed, flags, counts, rng)
     stopped_aza: list[str] = []
     for drug in ("AZA", "MTX", "MMF"):
         missing_m3_6 = ASSUMED_N["tac.aza.m3_6_missing"] if drug == "AZA" else 0
         points = _tac_points(published, drug, counts[drug], missing_m3_6)
         course = _course(points, GRIDS[drug], rng)
-        records += _records(takers[drug], drug, tac_tp, course)
+        records += _records(takers[drug], drug, _TAC_TP, course)
         if drug == "AZA":
             stopped_aza = [pid for pid, row in zip(takers[drug], course, strict=True)
                            if row[2] == 0]
+    return records, takers, stopped_aza
 
-    # Patients who started MMF during the tacrolimus year (0 mg at start).
+
+def _mmf_starter_records(published: pd.DataFrame, analysed: list[str], flags: pd.DataFrame,
+                         mmf_takers: list[str], stopped_aza: list[str],
+                         rng: np.random.Generator) -> list[tuple[str, str, str, float]]:
+    """Patients who started MMF during the tacrolimus year (0 mg at start): analysed patients
+    not taking it, preferably without conventional MMF and among those who stopped AZA."""
     n_start = int(round(_printed(published, "dose.tac.mmf.started").value))
-    pool = [pid for pid in ids["analysed"] if pid not in takers["MMF"]]
+    pool = [pid for pid in analysed if pid not in mmf_takers]
     keys = rng.random(len(pool))
     order = sorted(range(len(pool)), key=lambda i: (bool(flags.at[pool[i], "mmf_conventional"]),
                                                     pool[i] not in stopped_aza, keys[i]))
@@ -656,13 +676,18 @@ def make_doses(patients: pd.DataFrame, roles: pd.DataFrame, rng: np.random.Gener
     if len(starters) < n_start:
         raise DataValidationError(f"make_doses: {n_start} MMF starters needed, "
                                   f"{len(starters)} analysed patients available")
+    records = []
     for pid in starters:
         records.append((pid, "MMF", "tac_start", 0.0))
         records.append((pid, "MMF", "tac_1y", float(rng.choice([1000.0, 1500.0, 2000.0]))))
+    return records
 
+
+def _dose_frame(records: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    """The records as ``doses.csv`` rows, sorted by patient, drug, time point."""
     frame = pd.DataFrame(records, columns=list(DOSE_COLUMNS))
     drug_order = {d: i for i, d in enumerate(("prednisone", "AZA", "MTX", "MMF"))}
-    tp_order = {t: i for i, t in enumerate((*conv_tp, *tac_tp))}
+    tp_order = {t: i for i, t in enumerate((*_CONV_TP, *_TAC_TP))}
     frame = frame.sort_values(
         ["patient_id", "drug", "timepoint"],
         key=lambda s: s.map(drug_order) if s.name == "drug" else (

@@ -20,8 +20,9 @@ approximation, tie correction and no continuity correction, two-sided (Stata ``r
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.special
@@ -29,8 +30,8 @@ import scipy.stats
 
 from analysis.errors import AnalysisError
 
-__all__ = ["Constraint", "FitError", "printed_window", "statistic", "loss", "solve",
-           "mann_whitney_p", "student_t_p", "tie_sum"]
+__all__ = ["Constraint", "FitError", "descend", "statistic", "loss", "solve", "mann_whitney_p",
+           "mann_whitney_variance", "student_t_p", "tie_sum"]
 
 #: Share of a printed window kept free at each edge, so that float noise never decides rounding.
 EDGE = 1e-4
@@ -42,18 +43,6 @@ class FitError(AnalysisError):
     """The search ended without meeting every constraint."""
 
 
-def printed_window(value: float, decimals: int) -> tuple[float, float]:
-    """Values that round half-up to ``value`` at ``decimals``: ``[low, high)``.
-
-    >>> printed_window(44.9, 1)
-    (44.85, 44.95)
-    >>> printed_window(0.01, 3)
-    (0.0095, 0.0105)
-    """
-    half = 0.5 * 10.0 ** (-decimals)
-    return (round(value - half, decimals + 2), round(value + half, decimals + 2))
-
-
 @dataclass(frozen=True)
 class Constraint:
     """One printed statistic of a column.
@@ -63,7 +52,7 @@ class Constraint:
     key : the published key it reproduces (``"t2.age.p"``).
     stat : ``"mean"``, ``"sd"`` (sample, ddof 1) or ``"p"`` (two-sample test).
     members : positions in the column: one array for mean and sd, two for p.
-    low, high : the printed window ``[low, high)``.
+    low, high : the printed window ``[low, high)`` (:meth:`analysis.printed.Printed.window`).
     test : for ``"p"``: ``"t"`` (pooled Student), ``"welch"`` or ``"mannwhitney"``.
     max_ties : for Mann-Whitney, the largest tie correction (sum of t^3 - t over tied
         values, 6 per tied pair) allowed; None = any. Keeps the search from reaching a p-value
@@ -94,13 +83,26 @@ def mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
     """
     n1, n2 = len(a), len(b)
     u1 = (float(np.add.reduce(np.sign(a[:, None] - b[None, :]), axis=None)) + n1 * n2) / 2.0
-    n = n1 + n2
     ties = float(tie_sum(np.concatenate([a, b])))
-    var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+    var = mann_whitney_variance(n1, n2, ties)
     if var <= 0:
         return 1.0
     z = abs(u1 - n1 * n2 / 2.0) / math.sqrt(var)
     return min(1.0, math.erfc(z / math.sqrt(2.0)))
+
+
+def mann_whitney_variance(n1: int, n2: int, ties: float) -> float:
+    """Variance of the Mann-Whitney U under the null hypothesis, corrected for ties.
+
+    ``n1 n2 / 12 * ((n + 1) - T / (n (n - 1)))`` with ``n = n1 + n2`` and ``T`` the sum of
+    t^3 - t over groups of tied values (:func:`tie_sum`); Stata ``ranksum``, and
+    ``scipy.stats.mannwhitneyu(method="asymptotic")``.
+
+    >>> mann_whitney_variance(4, 5, 0)
+    16.666666666666668
+    """
+    n = n1 + n2
+    return n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
 
 
 def student_t_p(a: np.ndarray, b: np.ndarray, equal_var: bool = True) -> float:
@@ -191,10 +193,68 @@ def loss(constraints: Sequence[Constraint], values: np.ndarray) -> float:
     return total
 
 
+def descend(current: Any, propose: Callable[[], tuple[Any, Callable[[], None]] | None],
+            iters: int, stop: Callable[[Any, int], bool]) -> Any:
+    """Seeded descent: apply proposed moves, keep each unless the loss grows.
+
+    The dose generator's searches (a multiset of tablet doses with a printed SD, a pairing of
+    doses over time with printed paired p-values; :mod:`analysis.synth.doses`) run on it.
+
+    Parameters
+    ----------
+    current : float or tuple
+        The loss of the starting state (anything ordered: a tuple is compared lexicographically).
+    propose : callable
+        ``propose() -> None`` when the proposal drawn is infeasible (nothing changed), else the
+        loss after applying the move and a function that undoes it. It draws its randomness from
+        the caller's generator, so the search is deterministic under it.
+    iters : int
+        Proposals in all (feasible or not).
+    stop : callable
+        ``stop(current, stale) -> bool``, checked before each proposal; ``stale`` counts the
+        feasible proposals since the loss last fell.
+
+    Returns
+    -------
+    The final loss.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = [10]
+    >>> def propose():
+    ...     step = int(rng.integers(-3, 4))
+    ...     x[0] += step
+    ...     return abs(x[0] - 4), lambda: x.__setitem__(0, x[0] - step)
+    >>> descend(abs(x[0] - 4), propose, 200, lambda loss, stale: loss == 0), x
+    (0, [4])
+    """
+    stale = 0
+    for _ in range(iters):
+        if stop(current, stale):
+            break
+        move = propose()
+        if move is None:
+            continue
+        new, undo = move
+        if new <= current:
+            stale = 0 if new < current else stale + 1
+            current = new
+        else:
+            undo()
+            stale += 1
+    return current
+
+
 def _search(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, partners: list[np.ndarray],
             constraints: Sequence[Constraint], steps: np.ndarray, rng: np.random.Generator,
             unit: float, budget: int, patience: int) -> tuple[np.ndarray, float, int]:
-    """One hill-climb from ``x`` (modified in place); returns it, its loss, proposals used."""
+    """One hill-climb from ``x`` (modified in place); returns it, its loss, proposals used.
+
+    Not :func:`descend`: proposals are drawn in batches, a stalled search takes a few moves
+    whatever they cost, and a search whose printed constraints hold stops early; the bytes of
+    ``data/raw/assessments.csv`` follow this exact sequence of draws.
+    """
     n = len(x)
     current = loss(constraints, x * unit)
     batch = 4096

@@ -25,7 +25,8 @@ import pandas as pd
 
 from analysis.errors import DataValidationError
 from analysis.params import CONTINUOUS_TEST_ROWS
-from analysis.synth.fit import EDGE, Constraint, printed_window
+from analysis.printed import Printed
+from analysis.synth.fit import EDGE, Constraint, mann_whitney_variance
 
 __all__ = ["CELLS", "CATEGORICAL", "BINARY", "CONTINUOUS", "EXCLUSION_ORDER",
            "GENERATOR_TESTS", "MAX_TIES", "Targets", "read_targets", "continuous_constraints",
@@ -74,17 +75,6 @@ GENERATOR_TESTS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Printed:
-    """A printed number: its value and decimals."""
-
-    value: float
-    decimals: int
-
-    def window(self) -> tuple[float, float]:
-        return printed_window(self.value, self.decimals)
-
-
-@dataclass(frozen=True)
 class Targets:
     """Everything the generator must reproduce.
 
@@ -98,7 +88,7 @@ class Targets:
         failures, refractory in myositis only, ILD only, both.
     tac_hospitalised : hospitalised in the year after tacrolimus start.
     counts : variable -> DataFrame (rows = levels, columns = :data:`CELLS`) of patients.
-    printed : key -> :class:`Printed`, for the continuous rows.
+    printed : key -> :class:`analysis.printed.Printed`, for the continuous rows.
     """
 
     identified: int
@@ -253,7 +243,7 @@ def mann_whitney_attainable(n1: int, n2: int, window: tuple[float, float],
     edge = EDGE * (high - low)
     limit = max_ties if max_ties is not None else n * (n * n - 1) // 4
     for ties in range(0, limit + 1, 6):
-        var = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+        var = mann_whitney_variance(n1, n2, ties)
         if var <= 0:
             continue
         # Without ties U is a whole number; a tie across the groups adds a half.
