@@ -343,10 +343,11 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     Appendix C (parameters, input hashes, package versions, commit, how to re-run)."""
     import pandas as pd
 
-    from analysis.outputs import markdown_table, write_text
-    from analysis.variants import variant_markdown
+    from analysis.report.atomic import write_atomic
+    from analysis.report.markdown import markdown_table
+    from analysis.report.variants import variant_markdown
 
-    write_text(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
+    write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
     values = params.to_dict()
     rows = []
     for spec in Params.describe():
@@ -372,7 +373,7 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
         markdown_table(pd.DataFrame(rows), "Parameters of this run", "tbl-params"),
         markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs"),
         markdown_table(packages, "Package versions", "tbl-packages")])
-    write_text(stage / "tables" / "reproducibility.md", text)
+    write_atomic(stage / "tables" / "reproducibility.md", text)
 
 
 def _move_into_place(stage: Path, final: Path) -> None:

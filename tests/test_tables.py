@@ -6,7 +6,8 @@ import pytest
 
 from analysis.cohort import analysis_groups, flow_table
 from analysis.params import Params
-from analysis.tables import analysis_dataset, format_table, table1, table2, table3
+from analysis.report.paper_tables import format_table
+from analysis.tables import analysis_dataset, table1, table2, table3
 
 
 @pytest.fixture(scope="module")
