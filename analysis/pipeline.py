@@ -298,17 +298,17 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         log(f"  - {COLLECT}: done in {steps[COLLECT]['seconds']:.1f} s")
         write_run_notes(stage, name, params, provenance, runs_dir / "paper")
         if formats:
-            from analysis.render import render_report
+            from analysis.render import PROJECT_FILES, render_report
 
             log(f"step 3: rendering {', '.join(formats)}")
             t_render = time.perf_counter()
-            shutil.copy2(ROOT / "report.qmd", stage / "report.qmd")
-            shutil.copy2(ROOT / "_quarto.yml", stage / "_quarto.yml")
+            for project_file in PROJECT_FILES:
+                shutil.copy2(ROOT / project_file, stage / project_file)
             # A fixed PDF creation date (the commit's) keeps re-rendered PDFs identical.
             os.environ.setdefault("SOURCE_DATE_EPOCH", commit_epoch())
             render_report(stage, formats=formats, engine=engine)
-            (stage / "report.qmd").unlink()
-            (stage / "_quarto.yml").unlink()
+            for project_file in PROJECT_FILES:
+                (stage / project_file).unlink()
             steps["render"] = {"seconds": round(time.perf_counter() - t_render, 2)}
             log(f"  - rendered in {steps['render']['seconds']:.1f} s")
         manifest = {
