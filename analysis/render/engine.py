@@ -73,6 +73,15 @@ def render_report(
     if quarto is not None:
         return {fmt: render_quarto(run_dir, fmt, quarto) for fmt in formats}
 
+    return render_with_standin(run_dir, formats)
+
+
+def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+    """The pip-only path: resolve the Quarto Markdown once, then write HTML and PDF.
+
+    Options merge as in Quarto: ``_quarto.yml``, then the document's front matter.
+    """
+    qmd = run_dir / REPORT_NAME
     project_file = run_dir / PROJECT_NAME
     project = read_yaml(project_file) if project_file.is_file() else {}
     if not isinstance(project, dict):
@@ -93,9 +102,8 @@ def render_report(
     def one(fmt: str) -> Path:
         if fmt == "html":
             return render_html(run_dir, meta, body,
-                                       format_options(layers, "html", HTML_DEFAULTS))
-        return render_pdf(run_dir, meta, body,
-                                  format_options(layers, "typst", TYPST_DEFAULTS))
+                               format_options(layers, "html", HTML_DEFAULTS))
+        return render_pdf(run_dir, meta, body, format_options(layers, "typst", TYPST_DEFAULTS))
 
     # HTML and PDF are independent (separate pandoc processes, separate temporary files):
     # render them side by side.
