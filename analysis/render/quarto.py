@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from analysis.render.source import REPORT_NAME, RenderError
+from analysis.report.atomic import write_atomic
 
 
 def find_quarto() -> str | None:
@@ -33,8 +34,11 @@ def find_quarto() -> str | None:
     return shutil.which("quarto")
 
 
-
 def render_quarto(run_dir: Path, fmt: str, quarto: str) -> Path:
+    """``quarto render report.qmd --to html|typst`` in ``run_dir``; ``fmt`` "pdf" is Typst.
+
+    Options come from the run folder's ``_quarto.yml`` (Quarto reads it itself).
+    """
     to, name = {"html": ("html", "report.html"), "pdf": ("typst", "report.pdf")}[fmt]
     # A fresh output folder inside the project (relative, as Quarto expects; "_" keeps Quarto
     # from treating it as input), then a rename: the previous report stays until the new one
@@ -50,6 +54,5 @@ def render_quarto(run_dir: Path, fmt: str, quarto: str) -> Path:
                 f"'{' '.join(cmd)}' in {run_dir} failed (exit code {proc.returncode}, "
                 f"{name} {'written' if produced.is_file() else 'not written'}):\n{tail}"
             )
-        os.replace(produced, run_dir / name)
-    return run_dir / name
+        return write_atomic(run_dir / name, lambda tmp: os.replace(produced, tmp))
 
