@@ -1,0 +1,133 @@
+"""What the report reads, written from a run's computed numbers: ``results.json``, the
+variables file, and Appendices A (reproduction) and B (methods audit) as Markdown tables.
+
+``report.qmd`` computes nothing; its tables are the Markdown files of the run and its prose
+numbers come from ``_variables.yml`` (:mod:`analysis.report.variables`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.params import Params
+from analysis.report.atomic import write_atomic
+from analysis.report.format import format_number
+from analysis.report.markdown import markdown_table, save_table
+from analysis.report.results import write_results
+from analysis.report.variables import report_variables, write_variables
+
+__all__ = ["write_report_inputs", "reproduction_markdown", "audit_markdown"]
+
+SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 3",
+                "Discussion")
+
+
+def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
+                        published: pd.DataFrame, params: Params, run_name: str) -> None:
+    """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*`` and
+    ``_variables.yml`` into the run folder."""
+    from analysis.audit import evidence_table, printed_counts
+
+    run_dir = Path(run_dir)
+    write_results(run_dir, results, published, params, run_name)
+    columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
+               "reproduced", "status", "reason"]
+    save_table(run_dir, "reproduction", comparison[columns])
+    write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
+    evidence = evidence_table(printed_counts(published), params)
+    save_table(run_dir, "audit", evidence)
+    write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published))
+    write_variables(run_dir, report_variables(results, comparison, params, run_name))
+
+
+def reproduction_markdown(comparison: pd.DataFrame) -> str:
+    """Published vs reproduced, grouped by source (table or section): one compact table per
+    group, then the reason for every number that is not a match, as a list (long reasons in a
+    table column would squeeze the numbers)."""
+    parts = []
+    comparison = comparison.assign(
+        _group=comparison["source"].map(lambda s: next(
+            (g for g in SOURCE_ORDER if str(s).startswith(g)), "Other")))
+    order = {g: i for i, g in enumerate((*SOURCE_ORDER, "Other"))}
+    for group, block in sorted(comparison.groupby("_group"), key=lambda kv: order[kv[0]]):
+        label = block["row_label"].astype(str)
+        column = block["column"].fillna("").astype(str)
+        label = label.where(column == "", label + " — " + column.str.replace(
+            r",? n = \d+", "", regex=True))
+        marks = block["status"].map({"match": "match", "mismatch": "**mismatch**",
+                                     "paper-inconsistent": "paper-inconsistent †",
+                                     "not-computed": "**not computed**"})
+        shown = pd.DataFrame({"Number as printed": label,
+                              "Printed": block["printed"].astype(str),
+                              "Reproduced": block["reproduced_text"].fillna("").astype(str),
+                              "Status": marks})
+        matched = int((block["status"] == "match").sum())
+        parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
+        parts.append(markdown_table(shown))
+        notes = block[block["status"] != "match"]
+        if len(notes):
+            parts.append("\n".join(f"- † {r.row_label} ({r.printed}): {r.reason}"
+                                    for r in notes.itertuples()) + "\n")
+    return "\n".join(parts)
+
+
+def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
+    """Appendix B: which test reproduces each printed categorical p-value, the run's choice
+    beside the recommended two-sided value, and the paper's internal contradictions."""
+    from analysis.report.variants import key_label
+    from analysis.stats import TEST_LABELS
+
+    short = {"chi2": "χ²", "chi2_yates": "Yates", "fisher_two_sided": "Fisher 2-sided",
+             "fisher_one_sided": "Fisher 1-sided", "fisher_rxc": "exact r×c",
+             "not_testable": "not testable"}
+
+    def names(text) -> str:
+        if not isinstance(text, str) or not text:
+            return "none"
+        return ", ".join(short.get(t.strip(), t.strip()) for t in text.split(","))
+
+    def p(value) -> str:
+        return format_number(value, 3, missing="")
+
+    shown = pd.DataFrame({
+        "Row": [key_label(f"{t}.{v}.p", {}).rsplit(" · ", 1)[0]
+                for t, v in zip(evidence["table"], evidence["variable"], strict=True)],
+        "Printed": evidence["printed_p"].astype(str),
+        "χ²": evidence["p_chi2"].map(p), "Fisher 2-sided": evidence["p_fisher_two"].map(p),
+        "Fisher 1-sided": evidence["p_fisher_one"].map(p),
+        "Reproduced by": evidence["matches"].map(names),
+        "This run": [f"{p(v)} ({short.get(t, t)})"
+                     for v, t in zip(evidence["chosen_p"], evidence["test_chosen"]
+                                     if "test_chosen" in evidence else evidence["chosen_test"],
+                                     strict=True)],
+        "Two-sided": evidence["two_sided_p"].map(p)})
+    reproduced = int(evidence["reproduced"].sum())
+    differ = evidence[(evidence["two_sided_p"].round(3) != evidence["chosen_p"].round(3))
+                      & evidence["chosen_p"].notna()]
+    lines = [
+        f"This run's tests reproduce {reproduced} of {len(evidence)} printed categorical "
+        "p-values. For 2×2 tables, Fisher's exact columns are computed on the table; for larger "
+        "tables the Fisher column is the exact Fisher–Freeman–Halton test. "
+        f"In {len(differ)} rows the recommended two-sided p-value differs from the one the paper "
+        "printed (column *Two-sided*).", "",
+        markdown_table(shown, "Printed categorical p-values recomputed from the printed counts "
+                       "under each candidate test", "tbl-audit"),
+        "**Continuous rows.** The paper names a t test and the Mann–Whitney test without saying "
+        "which row used which. Table 3's age (p = 1.00 with unequal means) is only possible "
+        "with a rank test, and Table 2's age, FVC, TLC and DLCO p-values cannot come from a t "
+        "test: Table 1's SD and Table 2's means fix the pooled variance, which gives p = "
+        "0.25–0.28, 0.69–0.72, 0.90–0.93 and 0.87–0.89 against the printed 0.34, 0.39, 0.46 and "
+        "0.62. Every continuous row therefore uses the Mann–Whitney test "
+        f"({TEST_LABELS['mannwhitney']}).", "",
+        "**Where the paper contradicts itself.** As printed, each number below cannot hold "
+        "together with the others it is compared with; the reconstruction follows the reading "
+        "most numbers agree with, and Appendix A shows which of these it meets (a missing "
+        "value can reconcile a mean, as for CK).", ""]
+    bad = published[published["consistency"] == "inconsistent"]
+    for rec in bad.to_dict("records"):
+        lines.append(f"- {rec['source']}, {rec['row_label']} (printed {rec['printed']}): "
+                     f"{rec['reason']}")
+    return "\n".join(lines) + "\n"
