@@ -4,7 +4,7 @@ Tables, prose (``_variables.yml``), figures and the variant report all print p-v
 :func:`format_p` (a table cell: ``0.013``, ``<0.001``) or :func:`p_clause` (prose and figure
 labels: ``p = 0.013``, ``p < 0.001``), and other numbers through :func:`format_number`.
 Rounding a number to the precision the *paper* printed, for the reproduction, is a different
-question and lives with the printed numbers (:func:`analysis.published.format_at`).
+question and lives with the printed numbers (:func:`analysis.printed.format_at`).
 """
 
 from __future__ import annotations
