@@ -86,8 +86,9 @@ def definition_table(definitions: Params | Sequence[Params] | pd.DataFrame) -> p
     """Response definitions as a frame with one row each and the columns
     :data:`DEFINITION_FIELDS` (a frame may carry more columns; a missing one is an error).
 
-    >>> definition_table(Params())[["fvc_decline", "ild_criteria_required"]].values.tolist()
-    [[0.1, 2]]
+    >>> table = definition_table([Params(), Params(fvc_decline=0.05)])
+    >>> table["fvc_decline"].tolist(), table["ild_criteria_required"].tolist()
+    ([0.1, 0.05], [2, 2])
     """
     if isinstance(definitions, pd.DataFrame):
         missing = [name for name in DEFINITION_FIELDS if name not in definitions]
