@@ -1,11 +1,12 @@
 """Eligibility and the study flow of Figure 1.
 
-Sharma 2017, Materials and Methods, *Patients*: patients older than 18 with definite or
-probable myositis and ILD were included; excluded were (1) overlap myositis, (2) inclusion
-body myositis, (3) cancer-associated myositis treated with chemotherapy before conventional
-treatment, (4) other myopathies, (5) no conventional treatment (prednisone with at least one
-of AZA, MTX, MMF). Each excluded patient is counted once, under the first criterion that
-applies, in that order, after the age criterion of the inclusion sentence.
+Sharma 2017, Materials and Methods, *Patients*: patients older than 18 (``min_age`` read
+with ``age_rule``, ">= 18" by default) with definite or probable myositis and ILD were
+included; excluded were (1) overlap myositis, (2) inclusion body myositis, (3)
+cancer-associated myositis treated with chemotherapy before conventional treatment, (4) other
+myopathies, (5) no conventional treatment (prednisone with at least one of AZA, MTX, MMF).
+Each excluded patient is counted once, under the first criterion that applies, in that order,
+after the age criterion of the inclusion sentence.
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ EXCLUSIONS: dict[str, str] = {
 }
 
 
+def _under_age(age: pd.Series, params: Params) -> pd.Series:
+    """Methods, Patients: "older than 18". ``age_rule`` ">=" keeps a patient aged exactly
+    ``min_age`` (the default), ">" excludes them."""
+    return age < params.min_age if params.age_rule == ">=" else age <= params.min_age
+
+
 def _exclusion_flags(patients: pd.DataFrame, params: Params) -> pd.DataFrame:
     dmard = patients[["aza_conventional", "mtx_conventional", "mmf_conventional"]].any(axis=1)
     conventional = patients["prednisone_conventional"].astype(bool) & dmard
     return pd.DataFrame({
-        "under_age": patients["age_at_index"] < params.min_age,
+        "under_age": _under_age(patients["age_at_index"], params),
         "overlap": patients["myositis_type"] == "overlap",
         "ibm": patients["myositis_type"] == "IBM",
         "cancer_chemo": patients["cancer_chemo_before_conventional"].astype(bool),

@@ -19,11 +19,23 @@ declines are relative to the baseline value and count when they reach the cutoff
 by 10%" read as >= 10%); CK "normalised" means at or below the upper limit of normal
 (``ck_uln``); the CK fall must be strictly more than 50%.
 
-Missing measurements: a missing FVC, TLC or DLCO does not meet its decline criterion;
-missing weakness or symptom records meet no criterion. A missing follow-up CK, or a missing
-baseline CK with a follow-up above the limit, leaves the CK criterion of refractory myositis
-met (the patient cannot show a response). A patient without the follow-up assessment is not
-classified (:func:`classify`) and never responds (:func:`evaluate`).
+Missing measurements: the paper does not say how they count, so each rule is a parameter
+whose default reproduces the paper's counts (``analysis.assumptions`` shows what the
+alternatives change):
+
+- a missing FVC, TLC or DLCO (baseline or follow-up) does not meet its decline criterion
+  (``pft_missing="not_met"``; ``"met"`` counts it as a decline);
+- a missing follow-up CK meets the CK criterion of refractory myositis: no response can be
+  shown (``ck_missing_followup="refractory"``; ``"not_met"``: it meets no criterion);
+- a missing baseline CK with a follow-up CK above the limit likewise meets it
+  (``ck_missing_baseline="refractory"``; ``"not_met"``); with a follow-up CK at or below the
+  limit the CK has normalised whatever the baseline;
+- missing weakness or symptom records meet no criterion; a patient without the follow-up
+  assessment is not classified (:func:`classify`) and never improves (:func:`evaluate`).
+
+So under the defaults a missing measurement meets no criterion *except* a missing CK, which
+counts against response; ``ck_missing_baseline=not_met`` and ``ck_missing_followup=not_met``
+make "a missing value meets no criterion" hold throughout.
 """
 
 from __future__ import annotations
@@ -51,7 +63,8 @@ SCALES = ("relative", "absolute")
 #: :func:`definition_table`).
 DEFINITION_FIELDS: tuple[str, ...] = (
     "fvc_decline", "tlc_decline", "dlco_decline", "decline_scale", "ild_criteria_required",
-    "count_symptoms", "ck_fall", "ck_uln", "count_weakness")
+    "count_symptoms", "ck_fall", "ck_uln", "count_weakness", "ck_missing_baseline",
+    "ck_missing_followup", "pft_missing")
 
 
 def paired_assessments(assessments: pd.DataFrame, baseline: str, followup: str) -> pd.DataFrame:
@@ -169,43 +182,54 @@ def ild_criteria(changes: AssessmentChanges, defs: pd.DataFrame) -> dict[str, np
     """The four refractory-ILD criteria, each a patients x definitions boolean matrix.
 
     Keys ``fvc_decline``, ``tlc_decline``, ``dlco_decline`` (decline at least the cutoff, on
-    the definition's scale; a missing value does not meet it) and
+    the definition's scale; a missing value meets it only when ``pft_missing`` is "met") and
     ``resp_symptoms`` (worsening symptoms, if ``count_symptoms``).
     """
     absolute = _column(defs, "decline_scale", str) == "absolute"
+    missing_met = _column(defs, "pft_missing", str) == "met"
     out = {}
     for test, cutoff_name in PFT_CUTOFFS.items():
         cutoff = _column(defs, cutoff_name, float) - _TOLERANCE
         change = np.where(absolute, changes.declines[test, "absolute"][:, None],
                           changes.declines[test, "relative"][:, None])
         with np.errstate(invalid="ignore"):
-            out[f"{test}_decline"] = change >= cutoff  # NaN (missing) meets nothing
+            met = change >= cutoff
+        out[f"{test}_decline"] = np.where(np.isnan(change), missing_met, met)
     out["resp_symptoms"] = changes.symptoms[:, None] & _column(defs, "count_symptoms", bool)
     return out
 
 
-def refractory_ild(criteria: Mapping[str, np.ndarray], defs: pd.DataFrame) -> np.ndarray:
+def refractory_ild(criteria_met: np.ndarray, defs: pd.DataFrame) -> np.ndarray:
     """Refractory ILD: at least ``ild_criteria_required`` (the paper: 2) of the 4 criteria.
 
-    Returns the patients x definitions boolean matrix.
+    ``criteria_met`` is the patients x definitions count of :func:`ild_criteria` met; returns
+    the patients x definitions boolean matrix.
     """
-    met = sum(matrix.astype(np.int16) for matrix in criteria.values())
-    return met >= _column(defs, "ild_criteria_required", int)
+    return criteria_met >= _column(defs, "ild_criteria_required", int)
 
 
 def refractory_myositis(changes: AssessmentChanges, defs: pd.DataFrame) -> np.ndarray:
     """Refractory myositis: worsening weakness (if ``count_weakness``), or a CK that neither
     normalised (at or below ``ck_uln``) nor fell by strictly more than ``ck_fall``.
 
-    A missing follow-up CK, or a missing baseline CK with a follow-up above the limit,
-    meets the CK criterion (neither comparison holds for NaN). Returns the patients x
-    definitions boolean matrix.
+    A missing follow-up CK meets the CK criterion when ``ck_missing_followup`` is
+    "refractory"; a missing baseline CK with a follow-up above the limit meets it when
+    ``ck_missing_baseline`` is "refractory"; under "not_met" the missing value meets nothing.
+    Returns the patients x definitions boolean matrix.
     """
     ck0, ck1 = changes.ck_0[:, None], changes.ck_1[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         normalised = ck1 <= _column(defs, "ck_uln", float)
         fell = (ck0 - ck1) / ck0 > _column(defs, "ck_fall", float) + _TOLERANCE
     ck_refractory = ~(normalised | fell)
+    followup_missing = np.isnan(ck1) & np.ones_like(normalised)
+    baseline_missing = np.isnan(ck0) & ~followup_missing & ~normalised
+    ck_refractory = np.where(followup_missing,
+                             _column(defs, "ck_missing_followup", str) == "refractory",
+                             ck_refractory)
+    ck_refractory = np.where(baseline_missing,
+                             _column(defs, "ck_missing_baseline", str) == "refractory",
+                             ck_refractory)
     weakness = changes.weakness[:, None] & _column(defs, "count_weakness", bool)
     return weakness | ck_refractory
 
@@ -236,8 +260,7 @@ def evaluate(changes: AssessmentChanges,
     out: dict[str, np.ndarray] = dict(ild_criteria(changes, defs))
     out["ild_criteria_met"] = sum(out[k].astype(np.int64) for k in list(out))
     out["refractory_myositis"] = refractory_myositis(changes, defs)
-    out["refractory_ild"] = refractory_ild({k: out[k] for k in (
-        "fvc_decline", "tlc_decline", "dlco_decline", "resp_symptoms")}, defs)
+    out["refractory_ild"] = refractory_ild(out["ild_criteria_met"], defs)
     out["failure"] = out["refractory_myositis"] | out["refractory_ild"]
     for name, failed in (("myositis_improved", "refractory_myositis"),
                          ("ild_improved", "refractory_ild"), ("responder", "failure")):

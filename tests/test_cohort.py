@@ -48,6 +48,14 @@ def test_minimum_age_is_inclusive_and_a_parameter():
     assert apply_eligibility(frame, Params(min_age=21))["included"].tolist() == [False, False]
 
 
+def test_age_rule_reads_older_than_18_strictly_when_asked():
+    # Methods: "> 18 years". Default ">=": 18 is included; ">" excludes exactly 18 only.
+    frame = pd.DataFrame([candidate(age_at_index=17), candidate(age_at_index=18),
+                          candidate(age_at_index=19)])
+    assert apply_eligibility(frame, Params(age_rule=">"))["excluded_by"].fillna("").tolist() == [
+        "under_age", "under_age", ""]
+
+
 def test_input_not_mutated():
     frame = pd.DataFrame([candidate()])
     before = frame.copy()

@@ -184,6 +184,28 @@ def test_boundaries_under_several_definitions_at_once():
     assert not _matrices(Params(ck_uln=250))["refractory_myositis"][row("P6"), 0]
 
 
+def test_missing_data_rules_under_their_alternatives():
+    m = _matrices(Params(), Params(ck_missing_followup="not_met"),
+                  Params(ck_missing_baseline="not_met"), Params(pft_missing="met"))
+    row = IDS.index
+    # P5: follow-up CK missing; counts as refractory only under the default.
+    assert m["refractory_myositis"][row("P5")].tolist() == [True, False, True, True]
+    # P6: baseline CK missing, follow-up 250 (above the limit).
+    assert m["refractory_myositis"][row("P6")].tolist() == [True, True, False, True]
+    # P6: FVC missing at follow-up; a decline only when a missing PFT counts as met.
+    assert m["fvc_decline"][row("P6")].tolist() == [False, False, False, True]
+    # P3 (no follow-up assessment) never improves, whatever the missing-data rules.
+    assert not m["myositis_improved"][row("P3")].any()
+    assert not m["responder"][row("P3")].any()
+
+
+def test_a_missing_ck_with_a_normal_follow_up_has_normalised():
+    frame = pair(ck=(None, 150))
+    assert not one(frame)["refractory_myositis"]
+    assert one(pair(ck=(None, 250)))["refractory_myositis"]
+    assert not one(pair(ck=(None, 250)), ck_missing_baseline="not_met")["refractory_myositis"]
+
+
 def test_classify_is_the_one_definition_case_of_evaluate():
     frame = _tiny_assessments()
     out = classify(frame, Params(ild_criteria_required=3), "index", "month6")
@@ -211,13 +233,16 @@ def methods_rules(before: dict, after: dict, d: dict) -> dict:
     tolerance): refractory ILD is at least ``ild_criteria_required`` of FVC, TLC, DLCO
     declines reaching their cutoffs (relative to baseline, or in points / 100) and worsening
     symptoms; refractory myositis is worsening weakness or a CK neither at or below ``ck_uln``
-    nor fallen by more than ``ck_fall``. A missing PFT value meets no criterion; a missing
-    follow-up CK, or a missing baseline CK with an abnormal follow-up, meets the CK one.
+    nor fallen by more than ``ck_fall``. A missing PFT value meets its criterion only if
+    ``pft_missing`` is "met"; a missing follow-up CK, or a missing baseline CK with an abnormal
+    follow-up, meets the CK one if ``ck_missing_followup`` / ``ck_missing_baseline`` is
+    "refractory".
     """
     met = 0
     for test in ("fvc", "tlc", "dlco"):
         b, a = _exact(before[test]), _exact(after[test])
         if b is None or a is None:
+            met += d["pft_missing"] == "met"
             continue
         change = (b - a) / b if d["decline_scale"] == "relative" else (b - a) / 100
         met += change >= _exact(d[f"{test}_decline"])
@@ -225,11 +250,11 @@ def methods_rules(before: dict, after: dict, d: dict) -> dict:
     ild = met >= d["ild_criteria_required"]
     b, a = _exact(before["ck"]), _exact(after["ck"])
     if a is None:
-        ck = True
+        ck = d["ck_missing_followup"] == "refractory"
     elif a <= _exact(d["ck_uln"]):
         ck = False
     elif b is None:
-        ck = True
+        ck = d["ck_missing_baseline"] == "refractory"
     else:
         ck = not (b - a) / b > _exact(d["ck_fall"])
     myositis = bool(d["count_weakness"] and after["worsening_weakness"] is True) or ck
@@ -247,7 +272,10 @@ def random_definitions(n: int, seed: int) -> list[dict]:
              "ild_criteria_required": rng.randint(1, 4),
              "count_symptoms": rng.random() < 0.8, "count_weakness": rng.random() < 0.8,
              "ck_fall": rng.choice([0.2, 0.3, 0.5, 0.6, 0.7]),
-             "ck_uln": rng.choice([100.0, 150.0, 200.0, 250.0, 400.0])}
+             "ck_uln": rng.choice([100.0, 150.0, 200.0, 250.0, 400.0]),
+             "ck_missing_baseline": rng.choice(["refractory", "not_met"]),
+             "ck_missing_followup": rng.choice(["refractory", "not_met"]),
+             "pft_missing": rng.choice(["not_met", "met"])}
             for _ in range(n)]
 
 
