@@ -55,7 +55,10 @@ FITTED_ROWS: dict[str, str] = {
 CK_MISSING_RULES = ("refractory", "not_met")
 PFT_MISSING_RULES = ("not_met", "met")
 #: The grid of response definitions the sensitivity analysis sweeps (issue: reviewers' "do the
-#: conclusions survive other reasonable definitions?"): 3 x 3 x 3 x 4 x 3 x 2 = 648 definitions.
+#: conclusions survive other reasonable definitions?"), the cutoffs together with the
+#: assumptions the paper does not fix (the CK upper limit, how a missing CK counts; issue 12):
+#: 3 x 3 x 3 x 4 x 3 x 2 x 3 x 2 x 2 = 7776 definitions. ``pft_missing`` can be swept too
+#: (``sensitivity_grid.pft_missing``); by default it keeps the run's value.
 SENSITIVITY_GRID: dict[str, list] = {
     "fvc_decline": [0.05, 0.10, 0.15],
     "tlc_decline": [0.05, 0.10, 0.15],
@@ -63,9 +66,12 @@ SENSITIVITY_GRID: dict[str, list] = {
     "ild_criteria_required": [1, 2, 3, 4],
     "ck_fall": [0.3, 0.5, 0.7],
     "decline_scale": ["relative", "absolute"],
+    "ck_uln": [150.0, 200.0, 250.0],
+    "ck_missing_baseline": list(CK_MISSING_RULES),
+    "ck_missing_followup": list(CK_MISSING_RULES),
 }
 #: Axes the grid may have beyond the default ones.
-SENSITIVITY_AXES: tuple[str, ...] = tuple(SENSITIVITY_GRID)
+SENSITIVITY_AXES: tuple[str, ...] = (*SENSITIVITY_GRID, "pft_missing")
 CATEGORICAL_TESTS = ("rule", "chi2", "chi2_yates", "fisher_two_sided", "fisher_one_sided",
                      "fisher_rxc")
 
@@ -185,7 +191,8 @@ class Params:
     categorical_tests: dict = _spec(CATEGORICAL_TEST_ROWS, "Test per categorical row where "
                                     "the paper departs from its own rule (rule = follow "
                                     "fisher_rule)", allowed=CATEGORICAL_TESTS,
-                                    source="methods audit (Table 2 race, smoking)",
+                                    source="methods audit (Table 2 race, smoking: the test "
+                                    "was fitted to the printed value)",
                                     assumption="t2.race and t2.smoking fitted to the printed "
                                     "value", alternatives=("rule",))
     sensitivity_grid: dict = _spec(SENSITIVITY_GRID, "Values of each definition the "

@@ -41,7 +41,7 @@ import pandas as pd
 
 from analysis.cohort import group_matrices
 from analysis.errors import DataValidationError, ParameterError
-from analysis.params import SENSITIVITY_GRID, Params
+from analysis.params import SENSITIVITY_AXES, SENSITIVITY_GRID, Params
 from analysis.response import DEFINITION_FIELDS
 
 __all__ = [
@@ -59,22 +59,25 @@ __all__ = [
     "sensitivity_results",
 ]
 
-#: The swept fields of :class:`analysis.params.Params`, in the grid's order.
-SWEPT: tuple[str, ...] = ("fvc_decline", "tlc_decline", "dlco_decline", "ild_criteria_required",
-                          "ck_fall", "decline_scale")
+#: The fields of :class:`analysis.params.Params` the grid can sweep, in the grid's order.
+SWEPT: tuple[str, ...] = SENSITIVITY_AXES
 
-#: The default grid (``Params.sensitivity_grid``'s default): 3 x 3 x 3 x 4 x 3 x 2 = 648
-#: definitions, the paper's among them (0.10, 0.10, 0.15, 2, 0.50, relative). Declines either
-#: side of the paper's cutoffs by 5 points (the ATS statement's "significant" FVC change is 10%,
-#: 5% is often called marginal); every number of the 4 ILD criteria; CK falls of 30-70%;
-#: relative or absolute declines.
+#: The default grid (``Params.sensitivity_grid``'s default): 3 x 3 x 3 x 4 x 3 x 2 x 3 x 2 x 2
+#: = 7776 definitions, the paper's among them (0.10, 0.10, 0.15, 2, 0.50, relative, CK limit
+#: 200 U/l, a missing CK counted as refractory). Declines either side of the paper's cutoffs by
+#: 5 points (the ATS statement's "significant" FVC change is 10%, 5% is often called marginal);
+#: every number of the 4 ILD criteria; CK falls of 30-70%; relative or absolute declines; the
+#: assumptions the paper does not fix (issue 12): a CK upper limit of 150, 200 or 250 U/l and
+#: both readings of a missing baseline or follow-up CK. ``pft_missing`` keeps the run's value
+#: unless the grid names it.
 DEFAULT_GRID: Mapping[str, tuple[Any, ...]] = MappingProxyType(
     {name: tuple(values) for name, values in SENSITIVITY_GRID.items()})
 
 #: Fields that change who is included or how response is judged (the reference is "the
 #: paper's definition" when none of them differs from the paper's value).
 CLASSIFICATION_FIELDS = tuple(dict.fromkeys(
-    ("min_age", "conventional_followup", "tacrolimus_followup", *DEFINITION_FIELDS)))
+    ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup",
+     *DEFINITION_FIELDS)))
 
 _T3_MEASURES = ("fvc", "tlc")
 
@@ -135,7 +138,7 @@ def definitions(grid: Mapping[str, Sequence[Any]] | None = None,
     Examples
     --------
     >>> len(definitions())
-    648
+    7776
     >>> definitions({"ild_criteria_required": [1, 2]})[["ild_criteria_required",
     ...     "is_reference"]].values.tolist()
     [[1, False], [2, True]]
@@ -154,11 +157,11 @@ def definitions(grid: Mapping[str, Sequence[Any]] | None = None,
         frame = pd.concat([frame, extra], ignore_index=True)
     frame.insert(0, "definition", np.arange(len(frame)))
     frame["ild_criteria_required"] = frame["ild_criteria_required"].astype(int)
-    for name in ("fvc_decline", "tlc_decline", "dlco_decline", "ck_fall"):
+    for name in ("fvc_decline", "tlc_decline", "dlco_decline", "ck_fall", "ck_uln"):
         frame[name] = frame[name].astype(float)
-    frame["decline_scale"] = frame["decline_scale"].astype(str)
+    for name in ("decline_scale", "ck_missing_baseline", "ck_missing_followup", "pft_missing"):
+        frame[name] = frame[name].astype(str)
     return frame
-
 
 
 def _response_definitions(defs: pd.DataFrame, params: Params) -> pd.DataFrame:

@@ -36,12 +36,26 @@ def _nearest(values: Sequence[Any], target: Any) -> Any:
     return min(values, key=lambda v: (abs(float(v) - float(target)), float(v)))
 
 
+#: Fields held fixed in the heatmaps (their axes are FVC, TLC, criteria and scale).
+HELD = ("dlco_decline", "ck_fall", "ck_uln", "ck_missing_baseline", "ck_missing_followup",
+        "pft_missing")
+
+
 def _slice_values(sweep: pd.DataFrame) -> dict[str, Any]:
     """Values of the fields held fixed in the heatmaps: the reference's (or the nearest)."""
     ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
     grid = sweep[sweep["in_grid"].astype(bool)]
-    return {name: _nearest(list(dict.fromkeys(grid[name])), ref[name])
-            for name in ("dlco_decline", "ck_fall")}
+    return {name: _nearest(list(dict.fromkeys(grid[name])), ref[name]) for name in HELD}
+
+
+def _heatmap_part(grid: pd.DataFrame, fixed: Mapping[str, Any]) -> pd.DataFrame:
+    """The rows of the grid drawn in the heatmaps: every held field at its fixed value."""
+    keep = np.ones(len(grid), dtype=bool)
+    for name, value in fixed.items():
+        column = grid[name]
+        keep &= (column.astype(str) == value).to_numpy() if isinstance(value, str) else \
+            np.isclose(column.astype(float), float(value))
+    return grid[keep]
 
 
 def _pct_label(value: float) -> str:
@@ -55,11 +69,19 @@ def _reference_shown(sweep: pd.DataFrame) -> bool:
     return bool(ref["in_grid"]) and all(same_value(fixed[k], ref[k]) for k in fixed)
 
 
+def _missing_text(rule: str) -> str:
+    return "counted as refractory" if rule == "refractory" else "meeting no criterion"
+
+
 def _held_text(fixed: Mapping[str, Any]) -> str:
     """The fields held fixed in the heatmaps, in words."""
     dlco = _pct_label(fixed["dlco_decline"])
+    pft = "meeting no criterion" if fixed["pft_missing"] == "not_met" else "counted as a decline"
     return (f"DLCO decline {dlco}% if relative, {dlco} points if absolute; "
-            f"CK fall more than {_pct_label(fixed['ck_fall'])}%")
+            f"CK fall more than {_pct_label(fixed['ck_fall'])}%; CK upper limit "
+            f"{fixed['ck_uln']:g} U/l; a missing baseline CK "
+            f"{_missing_text(fixed['ck_missing_baseline'])}, a missing follow-up CK "
+            f"{_missing_text(fixed['ck_missing_followup'])}, a missing PFT value {pft}")
 
 
 def _any_reversed(frame: pd.DataFrame) -> bool:
@@ -133,8 +155,7 @@ def _mark_reference(ax: Axes, ref: pd.Series, fixed: Mapping[str, Any], scale: s
     from matplotlib.patches import Rectangle
 
     if not (scale == ref["decline_scale"] and req == ref["ild_criteria_required"]
-            and same_value(fixed["dlco_decline"], ref["dlco_decline"])
-            and same_value(fixed["ck_fall"], ref["ck_fall"])):
+            and all(same_value(value, ref[name]) for name, value in fixed.items())):
         return False
     hits_c = [k for k, f in enumerate(fvcs) if same_value(f, ref["fvc_decline"])]
     hits_r = [k for k, t in enumerate(tlcs) if same_value(t, ref["tlc_decline"])]
@@ -180,8 +201,7 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
     grid = sweep[sweep["in_grid"].astype(bool)]
     fixed = _slice_values(sweep)
     ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
-    part = grid[np.isclose(grid["dlco_decline"], fixed["dlco_decline"])
-                & np.isclose(grid["ck_fall"], fixed["ck_fall"])]
+    part = _heatmap_part(grid, fixed)
     fvcs = sorted(part["fvc_decline"].unique())
     tlcs = sorted(part["tlc_decline"].unique())
     required = sorted(part["ild_criteria_required"].unique())
@@ -274,8 +294,7 @@ def figure_captions(sweep: pd.DataFrame, label: str) -> dict[str, str]:
     fixed = _slice_values(sweep)
     held = _held_text(fixed)
     grid = sweep[sweep["in_grid"].astype(bool)]
-    part = grid[np.isclose(grid["dlco_decline"], fixed["dlco_decline"])
-                & np.isclose(grid["ck_fall"], fixed["ck_fall"])]
+    part = _heatmap_part(grid, fixed)
     dagger = ("; a dagger marks definitions where DM-ILD responded at least as often as "
               "PM-ILD" if _any_reversed(part) else "")
     box = (f"The box marks the {label}" if _reference_shown(sweep)
@@ -298,16 +317,23 @@ def figure_captions(sweep: pd.DataFrame, label: str) -> dict[str, str]:
 def _grid_description(sweep: pd.DataFrame) -> str:
     grid = sweep[sweep["in_grid"].astype(bool)]
 
-    def levels(name, pct=True):
-        vals = list(dict.fromkeys(grid[name]))
-        return ", ".join(_pct_label(v) if pct else str(v) for v in vals)
+    def levels(name, fmt=_pct_label, joiner=", "):
+        return joiner.join(fmt(v) for v in dict.fromkeys(grid[name]))
+
+    def pft(rule):
+        return "meeting no criterion" if rule == "not_met" else "counted as a decline"
 
     return (f"declines of FVC by {levels('fvc_decline')}, TLC by {levels('tlc_decline')} and "
             f"DLCO by {levels('dlco_decline')} (percent of baseline when relative, "
             f"percentage points of predicted when absolute); "
-            f"{levels('ild_criteria_required', False)} of the 4 ILD criteria required; a CK "
+            f"{levels('ild_criteria_required', str)} of the 4 ILD criteria required; a CK "
             f"fall of more than {levels('ck_fall')}%; declines "
-            f"{' or '.join(dict.fromkeys(grid['decline_scale']))}")
+            f"{levels('decline_scale', str, ' or ')}; a CK upper limit of normal of "
+            f"{levels('ck_uln', lambda v: f'{v:g}')} U/l (assumed: the paper prints none); a "
+            f"missing baseline CK (with an abnormal follow-up CK) "
+            f"{levels('ck_missing_baseline', _missing_text, ' or ')}; a missing follow-up CK "
+            f"{levels('ck_missing_followup', _missing_text, ' or ')}; a missing FVC, TLC or "
+            f"DLCO {levels('pft_missing', pft, ' or ')}")
 
 
 def _range_table(sweep: pd.DataFrame) -> pd.DataFrame:

@@ -49,14 +49,16 @@ def _params(row) -> Params:
 
 
 # --------------------------------------------------------------------------- the grid
-def test_default_grid_has_more_than_500_definitions_including_the_papers():
+def test_default_grid_sweeps_cutoffs_and_assumptions_including_the_papers():
     defs = sensitivity.definitions()
-    assert len(defs) == 3 * 3 * 3 * 4 * 3 * 2 == 648
+    # cutoffs 3 x 3 x 3 x 4 x 3 x 2; CK limit 150/200/250; missing baseline/follow-up CK rules.
+    assert len(defs) == 3 * 3 * 3 * 4 * 3 * 2 * 3 * 2 * 2 == 7776
     assert defs["in_grid"].all()
     ref = defs[defs["is_reference"]]
     assert len(ref) == 1
-    assert ref[list(sensitivity.SWEPT)].iloc[0].tolist() == [0.10, 0.10, 0.15, 2, 0.50,
-                                                              "relative"]
+    assert ref[list(sensitivity.SWEPT)].iloc[0].tolist() == [
+        0.10, 0.10, 0.15, 2, 0.50, "relative", 200.0, "refractory", "refractory", "not_met"]
+    assert set(defs["pft_missing"]) == {"not_met"}  # not swept unless the grid names it
     assert not defs.duplicated(list(sensitivity.SWEPT)).any()
     assert set(defs["ild_criteria_required"]) == {1, 2, 3, 4}
 
@@ -74,6 +76,7 @@ def test_a_reference_outside_the_grid_is_appended_but_not_counted():
     ({"decline_scale": ["percent"]}, "relative | absolute"),
     ({"ild_criteria_required": []}, "non-empty list"),
     ({"ck_fall": 0.5}, "non-empty list"),
+    ({"ck_missing_baseline": ["ignore"]}, "refractory | not_met"),
 ])
 def test_bad_grids_are_refused_with_what_is_allowed(grid, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
@@ -108,8 +111,10 @@ def test_sweep_rows_equal_tables_2_and_3_on_sampled_definitions(cohort, swept):
         assert got["tac_responders"] == int(groups["tac_responder"].fillna(False).sum())
         for measure in ("fvc", "tlc"):
             table_row = t3.loc[(measure, "")]
-            assert got[f"{measure}_resp"] == pytest.approx(table_row["resp"], rel=1e-12)
-            assert got[f"{measure}_nonresp"] == pytest.approx(table_row["nonresp"], rel=1e-12)
+            assert got[f"{measure}_resp"] == pytest.approx(table_row["resp"], rel=1e-12,
+                                                            nan_ok=True)
+            assert got[f"{measure}_nonresp"] == pytest.approx(table_row["nonresp"], rel=1e-12,
+                                                               nan_ok=True)
             assert got[f"{measure}_p"] == pytest.approx(table_row["p"], rel=1e-12,
                                                          nan_ok=True)
         # PM vs DM 2 x 2: SciPy's two-sided Fisher as referee.
@@ -189,10 +194,10 @@ def test_conclusions_count_what_their_sentences_say(swept, claims):
     assert claims["conclusion"].tolist() == list(expected)
     for rec in claims.to_dict("records"):
         k = int(expected[rec["conclusion"]].sum())
-        assert rec["n_holds"] == k and rec["n_definitions"] == len(grid) == 648
-        assert rec["share"] == pytest.approx(k / 648)
+        assert rec["n_holds"] == k and rec["n_definitions"] == len(grid) == 7776
+        assert rec["share"] == pytest.approx(k / 7776)
         sentence = rec["sentence"]
-        assert f" in {k} of 648 definitions ({round(100 * k / 648)}%;" in sentence
+        assert f" in {k} of 7776 definitions ({round(100 * k / 7776)}%;" in sentence
         assert f"paper's definition: {'yes' if rec['reference_holds'] else 'no'}," in sentence
     by = claims.set_index("conclusion")
     # At the paper's definition every conclusion holds (p = 0.043, 13/18, 0.010, 0.042).
@@ -240,7 +245,7 @@ def test_markdown_has_heading_sentences_bootstrap_table_and_figures(swept, claim
 def test_results_fragment_keys(swept, claims, boot):
     values = sensitivity.sensitivity_results(swept, claims, boot)
     assert all(key.startswith("sens.") for key in values)
-    assert values["sens.n_definitions"] == 648
+    assert values["sens.n_definitions"] == 7776
     assert values["sens.share.pm_vs_dm"] == pytest.approx(100 * claims.loc[0, "share"])
     assert values["sens.boot.conv_pct.estimate"] == pytest.approx(100 * 31 / 54)
 
@@ -273,11 +278,11 @@ def test_notebook_runs_under_papermill_and_writes_the_section(tmp_path, swept, c
     md = (run_dir / "tables" / "sensitivity.md").read_text(encoding="utf-8")
     assert md == sensitivity_report.sensitivity_markdown(swept, claims, boot)
     table = pd.read_csv(run_dir / "tables" / "sensitivity.csv")
-    assert len(table) == 648 and table["is_reference"].sum() == 1
+    assert len(table) == 7776 and table["is_reference"].sum() == 1
     assert table.loc[table["is_reference"], "conv_responders"].item() == 31
     for stem in sensitivity_report.FIGURES:
         for ext in ("png", "svg"):
             assert (run_dir / "figures" / f"{stem}.{ext}").stat().st_size > 1000
     fragment = json.loads((run_dir / "results" / "sensitivity.json").read_text())
-    assert fragment["sens.n_definitions"] == 648
+    assert fragment["sens.n_definitions"] == 7776
     assert fragment["sens.reference.pm_vs_dm"] == 1
