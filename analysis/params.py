@@ -125,7 +125,7 @@ class Params:
                           "(not printed in the paper: assumed laboratory ULN)",
                           low=1, high=10000, unit="U/l",
                           source="assumed laboratory ULN (the paper prints none); 200 U/l "
-                          "reproduces Figure 1's 31/23",
+                          "reproduces Figure 1's 31/23 (150 gives 28/26; 250 the same as 200)",
                           assumption="assumed laboratory ULN", alternatives=(150.0, 250.0))
     ck_missing_baseline: str = _spec(
         "refractory", "A missing baseline CK with a follow-up CK above the limit: the CK "
@@ -137,8 +137,9 @@ class Params:
         "refractory", "A missing follow-up CK: the CK criterion of refractory myositis is met "
         "('refractory': no response can be shown) or not met ('not_met')",
         allowed=CK_MISSING_RULES, assumption="missing-data rule",
-        source="not in the paper; 'refractory' is the reading that reproduces the paper's "
-        "counts (with 'not_met' a missing value meets no criterion)")
+        source="not in the paper; no follow-up CK is missing in data/raw, so no printed "
+        "number decides it: 'refractory' matches the baseline rule that Figure 1 forces "
+        "(with 'not_met' a missing value meets no criterion)")
     ck_fall: float = _spec(0.50, "Relative CK fall that counts as response (strictly more than)",
                            low=0, high=1, unit="fraction", source="Methods: 'decrease by > 50%'")
     count_weakness: bool = _spec(True, "Physician-recorded worsening weakness makes myositis "

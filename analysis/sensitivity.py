@@ -197,8 +197,8 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     ----------
     patients, assessments : validated tables (:func:`analysis.schema.read_cohort`).
     params : the run's parameters (default: the paper's). Fixes everything not swept
-        (eligibility, ``ck_uln``, time points, test rules) and marks the reference
-        definition.
+        (eligibility, time points, test rules, the response fields the grid leaves out) and
+        marks the reference definition.
     grid : see :func:`definitions` (default :data:`DEFAULT_GRID`).
 
     Returns
