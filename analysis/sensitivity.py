@@ -25,7 +25,7 @@ groups (many definitions give identical tables).
 Also here: seeded percentile-bootstrap confidence intervals for the main proportions and
 differences under the run's definition (:func:`bootstrap`), the share of the grid where each
 conclusion holds (:func:`conclusions`) and the results dict (:func:`sensitivity_results`).
-The figures and the report section are in :mod:`analysis.sensitivity_report`.
+The figures and the report section are in :mod:`analysis.report.sensitivity`.
 """
 
 from __future__ import annotations
@@ -357,10 +357,9 @@ def reference_label(params: Params | None = None) -> str:
 
 
 def _p_text(p: float) -> str:
-    from analysis.figures import format_p
+    from analysis.report.format import p_clause
 
-    text = format_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+    return p_clause(p)
 
 
 def format_count(value: float) -> str:

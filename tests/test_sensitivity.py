@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from analysis import sensitivity, sensitivity_report
+from analysis import sensitivity
 from analysis.cohort import analysis_groups
 from analysis.errors import ParameterError
 from analysis.params import Params
+from analysis.report import sensitivity as sensitivity_report
 from analysis.tables import analysis_dataset, table2, table3
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -115,7 +115,7 @@ def _colour_scale(grid: pd.DataFrame, value: str):
 def _cell_text(value: str, v: float, cell: pd.DataFrame, tlc: float, fvc: float) -> str:
     """A heatmap cell's annotation: the count, or the p-value with a dagger where DM-ILD
     responded at least as often as PM-ILD."""
-    from analysis.figures import format_p
+    from analysis.report.format import format_p
 
     if value == "conv_responders":
         return format_count(v)
@@ -194,7 +194,7 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
     matplotlib.figure.Figure
         Colour maps: viridis (responders) and cividis (p), both colour-blind safe.
     """
-    from analysis.figures import _new_figure, style_context
+    from analysis.report.style import new_figure, style_context
 
     if value not in ("conv_responders", "pm_dm_p"):
         raise ParameterError(f"value must be 'conv_responders' or 'pm_dm_p', got {value!r}")
@@ -211,7 +211,7 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
     width = 1.2 + 1.75 * ncols
     height = 1.2 + 1.7 * nrows
     with style_context():
-        fig = _new_figure((width, height), layout="constrained")
+        fig = new_figure((width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
         image = None
         marked = False
@@ -240,7 +240,7 @@ def plot_shares(claims: pd.DataFrame, label: str = "paper's definition") -> Figu
     """Horizontal bars: share of the grid where each conclusion holds (from
     :func:`analysis.sensitivity.conclusions`), with whether it holds under the reference
     definition."""
-    from analysis.figures import _new_figure, palette, style_context
+    from analysis.report.style import new_figure, palette, style_context
 
     short = {"pm_vs_dm": "PM-ILD responds more\nthan DM-ILD",
              "myositis_type": "Response differs by\nmyositis type (Table 2)",
@@ -250,7 +250,7 @@ def plot_shares(claims: pd.DataFrame, label: str = "paper's definition") -> Figu
     n = len(claims)
     with style_context():
         colours = palette()
-        fig = _new_figure((6.0, 0.55 * n + 1.1), layout="constrained")
+        fig = new_figure((6.0, 0.55 * n + 1.1), layout="constrained")
         ax = fig.subplots()
         y = np.arange(n)[::-1]
         shares = 100 * claims["share"].to_numpy(dtype=float)
@@ -396,7 +396,7 @@ def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.Dat
         (``{#tbl-sens-range}``), the bootstrap table (``{#tbl-bootstrap}``) and the figures
         (``![...](figures/<stem>.png){#fig-sens-...}``, paths relative to the run folder).
     """
-    from analysis.outputs import markdown_table
+    from analysis.report.markdown import markdown_table
 
     grid = sweep[sweep["in_grid"].astype(bool)]
     n = len(grid)
@@ -441,8 +441,8 @@ def save_sensitivity(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFr
     """Write ``tables/sensitivity.csv`` (the full grid, numeric), ``tables/sensitivity.md``
     (the report section), ``tables/sensitivity_conclusions.csv``,
     ``tables/sensitivity_bootstrap.csv`` and ``figures/sensitivity_*.png/.svg``."""
-    from analysis.figures import save_figure
-    from analysis.outputs import write_text
+    from analysis.report.atomic import write_atomic as write_text
+    from analysis.report.style import save_figure
 
     run_dir = Path(run_dir)
     tables = run_dir / "tables"
