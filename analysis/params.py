@@ -205,14 +205,6 @@ class Params:
         except ParameterError as exc:
             raise ParameterError(f"{origin}: {exc}") from None
 
-    @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> Params:
-        """Pick the parameters out of a namespace, e.g. a notebook's ``globals()`` after its
-        papermill ``parameters`` cell; other names are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls.from_dict({k: v for k, v in namespace.items() if k in names},
-                             origin="notebook parameters")
-
     def to_dict(self) -> dict[str, Any]:
         """Plain values, YAML- and JSON-ready (the run's ``params.yaml``)."""
         return {f.name: (dict(getattr(self, f.name)) if isinstance(getattr(self, f.name), dict)
