@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,65 @@ def test_the_parameter_hash_follows_every_value():
     assert params_digest(Params()) == params_digest(Params.load(overrides=["alpha=0.05"]))
     assert params_digest(Params()) != params_digest(Params(bootstrap_seed=1))
     assert len(params_digest(Params())) == 64
+
+
+# ------------------------------------------------------------------ the class, end to end
+def execute(path: Path) -> None:
+    """Run a notebook as JupyterLab would: no injected parameters, working folder its own."""
+    import nbclient
+    import nbformat
+
+    from analysis.pipeline import _ipc_kernel_manager, kernel_name
+
+    book = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(book, kernel_name=kernel_name(), timeout=300,
+                            kernel_manager_class=_ipc_kernel_manager(),
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+
+
+def flow_counts(run_dir: Path) -> dict[str, int]:
+    import pandas as pd
+
+    flow = pd.read_csv(run_dir / "tables" / "flow.csv")
+    return dict(zip(flow["key"], flow["n"], strict=True))
+
+
+@pytest.mark.slow
+def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
+    """Issue 15, exercise 1: a class uncomments ``ild_criteria_required: 1`` in the lab file
+    after running everything with the paper's values, re-runs 02 and 03, and Figure 1 and
+    Table 2 move together; collecting (05) then refuses the folder, since 04 and 06 still hold
+    outputs of the paper's parameters."""
+    import pandas as pd
+    from nbclient.exceptions import CellExecutionError
+
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    for path in BOOKS:
+        (books / path.name).write_bytes(path.read_bytes())
+    lab_file = (FOLDER / "lab-params.yaml").read_text(encoding="utf-8")
+    assert "\n# ild_criteria_required: 1 " in lab_file
+    (books / "lab-params.yaml").write_text(
+        lab_file.replace("\n# ild_criteria_required: 1 ", "\nild_criteria_required: 1 "))
+    (tmp_path / "data").symlink_to(FOLDER.parent / "data", target_is_directory=True)
+    lab = tmp_path / "runs" / "lab"
+    shutil.copytree(paper_run, lab)  # the class ran every notebook with the paper's values
+
+    execute(books / "02_flow.ipynb")
+    execute(books / "03_tables.ipynb")
+    flow, paper = flow_counts(lab), flow_counts(paper_run)
+    # More patients fail when one criterion suffices; 33 is what issue 15 observed
+    # (a regression figure, not a hand computation).
+    assert (paper["flow.conv_failures"], flow["flow.conv_failures"]) == (23, 33)
+    assert f"n = {flow['flow.conv_failures']}" in (lab / "figures" / "figure1.svg").read_text()
+    table2 = pd.read_csv(lab / "tables" / "table2.csv")
+    # Table 2's groups are Figure 1's responders and failures, under the same parameters.
+    sex = table2[table2["variable"] == "sex"]  # a row everybody has
+    assert set(sex["n_nonresp"]) == {flow["flow.conv_failures"]}
+    assert set(sex["n_resp"]) == {flow["flow.conv_responders"]}
+
+    with pytest.raises(CellExecutionError) as refused:
+        execute(books / "05_reproduction.ipynb")
+    assert "mixes outputs of two parameter sets" in str(refused.value)
+    assert "04_tapers ran with ild_criteria_required=2 (now 1)" in str(refused.value)
+    assert "02_flow" not in str(refused.value).split("parameter sets:")[1].split(". Run")[0]
