@@ -6,6 +6,10 @@ previous bundle of that name untouched. The independent notebooks (01-04, 06) ru
 side in separate kernels, each into its own folder, and are reused from a cache when nothing
 they depend on changed; the reproduction notebook (05) runs after them, then the report
 renders (HTML and PDF side by side).
+
+Every notebook is given the path of the run's ``params.yaml`` (``params_file``) and the
+folders it declares in its ``parameters`` cell, never parameter values: the values are read
+from that one file (see ``notebooks/README.md``).
 """
 
 from __future__ import annotations
