@@ -118,29 +118,28 @@ class Params:
     age_rule: str = _spec(">=", "How the minimum age applies: '>=' includes patients aged "
                           "exactly min_age, '>' excludes them", allowed=(">=", ">"),
                           source="Methods, Patients: '> 18 years', read as >= 18 (an adult "
-                          "cohort); no patient in data/raw is exactly 18, so both readings "
-                          "give Figure 1's 13 exclusions and 54 included",
+                          "cohort); the report's Assumptions section shows whether the "
+                          "strict reading changes Figure 1",
                           assumption="reading of the Methods")
     # --- Refractory myositis (Methods, Response to treatment) ---
     ck_uln: float = _spec(200.0, "CK upper limit of normal; CK at or below it has normalised "
                           "(not printed in the paper: assumed laboratory ULN)",
                           low=1, high=10000, unit="U/l",
-                          source="assumed laboratory ULN (the paper prints none); 200 U/l "
-                          "reproduces Figure 1's 31/23 (150 gives 28/26; 250 the same as 200)",
+                          source="assumed laboratory ULN (the paper prints none); the "
+                          "Assumptions section shows the counts under 150 and 250 U/l",
                           assumption="assumed laboratory ULN", alternatives=(150.0, 250.0))
     ck_missing_baseline: str = _spec(
         "refractory", "A missing baseline CK with a follow-up CK above the limit: the CK "
         "criterion of refractory myositis is met ('refractory') or not met ('not_met')",
         allowed=CK_MISSING_RULES, assumption="missing-data rule",
-        source="not in the paper; 'refractory' reproduces Figure 1 (31/23, 13 of 18); with "
-        "'not_met' a missing value meets no criterion")
+        source="not in the paper; 'refractory' is the reading that reproduces Figure 1 (the "
+        "Assumptions section computes it); with 'not_met' a missing value meets no criterion")
     ck_missing_followup: str = _spec(
         "refractory", "A missing follow-up CK: the CK criterion of refractory myositis is met "
         "('refractory': no response can be shown) or not met ('not_met')",
         allowed=CK_MISSING_RULES, assumption="missing-data rule",
-        source="not in the paper; no follow-up CK is missing in data/raw, so no printed "
-        "number decides it: 'refractory' matches the baseline rule that Figure 1 forces "
-        "(with 'not_met' a missing value meets no criterion)")
+        source="not in the paper; 'refractory' (a missing follow-up cannot show a response) "
+        "matches the baseline rule; with 'not_met' a missing value meets no criterion")
     ck_fall: float = _spec(0.50, "Relative CK fall that counts as response (strictly more than)",
                            low=0, high=1, unit="fraction", source="Methods: 'decrease by > 50%'")
     count_weakness: bool = _spec(True, "Physician-recorded worsening weakness makes myositis "

@@ -25,6 +25,12 @@ _FISHER_RULE = {"expected": "an expected cell count is below",
                 "never": "never (threshold ignored):"}
 
 
+#: How the Methods paragraph words a missing-data rule (analysis.params: ck_missing_*,
+#: pft_missing).
+_MISSING = {"refractory": "meets the CK criterion (CK refractory)",
+            "not_met": "meets no criterion", "met": "meets its decline criterion"}
+
+
 def _param_variables(p: Params) -> dict[str, str]:
     scale = "relative" if p.decline_scale == "relative" else "absolute (percentage points)"
     return {
@@ -38,6 +44,10 @@ def _param_variables(p: Params) -> dict[str, str]:
         "fisher_rule": _FISHER_RULE[p.fisher_rule],
         "fisher_threshold": f"{p.fisher_threshold:g}", "fisher_sided": p.fisher_sided,
         "alpha": f"{p.alpha:g}",
+        "age_rule": "at least" if p.age_rule == ">=" else "older than",
+        "ck_missing_baseline": _MISSING[p.ck_missing_baseline],
+        "ck_missing_followup": _MISSING[p.ck_missing_followup],
+        "pft_missing": _MISSING[p.pft_missing],
     }
 
 

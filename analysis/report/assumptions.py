@@ -1,0 +1,122 @@
+"""The report's *Assumptions* section: each choice the paper does not fix, shown and varied.
+
+Sharma 2017 leaves open how a missing CK or PFT value counts, the CK upper limit of normal,
+how "> 18 years" is read, and which test produced two of Table 2's p-values (issue 12). The
+numbers come from :func:`analysis.assumptions.assumption_table` (computed at run time, under
+this run's parameters and under each alternative); this module only lays them out, together
+with the values the reconstruction assumes where the paper prints none (the ``assumed`` rows of
+``data/published/numbers.csv``). Its tables carry captions but no ``tbl-`` label: the section
+comes before the Results, and numbered tables here would renumber the paper's Tables 1-3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.report.atomic import write_atomic
+from analysis.report.format import format_p
+from analysis.report.markdown import markdown_table
+
+__all__ = ["assumptions_frame", "assumed_values_frame", "assumptions_markdown",
+           "save_assumptions"]
+
+
+def _counts(rec: dict, suffix: str) -> str:
+    return (f"{rec['conv_responders' + suffix]} / {rec['conv_failures' + suffix]}; "
+            f"{rec['tac_responders' + suffix]} of {rec['tac_analysed' + suffix]}")
+
+
+def _setting(text: str, name: str) -> str:
+    """The value part of ``name=value`` (one parameter), else the settings made readable
+    (``a=x, b=y`` -> ``a x, b y``): a bare ``=`` would read as an equation."""
+    text = str(text)
+    if text.startswith(f"{name}=") and ", " not in text:
+        return text.split("=", 1)[1]
+    return ", ".join(part.replace("=", " ", 1) for part in text.split(", "))
+
+
+def assumptions_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """One displayed row per assumption and alternative.
+
+    Parameters
+    ----------
+    table : from :func:`analysis.assumptions.assumption_table`.
+
+    Returns
+    -------
+    DataFrame with columns ``Assumption`` (the parameter), ``Kind``, ``This run``,
+    ``Alternative``, ``Counts, alternative`` (conventional responders / failures; tacrolimus
+    responders of those analysed), ``Row p`` (a fitted test's p-value, this run -> alternative)
+    and ``Printed numbers lost`` (how many printed numbers this run reproduces and the
+    alternative does not).
+    """
+    rows = []
+    for rec in table.to_dict("records"):
+        row_p = f"{format_p(rec['p'])} → {format_p(rec['p_alt'])}" if rec["p_key"] else ""
+        rows.append({
+            "Assumption": rec["name"],
+            "Kind": rec["kind"],
+            "This run": _setting(rec["value"], rec["name"]),
+            "Alternative": _setting(rec["alternative_values"], rec["name"]),
+            "Counts, alternative": _counts(rec, "_alt"),
+            "Row p": row_p,
+            "Printed numbers lost": str(rec["n_forced"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def assumed_values_frame(published: pd.DataFrame) -> pd.DataFrame:
+    """The values the reconstruction assumes where the paper prints none (rows of
+    ``numbers.csv`` with ``status`` = assumed): what, and the value assumed."""
+    assumed = published[published["status"] == "assumed"]
+    return pd.DataFrame({"Assumed value (not printed)": assumed["row_label"].tolist(),
+                         "Value": assumed["printed"].tolist()})
+
+
+def assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame) -> str:
+    """The section, every number generated: a sentence per assumption (what the paper says or
+    does not), the table of headline counts under each alternative, and the assumed values."""
+    sources = dict.fromkeys(f"- **{rec['name']}**: {rec['source']}."
+                            for rec in table.to_dict("records"))
+    lost = table[table["n_forced"] > 0]
+    decisive = ", ".join(sorted(set(lost["name"]))) or "none"
+    run = _counts(table.iloc[0].to_dict(), "") if len(table) else ""
+    parts = [
+        "# Assumptions of this re-analysis",
+        "",
+        "The paper does not fix every choice its results depend on. Each choice below is a "
+        "named parameter (`python -m analysis params` lists them), set by default to the value "
+        "that reproduces the printed numbers; the table recomputes the headline counts under "
+        "the alternative, in this run. *Counts* are conventional responders / failures, then "
+        f"tacrolimus responders of those analysed (this run: {run}); *Printed numbers lost* "
+        "counts the printed "
+        "numbers this run reproduces and the alternative does not, which is what forces the "
+        f"choice. Assumptions that decide printed numbers here: {decisive}.",
+        "",
+        *sources,
+        "",
+        markdown_table(assumptions_frame(table), "Assumptions of the re-analysis and the "
+                       "headline counts under each alternative").rstrip("\n"),
+        "",
+        "The synthetic cohort also assumes some numbers the paper never prints (how many "
+        "patients had a value measured, how Figure 1's exclusions split). They are data of the "
+        "reconstruction, chosen so that the printed means and p-values can hold; Appendix A "
+        "shows whether this run meets each.",
+        "",
+        markdown_table(assumed_values_frame(published), "Values the reconstruction assumes "
+                       "where the paper prints none").rstrip("\n"),
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def save_assumptions(run_dir: str | Path, table: pd.DataFrame,
+                     published: pd.DataFrame) -> list[Path]:
+    """Write ``tables/assumptions.csv`` (numbers) and ``tables/assumptions.md`` (the
+    section)."""
+    folder = Path(run_dir) / "tables"
+    csv_text = table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return [write_atomic(folder / "assumptions.csv", csv_text),
+            write_atomic(folder / "assumptions.md", assumptions_markdown(table, published))]
