@@ -326,9 +326,11 @@ def compare(
         ``reproduced`` (float64, NaN if not computed); ``reproduced_text`` (rounded half away
         from zero at the printed decimals; for a printed bound such as "<0.001", the bound
         itself when the reproduced number is below it; "" if not computed); ``status``, one of
-        :data:`STATUSES`; ``reason`` (why the status); ``verdict`` (the checks' verdict on the
-        printed number, :func:`analysis.consistency.row_verdicts`: "consistent",
-        "inconsistent", "undecidable", or "" when no check covers it, e.g. an assumed row);
+        :data:`STATUSES`; ``reason`` (printed and reproduced values when they differ; a remark
+        when a match is a printing that a check proves impossible or cannot decide);
+        ``verdict`` (the checks' verdict on the printed number,
+        :func:`analysis.consistency.row_verdicts`: "consistent", "inconsistent",
+        "undecidable", or "" when no check covers it, e.g. an assumed row);
         ``check`` and ``evidence`` (the deciding check and its evidence sentence when the
         verdict is not "consistent", else ""); ``curator_note`` (the typed ``reason`` of
         ``numbers.csv`` for a row typed inconsistent: commentary, never a status).
@@ -393,15 +395,12 @@ def _compare_row(
         if ok:
             status, reason = "match", ""
             if proven:
-                reason = (f"reproduced, although the check {check} proves this printing "
-                          "cannot hold together with the numbers it is checked against")
+                reason = ("reproduced, although a check proves this printing cannot hold "
+                          "together with the numbers it is checked against")
             elif verdict[0] == "undecidable":
-                reason = f"reproduced; the check {check} cannot decide it from printed numbers"
-        elif proven:
-            status = "inconsistent"
-            reason = f"{differs}; the check {check} proves the printed value cannot hold"
+                reason = "reproduced; a check cannot decide this printing from printed numbers"
         else:
-            status, reason = "mismatch", differs
+            status, reason = ("inconsistent" if proven else "mismatch"), differs
     shown = verdict[0] not in ("", "consistent")
     return {
         **{c: row[c] for c in ("id", "key", "source", "row_label", "column", "printed")},

@@ -85,7 +85,7 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
         "repro": {
             "summary": _summary(comparison), "total": str(len(comparison)),
             "match": str(int(status.get("match", 0))),
-            "inconsistent": str(int(status.get("paper-inconsistent", 0))),
+            "inconsistent": str(int(status.get("inconsistent", 0))),
             "mismatch": str(int(status.get("mismatch", 0))),
             "not_computed": str(int(status.get("not-computed", 0))),
         },
@@ -117,8 +117,9 @@ def _dose_variables(results: dict[str, Any]) -> dict[str, str]:
 
 def reproduction_markdown(comparison: pd.DataFrame) -> str:
     """Published vs reproduced, grouped by source (table or section): one compact table per
-    group, then the reason for every number that is not a match, as a list (long reasons in a
-    table column would squeeze the numbers)."""
+    group, then the reason for every number that is not a plain match (with the deciding
+    consistency check and its evidence when there is one), as a list (long reasons in a table
+    column would squeeze the numbers)."""
     parts = []
     comparison = comparison.assign(
         _group=comparison["source"].map(lambda s: next(
@@ -130,8 +131,9 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         label = label.where(column == "", label + " — " + column.str.replace(
             r",? n = \d+", "", regex=True))
         marks = block["status"].map({"match": "match", "mismatch": "**mismatch**",
-                                     "paper-inconsistent": "paper-inconsistent †",
+                                     "inconsistent": "inconsistent †",
                                      "not-computed": "**not computed**"})
+        marks = marks.where((block["status"] != "match") | (block["reason"] == ""), "match †")
         shown = pd.DataFrame({"Number as printed": label,
                               "Printed": block["printed"].astype(str),
                               "Reproduced": block["reproduced_text"].fillna("").astype(str),
@@ -139,10 +141,12 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         matched = int((block["status"] == "match").sum())
         parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
         parts.append(markdown_table(shown))
-        notes = block[block["status"] != "match"]
+        notes = block[(block["status"] != "match") | (block["reason"] != "")]
         if len(notes):
-            parts.append("\n".join(f"- † {r.row_label} ({r.printed}): {r.reason}"
-                                    for r in notes.itertuples()) + "\n")
+            parts.append("\n".join(
+                f"- † {r.row_label} ({r.printed}): {r.reason}"
+                + (f". Check `{r.check}` ({r.verdict}): {r.evidence}" if r.check else "")
+                for r in notes.itertuples()) + "\n")
     return "\n".join(parts)
 
 
@@ -161,7 +165,7 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     write_text(run_dir / "results.json",
                json.dumps(payload, indent=1, sort_keys=False, allow_nan=False) + "\n")
     columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
-               "reproduced", "status", "reason"]
+               "reproduced", "status", "reason", "verdict", "check", "evidence", "curator_note"]
     save_table(run_dir, "reproduction", comparison[columns])
     write_text(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
     evidence = evidence_table(printed_counts(published), params)
