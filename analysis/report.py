@@ -134,6 +134,7 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
                                      "inconsistent": "inconsistent †",
                                      "not-computed": "**not computed**"})
         marks = marks.where((block["status"] != "match") | (block["reason"] == ""), "match †")
+        marks = marks.where((marks != "match") | (block["curator_note"] == ""), "match ‡")
         shown = pd.DataFrame({"Number as printed": label,
                               "Printed": block["printed"].astype(str),
                               "Reproduced": block["reproduced_text"].fillna("").astype(str),
@@ -141,13 +142,21 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         matched = int((block["status"] == "match").sum())
         parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
         parts.append(markdown_table(shown))
-        notes = block[(block["status"] != "match") | (block["reason"] != "")]
-        if len(notes):
-            parts.append("\n".join(
-                f"- † {r.row_label} ({r.printed}): {r.reason}"
-                + (f". Check `{r.check}` ({r.verdict}): {r.evidence}" if r.check else "")
-                for r in notes.itertuples()) + "\n")
+        notes = [_note(r) for r in block.itertuples()]
+        if any(notes):
+            parts.append("\n".join(n for n in notes if n) + "\n")
     return "\n".join(parts)
+
+
+def _note(r: Any) -> str:
+    """The list item of one comparison row: † its reason and the deciding check's evidence;
+    ‡ for a match the curator typed as inconsistent, that typed note, shown as commentary."""
+    typed = f"curator's note (typed in numbers.csv, not a computed verdict): {r.curator_note}"
+    if r.status != "match" or r.reason:
+        evidence = f". Check `{r.check}` ({r.verdict}): {r.evidence}" if r.check else ""
+        extra = f"; {typed}" if r.curator_note and not r.check else ""
+        return f"- † {r.row_label} ({r.printed}): {r.reason}{evidence}{extra}"
+    return f"- ‡ {r.row_label} ({r.printed}): reproduced; {typed}" if r.curator_note else ""
 
 
 def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
