@@ -298,17 +298,17 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         log(f"  - {COLLECT}: done in {steps[COLLECT]['seconds']:.1f} s")
         write_run_notes(stage, name, params, provenance, runs_dir / "paper")
         if formats:
-            from analysis.render import render_report
+            from analysis.render import PROJECT_FILES, render_report
 
             log(f"step 3: rendering {', '.join(formats)}")
             t_render = time.perf_counter()
-            shutil.copy2(ROOT / "report.qmd", stage / "report.qmd")
-            shutil.copy2(ROOT / "_quarto.yml", stage / "_quarto.yml")
+            for project_file in PROJECT_FILES:
+                shutil.copy2(ROOT / project_file, stage / project_file)
             # A fixed PDF creation date (the commit's) keeps re-rendered PDFs identical.
             os.environ.setdefault("SOURCE_DATE_EPOCH", commit_epoch())
             render_report(stage, formats=formats, engine=engine)
-            (stage / "report.qmd").unlink()
-            (stage / "_quarto.yml").unlink()
+            for project_file in PROJECT_FILES:
+                (stage / project_file).unlink()
             steps["render"] = {"seconds": round(time.perf_counter() - t_render, 2)}
             log(f"  - rendered in {steps['render']['seconds']:.1f} s")
         manifest = {
@@ -343,10 +343,11 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     Appendix C (parameters, input hashes, package versions, commit, how to re-run)."""
     import pandas as pd
 
-    from analysis.outputs import markdown_table, write_text
-    from analysis.variants import variant_markdown
+    from analysis.report.atomic import write_atomic
+    from analysis.report.markdown import markdown_table
+    from analysis.report.variants import variant_markdown
 
-    write_text(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
+    write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
     values = params.to_dict()
     rows = []
     for spec in Params.describe():
@@ -372,7 +373,7 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
         markdown_table(pd.DataFrame(rows), "Parameters of this run", "tbl-params"),
         markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs"),
         markdown_table(packages, "Package versions", "tbl-packages")])
-    write_text(stage / "tables" / "reproducibility.md", text)
+    write_atomic(stage / "tables" / "reproducibility.md", text)
 
 
 def _move_into_place(stage: Path, final: Path) -> None:

@@ -1,8 +1,10 @@
 """The numbers the paper prints in its text, computed from the response groups.
 
 Keys follow ``data/published/numbers.csv`` (e.g. ``conv.response.pct``, ``tac.ild_improved.n``)
-so the reproduction can compare every printed number with its computed value.
-(Sharma 2017, Abstract; Results, Response to conventional treatment and Use of tacrolimus.)
+so the reproduction can compare every printed number with its computed value. Like the keyed
+numbers of the tables, doses and sensitivity analysis, they reach ``results.json`` through one
+place, :mod:`analysis.report.results`. (Sharma 2017, Abstract; Results, Response to
+conventional treatment and Use of tacrolimus.)
 """
 
 from __future__ import annotations

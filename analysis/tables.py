@@ -2,7 +2,8 @@
 
 Each table is first built as a long numeric frame (one row per variable, level and group, with
 n, value, SD, percent, p and the test's name), so tests can check numbers; formatting into the
-paper's layout is a separate last pass (:func:`format_table`), as in ``tableone``.
+paper's layout is a separate last pass (:func:`analysis.report.paper_tables.format_table`), as in
+``tableone``.
 
 - Table 1: the 54 included patients, n (%) and mean (SD), values at the index assessment.
 - Table 2: conventional responders vs failures, counts and means with p, at the index assessment.
@@ -21,7 +22,7 @@ import pandas as pd
 from analysis.params import Params
 
 __all__ = ["ROWS", "Row", "analysis_dataset", "table1", "compare_groups", "table2", "table3",
-           "format_table", "format_p", "table_results"]
+           "table_results"]
 
 
 @dataclass(frozen=True)
@@ -266,140 +267,3 @@ def table_results(frame: pd.DataFrame) -> dict[str, float]:
             if not pd.isna(rec.get("p")):
                 out[f"{rec['table']}.{rec['variable']}.p"] = float(rec["p"])
     return out
-
-
-# --------------------------------------------------------------------------- formatting
-def format_p(p: float) -> str:
-    """Format a p-value as the paper does: two significant digits, "<0.001" below 0.001.
-
-    >>> [format_p(v) for v in (0.3412, 0.0551, 0.01003, 0.00049, 0.9991, float("nan"))]
-    ['0.34', '0.055', '0.010', '<0.001', '1.00', 'N/A']
-    """
-    if p is None or pd.isna(p):
-        return "N/A"
-    if p < 0.001:
-        return "<0.001"
-    if p >= 0.995:
-        return "1.00"
-    decimals = max(2, 1 - int(np.floor(np.log10(p))))
-    text = f"{p:.{decimals}f}"
-    # Rounding up can add a digit (0.0996 -> 0.100); keep two significant digits.
-    if float(text) >= 10 ** -(decimals - 2) and decimals > 2:
-        text = f"{p:.{decimals - 1}f}"
-    return text
-
-
-def _suppress(count: int, below: int) -> str:
-    return f"<{below}" if below and 0 < count < below else str(count)
-
-
-def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
-    """The paper's layout: headings, indented levels, n (%) / mean (SD) or counts and p.
-
-    Returns a frame of strings with columns ``Clinical characteristics`` and the value columns.
-    """
-    table = frame["table"].iloc[0]
-    rows: list[dict[str, str]] = []
-    row_specs = {r.key: r for r in ROWS}
-    if table != "t1":  # group sizes, as in the caption: a mean on fewer patients says so
-        sizes = frame.loc[frame["variable"] == "sex", ["resp", "nonresp"]].sum()
-    for variable, block in frame.groupby("variable", sort=False):
-        spec = row_specs[variable]
-        if variable in HEADINGS:
-            rows.append({"Clinical characteristics": f"**{HEADINGS[variable]}**"})
-        multi = (block["level"] != "").any() and spec.kind == "categorical"
-        if multi:
-            heading = spec.label
-            if table != "t1" and spec.key == "honeycomb":
-                heading = "CT chest"
-            rows.append({"Clinical characteristics": f"**{heading}**",
-                         **({"p": format_p(block["p"].iloc[0])} if table != "t1" else {})})
-        indent = "\u2003" if multi or variable in ("ana", "jo1", "ssa", "mi2", "pl7", "srp",
-                                                   "ku", "fvc", "tlc", "dlco", "aza", "mtx",
-                                                   "mmf") else ""
-        for rec in block.to_dict("records"):
-            label = indent + str(rec["label"])
-            if table == "t1":
-                if spec.kind == "continuous":
-                    value = f"{rec['mean']:.1f} ({rec['sd']:.1f})"
-                    if rec["n"] < rec["denominator"]:
-                        value += f" [n = {rec['n']}]"
-                    if variable in ("age", "ck", "aldolase"):
-                        label += ", mean (SD)"
-                elif suppress_below and 0 < rec["n"] < suppress_below:
-                    value = f"<{suppress_below}"  # the percentage would give the count back
-                else:
-                    value = f"{rec['n']} ({rec['pct']:.1f})"
-                rows.append({"Clinical characteristics": label, "Values": value})
-            else:
-                if spec.kind == "continuous":
-                    resp, nonresp = f"{rec['resp']:.1f}", f"{rec['nonresp']:.1f}"
-                    if rec["n_resp"] < sizes["resp"]:
-                        resp += f" [n = {rec['n_resp']}]"
-                    if rec["n_nonresp"] < sizes["nonresp"]:
-                        nonresp += f" [n = {rec['n_nonresp']}]"
-                else:
-                    resp = _suppress(int(rec["resp"]), suppress_below)
-                    nonresp = _suppress(int(rec["nonresp"]), suppress_below)
-                out = {"Clinical characteristics": label, "Responders": resp,
-                       "Nonresponders": nonresp}
-                if not multi:
-                    out["p"] = format_p(rec["p"])
-                rows.append(out)
-    return pd.DataFrame(rows).fillna("")
-
-
-FOOTNOTE = (
-    "\\*COP with NSIP, COP with hypersensitivity pneumonitis, and COP with diffuse alveolar "
-    "damage. MA-ILD: myositis-associated interstitial lung disease; CADM: clinically amyopathic "
-    "dermatomyositis; CK: creatine kinase; ANA: antinuclear antibody; SRP: signal recognition "
-    "particle; PFT: pulmonary function test; FVC: forced vital capacity; TLC: total lung "
-    "capacity; DLCO: diffusing capacity of the lung for carbon monoxide; CT: computed "
-    "tomography; OP: organizing pneumonia; COP: cryptogenic OP; NSIP: nonspecific interstitial "
-    "pneumonia; UIP: usual interstitial pneumonia; DMARD: disease-modifying antirheumatic drugs; "
-    "AZA: azathioprine; MTX: methotrexate; MMF: mycophenolate mofetil; N/A: not applicable."
-)
-
-
-def caption(frame: pd.DataFrame) -> str:
-    """The paper's caption of a table, with the group sizes of this run."""
-    table = frame["table"].iloc[0]
-    if table == "t1":
-        n = int(frame.loc[frame["variable"] == "sex", "n"].sum())
-        return (f"Clinical characteristics of patients with MA-ILD (n = {n}). "
-                "Values are n (%) unless otherwise specified.")
-    n_r = int(frame.loc[frame["variable"] == "sex", "resp"].sum())
-    n_n = int(frame.loc[frame["variable"] == "sex", "nonresp"].sum())
-    if table == "t2":
-        what = "who responded to or failed conventional treatment"
-    else:
-        what = "who failed conventional treatment and received adjunctive tacrolimus"
-    return (f"Clinical characteristics of patients with MA-ILD {what} (n = {n_r + n_n}; "
-            f"responders n = {n_r}, nonresponders n = {n_n}). Values are n unless otherwise "
-            "specified; continuous rows are means.")
-
-
-def p_value_note(frame: pd.DataFrame) -> str:
-    """Which test gave each p-value, as a footnote: the test, then the rows it was used for.
-
-    >>> f = pd.DataFrame({"variable": ["sex", "age"], "test": ["chi2", "mannwhitney"]})
-    >>> p_value_note(f)
-    'p-values: Mann-Whitney rank-sum test, normal approximation with tie correction (age); Pearson chi-square (sex).'
-    """  # noqa: E501
-    from analysis.stats import TEST_LABELS
-
-    tests = frame.loc[frame["test"].astype(str) != "", ["variable", "test"]]
-    if tests.empty:
-        return ""
-    parts = [f"{TEST_LABELS.get(test, test)} ({', '.join(block['variable'])})"
-             for test, block in tests.groupby("test")]
-    return "p-values: " + "; ".join(sorted(parts)) + "."
-
-
-def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:
-    """Save a table as numbers (CSV) and in the paper's layout (Markdown, captioned)."""
-    from analysis.outputs import save_table
-
-    notes = FOOTNOTE if frame["table"].iloc[0] == "t1" else f"{FOOTNOTE} {p_value_note(frame)}"
-    save_table(run_dir, stem, frame, format_table(frame, params.suppress_below),
-               caption=caption(frame), label=f"tbl-{stem}", notes=notes)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from analysis.errors import AnalysisError
+from analysis.report.atomic import write_atomic
+from analysis.report.markdown import escape_cell
 from analysis.schema import GRAIN, TABLES, Codebook, load_codebook
 
 __all__ = ["template_files", "write_template"]
@@ -26,10 +26,6 @@ def _header(columns: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(columns)
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _allowed(row) -> str:
@@ -78,7 +74,7 @@ def template_readme(codebook: Codebook) -> str:
                   "| Column | Type | Unit | Allowed | Required | Also accepted | Meaning |",
                   "|---|---|---|---|---|---|---|"]
         for column, row in spec.iterrows():
-            lines.append("| " + " | ".join(_cell(v) for v in (
+            lines.append("| " + " | ".join(escape_cell(v) for v in (
                 f"`{column}`", _TYPE_TEXT.get(row["type"], row["type"]), row["unit"],
                 _allowed(row), row["required"], _spellings(row), row["meaning"])) + " |")
         lines.append("")
@@ -109,17 +105,4 @@ def write_template(out_dir: str | Path, force: bool = False,
     if existing and not force:
         raise AnalysisError(f"{out_dir} already has {', '.join(existing)}; choose an empty "
                             "folder, or pass --force to overwrite them")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in files.items():
-        handle, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-                stream.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out_dir / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(out_dir / name)
-    return written
+    return [write_atomic(out_dir / name, text) for name, text in files.items()]

@@ -1,4 +1,4 @@
-"""Tests of analysis.figures: Figure 1 (study flow) and the dose tapers of Sharma 2017.
+"""Tests of analysis.report.figures: Figure 1 (study flow) and the dose tapers of Sharma 2017.
 
 Expected numbers are the paper's: Figure 1 / Results first paragraph (67 identified, 13
 excluded, 54 included, 31 responders, 23 failures, 18 tacrolimus with sufficient data, 5 others
@@ -20,9 +20,10 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.patches import FancyBboxPatch
 
-from analysis import figures
 from analysis.cohort import EXCLUSIONS, flow_table
 from analysis.errors import DataValidationError, ParameterError
+from analysis.report import figures
+from analysis.report.format import p_clause
 
 # Sharma 2017, Figure 1: exclusions in the order of analysis.cohort.EXCLUSIONS
 # (under_age, overlap, ibm, cancer_chemo, other_myopathy, no_conventional).
@@ -168,31 +169,6 @@ def assert_inside(fig, artists) -> None:
             f"{artist} clipped: {e} outside {fb}"
 
 
-# ------------------------------------------------------------------------------ format_p
-
-
-@pytest.mark.parametrize(("p", "expected"), [
-    (0.0004, "< 0.001"), (0.000999, "< 0.001"), (0.001, "0.001"),
-    (0.002, "0.002"),    # tac prednisone 3-6 months
-    (0.006, "0.006"),    # MMF 1 year
-    (0.010, "0.010"),    # AZA 1 year
-    (0.013, "0.013"),    # PM vs DM
-    (0.042, "0.042"), (0.055, "0.055"),
-    (0.04, "0.040"),     # printed "0.04" in the paper: two significant digits here
-    (0.08, "0.080"),
-    (0.30, "0.30"), (0.70, "0.70"), (0.0996, "0.10"), (0.999, "1.00"), (1.0, "1.00"),
-    (float("nan"), "n/a"), (None, "n/a"),
-])
-def test_format_p(p, expected):
-    assert figures.format_p(p) == expected
-
-
-@pytest.mark.parametrize("p", [-0.01, 1.2])
-def test_format_p_rejects_out_of_range(p):
-    with pytest.raises(DataValidationError):
-        figures.format_p(p)
-
-
 # ------------------------------------------------------------------------------ Figure 1
 
 
@@ -312,7 +288,7 @@ def test_taper_conventional_annotations():
     fig = figures.plot_taper_conventional(paper_summary())
     shown = all_text(fig)
     assert "Responders: p < 0.001" in shown
-    assert f"Failures: p = {figures.format_p(0.08)}" in shown
+    assert "Failures: p = 0.080" in shown  # the paper prints 0.08
     assert shown.count("Responders: n = 31") == 2 and shown.count("Failures: n = 23") == 2
     assert "Responded to conventional treatment" in shown  # legend
     assert "Failed conventional treatment" in shown
@@ -334,7 +310,7 @@ def test_taper_tacrolimus_annotations(drug, n, ps, unit):
     assert shown.count(f"n = {n}") == 3
     for p, t in zip(ps, ("m3_6", "y1"), strict=True):
         label = by_gid(fig, f"p.{drug}.{t}.0").get_text()
-        assert label == ("p " if p < 0.001 else "p = ") + figures.format_p(p)
+        assert label == p_clause(p)
     assert ax.get_ylabel() == unit
     assert ax.get_title(loc="left") == figures.DRUGS[drug][0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Start", "3\u20136 months", "1 year"]
@@ -387,8 +363,8 @@ def test_taper_handles_missing_and_zero_data():
     summary.loc[summary["drug"] == "mtx", ["n", "mean", "sd", "p"]] = [0, np.nan, np.nan, np.nan]
     fig = figures.plot_taper_tacrolimus(summary)
     shown = [flat(t.get_text()) for t in panel(fig, "mtx").findobj(matplotlib.text.Text)]
-    assert shown.count("n = 0") == 3 and "p = n/a" in shown and "no data" in shown
-    assert "n = n/a" in [flat(t.get_text()) for t in panel(fig, "mmf").texts]
+    assert shown.count("n = 0") == 3 and "p = N/A" in shown and "no data" in shown
+    assert "n = N/A" in [flat(t.get_text()) for t in panel(fig, "mmf").texts]
 
 
 def test_taper_does_not_mutate_input():

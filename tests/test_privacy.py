@@ -19,8 +19,9 @@ import pytest
 import analysis.tables as tb
 from analysis.cohort import analysis_groups
 from analysis.params import Params
+from analysis.report.paper_tables import format_table, save_paper_table
 from analysis.schema import load_codebook, read_cohort
-from analysis.tables import analysis_dataset, format_table, save_paper_table
+from analysis.tables import analysis_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

@@ -21,6 +21,7 @@ import yaml
 
 from analysis.errors import AnalysisError
 from analysis.render import (
+    PROJECT_FILES,
     RenderError,
     find_quarto,
     load_variables,
@@ -48,10 +49,13 @@ def _write_png(path: Path, width: int = 48, height: int = 24) -> None:
 
 
 def _make_run(root: Path) -> Path:
-    """A run folder as the pipeline leaves it: bundle + copied report.qmd and _quarto.yml."""
+    """A run folder as the pipeline leaves it: bundle + copied report.qmd, _quarto.yml and the
+    project's Typst header (the fixture's own report.qmd is kept)."""
     run = root / "run"
     shutil.copytree(FIXTURE, run)
-    shutil.copy(REPO / "_quarto.yml", run / "_quarto.yml")
+    for name in PROJECT_FILES:
+        if name != "report.qmd":
+            shutil.copy(REPO / name, run / name)
     _write_png(run / "figures" / "flow.png")
     return run
 
@@ -414,6 +418,39 @@ def test_quarto_options_in_project_file_are_honoured(run_dir: Path):
                  .read_text(encoding="utf-8"))
     assert 'id="TOC"' not in html and "header-section-number" not in html
     assert "<caption>Table 1: Baseline characteristics" in html
+
+
+def test_typst_header_file_holds_the_quarto_fixes_and_both_engines_include_it():
+    """/work/shared/QUARTO.md (Quarto 1.10.18): the two Typst rules that make Quarto's PDF break
+    long tables and print "Table 1." are included under format: typst; the stand-in reads the
+    same option, so the rules reach its Typst source too."""
+    from analysis.render.config import format_options, header_includes
+
+    project = yaml.safe_load((REPO / "_quarto.yml").read_text())
+    assert project["format"]["typst"]["include-in-header"] == "report-header.typ"
+    opts = format_options((project,), "typst", {})
+    header = header_includes(opts, REPO, "typst")
+    assert "#show figure: set block(breakable: true)" in header
+    assert "#set figure.caption(separator: [. ])" in header
+    with pytest.raises(RenderError, match="include-in-header: file 'nope.typ' not found"):
+        header_includes({"include-in-header": ["nope.typ"]}, REPO, "typst")
+    assert header_includes({"include-in-header": [{"text": "#let x = 1"}]}, REPO, "t") == \
+        "#let x = 1"
+
+
+def test_pdf_table_longer_than_a_page_breaks_with_every_row(run_dir: Path):
+    """Issue 14's Quarto defect, checked on the stand-in: a 90-row table continues on the next
+    page instead of overprinting; every row's text is in the PDF, the last on a later page."""
+    rows = "\n".join(f"| Row {i} | {i} ({i / 10:.1f}) |" for i in range(1, 91))
+    (run_dir / "report.qmd").write_text(
+        "---\ntitle: Long\n---\n\n| Label | n (%) |\n|:--|--:|\n" + rows
+        + "\n\n: A long table {#tbl-long}\n")
+    pages = [_norm(p.extract_text()) for p in
+             _pdf(render_report(run_dir, formats=("pdf",), engine="pandoc")["pdf"]).pages]
+    assert len(pages) >= 2
+    text = " ".join(pages)
+    assert all(f"Row {i} {i} ({i / 10:.1f})" in text for i in range(1, 91))
+    assert "Row 90" not in pages[0] and "Table 1. A long table" in pages[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,14 @@ def test_results_prose_comes_from_the_run(text):
     assert "14 (78%) improved in myositis, 17 (94%) in ILD and 13 (72%) in both" in text
 
 
+def test_prose_p_values_read_as_clauses(text):
+    """Issue 11/14: the prose printed "p = <0.001"; a p-value below 0.001 reads "p < 0.001",
+    and the 3-6 month prednisone p-value reads 0.002 as in the paper (Results, doses)."""
+    assert "p = <" not in text and "p = &lt;" not in text and "p = p" not in text
+    assert "(p &lt; 0.001)" in text  # html_text keeps entities
+    assert "65% decrease, p = 0.002)" in text
+
+
 def test_reproduction_summary_matches_the_table(paper_run, text):
     table = pd.read_csv(paper_run / "tables" / "reproduction.csv")
     printed = table[~table["source"].str.startswith("Assumed")]

@@ -6,7 +6,8 @@ import pytest
 
 from analysis.cohort import analysis_groups, flow_table
 from analysis.params import Params
-from analysis.tables import analysis_dataset, format_table, table1, table2, table3
+from analysis.report.paper_tables import format_table
+from analysis.tables import analysis_dataset, table1, table2, table3
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,17 @@ def test_formatted_tables_have_the_papers_rows(frames):
         "Age at onset, yrs, mean (SD)"), "Values"] == "44.9 (14.9)"
     assert not np.any(shown.isna())
     assert isinstance(shown, pd.DataFrame)
+
+
+def test_markdown_table_escapes_pipes_in_cells():
+    """Issue 14, Appendix C: an "Allowed" cell "true | false" split the row. pandoc (an
+    independent Markdown reader) must see two cells per row, with the pipe kept as text."""
+    import pandas as pd
+    import pypandoc
+
+    from analysis.report.markdown import markdown_table
+
+    frame = pd.DataFrame({"Parameter": ["count_symptoms"], "Allowed": ["true | false"]})
+    html = pypandoc.convert_text(markdown_table(frame, "Params", "tbl-p"), "html",
+                                 format="markdown")
+    assert html.count("<td") == 2 and "true | false" in html

@@ -8,8 +8,6 @@ UTF-8. The same frames therefore always give the same bytes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -95,19 +93,8 @@ def write(frames: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Pat
     -------
     dict of table name to the path written.
     """
+    from analysis.report.atomic import write_atomic
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for table, text in to_text(frames).items():
-        target = out_dir / f"{table}.csv"
-        handle, tmp = tempfile.mkstemp(prefix=f".{table}.", suffix=".csv", dir=out_dir)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(csv_bytes(text))
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are world-readable
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        paths[table] = target
-    return paths
+    return {table: write_atomic(out_dir / f"{table}.csv", csv_bytes(text))
+            for table, text in to_text(frames).items()}

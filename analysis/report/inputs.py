@@ -1,118 +1,46 @@
-"""What the report reads: ``results.json``, the reproduction table and the prose variables.
+"""What the report reads, written from a run's computed numbers: ``results.json``, the
+variables file, and Appendices A (reproduction) and B (methods audit) as Markdown tables.
 
-``report.qmd`` computes nothing; its numbers in prose come from ``_variables.yml`` through
-Quarto's ``{{< var ... >}}`` shortcode, and its tables are the Markdown files of the run.
-This module turns a run's computed numbers into those files.
+``report.qmd`` computes nothing; its tables are the Markdown files of the run and its prose
+numbers come from ``_variables.yml`` (:mod:`analysis.report.variables`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.outputs import markdown_table, save_table, write_text
 from analysis.params import Params
-from analysis.tables import format_p
+from analysis.report.atomic import write_atomic
+from analysis.report.format import format_number
+from analysis.report.markdown import markdown_table, save_table
+from analysis.report.results import write_results
+from analysis.report.variables import report_variables, write_variables
 
-__all__ = ["report_variables", "write_report_inputs", "reproduction_markdown"]
+__all__ = ["write_report_inputs", "reproduction_markdown", "audit_markdown"]
 
 SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 3",
                 "Discussion")
 
 
-def _pct(value: float | None) -> str:
-    return "N/A" if value is None else f"{value:.0f}"
+def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
+                        published: pd.DataFrame, params: Params, run_name: str) -> None:
+    """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*`` and
+    ``_variables.yml`` into the run folder."""
+    from analysis.audit import evidence_table, printed_counts
 
-
-def _n(value: float | None) -> str:
-    return "N/A" if value is None else f"{value:.0f}"
-
-
-def _mean(value: float | None, decimals: int = 1) -> str:
-    return "N/A" if value is None else f"{value:.{decimals}f}"
-
-
-def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: Params,
-                     run_name: str) -> dict[str, Any]:
-    """The numbers and words the report's prose shows, as a nested mapping of strings.
-
-    Every value is computed by the run; nothing here is typed from the paper.
-    """
-    r = results.get
-    status = comparison["status"].value_counts()
-    p = params
-    scale = "relative" if p.decline_scale == "relative" else "absolute (percentage points)"
-    return {
-        "run": {"name": run_name, "is_paper": str(run_name == "paper").lower()},
-        "params": {
-            "min_age": str(p.min_age), "ck_uln": f"{p.ck_uln:g}",
-            "ck_fall": f"{100 * p.ck_fall:g}", "fvc": f"{100 * p.fvc_decline:g}",
-            "tlc": f"{100 * p.tlc_decline:g}", "dlco": f"{100 * p.dlco_decline:g}",
-            "scale": scale, "ild_required": str(p.ild_criteria_required),
-            "symptoms": "counts" if p.count_symptoms else "does not count",
-            "conv_followup": p.conventional_followup.replace("month", "") + " months",
-            "tac_followup": p.tacrolimus_followup.replace("tac_month", "") + " months",
-            "fisher_rule": {"expected": "an expected cell count is below",
-                            "observed": "an observed cell count is below",
-                            "always": "always (threshold ignored):",
-                            "never": "never (threshold ignored):"}[p.fisher_rule],
-            "fisher_threshold": f"{p.fisher_threshold:g}", "fisher_sided": p.fisher_sided,
-            "alpha": f"{p.alpha:g}",
-        },
-        "flow": {k.split(".", 1)[1].replace(".", "_"): _n(v) for k, v in results.items()
-                 if k.startswith("flow.")},
-        "conv": {
-            "response_pct": _pct(r("conv.response.pct")),
-            "pm_pct": _pct(r("conv.pm.response_pct")), "dm_pct": _pct(r("conv.dm.response_pct")),
-            "pm_dm_p": format_p(r("t2.myositis.p")),
-            "female_pct": _pct(r("conv.female.response_pct")),
-            "male_pct": _pct(r("conv.male.response_pct")), "sex_p": format_p(r("t2.sex.p")),
-        },
-        "tac": {
-            "myositis_n": _n(r("tac.myositis_improved.n")),
-            "myositis_pct": _pct(r("tac.myositis_improved.pct")),
-            "ild_n": _n(r("tac.ild_improved.n")), "ild_pct": _pct(r("tac.ild_improved.pct")),
-            "both_n": _n(r("tac.both_improved.n")), "both_pct": _pct(r("tac.both_improved.pct")),
-            "hospitalised": _n(r("tac.hospitalised.n")),
-            "fvc_resp": _mean(r("t3.fvc.resp")), "fvc_nonresp": _mean(r("t3.fvc.nonresp")),
-            "fvc_p": format_p(r("t3.fvc.p")), "tlc_resp": _mean(r("t3.tlc.resp")),
-            "tlc_nonresp": _mean(r("t3.tlc.nonresp")), "tlc_p": format_p(r("t3.tlc.p")),
-        },
-        "dose": _dose_variables(results),
-        "repro": {
-            "summary": _summary(comparison), "total": str(len(comparison)),
-            "match": str(int(status.get("match", 0))),
-            "inconsistent": str(int(status.get("inconsistent", 0))),
-            "mismatch": str(int(status.get("mismatch", 0))),
-            "not_computed": str(int(status.get("not-computed", 0))),
-        },
-    }
-
-
-def _summary(comparison: pd.DataFrame) -> str:
-    from analysis.published import summary_line
-
-    return summary_line(comparison)
-
-
-def _dose_variables(results: dict[str, Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in results.items():
-        if not key.startswith("dose.") or value is None:
-            continue
-        name = key[len("dose."):].replace(".", "_")
-        if key.endswith(".p") or key.endswith(".p_between"):
-            out[name] = format_p(value)
-        elif key.endswith(".pct_change"):
-            out[name] = f"{value:.0f}"
-        elif key.endswith((".n", ".discontinued", ".started", "modal_n")):
-            out[name] = f"{value:.0f}"
-        else:
-            out[name] = f"{value:.1f}"
-    return out
+    run_dir = Path(run_dir)
+    write_results(run_dir, results, published, params, run_name)
+    columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
+               "reproduced", "status", "reason", "verdict", "check", "evidence", "curator_note"]
+    save_table(run_dir, "reproduction", comparison[columns])
+    write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
+    evidence = evidence_table(printed_counts(published), params)
+    save_table(run_dir, "audit", evidence)
+    write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published))
+    write_variables(run_dir, report_variables(results, comparison, params, run_name))
 
 
 def reproduction_markdown(comparison: pd.DataFrame) -> str:
@@ -159,37 +87,11 @@ def _note(r: Any) -> str:
     return f"- ‡ {r.row_label} ({r.printed}): reproduced; {typed}" if r.curator_note else ""
 
 
-def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
-                        published: pd.DataFrame, params: Params, run_name: str) -> None:
-    """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*`` and
-    ``_variables.yml`` into the run folder."""
-    import yaml
-
-    from analysis.audit import evidence_table, printed_counts
-
-    run_dir = Path(run_dir)
-    by_id = {rec["id"]: results.get(rec["key"]) for rec in published.to_dict("records")}
-    payload = {"run": run_name, "parameters": params.to_dict(),
-               "numbers": dict(sorted(results.items())), "published_ids": by_id}
-    write_text(run_dir / "results.json",
-               json.dumps(payload, indent=1, sort_keys=False, allow_nan=False) + "\n")
-    columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
-               "reproduced", "status", "reason", "verdict", "check", "evidence", "curator_note"]
-    save_table(run_dir, "reproduction", comparison[columns])
-    write_text(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
-    evidence = evidence_table(printed_counts(published), params)
-    save_table(run_dir, "audit", evidence)
-    write_text(run_dir / "tables" / "audit.md", audit_markdown(evidence, published))
-    variables = report_variables(results, comparison, params, run_name)
-    write_text(run_dir / "_variables.yml", yaml.safe_dump(variables, sort_keys=False,
-                                                          allow_unicode=True))
-
-
 def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
     """Appendix B: which test reproduces each printed categorical p-value, the run's choice
     beside the recommended two-sided value, and the paper's internal contradictions."""
+    from analysis.report.variants import key_label
     from analysis.stats import TEST_LABELS
-    from analysis.variants import key_label
 
     short = {"chi2": "χ²", "chi2_yates": "Yates", "fisher_two_sided": "Fisher 2-sided",
              "fisher_one_sided": "Fisher 1-sided", "fisher_rxc": "exact r×c",
@@ -201,7 +103,7 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
         return ", ".join(short.get(t.strip(), t.strip()) for t in text.split(","))
 
     def p(value) -> str:
-        return "" if pd.isna(value) else f"{value:.3f}"
+        return format_number(value, 3, missing="")
 
     shown = pd.DataFrame({
         "Row": [key_label(f"{t}.{v}.p", {}).rsplit(" · ", 1)[0]

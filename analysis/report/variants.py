@@ -12,14 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.outputs import markdown_table
 from analysis.params import Params
+from analysis.report.format import format_number
+from analysis.report.markdown import markdown_table
 
 __all__ = ["changed_rows", "variant_markdown"]
 
 TABLE_NAMES = {"flow": "Figure 1 flow", "t1": "Table 1", "t2": "Table 2", "t3": "Table 3",
                "conv": "Text: conventional response", "tac": "Text: tacrolimus",
                "dose": "Dose tapers", "sens": "Sensitivity analysis"}
+
+
+def _fmt4(value) -> str:
+    return format_number(value, missing="", significant=4)
 
 
 STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "n",
@@ -127,14 +132,8 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
             continue
         shown = pd.DataFrame({
             "Number": block["key"].map(lambda k: key_label(k, labels)),
-            "Paper run": block["paper"].map(_fmt), "This run": block["variant"].map(_fmt),
+            "Paper run": block["paper"].map(_fmt4), "This run": block["variant"].map(_fmt4),
             "Significance": block["significance"]})
         lines.append(markdown_table(shown, f"{name}: numbers that changed against the paper run",
                                     f"tbl-variant-{prefix}"))
     return "\n".join(lines)
-
-
-def _fmt(value) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return f"{value:.4g}"

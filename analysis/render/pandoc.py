@@ -1,0 +1,134 @@
+"""The pip-only stand-in for Quarto: pandoc writes HTML and Typst, Typst writes the PDF."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from analysis.render.callouts import CALLOUT_KINDS
+from analysis.render.config import header_includes, pandoc_metadata, pdf_timestamp
+from analysis.render.source import REPORT_NAME, RenderError
+from analysis.report.atomic import write_atomic
+
+_HTML_CSS = """<style>
+body { max-width: 62em; font-family: system-ui, -apple-system, "Segoe UI", Roboto,
+  "Helvetica Neue", Arial, sans-serif; line-height: 1.5; }
+header#title-block-header { margin-bottom: 2em; }
+header#title-block-header .subtitle { font-size: 1.2em; margin-top: 0; }
+nav#TOC { border-left: 3px solid #dee2e6; padding-left: 1em; margin-bottom: 2em; }
+table { border-collapse: collapse; margin: 1em auto; font-size: 0.85em;
+  font-variant-numeric: tabular-nums; }
+caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.4em; }
+th, td { padding: 0.25em 0.7em; border: none; border-bottom: 1px solid #dee2e6; }
+thead th { border-top: 2px solid #495057; border-bottom: 2px solid #495057; }
+tbody tr:last-child td { border-bottom: 2px solid #495057; }
+figure { margin: 1.5em 0; text-align: center; }
+figure img { max-width: 100%; height: auto; }
+figcaption { font-size: 0.9em; margin-top: 0.4em; }
+.callout { margin: 1.2em 0; padding: 0.6em 1em; border: 1px solid #dee2e6;
+  border-left: 5px solid #0d6efd; border-radius: 4px; background: #f8f9fa; }
+.callout-title { font-weight: 600; margin-bottom: 0.2em; }
+.callout-title p { margin: 0; }
+.callout > :last-child { margin-bottom: 0; }
+"""
+_HTML_CSS += "".join(
+    f".callout-{kind} {{ border-left-color: {colour}; }}\n"
+    for kind, (_, colour) in CALLOUT_KINDS.items()
+)
+_HTML_CSS += "</style>"
+
+# Typst set/show rules of the stand-in only, placed before the document (pandoc's
+# ``header-includes``), followed by the typst format's ``include-in-header`` files, which
+# Quarto includes too (the project's report-header.typ: breakable table figures, caption
+# separator), so both engines print the same document.
+_TYPST_HEADER = """\
+// Numbers are already in the captions (Quarto-style cross-references, analysis/render).
+#set figure(numbering: none)
+#show table: set text(size: 0.8em)
+#set table(inset: (x: 4pt, y: 3pt))
+"""
+
+def _pandoc_path() -> str:
+    try:
+        import pypandoc
+
+        return pypandoc.get_pandoc_path()
+    except (ImportError, OSError) as exc:
+        raise RenderError(
+            "pandoc not found: install the pinned 'pypandoc-binary' package "
+            f"(pip install -e .) ({exc})"
+        ) from exc
+
+
+
+def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str) -> str:
+    cmd = [_pandoc_path(), "--from=markdown", *args]
+    proc = subprocess.run(cmd, input=markdown, capture_output=True, text=True,
+                          encoding="utf-8", cwd=cwd, check=False)
+    problems = [ln for ln in proc.stderr.splitlines()
+                if "Could not fetch resource" in ln or "Could not find image" in ln]
+    if proc.returncode != 0 or problems:
+        detail = "; ".join(problems) or proc.stderr.strip() or f"exit code {proc.returncode}"
+        raise RenderError(f"pandoc failed to write the {what} of {cwd / REPORT_NAME}: {detail}")
+    return proc.stdout
+
+
+def _with_metadata(meta: Mapping[str, Any], body: str) -> str:
+    import yaml
+
+    if not meta:
+        return body
+    return "---\n" + yaml.safe_dump(dict(meta), allow_unicode=True, sort_keys=False) + \
+        "---\n" + body
+
+
+def render_html(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
+    def write(tmp: Path) -> None:
+        args = ["--to=html5", "--standalone", "--embed-resources", "--mathml",
+                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}"]
+        if opts.get("toc"):
+            args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
+            if opts.get("toc-title"):
+                args.append(f"--variable=toc-title:{opts['toc-title']}")
+        if opts.get("number-sections"):
+            args.append("--number-sections")
+        _run_pandoc(_with_metadata(pandoc_metadata(meta), body), args, run_dir, "HTML")
+
+    return write_atomic(run_dir / "report.html", write)
+
+
+def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
+    import typst
+
+    pmeta = pandoc_metadata(meta)
+    header = _TYPST_HEADER + header_includes(opts, run_dir, "typst")
+    args = ["--to=typst", "--standalone", f"--variable=header-includes:{header}"]
+    if opts.get("toc"):
+        args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
+    numbering = opts.get("section-numbering") or ("1.1.a" if opts.get("number-sections")
+                                                  else None)
+    if numbering:
+        args.append(f"--variable=section-numbering:{numbering}")
+    for key in ("papersize", "fontsize"):
+        if opts.get(key):
+            args.append(f"--variable={key}:{opts[key]}")
+    if isinstance(opts.get("margin"), Mapping):
+        pmeta["margin"] = {str(k): str(v) for k, v in opts["margin"].items()}
+    source = _run_pandoc(_with_metadata(pmeta, body), args, run_dir, "Typst source")
+
+    def write(tmp: Path) -> None:
+        try:
+            pdf = typst.compile(source.encode("utf-8"), root=str(run_dir), format="pdf",
+                                timestamp=pdf_timestamp(meta))
+        except typst.TypstError as exc:
+            hints = " ".join(getattr(exc, "hints", None) or [])
+            raise RenderError(
+                f"Typst failed to compile the PDF of {run_dir / REPORT_NAME}: "
+                f"{getattr(exc, 'message', exc)} {hints}".strip()
+            ) from exc
+        tmp.write_bytes(pdf)
+
+    return write_atomic(run_dir / "report.pdf", write)
+

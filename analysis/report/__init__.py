@@ -1,0 +1,28 @@
+"""The output side of a run: everything the report shows, formatted and written once.
+
+==================  ============================================================================
+``format``          how numbers print: :func:`format_p`, :func:`p_clause`, :func:`format_number`
+``atomic``          the one atomic file writer, :func:`write_atomic`
+``markdown``        Markdown pipe tables (cells escaped) and ``tables/<stem>.csv|.md``
+``paper_tables``    Tables 1–3 in the paper's layout, captions and footnotes
+``style``           the figures' style, :func:`~analysis.report.style.save_figure`
+``flow``            Figure 1, the study flow (measure texts, lay out, draw)
+``tapers``          the dose-taper figures
+``figures``         the public names of ``style``, ``flow`` and ``tapers`` together
+``results``         ``results.json``: step fragments, merged and written
+``variables``       ``_variables.yml``, the numbers of the report's prose
+``inputs``          :func:`write_report_inputs` and Appendices A and B
+``variants``        a variant run's opening section (what changed against the paper run)
+==================  ============================================================================
+
+Rendering the report (Quarto, or its pip-only stand-in) is a separate tool:
+:mod:`analysis.render`.
+"""
+
+from analysis.report.atomic import write_atomic
+from analysis.report.format import format_number, format_p, p_clause
+from analysis.report.markdown import markdown_table, save_table
+from analysis.report.results import load_fragments, save_fragment
+
+__all__ = ["format_p", "p_clause", "format_number", "write_atomic", "markdown_table",
+           "save_table", "save_fragment", "load_fragments"]
