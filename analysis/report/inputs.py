@@ -18,6 +18,11 @@ from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import write_results
 from analysis.report.variables import report_variables, write_variables
+from analysis.report.verdicts import (
+    continuous_tests_text,
+    contradictions_text,
+    dose_series_text,
+)
 
 __all__ = ["write_report_inputs", "reproduction_markdown", "audit_markdown"]
 
@@ -26,9 +31,11 @@ SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 
 
 
 def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
-                        published: pd.DataFrame, params: Params, run_name: str) -> None:
+                        published: pd.DataFrame, params: Params, run_name: str,
+                        checks: pd.DataFrame) -> None:
     """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*`` and
-    ``_variables.yml`` into the run folder."""
+    ``_variables.yml`` into the run folder; ``checks`` are the run's consistency verdicts
+    (:func:`analysis.consistency.verdicts`, Appendix B's computed evidence)."""
     from analysis.audit import evidence_table, printed_counts
 
     run_dir = Path(run_dir)
@@ -39,7 +46,7 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
     evidence = evidence_table(printed_counts(published), params)
     save_table(run_dir, "audit", evidence)
-    write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published))
+    write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published, checks))
     write_variables(run_dir, report_variables(results, comparison, params, run_name))
 
 
@@ -87,9 +94,12 @@ def _note(r: Any) -> str:
     return f"- ‡ {r.row_label} ({r.printed}): reproduced; {typed}" if r.curator_note else ""
 
 
-def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
+def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
+                   checks: pd.DataFrame) -> str:
     """Appendix B: which test reproduces each printed categorical p-value, the run's choice
-    beside the recommended two-sided value, and the paper's internal contradictions."""
+    beside the recommended two-sided value, then the consistency checks' computed evidence
+    (:mod:`analysis.report.verdicts`): the continuous tests, the paper's internal
+    contradictions and the prednisone series. ``published`` gives labels only."""
     from analysis.report.variants import key_label
     from analysis.stats import TEST_LABELS
 
@@ -128,19 +138,12 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
         "printed (column *Two-sided*).", "",
         markdown_table(shown, "Printed categorical p-values recomputed from the printed counts "
                        "under each candidate test", "tbl-audit"),
-        "**Continuous rows.** The paper names a t test and the Mann–Whitney test without saying "
-        "which row used which. Table 3's age (p = 1.00 with unequal means) is only possible "
-        "with a rank test, and Table 2's age, FVC, TLC and DLCO p-values cannot come from a t "
-        "test: Table 1's SD and Table 2's means fix the pooled variance, which gives p = "
-        "0.25–0.28, 0.69–0.72, 0.90–0.93 and 0.87–0.89 against the printed 0.34, 0.39, 0.46 and "
-        "0.62. Every continuous row therefore uses the Mann–Whitney test "
-        f"({TEST_LABELS['mannwhitney']}).", "",
-        "**Where the paper contradicts itself.** As printed, each number below cannot hold "
-        "together with the others it is compared with; the reconstruction follows the reading "
-        "most numbers agree with, and Appendix A shows which of these it meets (a missing "
-        "value can reconcile a mean, as for CK).", ""]
-    bad = published[published["consistency"] == "inconsistent"]
-    for rec in bad.to_dict("records"):
-        lines.append(f"- {rec['source']}, {rec['row_label']} (printed {rec['printed']}): "
-                     f"{rec['reason']}")
+        continuous_tests_text(checks, TEST_LABELS["mannwhitney"]), "",
+        "**Where the paper contradicts itself.** A check on the printed numbers alone proves "
+        "each number below impossible together with the others it is compared with (the check "
+        "and its evidence, computed at run time); the reconstruction follows the reading most "
+        "numbers agree with, and Appendix A shows which of these it meets.", "",
+        *contradictions_text(checks, published), "",
+        "**Dose series and sentences the checks weigh.** What the printed means, SDs and n "
+        "allow, by the checks named:", "", *dose_series_text(checks)]
     return "\n".join(lines) + "\n"
