@@ -54,8 +54,8 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
     """Published vs reproduced, grouped by source (table or section): one compact table per
     group, then the reason for every number that is not a plain match (with the deciding
     consistency check and its evidence when there is one), as a list (long reasons in a table
-    column would squeeze the numbers)."""
-    parts = []
+    column would squeeze the numbers). It opens with the statuses and their counts."""
+    parts = [_legend(comparison)]
     comparison = comparison.assign(
         _group=comparison["source"].map(lambda s: next(
             (g for g in SOURCE_ORDER if str(s).startswith(g)), "Other")))
@@ -81,6 +81,20 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         if any(notes):
             parts.append("\n".join(n for n in notes if n) + "\n")
     return "\n".join(parts)
+
+
+def _legend(comparison: pd.DataFrame) -> str:
+    """The statuses of Appendix A, each with its count in ``comparison``."""
+    n = comparison["status"].value_counts()
+    return (
+        f"*match* ({int(n.get('match', 0))}): the reproduced number equals the printed one at "
+        f"the printed decimals. *inconsistent* ({int(n.get('inconsistent', 0))}): it does "
+        "not, and a named consistency check proves from the paper's printed numbers alone that "
+        "the printed value cannot hold; the check and its evidence follow the table. *mismatch* "
+        f"({int(n.get('mismatch', 0))}): it does not, and no check proves the printed value "
+        f"impossible. *not computed* ({int(n.get('not-computed', 0))}): the run has no finite "
+        "result. † marks a row whose reason or check follows the table; ‡ a curator's note "
+        "typed in `numbers.csv`, shown as commentary only (it never decides a status).\n")
 
 
 def _note(r: Any) -> str:
