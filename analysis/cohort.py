@@ -1,21 +1,27 @@
 """Eligibility and the study flow of Figure 1.
 
-Sharma 2017, Materials and Methods, *Patients*: patients older than 18 with definite or
-probable myositis and ILD were included; excluded were (1) overlap myositis, (2) inclusion
-body myositis, (3) cancer-associated myositis treated with chemotherapy before conventional
-treatment, (4) other myopathies, (5) no conventional treatment (prednisone with at least one
-of AZA, MTX, MMF). Each excluded patient is counted once, under the first criterion that
-applies, in that order, after the age criterion of the inclusion sentence.
+Sharma 2017, Materials and Methods, *Patients*: patients older than 18 (``min_age`` read
+with ``age_rule``, ">= 18" by default) with definite or probable myositis and ILD were
+included; excluded were (1) overlap myositis, (2) inclusion body myositis, (3)
+cancer-associated myositis treated with chemotherapy before conventional treatment, (4) other
+myopathies, (5) no conventional treatment (prednisone with at least one of AZA, MTX, MMF).
+Each excluded patient is counted once, under the first criterion that applies, in that order,
+after the age criterion of the inclusion sentence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from analysis.params import Params
-from analysis.response import classify
+from analysis.response import assessment_changes, evaluate
 
-__all__ = ["EXCLUSIONS", "apply_eligibility", "analysis_groups", "flow_table"]
+__all__ = ["EXCLUSIONS", "apply_eligibility", "response_groups", "group_matrices",
+           "analysis_groups", "flow_table"]
 
 #: Exclusion criteria in the order the Methods list them, with the label Figure 1 shows.
 EXCLUSIONS: dict[str, str] = {
@@ -28,11 +34,17 @@ EXCLUSIONS: dict[str, str] = {
 }
 
 
+def _under_age(age: pd.Series, params: Params) -> pd.Series:
+    """Methods, Patients: "older than 18". ``age_rule`` ">=" keeps a patient aged exactly
+    ``min_age`` (the default), ">" excludes them."""
+    return age < params.min_age if params.age_rule == ">=" else age <= params.min_age
+
+
 def _exclusion_flags(patients: pd.DataFrame, params: Params) -> pd.DataFrame:
     dmard = patients[["aza_conventional", "mtx_conventional", "mmf_conventional"]].any(axis=1)
     conventional = patients["prednisone_conventional"].astype(bool) & dmard
     return pd.DataFrame({
-        "under_age": patients["age_at_index"] < params.min_age,
+        "under_age": _under_age(patients["age_at_index"], params),
         "overlap": patients["myositis_type"] == "overlap",
         "ibm": patients["myositis_type"] == "IBM",
         "cancer_chemo": patients["cancer_chemo_before_conventional"].astype(bool),
@@ -60,6 +72,80 @@ def apply_eligibility(patients: pd.DataFrame, params: Params) -> pd.DataFrame:
     return out
 
 
+def _boolean_where(values: np.ndarray, mask: np.ndarray, index: pd.Index) -> pd.Series:
+    """A nullable boolean column: ``values`` where ``mask``, NA elsewhere."""
+    out = pd.Series(values, index=index, dtype="boolean")
+    out[~mask] = pd.NA
+    return out
+
+
+def response_groups(included: np.ndarray, tac_eligible: np.ndarray,
+                    conventional: Mapping[str, np.ndarray],
+                    tacrolimus: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The response groups of Tables 2 and 3 under every definition at once.
+
+    Parameters
+    ----------
+    included : bool array (patients), met the eligibility criteria.
+    tac_eligible : bool array (patients), received tacrolimus as second-line treatment with
+        sufficient data.
+    conventional, tacrolimus : :func:`analysis.response.evaluate` for the conventional
+        (index to follow-up) and tacrolimus (start to follow-up) assessment pairs, same rows.
+
+    Returns
+    -------
+    dict of patients x definitions bool matrices: ``conv_responder`` (included and
+    responded), ``tac_analysed`` (included, failed conventional treatment under that
+    definition, tacrolimus-eligible), ``tac_myositis_improved``, ``tac_ild_improved``,
+    ``tac_responder`` (analysed and improved).
+
+    Notes
+    -----
+    Sharma 2017, Figure 1 and Results: the tacrolimus group is the patients who failed
+    conventional treatment and received tacrolimus with sufficient data. An included patient
+    without the follow-up assessment cannot show a response.
+    """
+    conv_responder = included[:, None] & conventional["responder"]
+    analysed = included[:, None] & ~conv_responder & tac_eligible[:, None]
+    return {"conv_responder": conv_responder, "tac_analysed": analysed,
+            "tac_myositis_improved": analysed & tacrolimus["myositis_improved"],
+            "tac_ild_improved": analysed & tacrolimus["ild_improved"],
+            "tac_responder": analysed & tacrolimus["responder"]}
+
+
+def group_matrices(patients: pd.DataFrame, assessments: pd.DataFrame, definitions: Any,
+                   params: Params) -> dict[str, np.ndarray]:
+    """Eligibility (fixed by ``params``) and the response groups under every definition.
+
+    Parameters
+    ----------
+    patients, assessments : validated tables.
+    definitions : response definitions, anything :func:`analysis.response.evaluate` takes
+        (one Params, several, or a frame with its columns).
+    params : fixes eligibility and the time points.
+
+    Returns
+    -------
+    dict of arrays, rows in the order of ``patients``: ``ids``, ``included`` (bool),
+    ``myositis_type`` (str), ``tac_eligible`` (bool) and the matrices of
+    :func:`response_groups`.
+    """
+    eligible = apply_eligibility(patients, params)
+    ids = eligible["patient_id"].astype(str).tolist()
+    included = eligible["included"].to_numpy(dtype=bool)
+    tac_eligible = ((eligible["second_line"] == "tacrolimus").fillna(False).to_numpy(dtype=bool)
+                    & eligible["tacrolimus_data_sufficient"].astype("boolean").fillna(False)
+                    .to_numpy(dtype=bool))
+    conventional = evaluate(assessment_changes(
+        assessments, "index", params.conventional_followup, ids), definitions)
+    tacrolimus = evaluate(assessment_changes(
+        assessments, "tac_start", params.tacrolimus_followup, ids), definitions)
+    return {"ids": np.asarray(ids), "included": included,
+            "myositis_type": eligible["myositis_type"].astype(str).to_numpy(),
+            "tac_eligible": tac_eligible,
+            **response_groups(included, tac_eligible, conventional, tacrolimus)}
+
+
 def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
                     params: Params) -> pd.DataFrame:
     """Eligibility plus the response groups of Tables 2 and 3, one row per screened patient.
@@ -68,29 +154,22 @@ def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
     ``tac_analysed`` (failed conventional treatment, received tacrolimus with sufficient data),
     ``tac_myositis_improved``, ``tac_ild_improved``, ``tac_responder`` (analysed only),
     ``tac_hospitalised`` (hospitalised for an exacerbation in the year after tacrolimus start).
+    The one-definition case of :func:`group_matrices`.
     """
     out = apply_eligibility(patients, params).set_index("patient_id")
-    conv = classify(assessments, params, "index", params.conventional_followup)
-    included = out.index[out["included"]]
-    out["conv_responder"] = pd.Series(pd.NA, index=out.index, dtype="boolean")
-    out.loc[included, "conv_responder"] = conv["responder"].reindex(included).astype("boolean")
-    # An included patient without the follow-up assessment cannot show a response.
-    out.loc[included, "conv_responder"] = out.loc[included, "conv_responder"].fillna(False)
-    failed = out["included"] & ~out["conv_responder"].fillna(False).astype(bool)
-    tac_ok = (out["second_line"] == "tacrolimus") & out["tacrolimus_data_sufficient"].fillna(
-        False).astype(bool)
-    out["tac_analysed"] = failed & tac_ok
-    tac = classify(assessments, params, "tac_start", params.tacrolimus_followup)
-    analysed = out.index[out["tac_analysed"]]
-    for column, source in (("tac_myositis_improved", "myositis_improved"),
-                           ("tac_ild_improved", "ild_improved"), ("tac_responder", "responder")):
-        out[column] = pd.Series(pd.NA, index=out.index, dtype="boolean")
-        out.loc[analysed, column] = tac[source].reindex(analysed).fillna(False).astype("boolean")
+    groups = {name: np.asarray(value)[:, 0] if np.ndim(value) == 2 else value
+              for name, value in group_matrices(patients, assessments, params, params).items()}
+    included = groups["included"]
+    out["conv_responder"] = _boolean_where(groups["conv_responder"], included, out.index)
+    out["tac_analysed"] = pd.Series(groups["tac_analysed"], index=out.index, dtype="boolean")
+    analysed = groups["tac_analysed"]
+    for column in ("tac_myositis_improved", "tac_ild_improved", "tac_responder"):
+        out[column] = _boolean_where(groups[column], analysed, out.index)
     year = assessments[assessments["timepoint"].isin(["tac_month6", "tac_month12"])]
     hospitalised = year.groupby("patient_id")["hospitalised"].any()
-    out["tac_hospitalised"] = pd.Series(pd.NA, index=out.index, dtype="boolean")
-    out.loc[analysed, "tac_hospitalised"] = hospitalised.reindex(analysed).fillna(
-        False).astype("boolean")
+    out["tac_hospitalised"] = _boolean_where(
+        hospitalised.reindex(out.index).astype("boolean").fillna(False).to_numpy(dtype=bool),
+        analysed, out.index)
     return out.reset_index()
 
 

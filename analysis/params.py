@@ -18,7 +18,8 @@ from typing import Any
 
 from analysis.errors import ParameterError
 
-__all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS"]
+__all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
+           "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES"]
 
 #: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
 #: are consistent with. The paper says "Mann-Whitney ... for nonparametric interval variables"
@@ -39,9 +40,25 @@ CONTINUOUS_TESTS = ("t", "welch", "mannwhitney")
 #: expected count is below 5, while the myositis row (0.013), with the same smallest expected
 #: count, is the exact test. The paper evidently chose the test row by row; these rows keep
 #: the test that reproduces their printed value, every other row follows ``fisher_rule``.
+#: ASSUMPTION, fitted to the printed value (see :data:`FITTED_ROWS`): these two rows
+#: "reproduce" their printed p because the test was chosen to.
 CATEGORICAL_TEST_ROWS: dict[str, str] = {"t2.race": "chi2", "t2.smoking": "chi2"}
+#: The per-row overrides chosen because they reproduce the printed value (an assumption, not
+#: a finding): ``<mapping parameter>.<row>`` -> why. ``analysis.assumptions`` shows what the
+#: row's p-value is under the alternative ("rule": follow ``fisher_rule``).
+FITTED_ROWS: dict[str, str] = {
+    f"categorical_tests.{row}": "fitted to the printed value: Pearson chi-square reproduces "
+    "the printed p although an expected count is below 5 (methods audit)"
+    for row in CATEGORICAL_TEST_ROWS}
+#: How a missing measurement counts in a rule (``ck_missing_*``: the CK criterion of
+#: refractory myositis is met, or not met; ``pft_missing``: a decline criterion is met or not).
+CK_MISSING_RULES = ("refractory", "not_met")
+PFT_MISSING_RULES = ("not_met", "met")
 #: The grid of response definitions the sensitivity analysis sweeps (issue: reviewers' "do the
-#: conclusions survive other reasonable definitions?"): 3 x 3 x 3 x 4 x 3 x 2 = 648 definitions.
+#: conclusions survive other reasonable definitions?"), the cutoffs together with the
+#: assumptions the paper does not fix (the CK upper limit, how a missing CK counts; issue 12):
+#: 3 x 3 x 3 x 4 x 3 x 2 x 3 x 2 x 2 = 7776 definitions. ``pft_missing`` can be swept too
+#: (``sensitivity_grid.pft_missing``); by default it keeps the run's value.
 SENSITIVITY_GRID: dict[str, list] = {
     "fvc_decline": [0.05, 0.10, 0.15],
     "tlc_decline": [0.05, 0.10, 0.15],
@@ -49,15 +66,28 @@ SENSITIVITY_GRID: dict[str, list] = {
     "ild_criteria_required": [1, 2, 3, 4],
     "ck_fall": [0.3, 0.5, 0.7],
     "decline_scale": ["relative", "absolute"],
+    "ck_uln": [150.0, 200.0, 250.0],
+    "ck_missing_baseline": list(CK_MISSING_RULES),
+    "ck_missing_followup": list(CK_MISSING_RULES),
 }
+#: Axes the grid may have beyond the default ones.
+SENSITIVITY_AXES: tuple[str, ...] = (*SENSITIVITY_GRID, "pft_missing")
 CATEGORICAL_TESTS = ("rule", "chi2", "chi2_yates", "fisher_two_sided", "fisher_one_sided",
                      "fisher_rxc")
 
 
-def _spec(default, doc, *, allowed=None, low=None, high=None, unit="", source=""):
-    """A dataclass field carrying its documentation and its admissible values."""
+def _spec(default, doc, *, allowed=None, low=None, high=None, unit="", source="",
+          assumption="", alternatives=()):
+    """A dataclass field carrying its documentation and its admissible values.
+
+    ``assumption`` is set on a choice the paper does not fix (what kind of assumption, e.g.
+    "missing-data rule"); ``alternatives`` then lists the values it is checked against (for a
+    field with ``allowed`` words: the other words).
+    """
+    if assumption and not alternatives and allowed:
+        alternatives = tuple(a for a in allowed if a != default)
     meta = {"doc": doc, "allowed": allowed, "low": low, "high": high, "unit": unit,
-            "source": source}
+            "source": source, "assumption": assumption, "alternatives": tuple(alternatives)}
     if isinstance(default, dict):
         return field(default_factory=lambda: dict(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -84,10 +114,32 @@ class Params:
     # --- Eligibility (Materials and Methods, Patients) ---
     min_age: int = _spec(18, "Minimum age at index; younger patients are excluded",
                          low=0, high=100, unit="years", source="Methods, Patients: '> 18 years'")
+    age_rule: str = _spec(">=", "How the minimum age applies: '>=' includes patients aged "
+                          "exactly min_age, '>' excludes them", allowed=(">=", ">"),
+                          source="Methods, Patients: '> 18 years', read as >= 18 (an adult "
+                          "cohort); no patient in data/raw is exactly 18, so both readings "
+                          "give Figure 1's 13 exclusions and 54 included",
+                          assumption="reading of the Methods")
     # --- Refractory myositis (Methods, Response to treatment) ---
     ck_uln: float = _spec(200.0, "CK upper limit of normal; CK at or below it has normalised "
                           "(not printed in the paper: assumed laboratory ULN)",
-                          low=1, high=10000, unit="U/l", source="Methods, Response (assumed)")
+                          low=1, high=10000, unit="U/l",
+                          source="assumed laboratory ULN (the paper prints none); 200 U/l "
+                          "reproduces Figure 1's 31/23 (150 gives 28/26; 250 the same as 200)",
+                          assumption="assumed laboratory ULN", alternatives=(150.0, 250.0))
+    ck_missing_baseline: str = _spec(
+        "refractory", "A missing baseline CK with a follow-up CK above the limit: the CK "
+        "criterion of refractory myositis is met ('refractory') or not met ('not_met')",
+        allowed=CK_MISSING_RULES, assumption="missing-data rule",
+        source="not in the paper; 'refractory' reproduces Figure 1 (31/23, 13 of 18); with "
+        "'not_met' a missing value meets no criterion")
+    ck_missing_followup: str = _spec(
+        "refractory", "A missing follow-up CK: the CK criterion of refractory myositis is met "
+        "('refractory': no response can be shown) or not met ('not_met')",
+        allowed=CK_MISSING_RULES, assumption="missing-data rule",
+        source="not in the paper; no follow-up CK is missing in data/raw, so no printed "
+        "number decides it: 'refractory' matches the baseline rule that Figure 1 forces "
+        "(with 'not_met' a missing value meets no criterion)")
     ck_fall: float = _spec(0.50, "Relative CK fall that counts as response (strictly more than)",
                            low=0, high=1, unit="fraction", source="Methods: 'decrease by > 50%'")
     count_weakness: bool = _spec(True, "Physician-recorded worsening weakness makes myositis "
@@ -107,6 +159,11 @@ class Params:
                                  "ILD criteria", source="Methods, refractory ILD (4)")
     ild_criteria_required: int = _spec(2, "How many of the 4 ILD criteria make ILD refractory",
                                        low=1, high=4, source="Methods: 'at least 2 of 4'")
+    pft_missing: str = _spec("not_met", "A missing FVC, TLC or DLCO (baseline or follow-up): "
+                             "its decline criterion is not met ('not_met') or met ('met')",
+                             allowed=PFT_MISSING_RULES, assumption="missing-data rule",
+                             source="not in the paper; 'not_met': a missing value meets no "
+                             "criterion")
     # --- Time points ---
     conventional_followup: str = _spec("month6", "Assessment judged against the index one for "
                                        "conventional response", allowed=("month6", "month12"),
@@ -135,11 +192,14 @@ class Params:
     categorical_tests: dict = _spec(CATEGORICAL_TEST_ROWS, "Test per categorical row where "
                                     "the paper departs from its own rule (rule = follow "
                                     "fisher_rule)", allowed=CATEGORICAL_TESTS,
-                                    source="methods audit (Table 2 race, smoking)")
+                                    source="methods audit (Table 2 race, smoking: the test "
+                                    "was fitted to the printed value)",
+                                    assumption="t2.race and t2.smoking fitted to the printed "
+                                    "value", alternatives=("rule",))
     sensitivity_grid: dict = _spec(SENSITIVITY_GRID, "Values of each definition the "
                                    "sensitivity analysis sweeps (a list per parameter; axes not "
                                    "given keep these defaults)",
-                                   allowed=tuple(SENSITIVITY_GRID),
+                                   allowed=SENSITIVITY_AXES,
                                    source="sensitivity analysis (beyond the paper)")
     alpha: float = _spec(0.05, "Significance level used to flag rows", low=0, high=1)
     # --- Output ---
@@ -232,13 +292,16 @@ class Params:
 
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:
-        """One record per parameter: name, default, allowed values, unit, source, meaning."""
+        """One record per parameter: name, default, allowed values, unit, source, meaning,
+        assumption (what kind, "" where the paper fixes the value) and alternatives."""
         out = []
         for f in dataclasses.fields(cls):
             meta = f.metadata
             default = f.default_factory() if f.default is dataclasses.MISSING else f.default
             out.append({"name": f.name, "default": default, "allowed": _allowed_text(f),
-                        "unit": meta["unit"], "source": meta["source"], "meaning": meta["doc"]})
+                        "unit": meta["unit"], "source": meta["source"], "meaning": meta["doc"],
+                        "assumption": meta["assumption"],
+                        "alternatives": meta["alternatives"]})
         return out
 
 
@@ -386,9 +449,9 @@ def _check_grid(grid: Mapping[str, Any]) -> None:
     that are each allowed for that parameter."""
     fields = {f.name: f for f in dataclasses.fields(Params)}
     for name, values in grid.items():
-        if name not in SENSITIVITY_GRID:
+        if name not in SENSITIVITY_AXES:
             raise ParameterError(f"parameter 'sensitivity_grid' has unknown axis {name!r}; "
-                                 "allowed: " + ", ".join(SENSITIVITY_GRID))
+                                 "allowed: " + ", ".join(SENSITIVITY_AXES))
         if not isinstance(values, list | tuple) or not values:
             raise ParameterError(f"parameter 'sensitivity_grid.{name}' must be a non-empty "
                                  f"list of values, e.g. [0.05, 0.10], got {values!r}")

@@ -16,77 +16,69 @@ recomputes the numbers the conclusions rest on:
 - Table 3's FVC and TLC at tacrolimus start, responders minus non-responders (63.7 vs 42.4,
   65.9 vs 45.0) and the row's two-sample test (Mann-Whitney by default).
 
-Speed: the per-patient changes (relative and absolute declines of FVC, TLC and DLCO, the CK
-fall, CK normalised, worsening weakness and symptoms) are computed once with
-:mod:`analysis.response`; every definition is then a column of a boolean matrix
-(patients x definitions), and p-values are computed once per distinct contingency table or
-per distinct pair of groups (many definitions give identical tables).
+The response rules are not repeated here: every definition is a column of the patients x
+definitions matrices of :func:`analysis.response.evaluate`, grouped by
+:func:`analysis.cohort.group_matrices` (the paper run is the one-column case of the same
+code). p-values are computed once per distinct contingency table or per distinct pair of
+groups (many definitions give identical tables).
 
 Also here: seeded percentile-bootstrap confidence intervals for the main proportions and
 differences under the run's definition (:func:`bootstrap`), the share of the grid where each
-conclusion holds (:func:`conclusions`), the figures and the report section's Markdown.
+conclusion holds (:func:`conclusions`) and the results dict (:func:`sensitivity_results`).
+The figures and the report section are in :mod:`analysis.report.sensitivity`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.cohort import group_matrices
 from analysis.errors import DataValidationError, ParameterError
-from analysis.params import SENSITIVITY_GRID, Params
-from analysis.response import _TOLERANCE, PFT_CUTOFFS, decline, paired_assessments
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from matplotlib.figure import Figure
+from analysis.params import SENSITIVITY_AXES, SENSITIVITY_GRID, Params
+from analysis.response import DEFINITION_FIELDS
 
 __all__ = [
     "DEFAULT_GRID",
     "SWEPT",
-    "PatientChanges",
+    "CLASSIFICATION_FIELDS",
     "definitions",
-    "patient_changes",
-    "responder_matrix",
-    "response_matrices",
+    "same_value",
     "sweep",
     "conclusions",
     "bootstrap",
     "reference_label",
-    "plot_heatmap",
-    "plot_shares",
-    "sensitivity_figures",
-    "sensitivity_markdown",
+    "format_count",
+    "format_value",
     "sensitivity_results",
-    "save_sensitivity",
 ]
 
-#: The swept fields of :class:`analysis.params.Params`, in the grid's order.
-SWEPT: tuple[str, ...] = ("fvc_decline", "tlc_decline", "dlco_decline", "ild_criteria_required",
-                          "ck_fall", "decline_scale")
+#: The fields of :class:`analysis.params.Params` the grid can sweep, in the grid's order.
+SWEPT: tuple[str, ...] = SENSITIVITY_AXES
 
-#: The default grid (``Params.sensitivity_grid``'s default): 3 x 3 x 3 x 4 x 3 x 2 = 648
-#: definitions, the paper's among them (0.10, 0.10, 0.15, 2, 0.50, relative). Declines either
-#: side of the paper's cutoffs by 5 points (the ATS statement's "significant" FVC change is 10%,
-#: 5% is often called marginal); every number of the 4 ILD criteria; CK falls of 30-70%;
-#: relative or absolute declines.
+#: The default grid (``Params.sensitivity_grid``'s default): 3 x 3 x 3 x 4 x 3 x 2 x 3 x 2 x 2
+#: = 7776 definitions, the paper's among them (0.10, 0.10, 0.15, 2, 0.50, relative, CK limit
+#: 200 U/l, a missing CK counted as refractory). Declines either side of the paper's cutoffs by
+#: 5 points (the ATS statement's "significant" FVC change is 10%, 5% is often called marginal);
+#: every number of the 4 ILD criteria; CK falls of 30-70%; relative or absolute declines; the
+#: assumptions the paper does not fix (issue 12): a CK upper limit of 150, 200 or 250 U/l and
+#: both readings of a missing baseline or follow-up CK. ``pft_missing`` keeps the run's value
+#: unless the grid names it.
 DEFAULT_GRID: Mapping[str, tuple[Any, ...]] = MappingProxyType(
     {name: tuple(values) for name, values in SENSITIVITY_GRID.items()})
 
 #: Fields that change who is included or how response is judged (the reference is "the
 #: paper's definition" when none of them differs from the paper's value).
-CLASSIFICATION_FIELDS = ("min_age", "ck_uln", "count_weakness", "count_symptoms",
-                         "conventional_followup", "tacrolimus_followup", *SWEPT)
+CLASSIFICATION_FIELDS = tuple(dict.fromkeys(
+    ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup",
+     *DEFINITION_FIELDS)))
 
-_SCALES = ("relative", "absolute")
-_PFTS = tuple(PFT_CUTOFFS)  # fvc, tlc, dlco
 _T3_MEASURES = ("fvc", "tlc")
 
 
@@ -117,7 +109,8 @@ def _grid_values(grid: Mapping[str, Sequence[Any]] | None,
     return out
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Equal definition values (numbers within 1e-12; words exactly)."""
     if isinstance(a, str) or isinstance(b, str):
         return a == b
     return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-12)
@@ -138,14 +131,14 @@ def definitions(grid: Mapping[str, Sequence[Any]] | None = None,
 
     Returns
     -------
-    DataFrame, one row per definition: ``definition`` (0, 1, ...), the six fields of
+    DataFrame, one row per definition: ``definition`` (0, 1, ...), the fields of
     :data:`SWEPT`, ``in_grid`` (part of the grid; the shares are over these rows) and
     ``is_reference`` (exactly one row).
 
     Examples
     --------
     >>> len(definitions())
-    648
+    7776
     >>> definitions({"ild_criteria_required": [1, 2]})[["ild_criteria_required",
     ...     "is_reference"]].values.tolist()
     [[1, False], [2, True]]
@@ -156,7 +149,7 @@ def definitions(grid: Mapping[str, Sequence[Any]] | None = None,
             for combo in itertools.product(*(values[name] for name in SWEPT))]
     frame = pd.DataFrame(rows, columns=list(SWEPT))
     ref = {name: getattr(reference, name) for name in SWEPT}
-    is_ref = np.array([all(_same(row[n], ref[n]) for n in SWEPT) for row in rows], dtype=bool)
+    is_ref = np.array([all(same_value(row[n], ref[n]) for n in SWEPT) for row in rows], dtype=bool)
     frame["in_grid"] = True
     frame["is_reference"] = is_ref
     if not is_ref.any():
@@ -164,150 +157,23 @@ def definitions(grid: Mapping[str, Sequence[Any]] | None = None,
         frame = pd.concat([frame, extra], ignore_index=True)
     frame.insert(0, "definition", np.arange(len(frame)))
     frame["ild_criteria_required"] = frame["ild_criteria_required"].astype(int)
-    for name in ("fvc_decline", "tlc_decline", "dlco_decline", "ck_fall"):
+    for name in ("fvc_decline", "tlc_decline", "dlco_decline", "ck_fall", "ck_uln"):
         frame[name] = frame[name].astype(float)
-    frame["decline_scale"] = frame["decline_scale"].astype(str)
+    for name in ("decline_scale", "ck_missing_baseline", "ck_missing_followup", "pft_missing"):
+        frame[name] = frame[name].astype(str)
     return frame
 
 
-# --------------------------------------------------------------------------- per patient
-@dataclass(frozen=True)
-class PatientChanges:
-    """What every definition needs about one assessment pair, one entry per patient.
-
-    Attributes
-    ----------
-    has_pair : bool array; both assessments exist (else the patient cannot respond).
-    declines : mapping ``(test, scale)`` to a float array (NaN when a value is missing),
-        ``test`` in fvc, tlc, dlco and ``scale`` in relative, absolute, as
-        :func:`analysis.response.decline`.
-    ck_fall : float array, ``(ck_0 - ck_1) / ck_0`` (NaN when missing).
-    ck_normalised : bool array, follow-up CK at or below ``ck_uln``.
-    weakness : bool array, worsening weakness at follow-up (False if not counted).
-    symptoms : bool array, worsening respiratory symptoms (False if not counted).
-    """
-
-    has_pair: np.ndarray
-    declines: Mapping[tuple[str, str], np.ndarray]
-    ck_fall: np.ndarray
-    ck_normalised: np.ndarray
-    weakness: np.ndarray
-    symptoms: np.ndarray
-
-
-def _floats(series: pd.Series) -> np.ndarray:
-    return series.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _flags(series: pd.Series) -> np.ndarray:
-    return series.astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
-def patient_changes(assessments: pd.DataFrame, patient_ids: Sequence[str], baseline: str,
-                    followup: str, params: Params) -> PatientChanges:
-    """Per-patient changes between two assessments, computed once for every definition.
-
-    Parameters
-    ----------
-    assessments : validated long assessments table (:mod:`analysis.schema`).
-    patient_ids : the patients, in the order of the rows of the matrices built from it.
-    baseline, followup : time points, e.g. ``"index"`` and ``params.conventional_followup``.
-    params : fixes what is not swept: ``ck_uln``, ``count_weakness``, ``count_symptoms``.
-
-    Notes
-    -----
-    Sharma 2017, Materials and Methods, *Response to treatment*. Same arithmetic as
-    :func:`analysis.response.classify` (its :func:`~analysis.response.decline`), so that the
-    matrices of :func:`responder_matrix` reproduce it exactly (tested).
-    """
-    found = paired_assessments(assessments, baseline, followup)
-    pairs = found.reindex(pd.Index(patient_ids))
-    has_pair = pairs.index.isin(found.index)
-    declines = {(test, scale): _floats(decline(pairs[f"{test}_0"], pairs[f"{test}_1"], scale))
-                for test in _PFTS for scale in _SCALES}
-    ck0 = pairs["ck_0"].astype("Float64")
-    ck1 = pairs["ck_1"].astype("Float64")
-    ck_fall = _floats((ck0 - ck1) / ck0)
-    normalised = _flags(ck1 <= params.ck_uln)
-    weakness = _flags(pairs["worsening_weakness_1"]) & bool(params.count_weakness)
-    symptoms = _flags(pairs["worsening_resp_symptoms_1"]) & bool(params.count_symptoms)
-    return PatientChanges(np.asarray(has_pair, dtype=bool), MappingProxyType(declines),
-                          ck_fall, normalised, weakness, symptoms)
-
-
-def responder_matrix(changes: PatientChanges, defs: pd.DataFrame) -> np.ndarray:
-    """Responders (patients x definitions): improved in both myositis and ILD.
-
-    Parameters
-    ----------
-    changes : from :func:`patient_changes`.
-    defs : definitions, from :func:`definitions` (the columns of :data:`SWEPT`).
-
-    Returns
-    -------
-    bool array of shape (patients, definitions).
-
-    Notes
-    -----
-    Sharma 2017, Methods: refractory ILD is at least ``ild_criteria_required`` of: FVC,
-    TLC, DLCO declines at least their cutoff (within the float tolerance of
-    :mod:`analysis.response`), worsening symptoms; refractory myositis is worsening weakness
-    or a CK that neither normalised nor fell by strictly more than ``ck_fall``. A missing
-    value meets no criterion; a patient without the follow-up assessment does not respond.
-    """
-    absolute = (defs["decline_scale"].to_numpy(dtype=str) == "absolute")[None, :]
-    met = changes.symptoms.astype(np.int16)[:, None]
-    for test in _PFTS:
-        cutoff = defs[f"{test}_decline"].to_numpy(dtype=float)[None, :] - _TOLERANCE
-        relative = changes.declines[test, "relative"][:, None] >= cutoff
-        points = changes.declines[test, "absolute"][:, None] >= cutoff
-        met = met + np.where(absolute, points, relative)
-    refractory_ild = met >= defs["ild_criteria_required"].to_numpy(dtype=int)[None, :]
-    fell = changes.ck_fall[:, None] > defs["ck_fall"].to_numpy(dtype=float)[None, :] + _TOLERANCE
-    refractory_ck = ~(changes.ck_normalised[:, None] | fell)
-    failure = changes.weakness[:, None] | refractory_ck | refractory_ild
-    return changes.has_pair[:, None] & ~failure
+def _response_definitions(defs: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The swept definitions completed with the run's values of the fields not swept."""
+    out = defs.copy()
+    for name in DEFINITION_FIELDS:
+        if name not in out:
+            out[name] = getattr(params, name)
+    return out
 
 
 # --------------------------------------------------------------------------- the sweep
-def response_matrices(patients: pd.DataFrame, assessments: pd.DataFrame, defs: pd.DataFrame,
-                      params: Params) -> dict[str, np.ndarray]:
-    """Eligibility (not swept) and the response groups of every definition.
-
-    Parameters
-    ----------
-    patients, assessments : validated tables.
-    defs : from :func:`definitions`.
-    params : fixes what is not swept (eligibility, ``ck_uln``, time points).
-
-    Returns
-    -------
-    dict of arrays, rows in the order of ``patients``: ``ids``, ``included`` (bool),
-    ``myositis_type`` (str), and boolean matrices (patients x definitions)
-    ``conv_responder`` (included and responded to conventional treatment), ``tac_analysed``
-    (included, failed conventional treatment under that definition, received tacrolimus with
-    sufficient data) and ``tac_responder``: the columns of
-    :func:`analysis.cohort.analysis_groups` for every definition at once.
-    """
-    from analysis.cohort import apply_eligibility
-
-    eligible = apply_eligibility(patients, params)
-    ids = eligible["patient_id"].astype(str).tolist()
-    included = eligible["included"].to_numpy(dtype=bool)
-    tac_ok = ((eligible["second_line"] == "tacrolimus").fillna(False).to_numpy(dtype=bool)
-              & _flags(eligible["tacrolimus_data_sufficient"]))
-    conv = responder_matrix(
-        patient_changes(assessments, ids, "index", params.conventional_followup, params), defs)
-    tac = responder_matrix(
-        patient_changes(assessments, ids, "tac_start", params.tacrolimus_followup, params), defs)
-    conv_responder = conv & included[:, None]
-    tac_analysed = included[:, None] & ~conv_responder & tac_ok[:, None]
-    return {"ids": np.asarray(ids), "included": included,
-            "myositis_type": eligible["myositis_type"].astype(str).to_numpy(),
-            "conv_responder": conv_responder, "tac_analysed": tac_analysed,
-            "tac_responder": tac_analysed & tac}
-
-
 def _pct(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     part = np.asarray(part, dtype=float)
     whole = np.asarray(whole, dtype=float)
@@ -322,6 +188,7 @@ def _column_keys(matrix: np.ndarray) -> list[bytes]:
     return [packed[:, j].tobytes() for j in range(matrix.shape[1])]
 
 
+
 def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | None = None,
           grid: Mapping[str, Sequence[Any]] | None = None) -> pd.DataFrame:
     """Recompute the conclusions' numbers under every definition of the grid.
@@ -330,8 +197,8 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     ----------
     patients, assessments : validated tables (:func:`analysis.schema.read_cohort`).
     params : the run's parameters (default: the paper's). Fixes everything not swept
-        (eligibility, ``ck_uln``, time points, test rules) and marks the reference
-        definition.
+        (eligibility, time points, test rules, the response fields the grid leaves out) and
+        marks the reference definition.
     grid : see :func:`definitions` (default :data:`DEFAULT_GRID`).
 
     Returns
@@ -354,24 +221,31 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     Notes
     -----
     Sharma 2017, Abstract; Results (Response to conventional treatment, Use of tacrolimus);
-    Tables 2 and 3. Counts, means and p-values equal those of :mod:`analysis.cohort` and
-    :mod:`analysis.tables` run with that definition's parameters (tested on sampled
-    definitions).
+    Tables 2 and 3. The groups are :func:`analysis.cohort.group_matrices`; counts, means and
+    p-values equal those of :mod:`analysis.tables` run with that definition's parameters
+    (tested on sampled definitions).
     """
-    from analysis import stats
-
     params = params or Params()
     defs = definitions(grid, params)
-    g = response_matrices(patients, assessments, defs, params)
-    conv, analysed, tac = g["conv_responder"], g["tac_analysed"], g["tac_responder"]
-    included = g["included"]
+    g = group_matrices(patients, assessments, _response_definitions(defs, params), params)
     out = defs.copy()
-    n_included = int(included.sum())
-    out["n_included"] = n_included
-    out["conv_responders"] = conv.sum(axis=0)
-    out["conv_pct"] = _pct(out["conv_responders"], np.full(len(defs), n_included))
+    for part in (_conventional_columns(g, params), _tacrolimus_columns(g),
+                 _table3_columns(g, assessments, params)):
+        for name, values in part.items():
+            out[name] = values
+    return out
 
-    # PM vs DM (and CADM): count tables, p-values cached per distinct table.
+
+def _conventional_columns(g: Mapping[str, np.ndarray], params: Params) -> dict[str, Any]:
+    """Conventional response and PM vs DM (and CADM): counts, and p-values cached per
+    distinct table (two-sided Fisher 2 x 2; Table 2's myositis row, two-sided)."""
+    from analysis import stats
+
+    conv, included = g["conv_responder"], g["included"]
+    n_defs = conv.shape[1]
+    n_included = int(included.sum())
+    out: dict[str, Any] = {"n_included": n_included, "conv_responders": conv.sum(axis=0)}
+    out["conv_pct"] = _pct(out["conv_responders"], np.full(n_defs, n_included))
     counts = {}
     for key, level in (("pm", "PM"), ("dm", "DM"), ("cadm", "CADM")):
         members = included & (g["myositis_type"] == level)
@@ -399,13 +273,15 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
         pm_dm_p.append(fisher_cache[key[:4]])
         myo_p.append(rxc_cache[key][0])
         myo_test.append(rxc_cache[key][1])
-    out["pm_dm_p"] = pm_dm_p
-    out["myositis_p"] = myo_p
-    out["myositis_test"] = myo_test
+    out.update(pm_dm_p=pm_dm_p, myositis_p=myo_p, myositis_test=myo_test)
+    return out
 
-    # Tacrolimus: the group depends on the definition (failures of conventional treatment).
-    out["tac_n"] = analysed.sum(axis=0)
-    out["tac_responders"] = tac.sum(axis=0)
+
+def _tacrolimus_columns(g: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Tacrolimus response (the group depends on the definition: failures of conventional
+    treatment) and the exact binomial test of the rate against 50%, cached per (k, n)."""
+    out: dict[str, Any] = {"tac_n": g["tac_analysed"].sum(axis=0),
+                           "tac_responders": g["tac_responder"].sum(axis=0)}
     out["tac_pct"] = _pct(out["tac_responders"], out["tac_n"])
     binom_cache: dict[tuple[int, int], float] = {}
     binom_p = []
@@ -414,13 +290,22 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
             binom_cache[k, n] = (float(_binomtest(k, n)) if n > 0 else math.nan)
         binom_p.append(binom_cache[k, n])
     out["tac_binom_p"] = binom_p
+    return out
 
-    # Table 3: FVC and TLC at tacrolimus start, responders minus non-responders.
+
+def _table3_columns(g: Mapping[str, np.ndarray], assessments: pd.DataFrame,
+                    params: Params) -> dict[str, Any]:
+    """Table 3: FVC and TLC at tacrolimus start, responders minus non-responders, and the
+    row's two-sample test, cached per distinct pair of groups."""
+    from analysis import stats
+
+    tac, analysed = g["tac_responder"], g["tac_analysed"]
     start = (assessments.loc[assessments["timepoint"] == "tac_start"]
              .drop_duplicates("patient_id").set_index("patient_id")
              .reindex(pd.Index(g["ids"])))
     nonresp = analysed & ~tac
     group_keys = [a + b for a, b in zip(_column_keys(tac), _column_keys(nonresp), strict=True)]
+    out: dict[str, Any] = {}
     for measure in _T3_MEASURES:
         values = _floats(start[measure])
         known = ~np.isnan(values)
@@ -448,10 +333,15 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     return out
 
 
+def _floats(series: pd.Series) -> np.ndarray:
+    return series.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
 def _binomtest(k: int, n: int) -> float:
     import scipy.stats
 
     return scipy.stats.binomtest(k, n, 0.5, alternative="two-sided").pvalue
+
 
 
 # --------------------------------------------------------------------------- conclusions
@@ -467,13 +357,13 @@ def reference_label(params: Params | None = None) -> str:
 
 
 def _p_text(p: float) -> str:
-    from analysis.figures import format_p
+    from analysis.report.format import p_clause
 
-    text = format_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+    return p_clause(p)
 
 
-def _count(value: float) -> str:
+def format_count(value: float) -> str:
+    """A count as text; "n/a" when missing."""
     return "n/a" if pd.isna(value) else str(int(value))
 
 
@@ -509,8 +399,10 @@ def _claims(alpha: float, ref: pd.Series) -> list[dict[str, Any]]:
          "claim": "PM-ILD responded to conventional treatment more often than DM-ILD",
          "criterion": f"(PM rate above DM rate, two-sided Fisher exact test p < {a})",
          "rule": pm_vs_dm,
-         "detail": lambda r: (f"{_count(r['pm_responders'])}/{_count(r['pm_n'])} vs "
-                              f"{_count(r['dm_responders'])}/{_count(r['dm_n'])}, "
+         "detail": lambda r: (f"{format_count(r['pm_responders'])}/"
+                              f"{format_count(r['pm_n'])} vs "
+                              f"{format_count(r['dm_responders'])}/"
+                              f"{format_count(r['dm_n'])}, "
                               f"{_p_text(r['pm_dm_p'])}")},
         {"conclusion": "myositis_type", "source": "Table 2, myositis row (printed p = 0.013)",
          "claim": "Response to conventional treatment differed by myositis type",
@@ -522,21 +414,22 @@ def _claims(alpha: float, ref: pd.Series) -> list[dict[str, Any]]:
          "claim": "A majority of the patients given tacrolimus responded",
          "criterion": "(response rate above 50%)",
          "rule": tac_majority,
-         "detail": lambda r: (f"{_count(r['tac_responders'])}/{_count(r['tac_n'])}; exact "
+         "detail": lambda r: (f"{format_count(r['tac_responders'])}/"
+                              f"{format_count(r['tac_n'])}; exact "
                               f"binomial test against 50%: {_p_text(r['tac_binom_p'])}")},
         {"conclusion": "fvc_lower", "source": "Results, use of tacrolimus; Table 3",
          "claim": "Tacrolimus non-responders had lower FVC at tacrolimus start",
          "criterion": f"(responders' mean above non-responders', {test_name('fvc')} "
                       f"p < {a})",
          "rule": lower("fvc"),
-         "detail": lambda r: (f"{_fmt(r['fvc_resp'])} vs {_fmt(r['fvc_nonresp'])}, "
+         "detail": lambda r: (f"{format_value(r['fvc_resp'])} vs {format_value(r['fvc_nonresp'])}, "
                               f"{_p_text(r['fvc_p'])}")},
         {"conclusion": "tlc_lower", "source": "Results, use of tacrolimus; Table 3",
          "claim": "Tacrolimus non-responders had lower TLC at tacrolimus start",
          "criterion": f"(responders' mean above non-responders', {test_name('tlc')} "
                       f"p < {a})",
          "rule": lower("tlc"),
-         "detail": lambda r: (f"{_fmt(r['tlc_resp'])} vs {_fmt(r['tlc_nonresp'])}, "
+         "detail": lambda r: (f"{format_value(r['tlc_resp'])} vs {format_value(r['tlc_nonresp'])}, "
                               f"{_p_text(r['tlc_p'])}")},
     ]
 
@@ -604,6 +497,10 @@ def _share_text(k: int, n: int) -> str:
     if 99 < share < 100:
         return ">99%"
     return f"{share:.0f}%"
+
+def format_value(value: float, digits: int = 1) -> str:
+    """A number with ``digits`` decimals; "n/a" when missing."""
+    return "n/a" if pd.isna(value) else f"{value:.{digits}f}"
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -707,352 +604,7 @@ def bootstrap(groups: pd.DataFrame, assessments: pd.DataFrame, n_resamples: int 
     return out
 
 
-# --------------------------------------------------------------------------- figures
-def _nearest(values: Sequence[Any], target: Any) -> Any:
-    if isinstance(target, str):
-        return target if target in values else values[0]
-    return min(values, key=lambda v: (abs(float(v) - float(target)), float(v)))
-
-
-def _slice_values(sweep: pd.DataFrame) -> dict[str, Any]:
-    """Values of the fields held fixed in the heatmaps: the reference's (or the nearest)."""
-    ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
-    grid = sweep[sweep["in_grid"].astype(bool)]
-    return {name: _nearest(list(dict.fromkeys(grid[name])), ref[name])
-            for name in ("dlco_decline", "ck_fall")}
-
-
-def _pct_label(value: float) -> str:
-    return f"{100 * value:.0f}"
-
-
-def _reference_shown(sweep: pd.DataFrame) -> bool:
-    """Whether the heatmaps contain the reference definition (it is on the grid)."""
-    ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
-    fixed = _slice_values(sweep)
-    return bool(ref["in_grid"]) and all(_same(fixed[k], ref[k]) for k in fixed)
-
-
-def _held_text(fixed: Mapping[str, Any]) -> str:
-    """The fields held fixed in the heatmaps, in words."""
-    dlco = _pct_label(fixed["dlco_decline"])
-    return (f"DLCO decline {dlco}% if relative, {dlco} points if absolute; "
-            f"CK fall more than {_pct_label(fixed['ck_fall'])}%")
-
-
-def _any_reversed(frame: pd.DataFrame) -> bool:
-    """Whether DM-ILD responded at least as often as PM-ILD in any row."""
-    return bool((~(frame["pm_pct"] > frame["dm_pct"])).any())
-
-
-def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definition") -> Figure:
-    """Small multiples of FVC x TLC decline cutoffs: rows = decline scale, columns = ILD
-    criteria required; DLCO decline and CK fall at the reference's values.
-
-    Parameters
-    ----------
-    sweep : from :func:`sweep`.
-    value : ``"conv_responders"`` (number of conventional responders, each cell annotated)
-        or ``"pm_dm_p"`` (two-sided Fisher p of PM vs DM, binned at 0.001, 0.01, 0.05, 0.1,
-        0.2; a cell where DM did at least as well as PM is marked with a dagger).
-    label : name of the reference definition, marked with a black box.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Colour maps: viridis (responders) and cividis (p), both colour-blind safe.
-    """
-    from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
-    from matplotlib.patches import Rectangle
-
-    from analysis.figures import _new_figure, format_p, style_context
-
-    if value not in ("conv_responders", "pm_dm_p"):
-        raise ParameterError(f"value must be 'conv_responders' or 'pm_dm_p', got {value!r}")
-    grid = sweep[sweep["in_grid"].astype(bool)]
-    fixed = _slice_values(sweep)
-    ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
-    part = grid[np.isclose(grid["dlco_decline"], fixed["dlco_decline"])
-                & np.isclose(grid["ck_fall"], fixed["ck_fall"])]
-    fvcs = sorted(part["fvc_decline"].unique())
-    tlcs = sorted(part["tlc_decline"].unique())
-    required = sorted(part["ild_criteria_required"].unique())
-    scales = [s for s in _SCALES if s in set(part["decline_scale"])]
-    import matplotlib
-
-    if value == "conv_responders":
-        cmap = matplotlib.colormaps["viridis"]
-        # The colours span the grid's range (not 0 to n): small differences stay visible.
-        norm = Normalize(vmin=float(grid[value].min()), vmax=float(grid[value].max()))
-        bar_label = "Conventional responders (of the {} included)".format(
-            int(grid["n_included"].iloc[0]))
-    else:
-        bounds = [0, 0.001, 0.01, 0.05, 0.1, 0.2, 1.0]
-        base = matplotlib.colormaps["cividis"]
-        cmap = ListedColormap(base(np.linspace(0.0, 1.0, len(bounds) - 1)))
-        norm = BoundaryNorm(bounds, cmap.N)
-        bar_label = "PM vs DM, two-sided Fisher p"
-    ncols, nrows = len(required), len(scales)
-    width = 1.2 + 1.75 * ncols
-    height = 1.2 + 1.7 * nrows
-    with style_context():
-        fig = _new_figure((width, height), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
-        image = None
-        marked = False
-        for i, scale in enumerate(scales):
-            for j, req in enumerate(required):
-                ax = axes[i, j]
-                cell = part[(part["decline_scale"] == scale)
-                            & (part["ild_criteria_required"] == req)]
-                mat = (cell.pivot_table(index="tlc_decline", columns="fvc_decline",
-                                        values=value, aggfunc="first", dropna=False)
-                       .reindex(index=tlcs, columns=fvcs))
-                data = mat.to_numpy(dtype=float)
-                image = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, norm=norm,
-                                  origin="lower", aspect="auto")
-                ax.grid(False)
-                for (r, c), v in np.ndenumerate(data):
-                    if value == "conv_responders":
-                        text = _count(v)
-                    else:
-                        text = format_p(v)
-                        row = cell[np.isclose(cell["tlc_decline"], tlcs[r])
-                                   & np.isclose(cell["fvc_decline"], fvcs[c])]
-                        if len(row) and not (row["pm_pct"].iloc[0] > row["dm_pct"].iloc[0]):
-                            text += "\u2020"
-                    shade = cmap(norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
-                    lum = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
-                    ax.text(c, r, text, ha="center", va="center", fontsize=7,
-                            color="black" if lum > 0.5 else "white")
-                is_ref = (scale == ref["decline_scale"] and req == ref["ild_criteria_required"]
-                          and _same(fixed["dlco_decline"], ref["dlco_decline"])
-                          and _same(fixed["ck_fall"], ref["ck_fall"]))
-                if is_ref:
-                    hits_c = [k for k, f in enumerate(fvcs) if _same(f, ref["fvc_decline"])]
-                    hits_r = [k for k, t in enumerate(tlcs) if _same(t, ref["tlc_decline"])]
-                    if hits_c and hits_r:
-                        ax.add_patch(Rectangle((hits_c[0] - 0.5, hits_r[0] - 0.5), 1, 1,
-                                               fill=False, edgecolor="black", linewidth=2.2,
-                                               gid="reference"))
-                        marked = True
-                ax.set_xticks(range(len(fvcs)), [_pct_label(f) for f in fvcs])
-                ax.set_yticks(range(len(tlcs)), [_pct_label(t) for t in tlcs])
-                ax.tick_params(length=0)
-                for side in ("top", "right", "left", "bottom"):
-                    ax.spines[side].set_visible(False)
-                if i == 0:
-                    ax.set_title(f"{req} of 4 ILD criteria", fontsize=8.5)
-                if j == 0:
-                    unit = "%" if scale == "relative" else "points"
-                    ax.set_ylabel(f"{scale.capitalize()} declines ({unit})\nTLC decline")
-                if i == nrows - 1:
-                    ax.set_xlabel("FVC decline")
-        bar = fig.colorbar(image, ax=axes, shrink=0.9, aspect=25)
-        bar.set_label(bar_label)
-        if value == "pm_dm_p":
-            bar.set_ticks([0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 1.0],
-                          labels=["0", "0.001", "0.01", "0.05", "0.1", "0.2", "1"])
-        note = f"{_held_text(fixed)}. " + (f"Black box: {label}." if marked else
-                                            f"The {label} is not on this grid.")
-        if value == "pm_dm_p" and _any_reversed(part):
-            note += " \u2020 DM rate at least the PM rate."
-        fig.supxlabel(textwrap.fill(note, width=int(width * 15)), fontsize=7.5)
-    return fig
-
-
-def plot_shares(claims: pd.DataFrame, label: str = "paper's definition") -> Figure:
-    """Horizontal bars: share of the grid where each conclusion holds (from
-    :func:`conclusions`), with whether it holds under the reference definition."""
-    from analysis.figures import _new_figure, palette, style_context
-
-    short = {"pm_vs_dm": "PM-ILD responds more\nthan DM-ILD",
-             "myositis_type": "Response differs by\nmyositis type (Table 2)",
-             "tac_majority": "Majority respond\nto tacrolimus",
-             "fvc_lower": "Tacrolimus failures:\nlower FVC",
-             "tlc_lower": "Tacrolimus failures:\nlower TLC"}
-    n = len(claims)
-    with style_context():
-        colours = palette()
-        fig = _new_figure((6.0, 0.55 * n + 1.1), layout="constrained")
-        ax = fig.subplots()
-        y = np.arange(n)[::-1]
-        shares = 100 * claims["share"].to_numpy(dtype=float)
-        ax.barh(y, shares, color=colours[0], height=0.6)
-        ax.barh(y, 100 - shares, left=shares, color="0.88", height=0.6)
-        for yy, share, holds, k, total in zip(y, shares, claims["reference_holds"],
-                                              claims["n_holds"], claims["n_definitions"],
-                                              strict=True):
-            ax.text(101.5, yy, f"{share:.0f}% ({k}/{total}); {label}: "
-                    f"{'yes' if holds else 'no'}", va="center", fontsize=7.5)
-        ax.set_yticks(y, [short.get(c, c) for c in claims["conclusion"]])
-        ax.set_xlim(0, 100)
-        ax.set_xticks([0, 25, 50, 75, 100])
-        ax.set_xlabel("Share of the grid of definitions where the conclusion holds, %")
-        ax.tick_params(axis="y", length=0)
-        ax.grid(False)
-        ax.spines["left"].set_visible(False)
-    return fig
-
-
-#: Figures of the section: stem -> (value drawn, report label).
-FIGURES: dict[str, tuple[str, str]] = {
-    "sensitivity_responders": ("conv_responders", "fig-sens-responders"),
-    "sensitivity_pm_dm": ("pm_dm_p", "fig-sens-pm-dm"),
-    "sensitivity_shares": ("shares", "fig-sens-shares"),
-}
-
-
-def sensitivity_figures(sweep: pd.DataFrame, claims: pd.DataFrame,
-                        label: str = "paper's definition") -> dict[str, Figure]:
-    """The section's figures by file stem (see :data:`FIGURES`)."""
-    out = {}
-    for stem, (value, _) in FIGURES.items():
-        out[stem] = (plot_shares(claims, label) if value == "shares"
-                     else plot_heatmap(sweep, value, label))
-    return out
-
-
-def _figure_captions(sweep: pd.DataFrame, label: str) -> dict[str, str]:
-    fixed = _slice_values(sweep)
-    held = _held_text(fixed)
-    grid = sweep[sweep["in_grid"].astype(bool)]
-    part = grid[np.isclose(grid["dlco_decline"], fixed["dlco_decline"])
-                & np.isclose(grid["ck_fall"], fixed["ck_fall"])]
-    dagger = ("; a dagger marks definitions where DM-ILD responded at least as often as "
-              "PM-ILD" if _any_reversed(part) else "")
-    box = (f"The box marks the {label}" if _reference_shown(sweep)
-           else f"The {label} is not on the grid")
-    return {
-        "sensitivity_responders": (
-            "Number of conventional responders by the FVC and TLC decline cutoffs (relative "
-            "declines in %, absolute in points of predicted), the number of ILD criteria "
-            f"required and the decline scale; {held}. {box}"),
-        "sensitivity_pm_dm": (
-            "PM vs DM response to conventional treatment: two-sided Fisher exact p-value by "
-            f"the same cutoffs; {held}{dagger}. {box}"),
-        "sensitivity_shares": (
-            "Share of the grid of definitions in which each conclusion of the paper holds at "
-            "the chosen significance level"),
-    }
-
-
-# --------------------------------------------------------------------------- report
-def _fmt(value: float, digits: int = 1) -> str:
-    return "n/a" if pd.isna(value) else f"{value:.{digits}f}"
-
-
-def _grid_description(sweep: pd.DataFrame) -> str:
-    grid = sweep[sweep["in_grid"].astype(bool)]
-
-    def levels(name, pct=True):
-        vals = list(dict.fromkeys(grid[name]))
-        return ", ".join(_pct_label(v) if pct else str(v) for v in vals)
-
-    return (f"declines of FVC by {levels('fvc_decline')}, TLC by {levels('tlc_decline')} and "
-            f"DLCO by {levels('dlco_decline')} (percent of baseline when relative, "
-            f"percentage points of predicted when absolute); "
-            f"{levels('ild_criteria_required', False)} of the 4 ILD criteria required; a CK "
-            f"fall of more than {levels('ck_fall')}%; declines "
-            f"{' or '.join(dict.fromkeys(grid['decline_scale']))}")
-
-
-def _range_table(sweep: pd.DataFrame) -> pd.DataFrame:
-    grid = sweep[sweep["in_grid"].astype(bool)]
-    ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
-    rows = [("Conventional responders", "conv_responders", 0),
-            ("Conventional response, %", "conv_pct", 1),
-            ("PM-ILD response, %", "pm_pct", 1), ("DM-ILD response, %", "dm_pct", 1),
-            ("PM minus DM, percentage points", "pm_dm_diff", 1),
-            ("PM vs DM, two-sided Fisher p", "pm_dm_p", 3),
-            ("Myositis type (Table 2), two-sided exact p", "myositis_p", 3),
-            ("Patients analysed for tacrolimus", "tac_n", 0),
-            ("Response to tacrolimus, %", "tac_pct", 1),
-            ("FVC at tacrolimus start, responders minus non-responders", "fvc_diff", 1),
-            ("FVC, Table 3 test p", "fvc_p", 3),
-            ("TLC at tacrolimus start, responders minus non-responders", "tlc_diff", 1),
-            ("TLC, Table 3 test p", "tlc_p", 3)]
-    out = []
-    for label, column, digits in rows:
-        values = grid[column].astype(float)
-        out.append({"Result": label, "Reference": _fmt(ref[column], digits),
-                    "Minimum": _fmt(values.min(), digits),
-                    "Median": _fmt(values.median(), digits),
-                    "Maximum": _fmt(values.max(), digits)})
-    return pd.DataFrame(out)
-
-
-def _bootstrap_table(boot: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for rec in boot.to_dict("records"):
-        if rec["quantity"].endswith("_pct") and not pd.isna(rec["denominator"]):
-            estimate = (f"{_fmt(rec['estimate'])} ({int(rec['numerator'])}/"
-                        f"{int(rec['denominator'])})")
-        elif rec["quantity"] in ("fvc_diff", "tlc_diff") and not pd.isna(rec["numerator"]):
-            estimate = (f"{_fmt(rec['estimate'])} (n = {int(rec['numerator'])} vs "
-                        f"{int(rec['denominator'])})")
-        else:
-            estimate = _fmt(rec["estimate"])
-        rows.append({"Quantity": rec["label"], "Estimate": estimate,
-                     "95% CI": f"{_fmt(rec['ci_low'])} to {_fmt(rec['ci_high'])}",
-                     "Resampled": rec["resampling"]})
-    return pd.DataFrame(rows)
-
-
-def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.DataFrame,
-                         label: str = "paper's definition", alpha: float = 0.05) -> str:
-    """The report section (``tables/sensitivity.md``), every number generated.
-
-    Parameters
-    ----------
-    sweep, claims, boot : from :func:`sweep`, :func:`conclusions` and :func:`bootstrap`.
-    label : how the reference definition is named (:func:`reference_label`).
-    alpha : the significance level used in :func:`conclusions` (for the prose).
-
-    Returns
-    -------
-    str
-        Markdown: a level-1 heading, prose, one bullet per conclusion, a table of ranges
-        (``{#tbl-sens-range}``), the bootstrap table (``{#tbl-bootstrap}``) and the figures
-        (``![...](figures/<stem>.png){#fig-sens-...}``, paths relative to the run folder).
-    """
-    from analysis.outputs import markdown_table
-
-    grid = sweep[sweep["in_grid"].astype(bool)]
-    n = len(grid)
-    resamples = int(boot["n_resamples"].iloc[0]) if len(boot) else 0
-    seed = int(boot["seed"].iloc[0]) if len(boot) else 0
-    captions = _figure_captions(sweep, label)
-    parts = [
-        "# Sensitivity of the conclusions to the definitions",
-        "",
-        f"The paper fixes one definition of response. This section recomputes the numbers "
-        f"behind its conclusions under each of {n} definitions: every combination of "
-        f"{_grid_description(sweep)}. Everything else (eligibility, time points, tests) is "
-        f"as in this run. The tacrolimus group changes with the definition: it is the "
-        f"patients who failed conventional treatment under that definition and received "
-        f"tacrolimus with sufficient data. A conclusion holds in a definition when its "
-        f"direction is the paper's and, where the paper gives a p-value, the two-sided test "
-        f"gives p < {alpha:g}. The data are synthetic: the shares describe how much the "
-        f"conclusions depend on the definitions, not how real patients would respond.",
-        "",
-        *[f"- {s}" for s in claims["sentence"]],
-        "",
-        markdown_table(_range_table(sweep),
-                       f"Results across the {n} definitions of the grid, and under the "
-                       f"{label} (Reference)", "tbl-sens-range").rstrip("\n"),
-        "",
-        markdown_table(_bootstrap_table(boot),
-                       f"Bootstrap 95% confidence intervals under the {label} (percentile "
-                       f"method, {resamples} resamples, seed {seed}); rates in %, differences in "
-                       "percentage points or % predicted", "tbl-bootstrap").rstrip("\n"),
-        "",
-    ]
-    for stem, (_, fig_label) in FIGURES.items():
-        parts += [f"![{captions[stem]}.](figures/{stem}.png){{#{fig_label}}}", ""]
-    return "\n".join(parts)
-
-
+# --------------------------------------------------------------------------- results
 def sensitivity_results(sweep: pd.DataFrame, claims: pd.DataFrame,
                         boot: pd.DataFrame) -> dict[str, float]:
     """Summary numbers for the run's results (keys ``sens.*``).
@@ -1077,26 +629,3 @@ def sensitivity_results(sweep: pd.DataFrame, claims: pd.DataFrame,
     return out
 
 
-def save_sensitivity(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFrame,
-                     boot: pd.DataFrame, label: str = "paper's definition",
-                     alpha: float = 0.05) -> list[Path]:
-    """Write ``tables/sensitivity.csv`` (the full grid, numeric), ``tables/sensitivity.md``
-    (the report section), ``tables/sensitivity_conclusions.csv``,
-    ``tables/sensitivity_bootstrap.csv`` and ``figures/sensitivity_*.png/.svg``."""
-    from analysis.figures import save_figure
-    from analysis.outputs import write_text
-
-    run_dir = Path(run_dir)
-    tables = run_dir / "tables"
-
-    def csv(frame: pd.DataFrame) -> str:
-        return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
-
-    paths = [write_text(tables / "sensitivity.csv", csv(sweep)),
-             write_text(tables / "sensitivity_conclusions.csv", csv(claims)),
-             write_text(tables / "sensitivity_bootstrap.csv", csv(boot)),
-             write_text(tables / "sensitivity.md",
-                        sensitivity_markdown(sweep, claims, boot, label, alpha))]
-    for stem, figure in sensitivity_figures(sweep, claims, label).items():
-        paths += save_figure(figure, run_dir / "figures", stem)
-    return paths

@@ -14,6 +14,27 @@ def test_defaults_are_the_papers_methods():
     assert p.conventional_followup == "month6"
 
 
+def test_assumptions_are_named_fields_with_paper_reproducing_defaults():
+    p = Params()
+    assert (p.ck_missing_baseline, p.ck_missing_followup, p.pft_missing, p.age_rule) == (
+        "refractory", "refractory", "not_met", ">=")
+    described = {spec["name"]: spec for spec in Params.describe()}
+    for name, alternatives in (("ck_missing_baseline", ("not_met",)),
+                               ("ck_missing_followup", ("not_met",)),
+                               ("pft_missing", ("met",)), ("age_rule", (">",)),
+                               ("ck_uln", (150.0, 250.0))):
+        spec = described[name]
+        assert spec["assumption"] and spec["source"], name
+        assert spec["alternatives"] == alternatives
+    assert described["ck_uln"]["assumption"] == "assumed laboratory ULN"
+    assert "fitted to the printed value" in described["categorical_tests"]["assumption"]
+    assert described["fvc_decline"]["assumption"] == ""  # printed in the Methods
+    with pytest.raises(ParameterError, match="refractory | not_met".replace("|", r"\|")):
+        Params.load(overrides=["ck_missing_followup=maybe"])
+    assert Params.load(overrides=["ck_missing_followup=not_met"]).differences() == {
+        "ck_missing_followup": ("refractory", "not_met")}
+
+
 def test_yaml_then_overrides(tmp_path):
     path = tmp_path / "v.yaml"
     path.write_text("fvc_decline: 0.05\nild_criteria_required: 3\n")

@@ -1,6 +1,7 @@
-"""Sensitivity analysis: the vectorised sweep against the pipeline's own classification and
-tables, the paper's numbers at the paper's definition, the bootstrap, the conclusions and
-the notebook."""
+"""Sensitivity analysis: the sweep's rows against Tables 2 and 3 computed by
+:mod:`analysis.tables` (and SciPy's Fisher test), the paper's numbers at the paper's
+definition, the bootstrap, the conclusions, the report section and the notebook. The response
+rules themselves are tested in ``test_response.py`` (the sweep uses the same engine)."""
 
 import json
 import re
@@ -16,7 +17,7 @@ from analysis import sensitivity
 from analysis.cohort import analysis_groups
 from analysis.errors import ParameterError
 from analysis.params import Params
-from analysis.response import classify
+from analysis.report import sensitivity as sensitivity_report
 from analysis.tables import analysis_dataset, table2, table3
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,14 +50,16 @@ def _params(row) -> Params:
 
 
 # --------------------------------------------------------------------------- the grid
-def test_default_grid_has_more_than_500_definitions_including_the_papers():
+def test_default_grid_sweeps_cutoffs_and_assumptions_including_the_papers():
     defs = sensitivity.definitions()
-    assert len(defs) == 3 * 3 * 3 * 4 * 3 * 2 == 648
+    # cutoffs 3 x 3 x 3 x 4 x 3 x 2; CK limit 150/200/250; missing baseline/follow-up CK rules.
+    assert len(defs) == 3 * 3 * 3 * 4 * 3 * 2 * 3 * 2 * 2 == 7776
     assert defs["in_grid"].all()
     ref = defs[defs["is_reference"]]
     assert len(ref) == 1
-    assert ref[list(sensitivity.SWEPT)].iloc[0].tolist() == [0.10, 0.10, 0.15, 2, 0.50,
-                                                              "relative"]
+    assert ref[list(sensitivity.SWEPT)].iloc[0].tolist() == [
+        0.10, 0.10, 0.15, 2, 0.50, "relative", 200.0, "refractory", "refractory", "not_met"]
+    assert set(defs["pft_missing"]) == {"not_met"}  # not swept unless the grid names it
     assert not defs.duplicated(list(sensitivity.SWEPT)).any()
     assert set(defs["ild_criteria_required"]) == {1, 2, 3, 4}
 
@@ -74,95 +77,20 @@ def test_a_reference_outside_the_grid_is_appended_but_not_counted():
     ({"decline_scale": ["percent"]}, "relative | absolute"),
     ({"ild_criteria_required": []}, "non-empty list"),
     ({"ck_fall": 0.5}, "non-empty list"),
+    ({"ck_missing_baseline": ["ignore"]}, "refractory | not_met"),
 ])
 def test_bad_grids_are_refused_with_what_is_allowed(grid, message):
     with pytest.raises(ParameterError, match=re.escape(message)):
         sensitivity.definitions(grid)
 
 
-# --------------------------------------------------------------------------- classification
-def _tiny_assessments() -> pd.DataFrame:
-    """Boundary cases of the Methods' rules, index -> month6 (ck_uln 200)."""
-    rows = [  # patient, timepoint, ck, fvc, tlc, dlco, weakness, symptoms
-        ("P1", "index", 1000, 70, 100, 60, None, None),  # FVC -10% exactly, TLC -10% exactly
-        ("P1", "month6", 400, 63, 90, 60, False, False),
-        ("P2", "index", 1000, 70, 70, 60, None, None),  # CK down exactly 50%, above ULN
-        ("P2", "month6", 500, 70, 70, 60, False, False),
-        ("P3", "index", 1000, 70, 70, 60, None, None),  # no follow-up: cannot respond
-        ("P4", "index", 300, 50, 50, 40, None, None),  # -12% / -6 points, -10% / -5 points
-        ("P4", "month6", 200, 44, 45, 40, False, False),
-        ("P5", "index", 300, 50, 50, 40, None, None),  # symptoms only; CK missing at follow-up
-        ("P5", "month6", None, 50, 50, 40, False, True),
-    ]
-    frame = pd.DataFrame(rows, columns=["patient_id", "timepoint", "ck", "fvc", "tlc", "dlco",
-                                        "worsening_weakness", "worsening_resp_symptoms"])
-    frame["aldolase"] = 5.0
-    frame["hospitalised"] = False
-    for col in ("ck",):
-        frame[col] = frame[col].astype("Int64")
-    for col in ("fvc", "tlc", "dlco", "aldolase"):
-        frame[col] = frame[col].astype("Float64")
-    for col in ("worsening_weakness", "worsening_resp_symptoms", "hospitalised"):
-        frame[col] = frame[col].astype("boolean")
-    frame["patient_id"] = frame["patient_id"].astype("string")
-    frame["timepoint"] = frame["timepoint"].astype("string")
-    return frame
-
-
-def test_responder_matrix_boundaries_match_the_rules_and_analysis_response():
-    assessments = _tiny_assessments()
-    ids = ["P1", "P2", "P3", "P4", "P5"]
-    defs = sensitivity.definitions({"ild_criteria_required": [1, 2, 3], "ck_fall": [0.3, 0.5],
-                                    "decline_scale": ["relative", "absolute"]})
-    changes = sensitivity.patient_changes(assessments, ids, "index", "month6", Params())
-    matrix = sensitivity.responder_matrix(changes, defs)
-    for j, row in defs.iterrows():
-        expected = (classify(assessments, _params(row), "index", "month6")["responder"]
-                    .reindex(ids).fillna(False).to_numpy(dtype=bool))
-        assert matrix[:, j].tolist() == expected.tolist(), row.to_dict()
-
-    def responds(patient, **values):
-        row = defs.index[np.logical_and.reduce([defs[k] == v for k, v in values.items()])]
-        return bool(matrix[ids.index(patient), row[0]])
-
-    # P1: FVC and TLC down exactly 10% count (>= cutoff): 2 criteria, refractory if 2 needed.
-    assert not responds("P1", ild_criteria_required=2, ck_fall=0.5, decline_scale="relative")
-    assert responds("P1", ild_criteria_required=3, ck_fall=0.5, decline_scale="relative")
-    # ... but only 7 and 10 points: one criterion on the absolute scale.
-    assert responds("P1", ild_criteria_required=2, ck_fall=0.5, decline_scale="absolute")
-    # P2: a CK fall of exactly 50% is not "more than 50%"; it is more than 30%.
-    assert not responds("P2", ild_criteria_required=2, ck_fall=0.5, decline_scale="relative")
-    assert responds("P2", ild_criteria_required=2, ck_fall=0.3, decline_scale="relative")
-    # P3: no follow-up assessment, never a responder.
-    assert not matrix[ids.index("P3")].any()
-    # P5: a missing follow-up CK cannot show a response.
-    assert not matrix[ids.index("P5")].any()
-
-
+# --------------------------------------------------------------------------- the sweep
 def _sampled_definitions(n=20, seed=11):
     defs = sensitivity.definitions()
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(defs), size=n, replace=False)
     rows = [defs.iloc[i] for i in sorted(picks)] + [defs[defs["is_reference"]].iloc[0]]
     return defs, rows
-
-
-def test_vectorised_groups_equal_analysis_groups_on_sampled_definitions(cohort):
-    defs, rows = _sampled_definitions()
-    matrices = sensitivity.response_matrices(cohort.patients, cohort.assessments, defs,
-                                             Params())
-    for row in rows:
-        j = int(row["definition"])
-        groups = analysis_groups(cohort.patients, cohort.assessments, _params(row))
-        groups = groups.set_index("patient_id").reindex(matrices["ids"])
-        included = groups["included"].to_numpy(dtype=bool)
-        conv = groups["conv_responder"].fillna(False).to_numpy(dtype=bool) & included
-        tac = groups["tac_responder"].fillna(False).to_numpy(dtype=bool)
-        assert (matrices["included"] == included).all()
-        assert (matrices["conv_responder"][:, j] == conv).all(), row.to_dict()
-        assert (matrices["tac_analysed"][:, j] == groups["tac_analysed"].to_numpy(
-            dtype=bool)).all(), row.to_dict()
-        assert (matrices["tac_responder"][:, j] == tac).all(), row.to_dict()
 
 
 def test_sweep_rows_equal_tables_2_and_3_on_sampled_definitions(cohort, swept):
@@ -184,8 +112,10 @@ def test_sweep_rows_equal_tables_2_and_3_on_sampled_definitions(cohort, swept):
         assert got["tac_responders"] == int(groups["tac_responder"].fillna(False).sum())
         for measure in ("fvc", "tlc"):
             table_row = t3.loc[(measure, "")]
-            assert got[f"{measure}_resp"] == pytest.approx(table_row["resp"], rel=1e-12)
-            assert got[f"{measure}_nonresp"] == pytest.approx(table_row["nonresp"], rel=1e-12)
+            assert got[f"{measure}_resp"] == pytest.approx(table_row["resp"], rel=1e-12,
+                                                            nan_ok=True)
+            assert got[f"{measure}_nonresp"] == pytest.approx(table_row["nonresp"], rel=1e-12,
+                                                               nan_ok=True)
             assert got[f"{measure}_p"] == pytest.approx(table_row["p"], rel=1e-12,
                                                          nan_ok=True)
         # PM vs DM 2 x 2: SciPy's two-sided Fisher as referee.
@@ -217,17 +147,6 @@ def test_sweep_does_not_modify_its_inputs(cohort):
                       {"ild_criteria_required": [1, 2]})
     pd.testing.assert_frame_equal(cohort.patients, patients)
     pd.testing.assert_frame_equal(cohort.assessments, assessments)
-
-
-def test_sweep_benchmark(cohort):
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        out = sensitivity.sweep(cohort.patients, cohort.assessments, Params())
-        sensitivity.conclusions(out)
-        times.append(time.perf_counter() - start)
-    print(f"\nbenchmark: sweep + conclusions over {len(out)} definitions: "
-          f"best {min(times):.3f} s of {len(times)}")
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -276,10 +195,10 @@ def test_conclusions_count_what_their_sentences_say(swept, claims):
     assert claims["conclusion"].tolist() == list(expected)
     for rec in claims.to_dict("records"):
         k = int(expected[rec["conclusion"]].sum())
-        assert rec["n_holds"] == k and rec["n_definitions"] == len(grid) == 648
-        assert rec["share"] == pytest.approx(k / 648)
+        assert rec["n_holds"] == k and rec["n_definitions"] == len(grid) == 7776
+        assert rec["share"] == pytest.approx(k / 7776)
         sentence = rec["sentence"]
-        assert f" in {k} of 648 definitions ({round(100 * k / 648)}%;" in sentence
+        assert f" in {k} of 7776 definitions ({round(100 * k / 7776)}%;" in sentence
         assert f"paper's definition: {'yes' if rec['reference_holds'] else 'no'}," in sentence
     by = claims.set_index("conclusion")
     # At the paper's definition every conclusion holds (p = 0.043, 13/18, 0.010, 0.042).
@@ -306,7 +225,7 @@ def test_reference_label_names_a_changed_definition():
 
 # --------------------------------------------------------------------------- report
 def test_markdown_has_heading_sentences_bootstrap_table_and_figures(swept, claims, boot):
-    text = sensitivity.sensitivity_markdown(swept, claims, boot)
+    text = sensitivity_report.sensitivity_markdown(swept, claims, boot)
     lines = text.splitlines()
     assert lines[0] == "# Sensitivity of the conclusions to the definitions"
     assert sum(line.startswith("# ") for line in lines) == 1
@@ -318,7 +237,7 @@ def test_markdown_has_heading_sentences_bootstrap_table_and_figures(swept, claim
     assert "57.4 (31/54)" in text
     figures = re.findall(r"!\[([^\]]+)\]\((figures/sensitivity_[a-z_]+\.png)\)\{#([^}]+)\}",
                          text)
-    assert [f[1] for f in figures] == [f"figures/{stem}.png" for stem in sensitivity.FIGURES]
+    assert [f[1] for f in figures] == [f"figures/{stem}.png" for stem in sensitivity_report.FIGURES]
     for _, _, label in figures:
         assert re.fullmatch(r"fig-[A-Za-z0-9-]+", label)
     assert "nan" not in text.lower()
@@ -327,19 +246,19 @@ def test_markdown_has_heading_sentences_bootstrap_table_and_figures(swept, claim
 def test_results_fragment_keys(swept, claims, boot):
     values = sensitivity.sensitivity_results(swept, claims, boot)
     assert all(key.startswith("sens.") for key in values)
-    assert values["sens.n_definitions"] == 648
+    assert values["sens.n_definitions"] == 7776
     assert values["sens.share.pm_vs_dm"] == pytest.approx(100 * claims.loc[0, "share"])
     assert values["sens.boot.conv_pct.estimate"] == pytest.approx(100 * 31 / 54)
 
 
 def test_heatmap_marks_the_papers_definition_once(swept):
-    fig = sensitivity.plot_heatmap(swept, "conv_responders")
+    fig = sensitivity_report.plot_heatmap(swept, "conv_responders")
     marks = [p for ax in fig.axes for p in ax.patches if p.get_gid() == "reference"]
     assert len(marks) == 1
     # 2 decline scales x 4 criteria counts, and the colour bar.
     assert len(fig.axes) == 9
     with pytest.raises(ParameterError):
-        sensitivity.plot_heatmap(swept, "tac_pct")
+        sensitivity_report.plot_heatmap(swept, "tac_pct")
 
 
 @pytest.mark.slow
@@ -358,13 +277,13 @@ def test_notebook_runs_under_papermill_and_writes_the_section(tmp_path, swept, c
     print(f"\nbenchmark: 06_sensitivity.ipynb under papermill: "
           f"{time.perf_counter() - start:.1f} s")
     md = (run_dir / "tables" / "sensitivity.md").read_text(encoding="utf-8")
-    assert md == sensitivity.sensitivity_markdown(swept, claims, boot)
+    assert md == sensitivity_report.sensitivity_markdown(swept, claims, boot)
     table = pd.read_csv(run_dir / "tables" / "sensitivity.csv")
-    assert len(table) == 648 and table["is_reference"].sum() == 1
+    assert len(table) == 7776 and table["is_reference"].sum() == 1
     assert table.loc[table["is_reference"], "conv_responders"].item() == 31
-    for stem in sensitivity.FIGURES:
+    for stem in sensitivity_report.FIGURES:
         for ext in ("png", "svg"):
             assert (run_dir / "figures" / f"{stem}.{ext}").stat().st_size > 1000
     fragment = json.loads((run_dir / "results" / "sensitivity.json").read_text())
-    assert fragment["sens.n_definitions"] == 648
+    assert fragment["sens.n_definitions"] == 7776
     assert fragment["sens.reference.pm_vs_dm"] == 1
