@@ -31,8 +31,13 @@ test: $(STAMP) ## Lint and run the full test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-lab: $(STAMP) ## Open JupyterLab on the notebooks, with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# Jupyter refuses to start as root without --allow-root; classroom containers and shared
+# servers often run as root, so it is passed (and said) when the user is root.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: $(STAMP) ## Open JupyterLab on the notebooks (parameters: notebooks/lab-params.yaml)
+	$(if $(LAB_AS_ROOT),@echo "==> running as root: passing --allow-root to JupyterLab")
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_AS_ROOT)
 
 data: $(STAMP) ## Regenerate the synthetic cohort in data/raw (seed 2017)
 	$(BIN)/python -m analysis synth --seed 2017 --out data/raw

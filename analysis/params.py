@@ -19,7 +19,8 @@ from typing import Any
 from analysis.errors import ParameterError
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
-           "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES"]
+           "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES", "GROUPS", "parameter_table",
+           "parameter_rows", "params_digest", "load_step_params", "check_one_parameter_set"]
 
 #: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
 #: are consistent with. The paper says "Mann-Whitney ... for nonparametric interval variables"
@@ -205,6 +206,15 @@ class Params:
     # --- Output ---
     suppress_below: int = _spec(0, "Replace counts below this by '<N' in report tables "
                                 "(small-cell rule for real data; 0 = off)", low=0, high=100)
+    # --- Run: the sensitivity step's bootstrap (beyond the paper) ---
+    bootstrap_resamples: int = _spec(5000, "Bootstrap resamples per quantity for the 95% "
+                                     "confidence intervals of the sensitivity step",
+                                     low=2000, high=1_000_000,
+                                     source="sensitivity analysis (beyond the paper)")
+    bootstrap_seed: int = _spec(2017, "Seed of the bootstrap's random generator "
+                                "(numpy.random.default_rng): the same seed gives the same "
+                                "intervals", low=0, high=2**32 - 1,
+                                source="sensitivity analysis (beyond the paper)")
 
     def __post_init__(self) -> None:
         # A mapping given in part (Params(continuous_tests={"t2.age": "t"})) keeps the
@@ -254,14 +264,6 @@ class Params:
             return cls(**kwargs)
         except ParameterError as exc:
             raise ParameterError(f"{origin}: {exc}") from None
-
-    @classmethod
-    def from_namespace(cls, namespace: Mapping[str, Any]) -> Params:
-        """Pick the parameters out of a namespace, e.g. a notebook's ``globals()`` after its
-        papermill ``parameters`` cell; other names are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls.from_dict({k: v for k, v in namespace.items() if k in names},
-                             origin="notebook parameters")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values, YAML- and JSON-ready (the run's ``params.yaml``)."""
@@ -460,3 +462,151 @@ def _check_grid(grid: Mapping[str, Any]) -> None:
                 _check_value(fields[name], _coerce(fields[name], value, "sensitivity_grid"))
             except ParameterError as exc:
                 raise ParameterError(f"parameter 'sensitivity_grid.{name}': {exc}") from None
+
+
+# ---------------------------------------------------------------------- notebooks
+#: Parameters that only some steps read, by group; every other field is part of the response
+#: definition (eligibility, refractory myositis and ILD, time points), which every analysis
+#: step reads. A notebook shows the groups it uses with :func:`parameter_table`.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "tests": ("fisher_rule", "fisher_threshold", "fisher_sided", "chi2_correction",
+              "continuous_tests", "categorical_tests", "alpha"),
+    "output": ("suppress_below",),
+    "sensitivity": ("sensitivity_grid", "alpha", "bootstrap_resamples", "bootstrap_seed"),
+}
+#: Mapping parameters with more entries than this show only their changed entries.
+_SHOWN_ENTRIES = 6
+
+
+def group_names(group: str) -> tuple[str, ...]:
+    """The parameter names of a group: ``definition`` (every field no other group names) or
+    a key of :data:`GROUPS`.
+
+    >>> group_names("definition")[:3]
+    ('min_age', 'ck_uln', 'ck_fall')
+    """
+    if group in GROUPS:
+        return GROUPS[group]
+    if group != "definition":
+        raise ParameterError(f"unknown parameter group {group!r}; allowed: definition, "
+                             + ", ".join(GROUPS))
+    others = {name for names in GROUPS.values() for name in names}
+    return tuple(f.name for f in dataclasses.fields(Params) if f.name not in others)
+
+
+def parameter_rows(params: Params, names: tuple[str, ...] | None = None,
+                   compact: bool = False) -> list[dict[str, str]]:
+    """One record per parameter (per entry of a mapping parameter): ``Parameter``, ``Value``,
+    ``Paper`` (the default, i.e. Sharma 2017's methods), ``Allowed``, ``Source``, ``Meaning``.
+
+    ``compact`` shows a mapping with many entries as its changed entries plus one summary row.
+    """
+    specs = {spec["name"]: spec for spec in Params.describe()}
+    values = params.to_dict()
+    rows = []
+    for name in names or tuple(specs):
+        spec, value, default = specs[name], values[name], specs[name]["default"]
+        base = {"Allowed": spec["allowed"], "Source": spec["source"], "Meaning": spec["meaning"]}
+        if not isinstance(value, dict):
+            rows.append({"Parameter": name, "Value": str(value), "Paper": str(default), **base})
+            continue
+        entries = sorted(set(value) | set(default))
+        changed = [e for e in entries if value.get(e) != default.get(e)]
+        shown = changed if compact and len(entries) > _SHOWN_ENTRIES else entries
+        allowed = spec["allowed"] if name != "sensitivity_grid" else "a list"
+        for entry in shown:
+            rows.append({"Parameter": f"{name}.{entry}", "Value": str(value.get(entry, "")),
+                         "Paper": str(default.get(entry, "")), **base, "Allowed": allowed})
+        if len(shown) < len(entries):
+            rest = len(entries) - len(shown)
+            rows.append({"Parameter": f"{name} ({rest} {'other ' if shown else ''}entries)",
+                         "Value": "as in the paper", "Paper": "", **base, "Allowed": allowed})
+    return rows
+
+
+def parameter_table(params: Params, *groups: str) -> Any:
+    """The parameters a notebook uses, as a small table: name, this run's value, the paper's
+    value, and what the parameter means. Changed values are marked ``*``.
+
+    Parameters
+    ----------
+    params : the run's parameters.
+    *groups : ``definition`` and/or keys of :data:`GROUPS`; none: every parameter.
+
+    Returns
+    -------
+    pandas DataFrame, indexed by parameter name.
+    """
+    import pandas as pd
+
+    names: list[str] = []
+    for group in groups or ("definition", *GROUPS):
+        names += [n for n in group_names(group) if n not in names]
+    frame = pd.DataFrame(parameter_rows(params, tuple(names), compact=True))
+    changed = (frame["Value"] != frame["Paper"]) & (frame["Paper"] != "")
+    frame["Value"] = frame["Value"].where(~changed, frame["Value"] + " *")
+    return frame.set_index("Parameter")[["Value", "Paper", "Meaning"]]
+
+
+# ---------------------------------------------------------------------- one parameter set
+#: Folder of a run where each step records the parameters its outputs come from.
+STAMPS = "parameters"
+
+
+def params_digest(params: Params) -> str:
+    """SHA-256 of the parameters (canonical JSON of :meth:`Params.to_dict`)."""
+    import hashlib
+    import json
+
+    text = json.dumps(params.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_step_params(params_file: str | Path, run_dir: str | Path, step: str) -> Params:
+    """Read and validate a notebook step's parameters, and record in
+    ``run_dir/parameters/<step>.json`` the parameter set (and its hash) that the step's
+    outputs come from, for :func:`check_one_parameter_set`."""
+    import json
+
+    from analysis.report.atomic import write_atomic as write_text
+
+    params = Params.load(params_file)
+    stamp = {"step": step, "params_sha256": params_digest(params),
+             "parameters": params.to_dict()}
+    write_text(Path(run_dir) / STAMPS / f"{step}.json", json.dumps(stamp, indent=1) + "\n")
+    return params
+
+
+def check_one_parameter_set(run_dir: str | Path, params: Params) -> dict[str, str]:
+    """Refuse a run folder whose steps ran with parameters other than ``params`` (issue 15: a
+    run never mixes outputs of two parameter sets, e.g. after a class changed the parameter
+    file and re-ran only one notebook).
+
+    Returns
+    -------
+    dict of step name to its parameters' hash (all equal to ``params``'s).
+
+    Raises
+    ------
+    ParameterError naming each step that ran with other values, the values, and the fix.
+    """
+    import json
+
+    expected = params_digest(params)
+    mine = params.to_dict()
+    found, stale = {}, []
+    for path in sorted((Path(run_dir) / STAMPS).glob("*.json")):
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+        found[stamp["step"]] = stamp["params_sha256"]
+        if stamp["params_sha256"] != expected:
+            theirs = stamp.get("parameters", {})
+            diff = ", ".join(f"{k}={theirs.get(k)!r} (now {mine.get(k)!r})"
+                             for k in sorted(set(theirs) | set(mine))
+                             if theirs.get(k) != mine.get(k))
+            stale.append(f"{stamp['step']} ran with {diff}")
+    if stale:
+        raise ParameterError(
+            f"{run_dir} mixes outputs of two parameter sets: " + "; ".join(stale)
+            + ". Run every notebook again in order (01 to 06) so that all outputs come from "
+            "the same parameter file.")
+    return found

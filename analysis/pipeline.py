@@ -6,6 +6,10 @@ previous bundle of that name untouched. The independent notebooks (01-04, 06) ru
 side in separate kernels, each into its own folder, and are reused from a cache when nothing
 they depend on changed; the reproduction notebook (05) runs after them, then the report
 renders (HTML and PDF side by side).
+
+Every notebook is given the path of the run's ``params.yaml`` (``params_file``) and the
+folders it declares in its ``parameters`` cell, never parameter values: the values are read
+from that one file (see ``notebooks/README.md``).
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from analysis.errors import PipelineError
-from analysis.params import Params
+from analysis.params import Params, parameter_rows
 
 __all__ = ["ROOT", "NOTEBOOKS", "INDEPENDENT", "COLLECT", "run", "KERNEL_NAME"]
 
@@ -119,22 +124,52 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
-def _execute_notebook(name: str, out_dir: Path, parameters: dict, kernel: str,
-                      notebooks_dir: Path, failed_dir: Path) -> None:
+@dataclass(frozen=True)
+class StepSetup:
+    """What every step of one run shares.
+
+    ``parameters`` are the values a notebook may declare in its ``parameters`` cell (the
+    path of the run's ``params.yaml``, the data, run and published folders, the run's name);
+    each notebook is given only those it declares.
+    """
+
+    stage: Path
+    parameters: dict
+    kernel: str
+    notebooks_dir: Path
+    log: Callable[[str], None]
+
+    @property
+    def failed_dir(self) -> Path:
+        """Where a failed step's executed notebook is kept (outside the staging folder)."""
+        return self.stage.parent / "_failed"
+
+
+def declared_parameters(path: Path) -> set[str]:
+    """Names a notebook's ``parameters`` cell declares (papermill's own parser)."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(path)))
+
+
+def _execute_notebook(name: str, out_dir: Path, setup: StepSetup) -> None:
     """Run one notebook with papermill; its executed copy goes to ``out_dir/notebooks``."""
     import papermill
 
+    source = setup.notebooks_dir / name
     target = out_dir / "notebooks" / name
     target.parent.mkdir(parents=True, exist_ok=True)
+    values = {**setup.parameters, "run_dir": str(out_dir)}
+    wanted = declared_parameters(source)
     try:
-        papermill.execute_notebook(str(notebooks_dir / name), str(target),
-                                   parameters={**parameters, "run_dir": str(out_dir)},
-                                   kernel_name=kernel, cwd=str(notebooks_dir),
+        papermill.execute_notebook(str(source), str(target),
+                                   parameters={k: v for k, v in values.items() if k in wanted},
+                                   kernel_name=setup.kernel, cwd=str(setup.notebooks_dir),
                                    kernel_manager_class=_ipc_kernel_manager(),
                                    progress_bar=False, log_output=False)
     except papermill.PapermillExecutionError as exc:
         # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
-        kept = failed_dir / name
+        kept = setup.failed_dir / name
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(target, kept)
         raise PipelineError(f"step {name} failed in cell {exc.exec_count}: {exc.ename}: "
@@ -177,33 +212,89 @@ def step_key(name: str, params_text: str, inputs: dict[str, str], code: str) -> 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _run_step(name: str, stage: Path, parameters: dict, kernel: str, notebooks_dir: Path,
-              cache_dir: Path | None, key: str, log: Callable[[str], None]) -> dict:
+def _run_step(name: str, setup: StepSetup, cache_dir: Path | None, key: str) -> dict:
     """Run one independent step into its own folder (or reuse its cached result), then merge
     its files into the staging folder. Returns its timing and cache record."""
     started = time.perf_counter()
     cached = cache_dir / Path(name).stem / key if cache_dir else None
     if cached is not None and (cached / "notebooks" / name).is_file():
-        shutil.copytree(cached, stage, dirs_exist_ok=True)
+        shutil.copytree(cached, setup.stage, dirs_exist_ok=True)
         elapsed = time.perf_counter() - started
-        log(f"  - {name}: reused from cache ({elapsed:.1f} s)")
+        setup.log(f"  - {name}: reused from cache ({elapsed:.1f} s)")
         return {"seconds": round(elapsed, 2), "cache": "hit", "key": key[:16]}
-    log(f"  - {name}: running")
-    own = stage / ".steps" / Path(name).stem
-    _execute_notebook(name, own, parameters, kernel, notebooks_dir, stage.parent / "_failed")
+    setup.log(f"  - {name}: running")
+    own = setup.stage / ".steps" / Path(name).stem
+    _execute_notebook(name, own, setup)
     elapsed = time.perf_counter() - started
     record = {"seconds": round(elapsed, 2), "cache": "miss" if cached else "off",
               "key": key[:16], **notebook_timing(own / "notebooks" / name)}
     if cached is not None:
-        # Written aside and renamed, so a killed run never leaves a half-filled cache entry.
-        partial = cached.with_name(f".{key}.tmp-{os.getpid()}")
-        shutil.copytree(own, partial, dirs_exist_ok=True)
-        if cached.exists():
-            shutil.rmtree(partial)
-        else:
-            os.replace(partial, cached)
-    shutil.copytree(own, stage, dirs_exist_ok=True)
-    log(f"  - {name}: done in {elapsed:.1f} s")
+        _store_in_cache(own, cached)
+    shutil.copytree(own, setup.stage, dirs_exist_ok=True)
+    setup.log(f"  - {name}: done in {elapsed:.1f} s")
+    return record
+
+
+def _store_in_cache(folder: Path, entry: Path) -> None:
+    """Copy a finished step's folder to its cache entry: written aside and renamed, so a
+    killed run never leaves a half-filled cache entry."""
+    partial = entry.with_name(f".{entry.name}.tmp-{os.getpid()}")
+    shutil.copytree(folder, partial, dirs_exist_ok=True)
+    if entry.exists():
+        shutil.rmtree(partial)
+    else:
+        os.replace(partial, entry)
+
+
+def run_independent_steps(setup: StepSetup, keys: dict[str, str], cache_dir: Path | None,
+                          jobs: int | None) -> dict[str, dict]:
+    """Step 1: the notebooks that only read the data, side by side (one kernel each), each
+    reused from the cache when its key is there. Returns each step's record."""
+    setup.log(f"step 1: notebooks {', '.join(INDEPENDENT)} side by side "
+              f"(kernel {setup.kernel})")
+    steps: dict[str, dict] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs or (os.cpu_count() or 1) + 1))
+    try:
+        futures = {nb: pool.submit(_run_step, nb, setup, cache_dir, keys[nb])
+                   for nb in INDEPENDENT}
+        for nb, future in futures.items():
+            steps[nb] = future.result()
+    finally:
+        # On failure or interrupt, notebooks not yet started are dropped, not waited for.
+        pool.shutdown(wait=True, cancel_futures=True)
+    shutil.rmtree(setup.stage / ".steps", ignore_errors=True)
+    return steps
+
+
+def run_collecting_step(setup: StepSetup) -> dict:
+    """Step 2: the reproduction reads every step's results, so it always runs, in the
+    bundle itself. Returns its record."""
+    setup.log(f"step 2: notebook {COLLECT}")
+    setup.log(f"  - {COLLECT}: running")
+    started = time.perf_counter()
+    _execute_notebook(COLLECT, setup.stage, setup)
+    record = {"seconds": round(time.perf_counter() - started, 2), "cache": "never",
+              **notebook_timing(setup.stage / "notebooks" / COLLECT)}
+    setup.log(f"  - {COLLECT}: done in {record['seconds']:.1f} s")
+    return record
+
+
+def render_step(stage: Path, formats: tuple[str, ...], engine: str,
+                log: Callable[[str], None]) -> dict:
+    """Step 3: render the report in the staging folder (the report's sources are copied in
+    and removed afterwards). Returns its record."""
+    from analysis.render import PROJECT_FILES, render_report
+
+    log(f"step 3: rendering {', '.join(formats)}")
+    started = time.perf_counter()
+    sources = [shutil.copy2(ROOT / source, stage / source) for source in PROJECT_FILES]
+    # A fixed PDF creation date (the commit's) keeps re-rendered PDFs identical.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", commit_epoch())
+    render_report(stage, formats=formats, engine=engine)
+    for source in sources:
+        Path(source).unlink()
+    record = {"seconds": round(time.perf_counter() - started, 2)}
+    log(f"  - rendered in {record['seconds']:.1f} s")
     return record
 
 
@@ -241,16 +332,11 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     The bundle's path. On failure raises :class:`PipelineError` naming the step, and the
     previous bundle of that name is left as it was.
     """
-    import yaml
-
     params = params or Params()
     data_dir = Path(data_dir or DEFAULT_DATA).resolve()
     runs_dir = Path(runs_dir or ROOT / "runs").resolve()
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
-    if not name or "/" in name or name.startswith("."):
-        raise PipelineError(f"invalid run name {name!r}: use letters, digits, - and _")
-    if not data_dir.is_dir():
-        raise PipelineError(f"data folder not found: {data_dir}")
+    check_run_request(name, data_dir)
     runs_dir.mkdir(parents=True, exist_ok=True)
     clean_stale(runs_dir, name)
     final = runs_dir / name
@@ -259,82 +345,79 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     t0 = time.perf_counter()
     try:
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
-        params_text = yaml.safe_dump(params.to_dict(), sort_keys=False)
-        (stage / "params.yaml").write_text(params_text, encoding="utf-8")
+        params_text = write_params_file(stage, params)
         # Validate the data once, up front, so a bad export fails with one clear message.
         from analysis.schema import read_cohort
 
         read_cohort(data_dir)
-        parameters = {**params.to_dict(), "data_dir": str(data_dir), "run_dir": str(stage),
-                      "published_dir": str(PUBLISHED), "run_name": name}
-        kernel = kernel_name()
+        setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
+                                  "data_dir": str(data_dir), "run_dir": str(stage),
+                                  "published_dir": str(PUBLISHED), "run_name": name},
+                          kernel_name(), notebooks_dir, log)
         (stage / "notebooks").mkdir()
         provenance = {"git_commit": git_commit(), "inputs": input_hashes(data_dir),
                       "packages": package_versions()}
         code = code_hash(notebooks_dir)
-        cache_dir = runs_dir / ".cache" if cache else None
-        steps: dict[str, dict] = {}
-        log(f"step 1: notebooks {', '.join(INDEPENDENT)} side by side (kernel {kernel})")
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs or (os.cpu_count() or 1) + 1))
-        try:
-            futures = {nb: pool.submit(_run_step, nb, stage, parameters, kernel, notebooks_dir,
-                                       cache_dir, step_key(nb, params_text, provenance["inputs"],
-                                                           code), log)
-                       for nb in INDEPENDENT}
-            for nb, future in futures.items():
-                steps[nb] = future.result()
-        finally:
-            # On failure or interrupt, notebooks not yet started are dropped, not waited for.
-            pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(stage / ".steps", ignore_errors=True)
-        # The reproduction step reads every step's results, so it always runs, in the bundle.
-        log(f"step 2: notebook {COLLECT}")
-        log(f"  - {COLLECT}: running")
-        t_last = time.perf_counter()
-        _execute_notebook(COLLECT, stage, parameters, kernel, notebooks_dir,
-                          runs_dir / "_failed")
-        steps[COLLECT] = {"seconds": round(time.perf_counter() - t_last, 2), "cache": "never",
-                          **notebook_timing(stage / "notebooks" / COLLECT)}
-        log(f"  - {COLLECT}: done in {steps[COLLECT]['seconds']:.1f} s")
+        keys = {nb: step_key(nb, params_text, provenance["inputs"], code) for nb in INDEPENDENT}
+        steps = run_independent_steps(setup, keys, runs_dir / ".cache" if cache else None, jobs)
+        steps[COLLECT] = run_collecting_step(setup)
         write_run_notes(stage, name, params, provenance, runs_dir / "paper")
         if formats:
-            from analysis.render import PROJECT_FILES, render_report
-
-            log(f"step 3: rendering {', '.join(formats)}")
-            t_render = time.perf_counter()
-            for project_file in PROJECT_FILES:
-                shutil.copy2(ROOT / project_file, stage / project_file)
-            # A fixed PDF creation date (the commit's) keeps re-rendered PDFs identical.
-            os.environ.setdefault("SOURCE_DATE_EPOCH", commit_epoch())
-            render_report(stage, formats=formats, engine=engine)
-            for project_file in PROJECT_FILES:
-                (stage / project_file).unlink()
-            steps["render"] = {"seconds": round(time.perf_counter() - t_render, 2)}
-            log(f"  - rendered in {steps['render']['seconds']:.1f} s")
-        manifest = {
-            "run": name, "started": started.isoformat(timespec="seconds"),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "elapsed_seconds": round(time.perf_counter() - t0, 2),
-            "step_seconds": {k: record["seconds"] for k, record in steps.items()},
-            "steps": steps,
-            **provenance, "platform": platform.platform(),
-            "command": " ".join(sys.argv),
-        }
-        (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",
-                                             encoding="utf-8")
+            steps["render"] = render_step(stage, formats, engine, log)
+        write_manifest(stage, name, started, time.perf_counter() - t0, steps, provenance)
         _move_into_place(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
         raise
-    # The repository's figures/ holds the default run's figures (not those of test runs).
     if name == "paper" and runs_dir == (ROOT / "runs").resolve():
-        figures = ROOT / "figures"
-        figures.mkdir(exist_ok=True)
-        for figure in sorted((final / "figures").glob("*")):
-            shutil.copy2(figure, figures / figure.name)
+        copy_paper_figures(final)
     log(f"run '{name}' complete in {time.perf_counter() - t0:.1f} s: {final}")
     return final
+
+
+def check_run_request(name: str, data_dir: Path) -> None:
+    """Refuse a run name that is not a plain folder name, or a missing data folder."""
+    if not name or "/" in name or name.startswith("."):
+        raise PipelineError(f"invalid run name {name!r}: use letters, digits, - and _")
+    if not data_dir.is_dir():
+        raise PipelineError(f"data folder not found: {data_dir}")
+
+
+def write_params_file(stage: Path, params: Params) -> str:
+    """Write the run's ``params.yaml`` (every parameter, the paper's included: the file alone
+    re-runs the report), the file whose path every notebook is given. Returns its text."""
+    import yaml
+
+    text = yaml.safe_dump(params.to_dict(), sort_keys=False)
+    (stage / "params.yaml").write_text(text, encoding="utf-8")
+    return text
+
+
+def write_manifest(stage: Path, name: str, started: datetime, elapsed: float,
+                   steps: dict[str, dict], provenance: dict) -> None:
+    """``manifest.json``: when, how long each step took (and whether it came from the
+    cache), the inputs' hashes, package versions, commit, platform and command."""
+    manifest = {
+        "run": name, "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "elapsed_seconds": round(elapsed, 2),
+        "step_seconds": {k: record["seconds"] for k, record in steps.items()},
+        "steps": steps,
+        **provenance, "platform": platform.platform(),
+        "command": " ".join(sys.argv),
+    }
+    (stage / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n",
+                                         encoding="utf-8")
+
+
+def copy_paper_figures(bundle: Path) -> None:
+    """The repository's ``figures/`` holds the default run's figures (not those of test or
+    variant runs)."""
+    figures = ROOT / "figures"
+    figures.mkdir(exist_ok=True)
+    for figure in sorted((bundle / "figures").glob("*")):
+        shutil.copy2(figure, figures / figure.name)
 
 
 def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
@@ -348,20 +431,8 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     from analysis.report.variants import variant_markdown
 
     write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
-    values = params.to_dict()
-    rows = []
-    for spec in Params.describe():
-        value, default = values[spec["name"]], spec["default"]
-        if not isinstance(value, dict):
-            rows.append({"Parameter": spec["name"], "Value": str(value), "Paper": str(default),
-                         "Allowed": spec["allowed"], "Source": spec["source"]})
-            continue
-        # One row per entry of a mapping parameter (tests per row, sensitivity grid axes).
-        for entry in sorted(set(value) | set(default)):
-            rows.append({"Parameter": f"{spec['name']}.{entry}",
-                         "Value": str(value.get(entry, "")), "Paper": str(default.get(entry, "")),
-                         "Allowed": spec["allowed"] if spec["name"] != "sensitivity_grid"
-                         else "a list", "Source": spec["source"]})
+    columns = ["Parameter", "Value", "Paper", "Allowed", "Source"]
+    table = pd.DataFrame(parameter_rows(params))[columns]
     hashes = pd.DataFrame({"File": list(provenance["inputs"]),
                            "SHA-256": list(provenance["inputs"].values())})
     packages = pd.DataFrame({"Package": list(provenance["packages"]),
@@ -370,7 +441,7 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     text = "\n".join([
         f"Git commit: `{provenance['git_commit']}`. To re-run exactly this report: "
         f"`{command}` (or `make report` for the paper's parameters).", "",
-        markdown_table(pd.DataFrame(rows), "Parameters of this run", "tbl-params"),
+        markdown_table(table, "Parameters of this run", "tbl-params"),
         markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs"),
         markdown_table(packages, "Package versions", "tbl-packages")])
     write_atomic(stage / "tables" / "reproducibility.md", text)

@@ -121,8 +121,9 @@ def figure_stage(cohort, groups, params, repeat: int) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from analysis import doses, figures
+    from analysis import doses
     from analysis.cohort import flow_table
+    from analysis.report import figures
 
     summary = doses.taper_summary(cohort.doses, groups, params)
     flow = flow_table(groups)
@@ -142,8 +143,8 @@ def figure_stage(cohort, groups, params, repeat: int) -> dict:
 EMPTY_NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 #: What the step notebooks import at their top (the modules import pandas, matplotlib, ...).
 IMPORTS_CELL = ("import importlib\n"
-                "for name in ('params', 'schema', 'outputs', 'cohort', 'results', 'tables',\n"
-                "             'doses', 'figures', 'published', 'report'):\n"
+                "for name in ('params', 'schema', 'report', 'cohort', 'results', 'tables',\n"
+                "             'doses', 'report.figures', 'published', 'printed'):\n"
                 "    importlib.import_module('analysis.' + name)\n")
 
 

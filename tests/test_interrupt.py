@@ -1,10 +1,12 @@
-"""Never lose a run: a run killed at a random moment leaves the previous bundle of that name
-byte for byte as it was, and the next run leaves no staging or swap folder behind.
+"""Never lose a run: a killed run leaves the previous bundle of that name byte for byte as it
+was, and the next run leaves no staging or swap folder behind.
 
-The end-to-end test runs ``python -m analysis run`` as a subprocess and signals it once it has
-started executing notebooks (its stdout says ``step 1``): SIGTERM, which the CLI turns into an
-interrupt so the staging folder is removed on the way out, and SIGKILL, which nothing can
-catch, so its leftovers are tidied by the next run (:func:`analysis.pipeline.clean_stale`).
+The end-to-end test runs ``python -m analysis run`` as a subprocess and signals it at fixed
+points of its progress, read from its stdout (no random delay): SIGTERM while the step-1
+notebooks execute (the CLI turns it into an interrupt, so the staging folder is removed on the
+way out), and SIGKILL while the collecting step 05 executes (nothing can catch it, so its
+leftovers are tidied by the next run, :func:`analysis.pipeline.clean_stale`). The runs share
+the session's folder with the paper run, so steps unchanged since that run come from its cache.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
-import random
 import shutil
 import signal
 import subprocess
@@ -41,12 +42,11 @@ def leftovers(runs: Path) -> list[str]:
 class Run:
     """``python -m analysis run`` in its own process group, stdout read line by line."""
 
-    def __init__(self, runs: Path, alpha: float):
-        # A distinct (harmless) parameter value per killed run, so that no step is reused from
-        # the step cache and notebooks really execute when the signal arrives.
+    def __init__(self, runs: Path, *overrides: str):
+        args = [arg for item in overrides for arg in ("-p", item)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "analysis", "run", "--name", NAME, "--runs-dir", str(runs),
-             "--to", "none", "--jobs", "4", "-p", f"alpha={alpha}"],
+             "--to", "none", "--jobs", "4", *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -86,34 +86,31 @@ class Run:
             pass
 
 
-def run_to_end(runs: Path, alpha: float) -> Run:
-    run = Run(runs, alpha)
-    code = run.finish()
-    assert code == 0, "".join(run.output)
-    run.reap()
-    return run
+#: Where each signal is sent: after the first line starting with the marker, plus a fixed
+#: second so that the step's kernel has started. SIGTERM: a parameter unseen in this folder
+#: (alpha = 0.051, harmless) makes every step-1 notebook execute; SIGKILL: the paper's
+#: parameters, so step 1 is reused from the paper run's cache and the kill lands in step 05.
+KILLS = ((signal.SIGTERM, ("alpha=0.051",), "  - 01_cohort.ipynb: running"),
+         (signal.SIGKILL, (), "  - 05_reproduction.ipynb: running"))
 
 
 @pytest.mark.slow
-def test_killed_runs_keep_the_previous_bundle(paper_run: Path, tmp_path: Path):
-    seed = random.randrange(10**6)
-    rng = random.Random(seed)
-    runs = tmp_path / "runs"
+def test_killed_runs_keep_the_previous_bundle(paper_run: Path):
+    runs = paper_run.parent
     bundle = runs / NAME
     shutil.copytree(paper_run, bundle)  # the previous bundle: a complete run, report included
     before = tree_digest(bundle)
     manifest = (bundle / "manifest.json").read_bytes()
     assert {"results.json", "report.pdf", "notebooks/05_reproduction.ipynb"} <= set(before)
 
-    for number, sig in enumerate((signal.SIGTERM, signal.SIGKILL), start=1):
-        run = Run(runs, 0.05 + number / 1000)
-        run.wait_for("step 1")
-        delay = rng.uniform(0.0, 3.0)
-        time.sleep(delay)
+    for sig, overrides, marker in KILLS:
+        run = Run(runs, *overrides)
+        run.wait_for(marker)
+        time.sleep(1.0)
         run.proc.send_signal(sig)
         code = run.finish()
         run.reap()
-        context = f"{sig.name} after {delay:.2f} s (seed {seed}):\n{''.join(run.output)}"
+        context = f"{sig.name} after {marker.strip()!r}:\n{''.join(run.output)}"
         assert (bundle / "manifest.json").read_bytes() == manifest, context
         assert tree_digest(bundle) == before, context
         if sig == signal.SIGTERM:
@@ -125,10 +122,13 @@ def test_killed_runs_keep_the_previous_bundle(paper_run: Path, tmp_path: Path):
             # Nothing can clean up after SIGKILL: the staging folder stays until the next run.
             assert [n.split("-")[0] for n in leftovers(runs)] == [f".{NAME}.tmp"], context
 
-    last = run_to_end(runs, 0.051)  # as the SIGTERM run: its finished steps may be reused
+    last = Run(runs)  # the paper's parameters again: step 1 from the cache, then 05
+    assert last.finish() == 0, "".join(last.output)
+    last.reap()
     assert leftovers(runs) == [], "".join(last.output)
     assert (bundle / "manifest.json").read_bytes() != manifest  # the new run replaced it
     assert "results.json" in tree_digest(bundle) and not (bundle / "report.pdf").exists()
+    shutil.rmtree(bundle)
 
 
 def test_clean_stale_restores_a_bundle_caught_mid_swap(tmp_path: Path):

@@ -1,16 +1,53 @@
-"""Notebooks are committed clean, thin, and declare the run's parameters."""
+"""Notebooks are committed clean and thin, and declare only what they use.
+
+The parameters-cell contract (issue 11; issue 15's "one place to change a cutoff"): a
+notebook's ``parameters`` cell declares the path of the run's parameter file
+(``params_file``) and the folders it reads or writes, nothing else; no cutoff, test rule or
+other number of the analysis is written in a notebook (they live in ``analysis.params.Params``
+and in that one file). In JupyterLab every notebook reads ``notebooks/lab-params.yaml``; a
+pipeline run injects the path of its own ``params.yaml``.
+"""
 
 import ast
+import dataclasses
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from analysis.params import Params
+from analysis.errors import ParameterError
+from analysis.params import (
+    GROUPS,
+    Params,
+    check_one_parameter_set,
+    group_names,
+    load_step_params,
+    params_digest,
+)
 from analysis.pipeline import NOTEBOOKS
 
 FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
 BOOKS = sorted(FOLDER.glob("*.ipynb"))
+#: What a parameters cell may declare: the parameter file and the folders (plus the run's name
+#: for the collecting step, which records it). The pipeline injects each of these.
+ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name"}
+FIELDS = {f.name for f in dataclasses.fields(Params)}
+#: Steps whose outputs depend on the parameters: each records the parameter set it ran with.
+STAMPED = ("02_flow", "03_tables", "04_tapers", "06_sensitivity")
+
+
+def cells(path: Path, kind: str = "code") -> list[dict]:
+    book = json.loads(path.read_text(encoding="utf-8"))
+    return [c for c in book["cells"] if c["cell_type"] == kind]
+
+
+def parameters_cell(path: Path) -> dict:
+    tagged = [c for c in cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
+    return tagged[0]
 
 
 def test_pipeline_runs_every_notebook_in_the_folder():
@@ -19,33 +56,171 @@ def test_pipeline_runs_every_notebook_in_the_folder():
 
 @pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.name)
 def test_committed_without_outputs(path):
-    book = json.loads(path.read_text(encoding="utf-8"))
-    for cell in book["cells"]:
-        if cell["cell_type"] == "code":
-            assert cell.get("outputs") == [], f"{path.name}: a cell carries outputs"
-            assert cell.get("execution_count") is None, f"{path.name}: execution count"
+    for cell in cells(path):
+        assert cell.get("outputs") == [], f"{path.name}: a cell carries outputs"
+        assert cell.get("execution_count") is None, f"{path.name}: execution count"
 
 
 @pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.name)
-def test_parameters_cell_declares_every_parameter_with_the_papers_default(path):
-    book = json.loads(path.read_text(encoding="utf-8"))
-    tagged = [c for c in book["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+def test_parameters_cell_declares_the_parameter_file_and_folders_only(path):
     namespace: dict = {}
-    exec("".join(tagged[0]["source"]), namespace)  # plain assignments only
-    assert Params.from_namespace(namespace) == Params()
-    for name in ("data_dir", "run_dir", "published_dir", "run_name"):
-        assert name in namespace
+    exec("".join(parameters_cell(path)["source"]), namespace)  # plain assignments only
+    declared = set(namespace) - {"__builtins__"}
+    assert "params_file" in declared, f"{path.name}: no params_file"
+    assert declared <= ALLOWED, f"{path.name} declares {sorted(declared - ALLOWED)}"
+    # In JupyterLab (no injection, working folder notebooks/) it is the one lab file.
+    assert (FOLDER / namespace["params_file"]).resolve() == FOLDER / "lab-params.yaml"
+
+
+def test_the_lab_parameter_file_holds_comments_only():
+    """The paper's values live in ``Params`` alone: the committed lab file overrides nothing
+    (a class uncomments a line to change a definition)."""
+    text = (FOLDER / "lab-params.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text) is None
+    assert Params.load(FOLDER / "lab-params.yaml") == Params()
+    examples = re.findall(r"^# (\w+):", text, flags=re.M)  # the lines a class uncomments
+    assert examples and set(examples) <= FIELDS, examples
+
+def assigned_names(tree: ast.AST) -> set[str]:
+    return {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign | ast.AnnAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name)}
+
+
+@pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.name)
+def test_no_cutoff_or_number_is_written_in_a_notebook(path):
+    """No code cell assigns a parameter's name or passes a number: cutoffs, test rules, the
+    bootstrap's resamples and seed all come from the parameter file."""
+    for cell in cells(path):
+        tree = ast.parse("".join(cell["source"]))
+        duplicated = assigned_names(tree) & FIELDS
+        assert not duplicated, f"{path.name} sets {sorted(duplicated)} in code"
+        numbers = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                   and isinstance(node.value, int | float) and not isinstance(node.value, bool)]
+        assert numbers == [], f"{path.name}: number(s) {numbers} in code; make a parameter"
+
+
+@pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.name)
+def test_each_notebook_shows_the_parameters_it_uses(path):
+    calls = [c for c in cells(path) if "parameter_table(params" in "".join(c["source"])]
+    assert len(calls) == 1, f"{path.name}: one cell shows the parameters"
+
+
+@pytest.mark.parametrize("step", STAMPED)
+def test_steps_that_use_parameters_record_them(step):
+    code = "\n".join("".join(c["source"]) for c in cells(FOLDER / f"{step}.ipynb"))
+    assert f'load_step_params(params_file, run_dir, "{step}")' in code
+
+
+def test_the_collecting_step_refuses_a_mix():
+    code = "\n".join("".join(c["source"]) for c in cells(FOLDER / "05_reproduction.ipynb"))
+    assert code.index("check_one_parameter_set(run_dir, params)") < code.index(
+        "load_fragments(run_dir)")
 
 
 @pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.name)
 def test_notebooks_hold_no_logic(path):
     # Logic lives in analysis/ where tests reach it: no def, class or loop over patients.
-    book = json.loads(path.read_text(encoding="utf-8"))
-    for cell in book["cells"]:
-        if cell["cell_type"] != "code":
-            continue
+    for cell in cells(path):
         tree = ast.parse("".join(cell["source"]))
         for node in ast.walk(tree):
             assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), path.name
             assert not isinstance(node, ast.While), path.name
+
+
+# ------------------------------------------------------------------ one parameter set per run
+def test_every_parameter_is_shown_by_some_group():
+    shown = {name for group in ("definition", *GROUPS) for name in group_names(group)}
+    assert shown == FIELDS
+    assert "ild_criteria_required" in group_names("definition")  # Methods: 'at least 2 of 4'
+
+
+def test_a_run_folder_mixing_two_parameter_sets_is_refused(tmp_path):
+    """The classroom mistake of issue 15: the parameter file is changed and only 02 re-run."""
+    paper, changed = tmp_path / "paper.yaml", tmp_path / "changed.yaml"
+    paper.write_text("")
+    changed.write_text("ild_criteria_required: 1\n")
+    run_dir = tmp_path / "lab"
+    for step in STAMPED:
+        load_step_params(paper, run_dir, step)
+    assert check_one_parameter_set(run_dir, Params()) == dict.fromkeys(
+        STAMPED, params_digest(Params()))
+    load_step_params(changed, run_dir, "02_flow")
+    with pytest.raises(ParameterError) as error:
+        check_one_parameter_set(run_dir, Params())
+    assert str(error.value) == (
+        f"{run_dir} mixes outputs of two parameter sets: 02_flow ran with "
+        "ild_criteria_required=1 (now 2). Run every notebook again in order (01 to 06) so "
+        "that all outputs come from the same parameter file.")
+    # Collected under the new file instead, the other three steps are named.
+    with pytest.raises(ParameterError, match="03_tables ran with ild_criteria_required=2 "
+                                             r"\(now 1\); 04_tapers"):
+        check_one_parameter_set(run_dir, Params(ild_criteria_required=1))
+
+
+def test_the_parameter_hash_follows_every_value():
+    assert params_digest(Params()) == params_digest(Params.load(overrides=["alpha=0.05"]))
+    assert params_digest(Params()) != params_digest(Params(bootstrap_seed=1))
+    assert len(params_digest(Params())) == 64
+
+
+# ------------------------------------------------------------------ the class, end to end
+def execute(path: Path) -> None:
+    """Run a notebook as JupyterLab would: no injected parameters, working folder its own."""
+    import nbclient
+    import nbformat
+
+    from analysis.pipeline import _ipc_kernel_manager, kernel_name
+
+    book = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(book, kernel_name=kernel_name(), timeout=300,
+                            kernel_manager_class=_ipc_kernel_manager(),
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+
+
+def flow_counts(run_dir: Path) -> dict[str, int]:
+    import pandas as pd
+
+    flow = pd.read_csv(run_dir / "tables" / "flow.csv")
+    return dict(zip(flow["key"], flow["n"], strict=True))
+
+
+@pytest.mark.slow
+def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
+    """Issue 15, exercise 1: a class uncomments ``ild_criteria_required: 1`` in the lab file
+    after running everything with the paper's values, re-runs 02 and 03, and Figure 1 and
+    Table 2 move together; collecting (05) then refuses the folder, since 04 and 06 still hold
+    outputs of the paper's parameters."""
+    import pandas as pd
+    from nbclient.exceptions import CellExecutionError
+
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    for path in BOOKS:
+        (books / path.name).write_bytes(path.read_bytes())
+    lab_file = (FOLDER / "lab-params.yaml").read_text(encoding="utf-8")
+    assert "\n# ild_criteria_required: 1 " in lab_file
+    (books / "lab-params.yaml").write_text(
+        lab_file.replace("\n# ild_criteria_required: 1 ", "\nild_criteria_required: 1 "))
+    (tmp_path / "data").symlink_to(FOLDER.parent / "data", target_is_directory=True)
+    lab = tmp_path / "runs" / "lab"
+    shutil.copytree(paper_run, lab)  # the class ran every notebook with the paper's values
+
+    execute(books / "02_flow.ipynb")
+    execute(books / "03_tables.ipynb")
+    flow, paper = flow_counts(lab), flow_counts(paper_run)
+    # More patients fail when one criterion suffices; 33 is what issue 15 observed
+    # (a regression figure, not a hand computation).
+    assert (paper["flow.conv_failures"], flow["flow.conv_failures"]) == (23, 33)
+    assert f"n = {flow['flow.conv_failures']}" in (lab / "figures" / "figure1.svg").read_text()
+    table2 = pd.read_csv(lab / "tables" / "table2.csv")
+    # Table 2's groups are Figure 1's responders and failures, under the same parameters.
+    sex = table2[table2["variable"] == "sex"]  # a row everybody has
+    assert set(sex["n_nonresp"]) == {flow["flow.conv_failures"]}
+    assert set(sex["n_resp"]) == {flow["flow.conv_responders"]}
+
+    with pytest.raises(CellExecutionError) as refused:
+        execute(books / "05_reproduction.ipynb")
+    assert "mixes outputs of two parameter sets" in str(refused.value)
+    assert "04_tapers ran with ild_criteria_required=2 (now 1)" in str(refused.value)
+    assert "02_flow" not in str(refused.value).split("parameter sets:")[1].split(". Run")[0]

@@ -1,7 +1,9 @@
-"""End to end: papermill notebooks, the run bundle, rendering, failure safety."""
+"""End to end: papermill notebooks, the run bundle, rendering, failure safety.
+
+Every test reads the session's one paper run (and its variant run, tests/conftest.py); the
+only other runs are a cache-reusing re-run and runs of stub notebooks (a failure)."""
 
 import json
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -9,8 +11,16 @@ import nbformat
 import pytest
 
 from analysis.errors import PipelineError
-from analysis.params import Params
-from analysis.pipeline import NOTEBOOKS, ROOT, run
+from analysis.params import Params, check_one_parameter_set, params_digest
+from analysis.pipeline import (
+    COLLECT,
+    INDEPENDENT,
+    NOTEBOOKS,
+    StepSetup,
+    _run_step,
+    kernel_name,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +47,27 @@ def test_manifest_records_inputs_versions_and_commit(paper_run: Path):
     assert manifest["packages"]["pandas"] == "3.1.1"
 
 
-def test_executed_notebooks_carry_the_run_parameters(paper_run: Path):
+def test_executed_notebooks_read_the_run_parameter_file(paper_run: Path):
+    """The pipeline injects the path of the run's own ``params.yaml`` (and nothing a notebook
+    does not declare); the notebook shows the values it read."""
+    assert Params.load(paper_run / "params.yaml") == Params()
+    for name in NOTEBOOKS:
+        book = nbformat.read(paper_run / "notebooks" / name, as_version=4)
+        injected = [c for c in book.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert injected, name
+        assert "params_file = " in injected[0].source and "params.yaml" in injected[0].source
+        assert "fvc_decline" not in injected[0].source, name  # no cutoff is injected
     book = nbformat.read(paper_run / "notebooks" / "03_tables.ipynb", as_version=4)
-    injected = [c for c in book.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert injected and "fvc_decline = 0.1" in injected[0].source
+    shown = [o for c in book.cells if "parameter_table(params" in c.source for o in c.outputs]
+    assert "fvc_decline" in shown[0]["data"]["text/plain"]
+
+
+def test_every_step_ran_with_the_run_parameters(paper_run: Path):
+    """Each step that uses the parameters recorded their hash, and it is that of the run's
+    ``params.yaml``: what step 05 checks before collecting (issue 15)."""
+    stamps = check_one_parameter_set(paper_run, Params.load(paper_run / "params.yaml"))
+    assert sorted(stamps) == ["02_flow", "03_tables", "04_tapers", "06_sensitivity"]
+    assert set(stamps.values()) == {params_digest(Params())}
 
 
 class _Resources(HTMLParser):
@@ -72,12 +99,25 @@ def test_pdf_has_real_text(paper_run: Path):
     assert "44.9 (14.9)" in text  # Table 1: age at onset, mean (SD)
 
 
+def stub_notebooks(folder: Path, failing: str | None = None) -> Path:
+    """Notebooks named as the pipeline's steps that only declare their parameters (and one
+    that raises): the pipeline's failure handling does not depend on what the steps compute,
+    so these test it at the cost of kernel starts only."""
+    folder.mkdir()
+    for name in NOTEBOOKS:
+        book = nbformat.v4.new_notebook()
+        book.cells.append(nbformat.v4.new_code_cell('params_file = "p.yaml"\nrun_dir = "."'))
+        book.cells[0].metadata["tags"] = ["parameters"]
+        code = "raise RuntimeError('deliberate failure')" if name == failing else "pass"
+        book.cells.append(nbformat.v4.new_code_cell(code))
+        book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}  # papermill reads it
+        nbformat.write(book, folder / name)
+    return folder
+
+
 def test_failed_run_leaves_previous_bundle_intact(paper_run: Path, tmp_path: Path):
-    books = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", books)
-    broken = nbformat.read(books / "03_tables.ipynb", as_version=4)
-    broken.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
-    nbformat.write(broken, books / "03_tables.ipynb")
+    books = stub_notebooks(tmp_path / "notebooks", failing="03_tables.ipynb")
     before = (paper_run / "manifest.json").read_bytes()
     with pytest.raises(PipelineError, match="03_tables.ipynb.*deliberate failure"):
         run("paper", runs_dir=paper_run.parent, formats=(), notebooks_dir=books,
@@ -85,23 +125,36 @@ def test_failed_run_leaves_previous_bundle_intact(paper_run: Path, tmp_path: Pat
     assert (paper_run / "manifest.json").read_bytes() == before
     assert (paper_run / "report.html").is_file()
     assert not list(paper_run.parent.glob(".paper.*"))
+    assert (paper_run.parent / "_failed" / "03_tables.ipynb").is_file()
 
 
-def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path, tmp_path: Path):
-    # Same inputs, parameters and code: steps 01-04 come from the cache, and the tables and
-    # results are byte-identical to a run computed from scratch.
+def test_a_step_without_cache_says_so(tmp_path: Path):
+    setup = StepSetup(tmp_path / "stage", {"params_file": "p.yaml", "run_dir": "."},
+                      kernel_name(), stub_notebooks(tmp_path / "notebooks"), lambda _: None)
+    setup.stage.mkdir()
+    record = _run_step("02_flow.ipynb", setup, None, "0" * 64)
+    assert record["cache"] == "off"
+    assert (setup.stage / "notebooks" / "02_flow.ipynb").is_file()
+
+
+def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
+    # Same inputs, parameters and code: steps 01-04 and 06 come from the cache (05 always
+    # runs), and the tables and numbers are byte-identical to the paper run, which computed
+    # every step from scratch.
+    assert {json.loads((paper_run / "manifest.json").read_text())["steps"][nb]["cache"]
+            for nb in INDEPENDENT} == {"miss"}
     again = run("again", runs_dir=paper_run.parent, formats=(), log=lambda _: None)
     steps = json.loads((again / "manifest.json").read_text())["steps"]
-    assert {steps[nb]["cache"] for nb in NOTEBOOKS[:-1]} == {"hit"}
-    fresh = run("again", runs_dir=tmp_path, formats=(), cache=False, log=lambda _: None)
-    assert json.loads((fresh / "manifest.json").read_text())["steps"]["02_flow.ipynb"][
-        "cache"] == "off"
-    for name in ["results.json", *(f"tables/{p.name}" for p in (fresh / "tables").glob("*.csv"))]:
-        assert (fresh / name).read_bytes() == (again / name).read_bytes(), name
+    assert {steps[nb]["cache"] for nb in INDEPENDENT} == {"hit"}
+    assert steps[COLLECT]["cache"] == "never"
+    results = {name: json.loads((folder / "results.json").read_text())
+               for name, folder in (("paper", paper_run), ("again", again))}
+    assert results["again"].pop("run") == "again" and results["paper"].pop("run") == "paper"
+    assert results["again"] == results["paper"]
+    for table in sorted((paper_run / "tables").glob("*.csv")):
+        assert (again / "tables" / table.name).read_bytes() == table.read_bytes(), table.name
 
 
-def test_a_cutoff_change_runs_every_step_again(paper_run: Path):
-    variant = run("fvc-check", Params(fvc_decline=0.07), runs_dir=paper_run.parent, formats=(),
-                  log=lambda _: None)
-    steps = json.loads((variant / "manifest.json").read_text())["steps"]
-    assert {steps[nb]["cache"] for nb in NOTEBOOKS[:-1]} == {"miss"}
+def test_a_cutoff_change_runs_every_step_again(variant_run: Path):
+    steps = json.loads((variant_run / "manifest.json").read_text())["steps"]
+    assert {steps[nb]["cache"] for nb in INDEPENDENT} == {"miss"}

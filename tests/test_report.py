@@ -1,13 +1,12 @@
-"""The report's content, as a reader sees it (HTML and PDF of the paper run, a variant run)."""
+"""The report's content, as a reader sees it (HTML and PDF of the paper run, a variant run).
+
+Both runs are the session's shared ones (tests/conftest.py)."""
 
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from analysis.params import Params
-from analysis.pipeline import run
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +22,6 @@ def html_text(path: Path) -> str:
 @pytest.fixture(scope="module")
 def text(paper_run) -> str:
     return html_text(paper_run / "report.html")
-
-
-@pytest.fixture(scope="module")
-def variant_run(paper_run):
-    return run("fvc5", Params(fvc_decline=0.05), runs_dir=paper_run.parent, engine="pandoc",
-               formats=("html",), log=lambda _: None)
 
 
 def test_title_block_cites_the_study_and_says_synthetic(text):
