@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import printed
+from analysis.consistency import row_verdicts
 from analysis.errors import DataValidationError, ParameterError
 from analysis.printed import format_at, matches
 
@@ -362,8 +363,6 @@ def compare(
     >>> out.loc["t2.sex.p", "status"]
     'not-computed'
     """
-    from analysis.consistency import row_verdicts
-
     by_id = row_verdicts(checks).set_index("id")
     records = []
     for row in published.to_dict("records"):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.consistency import row_verdicts
 from analysis.printed import format_at
 
 __all__ = ["continuous_tests_text", "contradictions_text", "dose_series_text"]
@@ -109,8 +110,6 @@ def contradictions_text(checks: pd.DataFrame, published: pd.DataFrame) -> list[s
     One Markdown list item per number (:func:`analysis.consistency.row_verdicts`: the first
     proving check in name order), with its source and label from ``published``.
     """
-    from analysis.consistency import row_verdicts
-
     rows = row_verdicts(checks)
     bad = rows[rows["verdict"] == "inconsistent"]
     labels = _labelled(published)
