@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.cohort import analysis_groups, flow_table
+from analysis.consistency import verdicts
 from analysis.params import FITTED_ROWS, MAPPINGS, Params
 from analysis.published import compare, load_published
 from analysis.results import flow_results, response_results, subgroup_results
@@ -139,9 +140,11 @@ def reproduced_results(patients: pd.DataFrame, assessments: pd.DataFrame,
             **table_results(table3(at_tacrolimus, params))}
 
 
-def _matched(published: pd.DataFrame, results: Mapping[str, float]) -> dict[str, str]:
-    """Printed (not assumed) numbers reproduced at the printed precision: id -> printed."""
-    comparison = compare(published, results)
+def _matched(published: pd.DataFrame, results: Mapping[str, float],
+             checks: pd.DataFrame) -> dict[str, str]:
+    """Printed (not assumed) numbers reproduced at the printed precision: id -> printed
+    (``checks``: :func:`analysis.consistency.verdicts` of ``published``)."""
+    comparison = compare(published, results, checks)
     printed = ~comparison["source"].astype(str).str.startswith("Assumed")
     hits = comparison[printed & (comparison["key"].isin(list(results)))
                       & (comparison["status"] == "match")]
@@ -197,7 +200,8 @@ def assumption_table(patients: pd.DataFrame, assessments: pd.DataFrame,
         return cache[key]
 
     base = results_for(params)
-    base_hits = _matched(published, base)
+    checks = verdicts(published)
+    base_hits = _matched(published, base, checks)
     rows = []
     for item in registry():
         value = {name: _current(params, name) for name in item.default}
@@ -206,7 +210,7 @@ def assumption_table(patients: pd.DataFrame, assessments: pd.DataFrame,
             if values == value:
                 continue
             alt = results_for(with_values(params, values))
-            alt_hits = _matched(published, alt)
+            alt_hits = _matched(published, alt, checks)
             forced = [f"{i} ({base_hits[i]})" for i in base_hits if i not in alt_hits]
             gained = [f"{i} ({alt_hits[i]})" for i in alt_hits if i not in base_hits]
             row = {"name": item.name, "kind": item.kind, "source": item.source,

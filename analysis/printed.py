@@ -22,6 +22,11 @@ difference of a few units in the 16th digit never decides a verdict). The true v
 :func:`interval`. A printed bound ``"<x"`` is reproduced by any number strictly below ``x``
 (``">x"``: strictly above).
 
+The consistency checks (:mod:`analysis.consistency`) prove that a printed number *cannot*
+hold; they read the same interval closed at both edges (``interval(..., closed=True)``,
+:attr:`Printed.lo`/:attr:`Printed.hi`), so that no proof rests on how a value exactly on an
+edge was rounded.
+
 Before this module the project decided the half digit in five places that disagreed at the
 upper end: the methods audit accepted ``|p - printed| <= h`` (so 0.0135 reproduced "0.013").
 No categorical p-value of Tables 2 and 3 lies on a half digit, so the audit's findings do not
@@ -88,17 +93,34 @@ class Printed:
     >>> p = parse("0.013")
     >>> p.reproduced_by(0.0125), p.reproduced_by(0.0135)
     (True, False)
-    >>> p.interval()
-    (0.0125, 0.0135)
+    >>> p.interval(), p.lo, p.hi, str(p)
+    ((0.0125, 0.0135), 0.0125, 0.0135, '0.013')
+    >>> str(parse("<0.001")), parse("<0.001").lo
+    ('< 0.001', 0.0)
     """
 
     value: float
-    decimals: int
+    decimals: int = 0
     relation: str = "="
 
-    def interval(self) -> tuple[float, float]:
+    def interval(self, closed: bool = False) -> tuple[float, float]:
         """The true values this printing stands for (see :func:`interval`)."""
-        return interval(self.value, self.decimals, self.relation)
+        return interval(self.value, self.decimals, self.relation, closed)
+
+    @property
+    def lo(self) -> float:
+        """Lower edge of the closed interval (``interval(closed=True)``), for the checks."""
+        return self.interval(closed=True)[0]
+
+    @property
+    def hi(self) -> float:
+        """Upper edge of the closed interval (``interval(closed=True)``), for the checks."""
+        return self.interval(closed=True)[1]
+
+    def __str__(self) -> str:
+        """The number as printed: ``"48.2"``, ``"< 0.001"``."""
+        prefix = f"{self.relation} " if self.relation != "=" else ""
+        return prefix + format_at(self.value, self.decimals)
 
     def window(self, margin: float = 0.0) -> tuple[float, float]:
         """:meth:`interval` with ``margin`` of its width trimmed at each finite edge.
@@ -347,8 +369,10 @@ def reproduces(computed: float, printed: object) -> bool:
     return target.reproduced_by(computed)
 
 
-def interval(value: float, decimals: int, relation: str = "=") -> tuple[float, float]:
-    """The true values a printed number stands for, as ``(low, high)``.
+def interval(
+    value: float, decimals: int, relation: str = "=", closed: bool = False
+) -> tuple[float, float]:
+    """The true values a printed number stands for, as ``(low, high)``: THE precision rule.
 
     Parameters
     ----------
@@ -357,24 +381,34 @@ def interval(value: float, decimals: int, relation: str = "=") -> tuple[float, f
     decimals : int
         Decimals as printed.
     relation : {"=", "<", ">"}, default "="
+    closed : bool, default False
+        ``False``: the values that :func:`matches` the printed number. ``True``: the closed
+        variant for conservative impossibility proofs (:mod:`analysis.consistency`): both edges
+        belong to the interval, so a check that finds no admissible value in it proves the
+        printing impossible under any rounding of a value that lies exactly on an edge (half
+        away from zero, half to even, or a printed "0.60" that was 0.605 truncated); a bound
+        ``"<x"`` reads ``[0, x]`` and ``">x"`` reads ``[x, inf]`` (the paper prints bounds only
+        for p-values, which are non-negative).
 
     Returns
     -------
     tuple of float
-        For ``"="`` the values that :func:`matches` the printed number: ``[low, high)`` for
-        ``value >= 0`` and ``(low, high]`` below 0, ``high - low`` one unit of the last printed
-        digit (edges read at two more decimals, so that they carry no binary noise). For
-        ``"<"``: ``(-inf, value)``; for ``">"``: ``(value, inf)``.
+        For ``"="`` the edges are the same in both variants, ``high - low`` one unit of the
+        last printed digit (edges read at two more decimals, so that they carry no binary
+        noise); with ``closed=False`` the interval is ``[low, high)`` for ``value >= 0`` and
+        ``(low, high]`` below 0. For ``"<"``: ``(-inf, value)``; for ``">"``: ``(value, inf)``.
 
     Examples
     --------
     >>> interval(44.9, 1), interval(0.01, 3), interval(38, 0)
     ((44.85, 44.95), (0.0095, 0.0105), (37.5, 38.5))
-    >>> interval(0.001, 3, "<")
-    (-inf, 0.001)
+    >>> interval(0.001, 3, "<"), interval(0.001, 3, "<", closed=True)
+    ((-inf, 0.001), (0.0, 0.001))
     """
+    if relation not in RELATIONS:
+        raise ParameterError(f"relation must be one of {sorted(RELATIONS)}, got {relation!r}")
     if relation == "<":
-        return -math.inf, float(value)
+        return (0.0 if closed else -math.inf), float(value)
     if relation == ">":
         return float(value), math.inf
     half = 0.5 * 10.0 ** (-decimals)

@@ -9,7 +9,9 @@ occurrences can share a key) and says whether the paper contradicts itself there
 This module reads and validates that table (:func:`load_published`, row rules in
 :data:`ROW_RULES`) and builds the reproduction table of a run (:func:`compare`,
 :func:`summary_line`). Whether a reproduced number equals a printed one at the printed precision
-is decided in :func:`analysis.printed.matches`.
+is decided in :func:`analysis.printed.matches`; whether a printed number can hold at all is
+decided by the checks of :mod:`analysis.consistency`, never by the typed ``consistency`` and
+``reason`` columns (the curator's commentary, shown beside the status).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import printed
+from analysis.consistency import row_verdicts
 from analysis.errors import DataValidationError, ParameterError
 from analysis.printed import format_at, matches
 
@@ -67,10 +70,11 @@ KINDS = frozenset({"count", "percent", "mean", "sd", "p", "pct_change", "dose"})
 RELATIONS = frozenset({"=", "<"})
 #: ``printed`` in the paper, or ``assumed`` by us where the paper is silent.
 ROW_STATUS = frozenset({"printed", "assumed"})
-#: ``inconsistent`` where the paper contradicts itself at this number.
+#: The curator's typed reading (commentary only: it never decides a comparison status).
 CONSISTENCY = frozenset({"ok", "inconsistent"})
-#: Outcome of one comparison row.
-STATUSES = ("match", "mismatch", "paper-inconsistent", "not-computed")
+#: Outcome of one comparison row: ``inconsistent`` only when a named check of
+#: :mod:`analysis.consistency` proves the printed value cannot hold.
+STATUSES = ("match", "mismatch", "inconsistent", "not-computed")
 #: Columns of the frame :func:`compare` returns.
 COMPARISON_COLUMNS = (
     "id",
@@ -84,6 +88,10 @@ COMPARISON_COLUMNS = (
     "reproduced_text",
     "status",
     "reason",
+    "verdict",
+    "check",
+    "evidence",
+    "curator_note",
 )
 
 _NAME = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
@@ -295,7 +303,9 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
-def compare(published: pd.DataFrame, results: Mapping[str, float]) -> pd.DataFrame:
+def compare(
+    published: pd.DataFrame, results: Mapping[str, float], checks: pd.DataFrame
+) -> pd.DataFrame:
     """Compare reproduced numbers with the published ones, row by printed number.
 
     Parameters
@@ -305,6 +315,9 @@ def compare(published: pd.DataFrame, results: Mapping[str, float]) -> pd.DataFra
     results : mapping of str to float
         Reproduced numbers by key (``results.json`` of a run). Keys absent from ``published``
         are ignored; a missing key or a NaN value means "not computed".
+    checks : pandas.DataFrame
+        The verdicts of the consistency checks on the same ``published``
+        (:func:`analysis.consistency.verdicts`: one row per printed number and check).
 
     Returns
     -------
@@ -314,43 +327,61 @@ def compare(published: pd.DataFrame, results: Mapping[str, float]) -> pd.DataFra
         ``reproduced`` (float64, NaN if not computed); ``reproduced_text`` (rounded half away
         from zero at the printed decimals; for a printed bound such as "<0.001", the bound
         itself when the reproduced number is below it; "" if not computed); ``status``, one of
-        :data:`STATUSES`; ``reason`` (why it is not a match, or, for a match at a number the
-        paper contradicts elsewhere, the contradiction).
+        :data:`STATUSES`; ``reason`` (printed and reproduced values when they differ; a remark
+        when a match is a printing that a check proves impossible or cannot decide);
+        ``verdict`` (the checks' verdict on the printed number,
+        :func:`analysis.consistency.row_verdicts`: "consistent", "inconsistent",
+        "undecidable", or "" when no check covers it, e.g. an assumed row);
+        ``check`` and ``evidence`` (the deciding check and its evidence sentence when the
+        verdict is not "consistent", else ""); ``curator_note`` (the typed ``reason`` of
+        ``numbers.csv`` for a row typed inconsistent: commentary, never a status).
 
     Notes
     -----
-    ``status`` is ``match`` when :func:`matches` holds, also at rows marked inconsistent
-    (where a paper prints one quantity twice with two values, one printing can be right);
-    ``paper-inconsistent`` when a row marked inconsistent does not match; ``mismatch`` when a
-    row the paper does not contradict does not match; ``not-computed`` when the key has no
-    finite result.
+    ``status`` is ``match`` when :func:`matches` holds, whatever the checks say (where the
+    paper prints one quantity twice with two values, one printing can be right: a check's
+    evidence is then a remark in ``reason``); ``inconsistent`` when it does not match and a
+    named check proves the printed value impossible; ``mismatch`` when it does not match and
+    no check proves that; ``not-computed`` when the key has no finite result.
 
     Examples
     --------
+    >>> from analysis.consistency import verdicts
     >>> published = load_published()
     >>> out = compare(published, {"conv.response.pct": 31 / 54 * 100,
     ...                           "dose.conv_fail.prednisone.m6_12.mean": 31.62,
-    ...                           "dose.conv.prednisone.m6_12.fail_mean": 31.62})
-    >>> out.set_index("id").loc["abstract.conv_response.pct",
-    ...                         ["reproduced_text", "status"]].tolist()
+    ...                           "dose.conv.prednisone.m6_12.fail_mean": 31.62,
+    ...                           "t1.race.black.pct": 26 / 54 * 100},
+    ...               verdicts(published)).set_index("id")
+    >>> out.loc["abstract.conv_response.pct", ["reproduced_text", "status"]].tolist()
     ['57', 'match']
-    >>> out.set_index("id").loc[["text.dose.conv_fail.prednisone.m6_12.mean",
-    ...                          "text.dose.conv.prednisone.m6_12.fail_mean"], "status"].tolist()
+    >>> out.loc[["text.dose.conv_fail.prednisone.m6_12.mean",
+    ...          "text.dose.conv.prednisone.m6_12.fail_mean"], "status"].tolist()
     ['mismatch', 'match']
-    >>> out.set_index("id").loc["t2.sex.p", "status"]
+    >>> out.loc["t1.race.black.pct", ["status", "check"]].tolist()
+    ['inconsistent', 'percent_granularity']
+    >>> out.loc["t2.sex.p", "status"]
     'not-computed'
     """
-    records = [_compare_row(row, results.get(row["key"]))
-               for row in published.to_dict("records")]
+    by_id = row_verdicts(checks).set_index("id")
+    records = []
+    for row in published.to_dict("records"):
+        found = by_id.loc[row["id"]] if row["id"] in by_id.index else None
+        verdict = ("", "", "") if found is None else (
+            str(found["verdict"]), str(found["check"]), str(found["sentence"]))
+        records.append(_compare_row(row, results.get(row["key"]), verdict))
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
     return out.astype({"decimals": "int64", "reproduced": "float64"})
 
 
-def _compare_row(row: Mapping[str, Any], raw: object) -> dict[str, Any]:
-    """One row of :func:`compare`: a published row against its reproduced number ``raw``."""
+def _compare_row(
+    row: Mapping[str, Any], raw: object, verdict: tuple[str, str, str]
+) -> dict[str, Any]:
+    """One row of :func:`compare`: a published row against its reproduced number ``raw`` and
+    the checks' ``(verdict, check, sentence)`` on its printed value."""
     reproduced = math.nan if raw is None else float(raw)
     decimals = int(row["decimals"])
-    inconsistent = row["consistency"] == "inconsistent"
+    proven, check = verdict[0] == "inconsistent", verdict[1]
     if not math.isfinite(reproduced):
         reproduced, text, status = math.nan, "", "not-computed"
         reason = f"no finite result for key {row['key']!r}"
@@ -359,16 +390,17 @@ def _compare_row(row: Mapping[str, Any], raw: object) -> dict[str, Any]:
         ok = matches(row["value"], decimals, row["relation"], reproduced)
         if row["relation"] == "<" and ok:
             text = row["printed"]
+        differs = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
         if ok:
-            status = "match"
-            reason = ""
-            if inconsistent:
-                reason = f"the paper contradicts this elsewhere: {row['reason']}"
-        elif inconsistent:
-            status, reason = "paper-inconsistent", row["reason"]
+            status, reason = "match", ""
+            if proven:
+                reason = ("reproduced, although a check proves this printing cannot hold "
+                          "together with the numbers it is checked against")
+            elif verdict[0] == "undecidable":
+                reason = "reproduced; a check cannot decide this printing from printed numbers"
         else:
-            status = "mismatch"
-            reason = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
+            status, reason = ("inconsistent" if proven else "mismatch"), differs
+    shown = verdict[0] not in ("", "consistent")
     return {
         **{c: row[c] for c in ("id", "key", "source", "row_label", "column", "printed")},
         "decimals": decimals,
@@ -376,6 +408,10 @@ def _compare_row(row: Mapping[str, Any], raw: object) -> dict[str, Any]:
         "reproduced_text": text,
         "status": status,
         "reason": reason,
+        "verdict": verdict[0],
+        "check": check if shown else "",
+        "evidence": verdict[2] if shown else "",
+        "curator_note": row["reason"] if row.get("consistency") == "inconsistent" else "",
     }
 
 
@@ -390,16 +426,17 @@ def summary_line(comparison: pd.DataFrame) -> str:
     Returns
     -------
     str
-        "<matches> of <rows> published numbers reproduced; <n> are contradicted by the paper
-        itself; <n> mismatches", followed by "; <n> not computed" when any are.
+        "<matches> of <rows> published numbers reproduced; <n> proven inconsistent by a named
+        check; <n> mismatches", followed by "; <n> not computed" when any are, and by the
+        assumed (not printed) rows met, counted apart.
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"status": ["match"] * 3 + ["paper-inconsistent"]})
+    >>> frame = pd.DataFrame({"status": ["match"] * 3 + ["inconsistent"]})
     >>> summary_line(frame)
-    '3 of 4 published numbers reproduced; 1 are contradicted by the paper itself; 0 mismatches'
+    '3 of 4 published numbers reproduced; 1 proven inconsistent by a named check; 0 mismatches'
     >>> summary_line(pd.DataFrame({"status": ["match", "mismatch", "not-computed"]}))
-    '1 of 3 published numbers reproduced; 0 are contradicted by the paper itself; 1 mismatches; 1 not computed'
+    '1 of 3 published numbers reproduced; 0 proven inconsistent by a named check; 1 mismatches; 1 not computed'
     """  # noqa: E501
     unknown = set(comparison["status"]) - set(STATUSES)
     if unknown:
@@ -412,7 +449,7 @@ def summary_line(comparison: pd.DataFrame) -> str:
     n = {status: int(counts.get(status, 0)) for status in STATUSES}
     line = (
         f"{n['match']} of {len(printed)} published numbers reproduced; "
-        f"{n['paper-inconsistent']} are contradicted by the paper itself; "
+        f"{n['inconsistent']} proven inconsistent by a named check; "
         f"{n['mismatch']} mismatches"
     )
     if n["not-computed"]:

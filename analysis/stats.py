@@ -37,9 +37,9 @@ import scipy.stats
 from analysis.errors import DataValidationError, ParameterError
 
 __all__ = [
-    "TEST_LABELS", "CategoricalResult", "categorical_p", "choose_categorical_test", "drop_empty",
-    "expected_counts", "fisher_exact", "fisher_exact_rxc", "fisher_one_sided", "paired_t",
-    "pearson_chi2", "select_categorical_test", "two_sample",
+    "TEST_LABELS", "CategoricalResult", "categorical_p", "choose_categorical_test", "compositions",
+    "drop_empty", "expected_counts", "fisher_exact", "fisher_exact_rxc", "fisher_one_sided",
+    "paired_t", "pearson_chi2", "select_categorical_test", "two_sample",
 ]  # fmt: skip
 
 #: Human-readable name of every test id used in this module (for tables and the report).
@@ -288,8 +288,9 @@ def fisher_one_sided(table: object) -> float:
 # --------------------------------------------------------------------------- Fisher r x c
 
 
-def _compositions(total: int, caps: Sequence[int]) -> Iterator[tuple[int, ...]]:
-    """All vectors x with sum(x) == total and 0 <= x[i] <= caps[i], in a fixed order."""
+def compositions(total: int, caps: Sequence[int]) -> Iterator[tuple[int, ...]]:
+    """All x with sum(x) == total, 0 <= x[i] <= caps[i], in a fixed order: a column of every
+    table with given margins (also used by :mod:`analysis.consistency.contingency`)."""
     k = len(caps)
     if k == 1:
         if total <= caps[0]:
@@ -297,7 +298,7 @@ def _compositions(total: int, caps: Sequence[int]) -> Iterator[tuple[int, ...]]:
         return
     rest_cap = sum(caps[1:])
     for first in range(max(0, total - rest_cap), min(caps[0], total) + 1):
-        for tail in _compositions(total - first, caps[1:]):
+        for tail in compositions(total - first, caps[1:]):
             yield (first, *tail)
 
 
@@ -386,7 +387,7 @@ def fisher_exact_rxc(table: object) -> float:
     def moves(j: int, rem: tuple[int, ...]) -> tuple[tuple[int, tuple[int, ...]], ...]:
         """(prod x!, sorted remaining totals) for every vector x of column j."""
         out = []
-        for x in _compositions(cols[j], rem):
+        for x in compositions(cols[j], rem):
             nxt = tuple(sorted(r - v for r, v in zip(rem, x, strict=True)))
             out.append((prod_fact(x), nxt))
         return tuple(out)

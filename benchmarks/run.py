@@ -53,7 +53,7 @@ def best_of(fn, repeat: int) -> tuple[float, list[float], object]:
 # ----------------------------------------------------------------- 1. pure computation
 def computation(repeat: int = 5) -> dict:
     """Each stage of the analysis in this process, as the notebooks chain them."""
-    from analysis import doses, published, results, tables
+    from analysis import consistency, doses, published, results, tables
     from analysis.cohort import analysis_groups, flow_table
     from analysis.params import Params
     from analysis.schema import read_cohort
@@ -99,7 +99,8 @@ def computation(repeat: int = 5) -> dict:
         merged: dict = {}
         for fragment in (state["doses"], state["flow"], state["tables"]):
             merged.update(fragment)
-        comparison = published.compare(published.load_published(), merged)
+        numbers = published.load_published()
+        comparison = published.compare(numbers, merged, consistency.verdicts(numbers))
         summary = published.summary_line(comparison)
         lap("reproduction", t)
         totals.append(time.perf_counter() - t0)

@@ -17,7 +17,7 @@ import pytest
 import scipy.stats
 
 from analysis.consistency.contingency import all_tables, contingency_p, table_tests, which_test
-from analysis.consistency.core import GRIDS, Printed, interval, make_verdict
+from analysis.consistency.core import GRIDS, make_verdict
 from analysis.consistency.crosssource import (
     count_within,
     level_sum,
@@ -42,6 +42,7 @@ from analysis.consistency.pvalues import (
 )
 from analysis.consistency.sprite import sd_on_grid
 from analysis.errors import ParameterError
+from analysis.printed import Printed, interval
 from analysis.stats import fisher_exact_rxc
 
 P = Printed
@@ -58,7 +59,8 @@ def fits(x: Fraction, printed: Printed) -> bool:
 def test_interval_and_verdict_record():
     assert interval(48.2, 1) == (48.15, 48.25)
     assert interval(0.60, 2) == (0.595, 0.605)
-    assert interval(0.001, 3, "<") == (0.0, 0.001)
+    assert interval(0.001, 3, "<", closed=True) == (0.0, 0.001)
+    assert (Printed(48.2, 1).lo, Printed(48.2, 1).hi) == (48.15, 48.25)  # closed: edges in
     v = make_verdict("x", "consistent", "{a} and {verdict}", a=1)
     assert v.sentence == "1 and consistent" and v.evidence == {"a": 1}
     with pytest.raises(ParameterError, match="verdict must be one of"):

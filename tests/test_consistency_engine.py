@@ -1,7 +1,7 @@
 """Tests of analysis.consistency.engine.verdicts on data/published/numbers.csv.
 
 The expected proofs are the paper's own numbers worked by hand (cited in each comment); the
-typed ``consistency`` column is read here only to name today's 16 paper-inconsistent rows,
+typed ``consistency`` column is read here only to name today's 16 typed-inconsistent rows,
 never by the engine (a copy with the typed columns blanked gives the same frame).
 """
 
@@ -16,7 +16,7 @@ from analysis.consistency import row_verdicts, verdicts
 from analysis.consistency.engine import COLUMNS
 from analysis.published import load_published
 
-#: Today's paper-inconsistent rows that do not match (issue 12), with the check that must prove
+#: Today's typed-inconsistent rows that do not match (issue 12), with the check that must prove
 #: each and the hand computation behind it.
 PROOFS = {
     "t1.race.black.pct": "percent_granularity",  # 26/54 = 48.148%, not 48.2

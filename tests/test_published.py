@@ -7,26 +7,32 @@ inconsistent, so that each contradiction listed in the CSV is backed by a comput
 """
 
 import itertools
+import json
 import math
 from dataclasses import astuple
 from math import comb
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from analysis.consistency import verdicts
 from analysis.errors import DataValidationError, ParameterError
 from analysis.printed import format_at, interval, matches, parse
 from analysis.published import (
     COLUMNS,
     COMPARISON_COLUMNS,
     compare,
+    default_path,
     load_published,
     summary_line,
 )
 
 PUB = load_published()
+CHECKS = verdicts(PUB)
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROW = PUB.set_index("id")
 V = ROW["value"].to_dict()
 OK = (ROW["consistency"] == "ok").to_dict()
@@ -550,7 +556,7 @@ def test_compare_hand_checked():
         "t1.ssa.pct": 22 / 54 * 100,
         "t2.sex.p": float("nan"),
     }
-    out = compare(PUB, results).set_index("id")
+    out = compare(PUB, results, CHECKS).set_index("id")
     assert list(out.reset_index().columns) == list(COMPARISON_COLUMNS)
     pd.testing.assert_frame_equal(PUB, before)  # input not modified
     assert len(out) == len(PUB)
@@ -561,27 +567,32 @@ def test_compare_hand_checked():
         "text.conv.pm.response_pct": ("match", "67"),
         "abstract.dose.tac.prednisone.y1.p": ("match", "<0.001"),
         "text.dose.tac.prednisone.y1.p": ("match", "<0.001"),
-        "t1.race.black.pct": ("paper-inconsistent", "48.1"),
+        "t1.race.black.pct": ("inconsistent", "48.1"),
         "text.dose.conv_fail.prednisone.m6_12.mean": ("match", "31.2"),
         "text.dose.conv.prednisone.m6_12.fail_mean": ("not-computed", ""),
         "t1.ssa.pct": ("match", "40.7"),
         "text.t1.ssa.pct": ("match", "40.7"),
-        "disc.ssa.pct": ("paper-inconsistent", "41"),
+        "disc.ssa.pct": ("inconsistent", "41"),
         "t2.sex.p": ("not-computed", ""),
         "t2.age.resp": ("not-computed", ""),
     }
     for id_, (status, text) in expect.items():
         assert (out.at[id_, "status"], out.at[id_, "reproduced_text"]) == (status, text), id_
     assert out.at["t2.myositis.p", "reason"] == "printed 0.013, reproduced 0.014 (0.0135)"
-    assert out.at["disc.ssa.pct", "reason"] == ROW.at["disc.ssa.pct", "reason"]
+    assert out.at["t2.myositis.p", "check"] == out.at["t2.myositis.p", "evidence"] == ""
+    # 22/54 = 40.74% cannot print as 40%: the check and its sentence, not the typed reason
+    assert out.at["disc.ssa.pct", "check"] == "percent_granularity"
+    assert out.at["disc.ssa.pct", "evidence"].startswith("22/54 = 40.741%; printed 40%")
+    assert out.at["disc.ssa.pct", "curator_note"] == ROW.at["disc.ssa.pct", "reason"]
+    assert out.at["disc.ssa.pct", "reason"] == "printed 40, reproduced 41 (40.7407)"
     assert out.at["text.dose.conv_fail.prednisone.m6_12.mean", "reason"] == ""
     assert out.at["t1.ssa.pct", "reason"] == ""
     assert math.isnan(out.at["t2.sex.p", "reproduced"])
     assert out["status"].value_counts().to_dict() == {
-        "not-computed": 405, "match": 7, "paper-inconsistent": 3, "mismatch": 3,
+        "not-computed": 405, "match": 7, "inconsistent": 3, "mismatch": 3,
     }  # fmt: skip
     assert summary_line(out) == (
-        "7 of 395 published numbers reproduced; 3 are contradicted by the paper itself; "
+        "7 of 395 published numbers reproduced; 3 proven inconsistent by a named check; "
         "3 mismatches; 382 not computed; 0 of 23 assumed (not printed) values met"
     )
 
@@ -610,14 +621,114 @@ def test_compare_with_the_published_values_themselves():
         "dose.tac.mtx.m3_6.sd": 16.01,
         "dose.tac.mtx.y1.sd": 13.04,
     }
-    out = compare(PUB, results)
+    out = compare(PUB, results, CHECKS)
     statuses = out.set_index("id")["status"]
     assert (statuses[[i for i in statuses.index if OK[i]]] == "match").all()
-    assert set(statuses[statuses == "paper-inconsistent"].index) == INCONSISTENT
+    # Table 1's CK mean 2933.4 vs 2947.6: no check proves 2933.4 impossible (missing CK values
+    # can reconcile it), so the transcribed contradiction is an honest mismatch
+    assert set(statuses[statuses == "mismatch"].index) == {"t1.ck.mean", "text.t1.ck.mean"}
+    assert set(statuses[statuses == "inconsistent"].index) == INCONSISTENT - {
+        "t1.ck.mean", "text.t1.ck.mean"}
     assert summary_line(out) == (
-        "377 of 395 published numbers reproduced; 18 are contradicted by the paper itself; "
-        "0 mismatches; 23 of 23 assumed (not printed) values met"
+        "377 of 395 published numbers reproduced; 16 proven inconsistent by a named check; "
+        "2 mismatches; 23 of 23 assumed (not printed) values met"
     )
+
+
+# ------------------------------------------------- statuses from computation only (issue 12)
+# The reproduced numbers are those of a real paper run: tests/fixtures/paper_run/results.json
+# is a snapshot of it (see tests/test_snapshot_paper_run.py).
+
+PAPER_RESULTS = json.loads((FIXTURES / "paper_run" / "results.json").read_text())["numbers"]
+
+#: The 16 printed numbers of the paper run that do not match, with the check that proves each
+#: impossible and the hand computation behind it (tests/test_consistency_engine.py, PROOFS;
+#: the first proving check in name order is the one named).
+PROVEN = {
+    "t1.race.black.pct": "percent_granularity",  # 26/54 = 48.148%, not 48.2
+    "text.t1.race.black.pct": "percent_granularity",
+    "t1.race.hispanic.n": "level_sum",  # Table 2: 0 + 2 = 2, not 4
+    "t1.race.asian.n": "level_sum",  # Table 2: 4 + 0 = 4, not 2
+    "t1.race.hispanic.pct": "percent_vs_table2",  # 2/54 = 3.7%, not 7.4
+    "t1.race.asian.pct": "percent_vs_table2",  # 4/54 = 7.4%, not 3.7
+    "t2.histology.p": "contingency_p",  # Pearson 0.397, LR 0.275, FFH 0.663; no table 0.60
+    "text.dose.tac.aza.start.sd": "sd_on_grid",  # 27.6 or 29.8 with 7 on 150 mg
+    "text.dose.tac.aza.m3_6.mean": "grim_mean",  # 25k/n never 89.6 for n <= 11
+    "text.dose.tac.aza.m3_6.sd": "sd_on_grid",  # no grid sample with mean 89.6 at all
+    "text.dose.tac.aza.y1.pct_change": "pct_change_on_grid",  # 650/1575 = 41.27%
+    "text.dose.tac.mtx.m3_6.sd": "sd_on_grid",  # at most 16.0 (n = 5)
+    "text.dose.tac.mtx.y1.sd": "sd_on_grid",  # at most 13.2 (n = 5), 15.0 or 13.75 (n = 4)
+    "text.dose.tac.mmf.m3_6.pct_change": "pct_change",  # >= 38.460%
+    "disc.ssa.pct": "percent_granularity",  # 22/54 = 40.7%, not 40
+    "disc.honeycomb.tac_improved": "count_within",  # Table 3 has 4, not 6
+}
+
+
+def _declared_consistent(tmp_path: Path, planted: dict[str, str] | None = None) -> pd.DataFrame:
+    """A copy of numbers.csv with every row declared consistent (``consistency`` = ok,
+    ``reason`` empty) and the ``planted`` printed texts, read back by load_published."""
+    raw = pd.read_csv(default_path(), dtype=str, keep_default_na=False)
+    raw["consistency"], raw["reason"] = "ok", ""
+    for ident, text in (planted or {}).items():
+        assert (raw["id"] == ident).sum() == 1
+        raw.loc[raw["id"] == ident, ["printed", "value"]] = text
+    copy = tmp_path / "numbers.csv"
+    raw.to_csv(copy, index=False)
+    return load_published(copy)
+
+
+def test_typed_columns_decide_no_status(tmp_path):
+    typed = compare(PUB, PAPER_RESULTS, CHECKS)
+    blank = _declared_consistent(tmp_path)
+    out = compare(blank, PAPER_RESULTS, verdicts(blank))
+    assert set(out.loc[out["status"] == "match", "id"]) == set(
+        typed.loc[typed["status"] == "match", "id"])
+    bad = out[out["status"] != "match"].set_index("id")
+    assert set(bad.index) == set(PROVEN)
+    assert (bad["status"] == "inconsistent").all() and (bad["verdict"] == "inconsistent").all()
+    assert bad["check"].to_dict() == PROVEN
+    for ident in PROVEN:
+        assert ": inconsistent" in bad.at[ident, "evidence"], ident
+        assert bad.at[ident, "reason"].startswith("printed "), ident
+    assert (out["curator_note"] == "").all()
+    # the typed commentary is shown apart; every other column is the same
+    keep = [c for c in COMPARISON_COLUMNS if c != "curator_note"]
+    pd.testing.assert_frame_equal(out[keep], typed[keep])
+    assert summary_line(out) == summary_line(typed) == (
+        "379 of 395 published numbers reproduced; 16 proven inconsistent by a named check; "
+        "0 mismatches; 23 of 23 assumed (not printed) values met")
+
+
+def test_a_match_stays_a_match_with_the_checks_remark():
+    # a run that prints 48.2% Black (which 26/54 = 48.148% cannot) matches the printing: the
+    # status says so and the proof travels with it as a remark
+    out = compare(PUB, {"t1.race.black.pct": 48.2}, CHECKS).set_index("id")
+    row = out.loc["t1.race.black.pct"]
+    assert (row["status"], row["verdict"], row["check"]) == (
+        "match", "inconsistent", "percent_granularity")
+    assert row["evidence"].startswith("26/54 = 48.148%")
+    assert row["reason"].startswith("reproduced, although a check proves")
+    # the paper run: 31.6 mg (between-group sentence) matches, but the checks cannot reconcile
+    # it with the paired series' 31.2 mg without patients the paper does not print
+    run = compare(PUB, PAPER_RESULTS, CHECKS).set_index("id")
+    row = run.loc["text.dose.conv.prednisone.m6_12.fail_mean"]
+    assert (row["status"], row["verdict"], row["check"]) == (
+        "match", "undecidable", "same_quantity")
+    assert "31.2 [31.15, 31.25] and 31.6 [31.55, 31.65] are 0.30 apart" in row["evidence"]
+
+
+def test_planted_wrong_value_is_a_mismatch(tmp_path):
+    # Table 1 age SD 14.9 transcribed as 19.4: the run reproduces 14.9; no printed-number check
+    # can prove 19.4 impossible (tests/test_consistency_engine.py), so it is a mismatch
+    assert ROW.at["t1.age.sd", "printed"] == "14.9"
+    planted = _declared_consistent(tmp_path, {"t1.age.sd": "19.4"})
+    out = compare(planted, PAPER_RESULTS, verdicts(planted)).set_index("id")
+    assert out.at["t1.age.sd", "status"] == "mismatch"
+    assert out.at["t1.age.sd", "reason"].startswith("printed 19.4, reproduced 14.9")
+    assert (out["status"] == "mismatch").sum() == 1
+    assert summary_line(out.reset_index()) == (
+        "378 of 395 published numbers reproduced; 16 proven inconsistent by a named check; "
+        "1 mismatches; 23 of 23 assumed (not printed) values met")
 
 
 def test_summary_line_rejects_unknown_status():

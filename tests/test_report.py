@@ -68,7 +68,7 @@ def test_reproduction_summary_matches_the_table(paper_run, text):
     printed = table[~table["source"].str.startswith("Assumed")]
     counts = printed["status"].value_counts()
     line = (f"{counts['match']} of {len(printed)} published numbers reproduced; "
-            f"{counts['paper-inconsistent']} are contradicted by the paper itself; "
+            f"{counts['inconsistent']} proven inconsistent by a named check; "
             f"{counts.get('mismatch', 0)} mismatches")
     assert line in text
     assert counts.get("mismatch", 0) == 0 and counts.get("not-computed", 0) == 0

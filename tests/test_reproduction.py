@@ -39,7 +39,7 @@ def test_published_number(row, numbers, reproduction):
             f"printed {row['printed']}, reproduced {got}")
         assert status == "match"
     else:
-        assert status in ("match", "paper-inconsistent"), row["reason"]
+        assert status in ("match", "inconsistent"), row["reason"]
 
 
 def test_tacrolimus_prednisone_taper(numbers):
@@ -63,9 +63,9 @@ def test_mmf_taper(numbers):
 def test_no_mismatch_and_counts_per_status(reproduction):
     counts = reproduction["status"].value_counts().to_dict()
     assert "mismatch" not in counts and "not-computed" not in counts
-    # REGRESSION SNAPSHOT of the paper run (recorded, not derived): 402 matches, 16 rows that
-    # the paper contradicts elsewhere (data/published/numbers.csv, column consistency)
-    assert counts == {"match": 402, "paper-inconsistent": 16}
+    # REGRESSION SNAPSHOT of the paper run (recorded, not derived): 402 matches, 16 printed
+    # numbers that a named consistency check proves impossible (analysis.consistency)
+    assert counts == {"match": 402, "inconsistent": 16}
 
 
 def test_key_p_values_recomputed_by_scipy(numbers):

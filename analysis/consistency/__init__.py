@@ -14,9 +14,9 @@ with its evidence as numbers and a one-line sentence filled from them:
 * :mod:`~analysis.consistency.engine`: :func:`verdicts`, every check on ``numbers.csv``.
 """
 
-from analysis.consistency.core import GRIDS, VERDICTS, Grid, Printed, Verdict, interval
+from analysis.consistency.core import GRIDS, VERDICTS, Grid, Verdict
 from analysis.consistency.engine import row_verdicts, verdicts
 
 __all__ = [
-    "GRIDS", "VERDICTS", "Grid", "Printed", "Verdict", "interval", "row_verdicts", "verdicts",
+    "GRIDS", "VERDICTS", "Grid", "Verdict", "row_verdicts", "verdicts",
 ]

@@ -23,14 +23,14 @@ from analysis.consistency.core import (
     CONSISTENT,
     INCONSISTENT,
     UNDECIDABLE,
-    Printed,
     Verdict,
     fmt,
     in_interval,
     make_verdict,
 )
 from analysis.errors import ParameterError
-from analysis.stats import _compositions
+from analysis.printed import Printed
+from analysis.stats import compositions
 
 __all__ = ["TESTS", "all_tables", "contingency_p", "table_tests", "which_test"]
 
@@ -56,7 +56,7 @@ def _clean(table: Sequence[Sequence[int]]) -> np.ndarray:
 
 def all_tables(rows: Sequence[int], col0: int) -> np.ndarray:
     """Every first column x with 0 <= x_i <= rows_i and sum(x) = col0 (one table each)."""
-    return np.array(list(_compositions(int(col0), [int(r) for r in rows])), dtype=np.int64)
+    return np.array(list(compositions(int(col0), [int(r) for r in rows])), dtype=np.int64)
 
 
 def _chi2_stats(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:

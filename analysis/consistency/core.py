@@ -1,17 +1,19 @@
 """Shared pieces of the consistency checks: the verdict record, rounding intervals, dose grids.
 
 Every check in :mod:`analysis.consistency` takes printed numbers only (never the synthetic
-cohort) and returns a :class:`Verdict`. Precision convention: a number printed with ``d``
-decimals stands for every value in the closed interval ``[v - 0.5 * 10**-d, v + 0.5 * 10**-d]``
-(the boundary counts as attainable), so a check declares "inconsistent" only when no value in
-the closed interval works. A p printed as "< 0.001" stands for ``[0, 0.001]``.
+cohort), as :class:`analysis.printed.Printed`, and returns a :class:`Verdict`. Precision: the
+closed variant of the project's one rule, :func:`analysis.printed.interval` with
+``closed=True`` (``Printed.lo``/``Printed.hi``): a number printed with ``d`` decimals stands for
+``[v - 0.5 * 10**-d, v + 0.5 * 10**-d]``, edges included, so a check declares "inconsistent"
+only when no value in the closed interval works; "< 0.001" stands for ``[0, 0.001]``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from analysis.errors import ParameterError
 
@@ -22,11 +24,10 @@ __all__ = [
     "UNDECIDABLE",
     "VERDICTS",
     "Grid",
-    "Printed",
     "Verdict",
     "fmt",
     "in_interval",
-    "interval",
+    "runs_text",
     "make_verdict",
 ]
 
@@ -75,53 +76,6 @@ def make_verdict(check: str, verdict: str, template: str, **evidence: Any) -> Ve
     return Verdict(check, verdict, dict(evidence), template.format(verdict=verdict, **evidence))
 
 
-class Printed(NamedTuple):
-    """A printed number: value, decimals as printed, relation ("=" or "<")."""
-
-    value: float
-    decimals: int = 0
-    relation: str = "="
-
-    @property
-    def lo(self) -> float:
-        return interval(self.value, self.decimals, self.relation)[0]
-
-    @property
-    def hi(self) -> float:
-        return interval(self.value, self.decimals, self.relation)[1]
-
-    def __str__(self) -> str:
-        prefix = "< " if self.relation == "<" else ""
-        return f"{prefix}{self.value:.{self.decimals}f}"
-
-
-def interval(value: float, decimals: int, relation: str = "=") -> tuple[float, float]:
-    """The closed interval of true values a printed number stands for.
-
-    Parameters
-    ----------
-    value : float
-        The printed value.
-    decimals : int
-        Decimals as printed (``0.60`` has 2).
-    relation : {"=", "<"}
-        ``"<"`` for a printed bound such as "p < 0.001": the interval is ``[0, value]``.
-
-    Examples
-    --------
-    >>> interval(48.2, 1)
-    (48.15, 48.25)
-    >>> interval(0.001, 3, "<")
-    (0.0, 0.001)
-    """
-    if relation == "<":
-        return 0.0, float(value)
-    if relation != "=":
-        raise ParameterError(f"relation must be '=' or '<'; got {relation!r}")
-    half = 0.5 * 10.0 ** (-int(decimals))
-    return round(value - half, int(decimals) + 2), round(value + half, int(decimals) + 2)
-
-
 def in_interval(x: float, lo: float, hi: float) -> bool:
     """``lo <= x <= hi`` with :data:`EPS` slack for floating-point noise."""
     return lo - EPS <= x <= hi + EPS
@@ -132,6 +86,23 @@ def fmt(x: float, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     return f"{x:.{digits}g}" if abs(x) < 1e-3 and x != 0 else f"{round(x, digits):g}"
+
+
+def runs_text(ns: Sequence[int]) -> str:
+    """Integers as runs, largest first: [11, 10, 9, 7, 5, 4, 3] -> "9-11, 7, 3-5" ascending.
+
+    >>> runs_text([11, 10, 9, 7, 5, 4, 3])
+    '3-5, 7, 9-11'
+    """
+    values = sorted(set(int(n) for n in ns))
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][1] + 1:
+            runs[-1][1] = v
+        else:
+            runs.append([v, v])
+    return ", ".join(f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a}-{b}"
+                     for a, b in runs)
 
 
 @dataclass(frozen=True)

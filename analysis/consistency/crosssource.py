@@ -13,10 +13,10 @@ from analysis.consistency.core import (
     CONSISTENT,
     INCONSISTENT,
     UNDECIDABLE,
-    Printed,
     Verdict,
     make_verdict,
 )
+from analysis.printed import Printed
 
 __all__ = ["count_within", "level_sum", "same_quantity", "swapped_levels"]
 

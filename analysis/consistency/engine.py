@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from analysis.consistency.contingency import contingency_p, which_test
-from analysis.consistency.core import GRIDS, Printed, Verdict
+from analysis.consistency.core import GRIDS, Verdict
 from analysis.consistency.crosssource import (
     count_within,
     level_sum,
@@ -34,6 +34,7 @@ from analysis.consistency.granularity import (
 from analysis.consistency.pvalues import paired_t_range, two_sample_p
 from analysis.consistency.sprite import sd_on_grid
 from analysis.errors import DataValidationError
+from analysis.printed import Printed
 
 __all__ = ["COLUMNS", "Numbers", "row_verdicts", "verdicts"]
 

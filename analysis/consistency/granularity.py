@@ -16,12 +16,13 @@ from analysis.consistency.core import (
     INCONSISTENT,
     UNDECIDABLE,
     Grid,
-    Printed,
     Verdict,
     fmt,
     in_interval,
     make_verdict,
+    runs_text,
 )
+from analysis.printed import Printed
 
 __all__ = [
     "attainable_sums",
@@ -122,8 +123,8 @@ def grim_mean(mean: Printed, ns: Sequence[int], grid: Grid, reading: str = "") -
         "n that fit: {fit_txt} of {ns_txt}{reading_txt}; at n = {n0} the nearest attainable "
         "means are {near_txt}: {verdict}",
         printed=str(mean), lo=mean.lo, hi=mean.hi, grid_name=grid.name, step=grid.step,
-        ns=tuple(ns), ns_txt=_range_txt(ns), ns_fitting=fitting,
-        fit_txt=_range_txt(fitting) or "none", n0=n0, nearest=nearest,
+        ns=tuple(ns), ns_txt=runs_text(ns), ns_fitting=fitting,
+        fit_txt=runs_text(fitting) or "none", n0=n0, nearest=nearest,
         near_txt=" and ".join(fmt(x) for x in nearest),
         reading_txt=f" ({reading})" if reading else "",
     )
@@ -267,7 +268,7 @@ def pct_change_on_grid(
         "pct_change_on_grid", verdict,
         "{a} (n in {na}) -> {b} (n in {nb}) on the grid ({grid_name}): attainable decreases "
         "{dec_txt}; printed {printed}% stands for [{plo}, {phi}]: {verdict}",
-        a=str(start), b=str(end), na=_range_txt(ns_start), nb=_range_txt(ns_end),
+        a=str(start), b=str(end), na=runs_text(ns_start), nb=runs_text(ns_end),
         grid_name=grid.name, decreases=tuple(decreases),
         dec_txt=", ".join(f"{d:.3f}%" for d in decreases[:6]) or "none (a mean is unattainable)",
         printed=str(pct), plo=pct.lo, phi=pct.hi,
@@ -276,20 +277,3 @@ def pct_change_on_grid(
 
 def _grid_means(mean: Printed, ns: Iterable[int], grid: Grid) -> set[float]:
     return {k * grid.step / n for n in ns for k in attainable_sums(mean, n, grid.step)}
-
-
-def _range_txt(ns: Sequence[int]) -> str:
-    """Integers as runs, largest first: [11, 10, 9, 7, 5, 4, 3] -> "9-11, 7, 3-5" ascending.
-
-    >>> _range_txt([11, 10, 9, 7, 5, 4, 3])
-    '3-5, 7, 9-11'
-    """
-    values = sorted(set(int(n) for n in ns))
-    runs: list[list[int]] = []
-    for v in values:
-        if runs and v == runs[-1][1] + 1:
-            runs[-1][1] = v
-        else:
-            runs.append([v, v])
-    return ", ".join(f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a}-{b}"
-                     for a, b in runs)

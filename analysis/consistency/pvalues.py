@@ -19,13 +19,13 @@ from analysis.consistency.core import (
     CONSISTENT,
     INCONSISTENT,
     UNDECIDABLE,
-    Printed,
     Verdict,
     fmt,
     in_interval,
     make_verdict,
+    runs_text,
 )
-from analysis.consistency.granularity import _range_txt
+from analysis.printed import Printed
 
 __all__ = [
     "mann_whitney_u_range",
@@ -146,8 +146,8 @@ def paired_t_range(
         a=str(pre[0]), sa=str(pre[1]), b=str(post[0]), sb=str(post[1]), n=n0,
         reading_txt=f" ({reading})" if reading else "",
         p_min=lo0, p_max=hi0, plo=fmt(lo0, 4), phi=fmt(hi0, 4), r_lo=r_lo, r_hi=r_hi,
-        r_txt=r_txt, printed=str(p), lo=p.lo, hi=p.hi, ns=tuple(ns), ns_txt=_range_txt(ns),
-        ns_fitting=fitting, fit_txt=_range_txt(fitting) or "none",
+        r_txt=r_txt, printed=str(p), lo=p.lo, hi=p.hi, ns=tuple(ns), ns_txt=runs_text(ns),
+        ns_fitting=fitting, fit_txt=runs_text(fitting) or "none",
     )
 
 

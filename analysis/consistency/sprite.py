@@ -17,12 +17,13 @@ from analysis.consistency.core import (
     CONSISTENT,
     INCONSISTENT,
     Grid,
-    Printed,
     Verdict,
     in_interval,
     make_verdict,
+    runs_text,
 )
-from analysis.consistency.granularity import _range_txt, attainable_sums
+from analysis.consistency.granularity import attainable_sums
+from analysis.printed import Printed
 
 __all__ = ["reachable_sds", "sd_on_grid"]
 
@@ -167,7 +168,7 @@ def sd_on_grid(
         "{n_txt} values on the grid ({grid_name}){fixed_txt} with mean {m} and SD {s} "
         "[{slo}, {shi}]{reading_txt}: {near_txt}: {verdict}",
         m=str(mean), s=str(sd), slo=sd.lo, shi=sd.hi, grid_name=grid.name,
-        ns=tuple(ns), n_txt=_range_txt(ns),
+        ns=tuple(ns), n_txt=runs_text(ns),
         fixed=fixed, fixed_txt=(f", {fixed[1]} of them at {fixed[0]:g} (the mode)"
                                 if fixed else ""),
         reading_txt=f" ({reading})" if reading else "",

@@ -12,6 +12,7 @@
 ``results``         ``results.json``: step fragments, merged and written
 ``variables``       ``_variables.yml``, the numbers of the report's prose
 ``inputs``          :func:`write_report_inputs` and Appendices A and B
+``verdicts``        Appendix B's sentences, filled from the consistency checks' evidence
 ``variants``        a variant run's opening section (what changed against the paper run)
 ==================  ============================================================================
 

@@ -18,6 +18,11 @@ from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import write_results
 from analysis.report.variables import report_variables, write_variables
+from analysis.report.verdicts import (
+    continuous_tests_text,
+    contradictions_text,
+    dose_series_text,
+)
 
 __all__ = ["write_report_inputs", "reproduction_markdown", "audit_markdown"]
 
@@ -26,28 +31,31 @@ SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 
 
 
 def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
-                        published: pd.DataFrame, params: Params, run_name: str) -> None:
+                        published: pd.DataFrame, params: Params, run_name: str,
+                        checks: pd.DataFrame) -> None:
     """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*`` and
-    ``_variables.yml`` into the run folder."""
+    ``_variables.yml`` into the run folder; ``checks`` are the run's consistency verdicts
+    (:func:`analysis.consistency.verdicts`, Appendix B's computed evidence)."""
     from analysis.audit import evidence_table, printed_counts
 
     run_dir = Path(run_dir)
     write_results(run_dir, results, published, params, run_name)
     columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
-               "reproduced", "status", "reason"]
+               "reproduced", "status", "reason", "verdict", "check", "evidence", "curator_note"]
     save_table(run_dir, "reproduction", comparison[columns])
     write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
     evidence = evidence_table(printed_counts(published), params)
     save_table(run_dir, "audit", evidence)
-    write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published))
+    write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published, checks))
     write_variables(run_dir, report_variables(results, comparison, params, run_name))
 
 
 def reproduction_markdown(comparison: pd.DataFrame) -> str:
     """Published vs reproduced, grouped by source (table or section): one compact table per
-    group, then the reason for every number that is not a match, as a list (long reasons in a
-    table column would squeeze the numbers)."""
-    parts = []
+    group, then the reason for every number that is not a plain match (with the deciding
+    consistency check and its evidence when there is one), as a list (long reasons in a table
+    column would squeeze the numbers). It opens with the statuses and their counts."""
+    parts = [_legend(comparison)]
     comparison = comparison.assign(
         _group=comparison["source"].map(lambda s: next(
             (g for g in SOURCE_ORDER if str(s).startswith(g)), "Other")))
@@ -58,8 +66,10 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         label = label.where(column == "", label + " — " + column.str.replace(
             r",? n = \d+", "", regex=True))
         marks = block["status"].map({"match": "match", "mismatch": "**mismatch**",
-                                     "paper-inconsistent": "paper-inconsistent †",
+                                     "inconsistent": "inconsistent †",
                                      "not-computed": "**not computed**"})
+        marks = marks.where((block["status"] != "match") | (block["reason"] == ""), "match †")
+        marks = marks.where((marks != "match") | (block["curator_note"] == ""), "match ‡")
         shown = pd.DataFrame({"Number as printed": label,
                               "Printed": block["printed"].astype(str),
                               "Reproduced": block["reproduced_text"].fillna("").astype(str),
@@ -67,16 +77,43 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         matched = int((block["status"] == "match").sum())
         parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
         parts.append(markdown_table(shown))
-        notes = block[block["status"] != "match"]
-        if len(notes):
-            parts.append("\n".join(f"- † {r.row_label} ({r.printed}): {r.reason}"
-                                    for r in notes.itertuples()) + "\n")
+        notes = [_note(r) for r in block.itertuples()]
+        if any(notes):
+            parts.append("\n".join(n for n in notes if n) + "\n")
     return "\n".join(parts)
 
 
-def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
+def _legend(comparison: pd.DataFrame) -> str:
+    """The statuses of Appendix A, each with its count in ``comparison``."""
+    n = comparison["status"].value_counts()
+    return (
+        f"*match* ({int(n.get('match', 0))}): the reproduced number equals the printed one at "
+        f"the printed decimals. *inconsistent* ({int(n.get('inconsistent', 0))}): it does "
+        "not, and a named consistency check proves from the paper's printed numbers alone that "
+        "the printed value cannot hold; the check and its evidence follow the table. *mismatch* "
+        f"({int(n.get('mismatch', 0))}): it does not, and no check proves the printed value "
+        f"impossible. *not computed* ({int(n.get('not-computed', 0))}): the run has no finite "
+        "result. † marks a row whose reason or check follows the table; ‡ a curator's note "
+        "typed in `numbers.csv`, shown as commentary only (it never decides a status).\n")
+
+
+def _note(r: Any) -> str:
+    """The list item of one comparison row: † its reason and the deciding check's evidence;
+    ‡ for a match the curator typed as inconsistent, that typed note, shown as commentary."""
+    typed = f"curator's note (typed in numbers.csv, not a computed verdict): {r.curator_note}"
+    if r.status != "match" or r.reason:
+        evidence = f". Check `{r.check}` ({r.verdict}): {r.evidence}" if r.check else ""
+        extra = f"; {typed}" if r.curator_note and not r.check else ""
+        return f"- † {r.row_label} ({r.printed}): {r.reason}{evidence}{extra}"
+    return f"- ‡ {r.row_label} ({r.printed}): reproduced; {typed}" if r.curator_note else ""
+
+
+def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
+                   checks: pd.DataFrame) -> str:
     """Appendix B: which test reproduces each printed categorical p-value, the run's choice
-    beside the recommended two-sided value, and the paper's internal contradictions."""
+    beside the recommended two-sided value, then the consistency checks' computed evidence
+    (:mod:`analysis.report.verdicts`): the continuous tests, the paper's internal
+    contradictions and the prednisone series. ``published`` gives labels only."""
     from analysis.report.variants import key_label
     from analysis.stats import TEST_LABELS
 
@@ -115,19 +152,12 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame) -> str:
         "printed (column *Two-sided*).", "",
         markdown_table(shown, "Printed categorical p-values recomputed from the printed counts "
                        "under each candidate test", "tbl-audit"),
-        "**Continuous rows.** The paper names a t test and the Mann–Whitney test without saying "
-        "which row used which. Table 3's age (p = 1.00 with unequal means) is only possible "
-        "with a rank test, and Table 2's age, FVC, TLC and DLCO p-values cannot come from a t "
-        "test: Table 1's SD and Table 2's means fix the pooled variance, which gives p = "
-        "0.25–0.28, 0.69–0.72, 0.90–0.93 and 0.87–0.89 against the printed 0.34, 0.39, 0.46 and "
-        "0.62. Every continuous row therefore uses the Mann–Whitney test "
-        f"({TEST_LABELS['mannwhitney']}).", "",
-        "**Where the paper contradicts itself.** As printed, each number below cannot hold "
-        "together with the others it is compared with; the reconstruction follows the reading "
-        "most numbers agree with, and Appendix A shows which of these it meets (a missing "
-        "value can reconcile a mean, as for CK).", ""]
-    bad = published[published["consistency"] == "inconsistent"]
-    for rec in bad.to_dict("records"):
-        lines.append(f"- {rec['source']}, {rec['row_label']} (printed {rec['printed']}): "
-                     f"{rec['reason']}")
+        continuous_tests_text(checks, TEST_LABELS["mannwhitney"]), "",
+        "**Where the paper contradicts itself.** A check on the printed numbers alone proves "
+        "each number below impossible together with the others it is compared with (the check "
+        "and its evidence, computed at run time); the reconstruction follows the reading most "
+        "numbers agree with, and Appendix A shows which of these it meets.", "",
+        *contradictions_text(checks, published), "",
+        "**Dose series and sentences the checks weigh.** What the printed means, SDs and n "
+        "allow, by the checks named:", "", *dose_series_text(checks)]
     return "\n".join(lines) + "\n"

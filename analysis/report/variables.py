@@ -58,7 +58,7 @@ def _repro_variables(comparison: pd.DataFrame) -> dict[str, str]:
     return {
         "summary": summary_line(comparison), "total": str(len(comparison)),
         "match": str(int(status.get("match", 0))),
-        "inconsistent": str(int(status.get("paper-inconsistent", 0))),
+        "inconsistent": str(int(status.get("inconsistent", 0))),
         "mismatch": str(int(status.get("mismatch", 0))),
         "not_computed": str(int(status.get("not-computed", 0))),
     }
