@@ -482,7 +482,7 @@ def group_names(group: str) -> tuple[str, ...]:
     a key of :data:`GROUPS`.
 
     >>> group_names("definition")[:3]
-    ('min_age', 'ck_uln', 'ck_fall')
+    ('min_age', 'age_rule', 'ck_uln')
     """
     if group in GROUPS:
         return GROUPS[group]
