@@ -48,8 +48,13 @@ def subgroup_results(data: pd.DataFrame, params: Params) -> dict[str, float]:
     35% for PM vs DM, 66% vs 38% for women vs men).
 
     The p-values the text prints beside them are Table 2's rows (``t2.myositis.p``: the exact
-    3x2 test over PM, DM and CADM gives the printed 0.013; a 2x2 PM vs DM test does not).
+    3x2 test over PM, DM and CADM gives the printed 0.013; a 2x2 PM vs DM test does not). The
+    comparison the sentence states, PM vs DM alone, is added as ``conv.pm_vs_dm.p_2x2``: the
+    two-sided Fisher exact test on the 2x2 table (responders and failures with PM and DM),
+    the recommended test for a 2x2 table with small counts.
     """
+    from analysis.stats import fisher_exact
+
     included = data[data["included"].fillna(False).astype(bool)]
     resp = included["conv_responder"].fillna(False).astype(bool)
     out: dict[str, float] = {}
@@ -57,4 +62,9 @@ def subgroup_results(data: pd.DataFrame, params: Params) -> dict[str, float]:
                                ("female", "sex", "F"), ("male", "sex", "M")):
         members = included[column] == value
         out[f"conv.{key}.response_pct"] = _pct(int((members & resp).sum()), int(members.sum()))
+    pm, dm = (included["myositis_type"] == kind for kind in ("PM", "DM"))
+    table = [[int((pm & resp).sum()), int((pm & ~resp).sum())],
+             [int((dm & resp).sum()), int((dm & ~resp).sum())]]
+    out["conv.pm_vs_dm.p_2x2"] = (fisher_exact(table) if min(map(sum, table)) > 0
+                                  else float("nan"))
     return out

@@ -28,13 +28,25 @@ def _counts(rec: dict, suffix: str) -> str:
             f"{rec['tac_responders' + suffix]} of {rec['tac_analysed' + suffix]}")
 
 
-def _setting(text: str, name: str) -> str:
-    """The value part of ``name=value`` (one parameter), else the settings made readable
-    (``a=x, b=y`` -> ``a x, b y``): a bare ``=`` would read as an equation."""
-    text = str(text)
-    if text.startswith(f"{name}=") and ", " not in text:
-        return text.split("=", 1)[1]
-    return ", ".join(part.replace("=", " ", 1) for part in text.split(", "))
+def _settings(text: str) -> dict[str, str]:
+    """``"a=x, b=y"`` (as :func:`analysis.assumptions.assumption_table` writes a setting) ->
+    ``{"a": "x", "b": "y"}``."""
+    return dict(part.split("=", 1) for part in str(text).split(", ") if "=" in part)
+
+
+def _change(value: str, alternative: str) -> tuple[str, str]:
+    """What this run and the alternative set, shortened to the parameters that differ; one
+    word when they all take the same value (the combined missing-data reading)."""
+    run, alt = _settings(value), _settings(alternative)
+    names = [name for name in run if run[name] != alt.get(name)] or list(run)
+
+    def text(values: dict[str, str]) -> str:
+        distinct = {values.get(name, "") for name in names}
+        if len(distinct) == 1:
+            return distinct.pop()
+        return ", ".join(f"{name} {values.get(name, '')}" for name in names)
+
+    return text(run), text(alt)
 
 
 def assumptions_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -55,11 +67,12 @@ def assumptions_frame(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for rec in table.to_dict("records"):
         row_p = f"{format_p(rec['p'])} → {format_p(rec['p_alt'])}" if rec["p_key"] else ""
+        run, alternative = _change(rec["value"], rec["alternative_values"])
         rows.append({
             "Assumption": rec["name"],
             "Kind": rec["kind"],
-            "This run": _setting(rec["value"], rec["name"]),
-            "Alternative": _setting(rec["alternative_values"], rec["name"]),
+            "This run": run,
+            "Alternative": alternative,
             "Counts, alternative": _counts(rec, "_alt"),
             "Row p": row_p,
             "Printed numbers lost": str(rec["n_forced"]),
@@ -98,7 +111,8 @@ def assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame) -> str:
         *sources,
         "",
         markdown_table(assumptions_frame(table), "Assumptions of the re-analysis and the "
-                       "headline counts under each alternative").rstrip("\n"),
+                       "headline counts under each alternative",
+                       left_columns=4).rstrip("\n"),
         "",
         "The synthetic cohort also assumes some numbers the paper never prints (how many "
         "patients had a value measured, how Figure 1's exclusions split). They are data of the "

@@ -47,7 +47,24 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     evidence = evidence_table(printed_counts(published), params)
     save_table(run_dir, "audit", evidence)
     write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published, checks))
-    write_variables(run_dir, report_variables(results, comparison, params, run_name))
+    write_variables(run_dir, report_variables(results, comparison, params, run_name,
+                                              row_tests(run_dir)))
+
+
+def row_tests(run_dir: Path) -> dict[str, str]:
+    """The test behind each p-value of Tables 2 and 3 in this run (``"t2.myositis"`` ->
+    ``"fisher_rxc"``), read from the run's ``tables/table2.csv`` and ``table3.csv`` (the
+    ``test`` column that :func:`analysis.tables.compare_groups` wrote), so the prose names the
+    test it quotes."""
+    tests: dict[str, str] = {}
+    for stem in ("table2", "table3"):
+        path = Path(run_dir) / "tables" / f"{stem}.csv"
+        if not path.is_file():
+            continue
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for rec in frame[frame["test"] != ""].to_dict("records"):
+            tests.setdefault(f"{rec['table']}.{rec['variable']}", rec["test"])
+    return tests
 
 
 def reproduction_markdown(comparison: pd.DataFrame) -> str:

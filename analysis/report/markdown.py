@@ -32,11 +32,11 @@ def escape_cell(text: object) -> str:
 
 
 def markdown_table(frame: pd.DataFrame, caption: str | None = None, label: str | None = None,
-                   notes: str | None = None) -> str:
+                   notes: str | None = None, left_columns: int = 1) -> str:
     """A pipe table with a Quarto caption line ``: Caption {#tbl-label}`` and notes below.
 
-    The first column is left-aligned, the others right-aligned (numbers); cells are escaped
-    with :func:`escape_cell`. tabulate lays the table out.
+    The first ``left_columns`` columns (text) are left-aligned, the others right-aligned
+    (numbers); cells are escaped with :func:`escape_cell`. tabulate lays the table out.
 
     >>> print(markdown_table(pd.DataFrame({"a": ["1"], "p": ["0.34"]}), "Demo", "tbl-demo"))
     | a   |    p |
@@ -48,7 +48,8 @@ def markdown_table(frame: pd.DataFrame, caption: str | None = None, label: str |
     """
     from tabulate import tabulate
 
-    align = ["left"] + ["right"] * (frame.shape[1] - 1)
+    left = min(left_columns, frame.shape[1])
+    align = ["left"] * left + ["right"] * (frame.shape[1] - left)
     cells = [[escape_cell(v) for v in row] for row in frame.astype(str).values.tolist()]
     body = tabulate(cells, headers=[escape_cell(c) for c in frame.columns],
                     tablefmt="pipe", colalign=align, disable_numparse=True)

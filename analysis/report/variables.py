@@ -8,6 +8,7 @@ the paper. p-values are whole clauses (``p = 0.013``, ``p < 0.001``) from
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 from analysis.params import Params
 from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number, p_clause
+from analysis.stats import TEST_LABELS
 
 __all__ = ["report_variables", "dose_variables", "write_variables"]
 
@@ -65,9 +67,18 @@ def _repro_variables(comparison: pd.DataFrame) -> dict[str, str]:
 
 
 def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: Params,
-                     run_name: str) -> dict[str, Any]:
-    """The prose variables as a nested mapping of strings (Results, Sharma 2017)."""
+                     run_name: str, tests: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The prose variables as a nested mapping of strings (Results, Sharma 2017).
+
+    ``tests`` maps a table row (``"t2.myositis"``) to the test this run used for it
+    (:func:`analysis.report.inputs.row_tests`), so that each comparison in the prose names its
+    test; a row without one reads "test not recorded".
+    """
     r = results.get
+    tests = tests or {}
+
+    def test(row: str) -> str:
+        return TEST_LABELS.get(tests.get(row, ""), "test not recorded")
 
     def pct(key: str) -> str:
         return format_number(r(key), 0)
@@ -83,9 +94,12 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
         "conv": {
             "response_pct": pct("conv.response.pct"),
             "pm_pct": pct("conv.pm.response_pct"), "dm_pct": pct("conv.dm.response_pct"),
-            "pm_dm_p": p_clause(r("t2.myositis.p")),
+            "pm_dm_p": p_clause(r("t2.myositis.p")), "myositis_test": test("t2.myositis"),
+            "pm_dm_2x2_p": p_clause(r("conv.pm_vs_dm.p_2x2")),
+            "pm_dm_2x2_test": TEST_LABELS["fisher_two_sided"],
             "female_pct": pct("conv.female.response_pct"),
             "male_pct": pct("conv.male.response_pct"), "sex_p": p_clause(r("t2.sex.p")),
+            "sex_test": test("t2.sex"),
         },
         "tac": {
             "myositis_n": pct("tac.myositis_improved.n"),
@@ -96,6 +110,7 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
             "fvc_resp": mean("t3.fvc.resp"), "fvc_nonresp": mean("t3.fvc.nonresp"),
             "fvc_p": p_clause(r("t3.fvc.p")), "tlc_resp": mean("t3.tlc.resp"),
             "tlc_nonresp": mean("t3.tlc.nonresp"), "tlc_p": p_clause(r("t3.tlc.p")),
+            "fvc_test": test("t3.fvc"), "tlc_test": test("t3.tlc"),
         },
         "dose": dose_variables(results),
         "repro": _repro_variables(comparison),
