@@ -85,3 +85,36 @@ def test_variant_report_opens_with_what_changed(variant_run, paper_run):
     assert "fvc_decline 0.1 0.05" in text
     assert "Responded to conventional treatment 31 27" in text  # a changed flow row
     assert (paper_run / "report.html").is_file(), "the paper run is untouched"
+
+
+def test_pm_vs_dm_sentence_names_both_tests(text):
+    # Sharma 2017 prints "67% vs 35%, p = 0.013" for PM vs DM; 0.013 is Table 2's myositis row
+    # (PM, DM and CADM together, exact r x c test). PM against DM alone, on the printed Table 2
+    # counts (responders/failures: PM 20/10, DM 7/13), is computed here with scipy directly.
+    from scipy.stats import fisher_exact
+
+    two_by_two = fisher_exact([[20, 10], [7, 13]]).pvalue
+    assert "Fisher-Freeman-Halton exact test (r x c), two-sided: p = 0.013" in text
+    assert f"PM against DM alone gives p = {two_by_two:.3f}" in text
+    assert "Fisher's exact test, two-sided" in text
+
+
+def test_every_prose_comparison_names_its_test(text):
+    results = text[text.index("Response to conventional treatment"):]
+    assert "p = 0.055, Pearson chi-square" in results
+    assert "Mann-Whitney rank-sum test" in results[:results.index("Table 3.")]
+    assert "paired t test" in results
+
+
+def test_assumptions_section_follows_methods_with_computed_alternatives(text):
+    # The counts under "a missing CK meets no criterion" (33/21, 15 of 17) and a CK limit of
+    # 150 U/l (28/26) are checked against an independent plain-Python reading of the Methods
+    # in tests/test_assumptions.py; here: the section shows them, after Methods, before Results.
+    methods = text.index("Methods of this run")
+    section = text.index("Assumptions of this re-analysis", methods)
+    assert section < text.index("Study flow", section)
+    shown = text[section:text.index("Study flow", section)]
+    assert "ck_missing_baseline missing-data rule refractory not_met 33 / 21; 15 of 17" in shown
+    assert "ck_uln assumed laboratory ULN 200 150 28 / 26; 10 of 18" in shown
+    assert "fitted to the printed value" in shown
+    assert "Baseline CK measured" in shown  # the assumed (not printed) values are listed
