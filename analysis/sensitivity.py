@@ -42,6 +42,7 @@ import pandas as pd
 from analysis.cohort import group_matrices
 from analysis.errors import DataValidationError, ParameterError
 from analysis.params import SENSITIVITY_AXES, SENSITIVITY_GRID, Params
+from analysis.report.format import p_clause
 from analysis.response import DEFINITION_FIELDS
 
 __all__ = [
@@ -356,12 +357,6 @@ def reference_label(params: Params | None = None) -> str:
     return "this run's definition" if changed else "paper's definition"
 
 
-def _p_text(p: float) -> str:
-    from analysis.report.format import p_clause
-
-    return p_clause(p)
-
-
 def format_count(value: float) -> str:
     """A count as text; "n/a" when missing."""
     return "n/a" if pd.isna(value) else str(int(value))
@@ -403,12 +398,12 @@ def _claims(alpha: float, ref: pd.Series) -> list[dict[str, Any]]:
                               f"{format_count(r['pm_n'])} vs "
                               f"{format_count(r['dm_responders'])}/"
                               f"{format_count(r['dm_n'])}, "
-                              f"{_p_text(r['pm_dm_p'])}")},
+                              f"{p_clause(r['pm_dm_p'])}")},
         {"conclusion": "myositis_type", "source": "Table 2, myositis row (printed p = 0.013)",
          "claim": "Response to conventional treatment differed by myositis type",
          "criterion": f"(PM, DM and CADM; Table 2's test of the row, two-sided, p < {a})",
          "rule": myositis,
-         "detail": lambda r: (f"{_p_text(r['myositis_p'])}, "
+         "detail": lambda r: (f"{p_clause(r['myositis_p'])}, "
                               f"{_CATEGORICAL_NAMES.get(r['myositis_test'], r['myositis_test'])}")},
         {"conclusion": "tac_majority", "source": "Abstract; Results, use of tacrolimus",
          "claim": "A majority of the patients given tacrolimus responded",
@@ -416,21 +411,21 @@ def _claims(alpha: float, ref: pd.Series) -> list[dict[str, Any]]:
          "rule": tac_majority,
          "detail": lambda r: (f"{format_count(r['tac_responders'])}/"
                               f"{format_count(r['tac_n'])}; exact "
-                              f"binomial test against 50%: {_p_text(r['tac_binom_p'])}")},
+                              f"binomial test against 50%: {p_clause(r['tac_binom_p'])}")},
         {"conclusion": "fvc_lower", "source": "Results, use of tacrolimus; Table 3",
          "claim": "Tacrolimus non-responders had lower FVC at tacrolimus start",
          "criterion": f"(responders' mean above non-responders', {test_name('fvc')} "
                       f"p < {a})",
          "rule": lower("fvc"),
          "detail": lambda r: (f"{format_value(r['fvc_resp'])} vs {format_value(r['fvc_nonresp'])}, "
-                              f"{_p_text(r['fvc_p'])}")},
+                              f"{p_clause(r['fvc_p'])}")},
         {"conclusion": "tlc_lower", "source": "Results, use of tacrolimus; Table 3",
          "claim": "Tacrolimus non-responders had lower TLC at tacrolimus start",
          "criterion": f"(responders' mean above non-responders', {test_name('tlc')} "
                       f"p < {a})",
          "rule": lower("tlc"),
          "detail": lambda r: (f"{format_value(r['tlc_resp'])} vs {format_value(r['tlc_nonresp'])}, "
-                              f"{_p_text(r['tlc_p'])}")},
+                              f"{p_clause(r['tlc_p'])}")},
     ]
 
 

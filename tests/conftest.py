@@ -6,8 +6,10 @@ Both live in one session folder, so the variant and any later run there reuse th
 step cache where nothing they depend on changed.
 """
 
+from fractions import Fraction
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +46,72 @@ def cohort():
     from analysis.schema import read_cohort
 
     return read_cohort(ROOT / "data" / "raw")
+
+
+# --------------------------------------------------------------------------------------------
+# INDEPENDENT IMPLEMENTATION of Figure 1's counts for tests (shares no code with
+# analysis.response or analysis.cohort): exact decimals (Fraction), plain loops.
+
+def _value(x):
+    return None if x is None or pd.isna(x) else Fraction(str(float(x)))
+
+
+def _refractory(before: dict, after: dict, ck_uln: float, missing_ck: str,
+                fvc: str = "0.10") -> bool:
+    """Sharma 2017, Methods: refractory myositis (weakness, or CK neither <= ULN nor fallen by
+    more than 50%) or refractory ILD (2 of: FVC -10%, TLC -10%, DLCO -15% relative,
+    symptoms). A missing PFT value meets nothing; a missing CK counts as ``missing_ck`` says
+    ("refractory" or "not_met")."""
+    met = 0
+    for test, cutoff in (("fvc", fvc), ("tlc", "0.10"), ("dlco", "0.15")):
+        b, a = _value(before[test]), _value(after[test])
+        met += b is not None and a is not None and (b - a) / b >= Fraction(cutoff)
+    met += after["worsening_resp_symptoms"] is True
+    b, a = _value(before["ck"]), _value(after["ck"])
+    if a is not None and a <= Fraction(str(ck_uln)):
+        ck = False
+    elif a is None or b is None:
+        ck = missing_ck == "refractory"
+    else:
+        ck = not (b - a) / b > Fraction("0.5")
+    return met >= 2 or ck or after["worsening_weakness"] is True
+
+
+def _plain_flow(cohort, ck_uln: float = 200.0, missing_ck: str = "refractory",
+                fvc: str = "0.10") -> dict:
+    """INDEPENDENT IMPLEMENTATION of Figure 1 (Sharma 2017, Methods, Patients and Response)."""
+    def records(timepoint):
+        frame = cohort.assessments[cohort.assessments["timepoint"] == timepoint]
+        return {r["patient_id"]: {k: (None if v is pd.NA else v) for k, v in r.items()}
+                for r in frame.to_dict("records")}
+
+    index, month6 = records("index"), records("month6")
+    start, month12 = records("tac_start"), records("tac_month12")
+    included = conv_resp = tac_n = tac_resp = 0
+    for p in cohort.patients.to_dict("records"):
+        dmard = any(p[f"{d}_conventional"] is True for d in ("aza", "mtx", "mmf"))
+        if (p["age_at_index"] < 18 or p["myositis_type"] in ("overlap", "IBM", "other_myopathy")
+                or p["cancer_chemo_before_conventional"] is True
+                or not (p["prednisone_conventional"] is True and dmard)):
+            continue
+        included += 1
+        pid = p["patient_id"]
+        if pid in index and pid in month6 and not _refractory(index[pid], month6[pid], ck_uln,
+                                                               missing_ck, fvc):
+            conv_resp += 1
+            continue
+        if p["second_line"] == "tacrolimus" and p["tacrolimus_data_sufficient"] is True:
+            tac_n += 1
+            tac_resp += (pid in start and pid in month12
+                         and not _refractory(start[pid], month12[pid], ck_uln, missing_ck,
+                                           fvc))
+    return {"included": included, "conv_responders": conv_resp,
+            "conv_failures": included - conv_resp, "tac_analysed": tac_n,
+            "tac_responders": tac_resp}
+
+
+@pytest.fixture(scope="session")
+def plain_flow():
+    """``plain_flow(cohort, ck_uln=200.0, missing_ck="refractory", fvc="0.10")``: Figure 1's
+    counts by the independent reading above."""
+    return _plain_flow

@@ -1,74 +1,16 @@
 """The reconstruction's assumptions (issue 12): the registry, and the headline counts under each
-alternative checked against ``plain_flow`` below, an INDEPENDENT plain-Python reading of the
-Methods (eligibility, response, Figure 1) over the validated tables, which shares no code with
-``analysis.response`` or ``analysis.cohort``.
+alternative checked against ``plain_flow`` (tests/conftest.py), an INDEPENDENT plain-Python
+reading of the Methods (eligibility, response, Figure 1) over the validated tables, which
+shares no code with ``analysis.response`` or ``analysis.cohort``.
 
 Issue 12 states: with "a missing value meets no criterion" the conventional split becomes 33/21
 and the tacrolimus one 15/2 of 17; with a CK upper limit of 150 U/l the split is 28/26.
 """
 
-from fractions import Fraction
-
-import pandas as pd
 import pytest
 
 from analysis import assumptions
 from analysis.params import Params
-
-
-def _value(x):
-    return None if x is None or pd.isna(x) else Fraction(str(float(x)))
-
-
-def _refractory(before: dict, after: dict, ck_uln: float, missing_ck: str) -> bool:
-    """Sharma 2017, Methods: refractory myositis (weakness, or CK neither <= ULN nor fallen by
-    more than 50%) or refractory ILD (2 of: FVC -10%, TLC -10%, DLCO -15% relative,
-    symptoms). A missing PFT value meets nothing; a missing CK counts as ``missing_ck`` says
-    ("refractory" or "not_met")."""
-    met = 0
-    for test, cutoff in (("fvc", "0.10"), ("tlc", "0.10"), ("dlco", "0.15")):
-        b, a = _value(before[test]), _value(after[test])
-        met += b is not None and a is not None and (b - a) / b >= Fraction(cutoff)
-    met += after["worsening_resp_symptoms"] is True
-    b, a = _value(before["ck"]), _value(after["ck"])
-    if a is not None and a <= Fraction(str(ck_uln)):
-        ck = False
-    elif a is None or b is None:
-        ck = missing_ck == "refractory"
-    else:
-        ck = not (b - a) / b > Fraction("0.5")
-    return met >= 2 or ck or after["worsening_weakness"] is True
-
-
-def plain_flow(cohort, ck_uln: float = 200.0, missing_ck: str = "refractory") -> dict:
-    """INDEPENDENT IMPLEMENTATION of Figure 1 (Sharma 2017, Methods, Patients and Response)."""
-    def records(timepoint):
-        frame = cohort.assessments[cohort.assessments["timepoint"] == timepoint]
-        return {r["patient_id"]: {k: (None if v is pd.NA else v) for k, v in r.items()}
-                for r in frame.to_dict("records")}
-
-    index, month6 = records("index"), records("month6")
-    start, month12 = records("tac_start"), records("tac_month12")
-    included = conv_resp = tac_n = tac_resp = 0
-    for p in cohort.patients.to_dict("records"):
-        dmard = any(p[f"{d}_conventional"] is True for d in ("aza", "mtx", "mmf"))
-        if (p["age_at_index"] < 18 or p["myositis_type"] in ("overlap", "IBM", "other_myopathy")
-                or p["cancer_chemo_before_conventional"] is True
-                or not (p["prednisone_conventional"] is True and dmard)):
-            continue
-        included += 1
-        pid = p["patient_id"]
-        if pid in index and pid in month6 and not _refractory(index[pid], month6[pid], ck_uln,
-                                                               missing_ck):
-            conv_resp += 1
-            continue
-        if p["second_line"] == "tacrolimus" and p["tacrolimus_data_sufficient"] is True:
-            tac_n += 1
-            tac_resp += (pid in start and pid in month12
-                         and not _refractory(start[pid], month12[pid], ck_uln, missing_ck))
-    return {"included": included, "conv_responders": conv_resp,
-            "conv_failures": included - conv_resp, "tac_analysed": tac_n,
-            "tac_responders": tac_resp}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +28,7 @@ def _alt_counts(row) -> dict:
     return {q: int(row[f"{q}_alt"]) for q in assumptions.HEADLINE}
 
 
-def test_the_independent_reading_gives_figure_1_under_the_defaults(cohort, table):
+def test_the_independent_reading_gives_figure_1_under_the_defaults(cohort, table, plain_flow):
     # Sharma 2017, Figure 1: 54 included, 31 responders / 23 failures, 13 of 18 on tacrolimus.
     expected = {"included": 54, "conv_responders": 31, "conv_failures": 23,
                 "tac_analysed": 18, "tac_responders": 13}
@@ -94,7 +36,7 @@ def test_the_independent_reading_gives_figure_1_under_the_defaults(cohort, table
     assert {q: int(table[q].iloc[0]) for q in assumptions.HEADLINE} == expected
 
 
-def test_a_missing_value_meeting_no_criterion_gives_33_21_and_15_of_17(cohort, table):
+def test_a_missing_value_meeting_no_criterion_gives_33_21_and_15_of_17(cohort, table, plain_flow):
     independent = plain_flow(cohort, missing_ck="not_met")
     # Issue 12's numbers, confirmed by the independent reading.
     assert (independent["conv_responders"], independent["conv_failures"]) == (33, 21)
@@ -106,7 +48,7 @@ def test_a_missing_value_meeting_no_criterion_gives_33_21_and_15_of_17(cohort, t
     assert _alt_counts(_row(table, "ck_missing_followup", "not_met")) == plain_flow(cohort)
 
 
-def test_a_ck_limit_of_150_gives_28_26(cohort, table):
+def test_a_ck_limit_of_150_gives_28_26(cohort, table, plain_flow):
     independent = plain_flow(cohort, ck_uln=150.0)
     assert (independent["conv_responders"], independent["conv_failures"]) == (28, 26)
     assert _alt_counts(_row(table, "ck_uln", "150")) == independent
