@@ -1,0 +1,40 @@
+"""Reading and validating the chart-review export against the codebook.
+
+The codebook (``data/raw/codebook.csv``) is the single source of truth: column names, types,
+units, allowed values, ranges, whether a value may be missing, and the spellings a real export
+uses for each category (``F=Female|female``, ``Yes=Y|1``). Nothing else is guessed: a spelling
+the codebook does not list is a problem, and only a blank cell is a missing value. The pandera
+schemas are built from it, so a new column is added in one place. Every problem is reported at
+once, each naming file, row (or Excel sheet and cell), column, the rule and how to fix it.
+(Sharma 2017, Materials and Methods: chart review of clinical characteristics.)
+
+One module per concept; every public name is importable from ``analysis.schema``:
+
+- :mod:`~analysis.schema.codebook`: the codebook, table names, time points;
+- :mod:`~analysis.schema.read`: one file (CSV, Excel, Stata) as text cells;
+- :mod:`~analysis.schema.rules`: the codebook's and the cross-table rules;
+- :mod:`~analysis.schema.problems`: a problem and the message listing them;
+- :mod:`~analysis.schema.export`: an export folder, checked as a whole;
+- :mod:`~analysis.schema.empty`: warnings for data that is entirely blank where it is used.
+"""
+
+from analysis.schema.codebook import (
+    DEFAULT_CODEBOOK,
+    DOSE_TIMEPOINT_ORDER,
+    GRAIN,
+    SUFFIXES,
+    TABLES,
+    TIMEPOINT_ORDER,
+    Codebook,
+    Cohort,
+    load_codebook,
+)
+from analysis.schema.export import ExportCheck, check_export, describe_cohort, read_cohort
+from analysis.schema.problems import Problem, format_problems
+from analysis.schema.read import find_table, read_table
+from analysis.schema.rules import unknown_columns, validate_tables
+
+__all__ = ["Codebook", "Cohort", "ExportCheck", "Problem", "load_codebook", "read_cohort",
+           "check_export", "read_table", "find_table", "validate_tables", "unknown_columns",
+           "format_problems", "describe_cohort", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
+           "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN"]

@@ -1,0 +1,100 @@
+"""The codebook: every column of the export, its type, unit, range and accepted spellings.
+
+``data/raw/codebook.csv`` is the single source of truth for reading and checking an export
+(:mod:`analysis.schema.rules`) and for the blank template (:mod:`analysis.template`).
+(Sharma 2017, Materials and Methods: chart review of clinical characteristics.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import DataValidationError
+
+__all__ = ["Codebook", "Cohort", "load_codebook", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
+           "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN"]
+
+TABLES = ("patients", "assessments", "doses")
+#: Export formats read, in order of preference when a folder holds more than one.
+SUFFIXES = (".csv", ".xlsx", ".dta")
+TIMEPOINT_ORDER = ("index", "month6", "month12", "tac_start", "tac_month6", "tac_month12")
+DOSE_TIMEPOINT_ORDER = ("conv_baseline", "conv_6_12m", "tac_start", "tac_3_6m", "tac_1y")
+DEFAULT_CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "raw" / "codebook.csv"
+#: What one row of each table is (for messages and the template).
+GRAIN = {"patients": "one row per screened patient",
+         "assessments": "one row per patient and time point",
+         "doses": "one row per patient, drug and time point"}
+_CODEBOOK_COLUMNS = ("table", "column", "type", "unit", "allowed", "min", "max", "required",
+                     "spellings", "meaning")
+_TYPES = ("string", "integer", "number", "category", "boolean")
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """The codebook as a frame, one row per (table, column)."""
+
+    frame: pd.DataFrame
+
+    def columns(self, table: str) -> pd.DataFrame:
+        return self.frame[self.frame["table"] == table].set_index("column")
+
+    def spellings(self, table: str, column: str) -> dict[str, str]:
+        """Map every accepted spelling of a category to its canonical value.
+
+        Only what the codebook lists: the allowed values themselves, and the ``spellings``
+        column, ``canonical=alternative|alternative;canonical=...`` (an empty alternative
+        means a blank cell stands for that value, e.g. ``none=None|``).
+        """
+        row = self.columns(table).loc[column]
+        mapping: dict[str, str] = {}
+        for canonical in _split(row["allowed"], "|"):
+            mapping[canonical] = canonical
+        for group in _split(row["spellings"], ";"):
+            canonical, _, alternatives = group.partition("=")
+            for alt in alternatives.split("|"):
+                mapping[alt.strip()] = canonical.strip()
+        return mapping
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The three validated tables, with codebook types (booleans as bool, categories as str)."""
+
+    patients: pd.DataFrame
+    assessments: pd.DataFrame
+    doses: pd.DataFrame
+
+
+def _split(text, sep: str) -> list[str]:
+    if not isinstance(text, str) or not text.strip():
+        return []
+    return [part.strip() for part in text.split(sep) if part.strip() or sep == "|"]
+
+
+def load_codebook(path: str | Path | None = None) -> Codebook:
+    """Read ``codebook.csv`` (every column as text, so nothing is guessed).
+
+    Raises
+    ------
+    DataValidationError
+        When the codebook itself is missing or malformed (it drives every check).
+    """
+    path = Path(path) if path else DEFAULT_CODEBOOK
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        raise DataValidationError(f"codebook {path} cannot be read: {exc}") from None
+    missing = [c for c in _CODEBOOK_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataValidationError(f"codebook {path}: missing column(s) {', '.join(missing)}")
+    bad = frame.loc[~frame["type"].isin(_TYPES), "column"].tolist()
+    if bad:
+        raise DataValidationError(f"codebook {path}: unknown type for {', '.join(bad)}; "
+                                  f"allowed: {', '.join(_TYPES)}")
+    return Codebook(frame)
+
+

@@ -1,0 +1,318 @@
+"""Checking the three tables against the codebook and against each other.
+
+Nothing is guessed: a spelling the codebook does not list is a problem, and only a blank cell
+is a missing value. Range checks are a pandera schema built from the codebook. Every problem is
+collected, each naming file, row, column, the rule and how to fix it.
+(Sharma 2017, Materials and Methods: chart review of clinical characteristics.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.schema.codebook import GRAIN, TABLES, TIMEPOINT_ORDER, Codebook, Cohort, _split
+from analysis.schema.problems import Problem
+from analysis.schema.read import _as_text, _cell_text
+
+__all__ = ["validate_tables", "unknown_columns"]
+
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _missing_file(folder: Path | None, table: str) -> Problem:
+    near = sorted(p.name for p in folder.iterdir()
+                  if p.name.lower().startswith(table[:5]) and p.is_file()) \
+        if folder is not None and folder.is_dir() else []
+    hint = f" (found {', '.join(near)}: rename to {table}.csv, .xlsx or .dta)" if near else ""
+    where = f" in {folder}" if folder is not None else ""
+    return Problem(f"{table}.csv", None, None, f"file not found{where}{hint}",
+                   fix=f"export the {table} table ({GRAIN[table]}) as {table}.csv, "
+                       f"{table}.xlsx or {table}.dta; `python -m analysis template` writes "
+                       "blank ones")
+
+
+def validate_tables(raw: dict[str, pd.DataFrame], codebook: Codebook,
+                    names: dict[str, str] | None = None) -> tuple[Cohort | None, list[Problem]]:
+    """Normalise spellings, convert types and check every codebook and cross-table rule.
+
+    ``raw`` holds the tables as read (any cell types; they are taken as text). Returns the
+    typed cohort (None when anything is wrong) and the list of problems; unknown extra columns
+    are not problems (see :func:`unknown_columns`).
+    """
+    names = {**{t: f"{t}.csv" for t in TABLES}, **(names or {})}
+    problems: list[Problem] = []
+    typed: dict[str, pd.DataFrame | None] = {}
+    for table in TABLES:
+        if table not in raw:
+            problems.append(_missing_file(None, table))
+            typed[table] = None
+            continue
+        frame, found = _validate_columns(_as_text(raw[table]), table, codebook, names[table])
+        problems.extend(found)
+        typed[table] = frame
+    if all(frame is not None for frame in typed.values()):
+        # Also when some cells are wrong (they are missing here), so all is reported at once.
+        problems.extend(_cross_table_problems(typed, names))
+    if problems:
+        return None, _relabel(problems)
+    return Cohort(**typed), []
+
+
+def _relabel(problems: list[Problem]) -> list[Problem]:
+    """Stata numbers observations from 1 without a header row."""
+    return [dataclasses.replace(p, row=p.row - 1, row_label="observation")
+            if p.file.lower().endswith(".dta") and p.row is not None else p for p in problems]
+
+
+def unknown_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
+                    file: str | None = None) -> list[Problem]:
+    """Warnings for columns the codebook does not know (a real export carries more); they
+    are ignored, and named so that a misspelt required column is easy to spot."""
+    import difflib
+
+    file = file or f"{table}.csv"
+    spec = list(codebook.columns(table).index)
+    found = []
+    for column in dict.fromkeys(_cell_text(c) for c in frame.columns):
+        if column in spec:
+            continue
+        close = difflib.get_close_matches(column, spec, n=1, cutoff=0.7)
+        fix = (f"rename it to '{close[0]}' if that is what it holds, or remove it"
+               if close else "remove it, or leave it: it is not used")
+        found.append(Problem(file, None, column or "(blank header)",
+                             "column is not in the codebook and will be ignored",
+                             fix=fix, level="warning"))
+    return found
+
+
+def _validate_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
+                      file: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Check one text table against its codebook columns.
+
+    Returns the typed table (None when it lacks rows or columns, so it cannot be checked
+    further; cells that could not be converted are missing) and its problems.
+    """
+    import difflib
+
+    spec = codebook.columns(table)
+    problems: list[Problem] = []
+    if len(frame) == 0:
+        return None, [Problem(file, None, None, "no data rows (only a header)",
+                              fix=f"export the table with its data: {GRAIN[table]}")]
+    columns = list(frame.columns)
+    if len(columns) == 1 and columns[0] not in spec.index and any(
+            sep in columns[0] for sep in ";\t"):
+        return None, [Problem(file, None, None, "the header is one column separated by ';' or "
+                              "tabs, not commas", columns[0][:60],
+                              fix="save as comma-separated CSV (or give the .xlsx workbook)")]
+    for column in dict.fromkeys(c for c in columns if columns.count(c) > 1 and c in spec.index):
+        positions = [i + 1 for i, c in enumerate(columns) if c == column]
+        problems.append(Problem(file, None, column, "column appears more than once "
+                                f"(columns {', '.join(map(str, positions))})",
+                                fix="keep one column of this name"))
+    missing = [c for c in spec.index if c not in columns]
+    for column in missing:
+        extra = [c for c in columns if c not in spec.index]
+        close = difflib.get_close_matches(column, extra, n=1, cutoff=0.7)
+        hint = f" (is '{close[0]}' meant to be it?)" if close else ""
+        problems.append(Problem(file, None, column, f"required column is missing{hint}",
+                                fix="add the column with this exact header (blank cells are "
+                                    "allowed where the codebook says required = no)"))
+    if problems:
+        return None, problems
+    frame = frame.loc[:, list(spec.index)]
+    out = {}
+    for column, row in spec.iterrows():
+        values, found = _convert(frame[column], table, column, row, codebook, file)
+        out[column] = values
+        problems.extend(found)
+    typed = pd.DataFrame(out, index=frame.index)
+    # Cells already reported as unconvertible are not reported again as blank.
+    reported = {(p.row, p.column) for p in problems}
+    problems.extend(p for p in _range_problems(typed, spec, frame, file)
+                    if (p.row, p.column) not in reported)
+    if not problems:
+        for column, row in spec.iterrows():
+            if row["type"] == "integer":
+                typed[column] = typed[column].round().astype("Int64")
+    return typed, problems
+
+
+def _range_problems(typed: pd.DataFrame, spec: pd.DataFrame, text: pd.DataFrame,
+                    file: str) -> list[Problem]:
+    """Blank where required, below the minimum, above the maximum: a pandera schema built
+    from the codebook, every failure collected (lazy validation)."""
+    import pandera.errors
+    import pandera.pandas as pa
+
+    checks = {}
+    for column, row in spec.iterrows():
+        col_checks = []
+        limits = f"{row['min'] or '-'} to {row['max'] or '-'} {row['unit']}".rstrip()
+        if row["min"] != "":
+            col_checks.append(pa.Check.ge(float(row["min"]), error=f"below the minimum: "
+                                          f"must be at least {row['min']} {row['unit']}".rstrip()
+                                          + f"|{limits}"))
+        if row["max"] != "":
+            col_checks.append(pa.Check.le(float(row["max"]), error=f"above the maximum: "
+                                          f"must be at most {row['max']} {row['unit']}".rstrip()
+                                          + f"|{limits}"))
+        checks[column] = pa.Column(nullable=row["required"] != "yes", checks=col_checks,
+                                   coerce=False)
+    schema = pa.DataFrameSchema(checks, strict=False)
+    problems = []
+    try:
+        schema.validate(typed, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        for case in exc.failure_cases.itertuples():
+            if pd.isna(case.index):
+                continue  # a column-level failure; cell failures carry the detail
+            index = int(case.index)
+            rule, _, limits = str(case.check).partition("|")
+            if rule == "not_nullable":
+                rule = "value is required (blank is not allowed here)"
+                fix = "fill in the value from the chart"
+            else:
+                fix = f"check the value and its unit (allowed {limits}) and correct it"
+                if spec.at[case.column, "required"] != "yes":
+                    fix += "; leave the cell blank if the true value is not known"
+            problems.append(Problem(file, index + 2, case.column, rule,
+                                    str(text.at[index, case.column]), fix=fix))
+    return problems
+
+
+def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebook: Codebook,
+             file: str) -> tuple[pd.Series, list[Problem]]:
+    """Text to the codebook type; a value that cannot be converted is a problem.
+
+    Categories and booleans go through the codebook's spellings only; numbers must be plain
+    decimals (``12``, ``-3.5``, ``1e3``); a blank cell is missing.
+    """
+    problems = []
+    kind = spec["type"]
+    text = values.astype(object)
+    blank = text == ""
+    if kind in ("category", "boolean"):
+        mapping = codebook.spellings(table, column)
+        mapped = pd.Series([mapping.get(v) for v in text], index=text.index, dtype=object)
+        allowed = spec["allowed"].replace("|", ", ")
+        for idx in text.index[~blank & mapped.isna()]:
+            problems.append(Problem(
+                file, idx + 2, column, f"unknown category; allowed: {allowed}", text[idx],
+                fix="use one of the allowed values, or add this spelling to the codebook's "
+                    f"'spellings' column (e.g. {_spelling_example(spec)})"))
+        if kind == "boolean":
+            result = pd.Series([None if v is None else v == "Yes" for v in mapped],
+                               index=text.index, dtype="boolean")
+        else:
+            result = mapped.astype("string")
+        return result, problems
+    if kind == "string":
+        return text.where(~blank, None).astype("string"), problems
+    numbers = []
+    unit = f" in {spec['unit']}" if spec["unit"] else ""
+    for idx, value in text.items():
+        if value == "":
+            numbers.append(None)
+            continue
+        number = float(value) if _NUMBER.fullmatch(value) else None
+        if number is None or not math.isfinite(number):
+            problems.append(Problem(file, idx + 2, column, f"must be a number{unit}", value,
+                                    fix="enter the number only (no units, text or commas); "
+                                        "leave the cell blank if it is not known"
+                                        if spec["required"] != "yes" else
+                                        "enter the number only (no units, text or commas)"))
+            numbers.append(None)
+        elif kind == "integer" and not number.is_integer():
+            problems.append(Problem(file, idx + 2, column, f"must be a whole number{unit}",
+                                    value, fix="round to a whole number"))
+            numbers.append(None)
+        else:
+            numbers.append(number)
+    return pd.Series(numbers, index=text.index, dtype="Float64"), problems
+
+
+def _spelling_example(spec: pd.Series) -> str:
+    first = _split(spec["allowed"], "|")[:1] or ["value"]
+    return f"{first[0]}=your spelling"
+
+
+def _cross_table_problems(t: dict[str, pd.DataFrame], names: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    patients, assessments, doses = t["patients"], t["assessments"], t["doses"]
+    pfile, afile, dfile = names["patients"], names["assessments"], names["doses"]
+    first_row = {}
+    for idx, pid in patients["patient_id"].dropna().items():
+        if pid in first_row:
+            problems.append(Problem(pfile, idx + 2, "patient_id",
+                                    f"duplicate patient id (also in row {first_row[pid]})",
+                                    str(pid), fix="each patient appears once: merge the rows "
+                                    "or correct the id"))
+        else:
+            first_row[pid] = idx + 2
+    known = set(patients["patient_id"])
+    for table, file in ((assessments, afile), (doses, dfile)):
+        for idx in table.index[~table["patient_id"].isin(known) & table["patient_id"].notna()]:
+            problems.append(Problem(file, idx + 2, "patient_id",
+                                    f"patient is not in {pfile}", str(table.at[idx, "patient_id"]),
+                                    fix=f"add the patient to {pfile}, correct the id, or remove "
+                                        "the row"))
+    younger = (patients["age_at_index"] < patients["age_at_onset"]).fillna(False)
+    for idx in patients.index[younger.astype(bool)]:
+        problems.append(Problem(pfile, idx + 2, "age_at_index",
+                                "age at index is below age at myositis onset "
+                                f"({patients.at[idx, 'age_at_onset']:g})",
+                                f"{patients.at[idx, 'age_at_index']:g}",
+                                fix="check both ages: the index (ILD diagnosis) cannot come "
+                                    "before the onset of myositis"))
+    tac = (patients["second_line"] == "tacrolimus").fillna(False).astype(bool)
+    for idx in patients.index[tac & patients["tacrolimus_data_sufficient"].isna()]:
+        problems.append(Problem(pfile, idx + 2, "tacrolimus_data_sufficient",
+                                "required when second_line is tacrolimus",
+                                fix="enter Yes or No: was the tacrolimus follow-up sufficient "
+                                    "for analysis?"))
+    key = ["patient_id", "timepoint"]
+    complete = assessments[key].notna().all(axis=1)
+    for idx in assessments.index[assessments.duplicated(key) & complete]:
+        problems.append(Problem(afile, idx + 2, "timepoint",
+                                "more than one row for this patient and time point",
+                                str(assessments.at[idx, "timepoint"]),
+                                fix="keep one assessment per patient and time point"))
+    dose_key = ["patient_id", "drug", "timepoint"]
+    complete = doses[dose_key].notna().all(axis=1)
+    for idx in doses.index[doses.duplicated(dose_key) & complete]:
+        problems.append(Problem(dfile, idx + 2, "timepoint",
+                                "more than one dose for this patient, drug and time point",
+                                str(doses.at[idx, "timepoint"]),
+                                fix="keep one daily dose per patient, drug and time point"))
+    at_index = (assessments["timepoint"] == "index").fillna(False).astype(bool)
+    with_index = set(assessments.loc[at_index, "patient_id"].dropna())
+    lacking = ~patients["patient_id"].isin(with_index) & patients["patient_id"].notna()
+    for idx in patients.index[lacking]:
+        pid = patients.at[idx, "patient_id"]
+        problems.append(Problem(afile, None, "timepoint",
+                                f"patient {pid} ({pfile} row {idx + 2}) has no index assessment",
+                                fix="add the assessment at ILD diagnosis (timepoint index, "
+                                    "month 0) for this patient"))
+    order = {tp: i for i, tp in enumerate(TIMEPOINT_ORDER)}
+    ranked = assessments.assign(_rank=assessments["timepoint"].map(order))
+    ranked = ranked.sort_values(["patient_id", "_rank"], kind="stable")
+    previous = ranked.groupby("patient_id")["month"].shift()
+    previous_tp = ranked.groupby("patient_id")["timepoint"].shift()
+    out_of_order = (ranked["month"] <= previous).fillna(False).astype(bool)
+    for idx in ranked.index[out_of_order]:
+        problems.append(Problem(afile, idx + 2, "month",
+                                f"time points out of order: {assessments.at[idx, 'timepoint']} "
+                                f"is not later than {previous_tp[idx]} (month "
+                                f"{previous[idx]:g}); months must increase along "
+                                + " -> ".join(TIMEPOINT_ORDER),
+                                f"{assessments.at[idx, 'month']:g}",
+                                fix="check the month and the timepoint label of both rows"))
+    return problems
+
+
