@@ -18,6 +18,9 @@ from analysis.errors import AnalysisError, DataValidationError
 
 __all__ = ["main"]
 
+#: Problems listed per file and rule before the rest are only counted (``--max-problems``).
+MAX_PROBLEMS = 20
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.split("\n")[0])
@@ -46,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check an export against the codebook and "
                               "print every problem (exit status 2 if any)")
     validate.add_argument("--data", type=Path, help="folder of the export (default: data/raw)")
+    validate.add_argument("--sheet", help="Excel: the sheet to read in every .xlsx file "
+                          "(default: the first sheet whose header matches the codebook)")
+    validate.add_argument("--max-problems", type=int, default=MAX_PROBLEMS, metavar="N",
+                          help=f"list at most N problems per file and rule, then count the "
+                          f"rest (default {MAX_PROBLEMS}; 0 lists all)")
 
     template = sub.add_parser("template", help="write blank export files (headers from the "
                               "codebook) and a README explaining each column")
@@ -90,17 +98,22 @@ def _data_dir(data: Path | None) -> Path:
     return data if data is not None else DEFAULT_CODEBOOK.parent
 
 
-def _check_data(data: Path | None, quiet_ok: bool = False) -> None:
-    """Check an export: warnings go to stderr; any problem raises, listing every one."""
+def _check_data(data: Path | None, quiet_ok: bool = False, sheet: str | None = None,
+                max_problems: int = MAX_PROBLEMS, params=None) -> None:
+    """Check an export: warnings go to stderr (empty-data warnings worded for ``params``);
+    any problem raises, listing at most ``max_problems`` per file and rule (0: all)."""
     from analysis.schema import check_export, format_problems
 
+    if max_problems < 0:
+        raise AnalysisError(f"--max-problems must be 0 (all) or more, got {max_problems}")
     folder = _data_dir(data)
-    check = check_export(folder)
+    check = check_export(folder, sheet=sheet, params=params)
     if check.problems:
         raise DataValidationError(format_problems(check.problems + check.warnings,
-                                                  folder=folder))
+                                                  folder=folder, max_per_kind=max_problems))
     if check.warnings:
-        print(format_problems(check.warnings, folder=folder), file=sys.stderr)
+        print(format_problems(check.warnings, folder=folder, max_per_kind=max_problems),
+              file=sys.stderr)
     if not quiet_ok:
         cohort = check.cohort
         print(f"{folder}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
@@ -108,7 +121,7 @@ def _check_data(data: Path | None, quiet_ok: bool = False) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    _check_data(args.data)
+    _check_data(args.data, sheet=args.sheet, max_problems=args.max_problems)
     return 0
 
 

@@ -390,6 +390,7 @@ def test_common_export_mistakes_are_explained(tmp_path):
     assert rules == [
         f"patients.csv: file not found in {tmp_path} (found Patients.CSV: rename to "
         "patients.csv, .xlsx or .dta)",
-        "assessments.csv, column 'ck': column appears more than once (columns 4, 12)",
-        "doses.csv: the header is one column separated by ';' or tabs, not commas (found "
-        "'patient_id;drug;timepoint;dose_mg')"]
+        # issue 13: the delimiter is named when the file is read (before column checks)
+        "doses.csv: this looks like a semicolon-separated file; save it as comma-separated "
+        "CSV (UTF-8)",
+        "assessments.csv, column 'ck': column appears more than once (columns 4, 12)"]

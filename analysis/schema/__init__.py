@@ -12,6 +12,7 @@ One module per concept; every public name is importable from ``analysis.schema``
 
 - :mod:`~analysis.schema.codebook`: the codebook, table names, time points;
 - :mod:`~analysis.schema.read`: one file (CSV, Excel, Stata) as text cells;
+- :mod:`~analysis.schema.excel`: an Excel workbook: sheet, header row, cells that are no value;
 - :mod:`~analysis.schema.rules`: the codebook's and the cross-table rules;
 - :mod:`~analysis.schema.problems`: a problem and the message listing them;
 - :mod:`~analysis.schema.export`: an export folder, checked as a whole;
@@ -29,12 +30,14 @@ from analysis.schema.codebook import (
     Cohort,
     load_codebook,
 )
+from analysis.schema.empty import empty_data_warnings
 from analysis.schema.export import ExportCheck, check_export, describe_cohort, read_cohort
 from analysis.schema.problems import Problem, format_problems
-from analysis.schema.read import find_table, read_table
-from analysis.schema.rules import unknown_columns, validate_tables
+from analysis.schema.read import TableRead, find_table, read_export, read_table
+from analysis.schema.rules import EXCEL_ERRORS, codebook_names, unknown_columns, validate_tables
 
 __all__ = ["Codebook", "Cohort", "ExportCheck", "Problem", "load_codebook", "read_cohort",
            "check_export", "read_table", "find_table", "validate_tables", "unknown_columns",
            "format_problems", "describe_cohort", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
-           "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN"]
+           "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN", "empty_data_warnings",
+           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS"]

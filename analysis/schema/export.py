@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pandas as pd
 from analysis.errors import DataValidationError
 from analysis.schema.codebook import SUFFIXES, TABLES, Codebook, Cohort, load_codebook
 from analysis.schema.problems import Problem, format_problems
-from analysis.schema.read import _as_text, find_table, read_table
+from analysis.schema.read import TableRead, _as_text, find_table, os_reason, read_export
 from analysis.schema.rules import (
     _missing_file,
     _relabel,
     _validate_columns,
+    codebook_names,
     unknown_columns,
     validate_tables,
 )
@@ -34,8 +36,17 @@ class ExportCheck:
 
 
 
-def check_export(folder: str | Path, codebook: Codebook | None = None) -> ExportCheck:
+def check_export(folder: str | Path, codebook: Codebook | None = None,
+                 sheet: str | None = None, params=None) -> ExportCheck:
     """Read an export folder and check it; never raises for a problem of the data.
+
+    Parameters
+    ----------
+    folder : the export folder (``patients``, ``assessments``, ``doses``).
+    codebook : default ``data/raw/codebook.csv``.
+    sheet : the sheet every ``.xlsx`` file is read from (default: chosen by its header).
+    params : :class:`analysis.params.Params` the empty-data warnings are worded for
+        (default the paper's); see :func:`analysis.schema.empty.empty_data_warnings`.
 
     Returns
     -------
@@ -44,13 +55,44 @@ def check_export(folder: str | Path, codebook: Codebook | None = None) -> Export
     Raises
     ------
     DataValidationError
-        Only when the folder itself does not exist.
+        Only when the folder itself does not exist or cannot be read.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DataValidationError(f"data folder not found: {folder}")
     codebook = codebook or load_codebook()
-    raw: dict[str, pd.DataFrame] = {}
+    try:
+        if not folder.is_dir():
+            raise DataValidationError(f"data folder not found: {folder}")
+        reads, names, problems, warnings = _read_folder(folder, codebook, sheet)
+    except OSError as exc:
+        raise DataValidationError(
+            f"the data folder {folder} cannot be read ({os_reason(exc).split(': ')[-1]}): "
+            "give your user read and execute access to it (chmod u+rx), or copy the export "
+            "to a folder you own") from None
+    raw = {table: read.frame for table, read in reads.items()}
+    labels = {table: read.labels for table, read in reads.items()}
+    for table, frame in raw.items():
+        warnings.extend(unknown_columns(frame, table, codebook, names[table]))
+    if len(raw) < len(TABLES):
+        # Check the tables that could be read, so every problem is reported at once.
+        for table, frame in raw.items():
+            _, found = _validate_columns(_as_text(frame), table, codebook, names[table],
+                                         labels[table])
+            problems.extend(_relabel(found))
+        return ExportCheck(None, _place(problems, reads, names, codebook),
+                           _place(warnings, reads, names, codebook), names)
+    cohort, found = validate_tables(raw, codebook, names, labels)
+    problems = _place(problems + found, reads, names, codebook)
+    if cohort is not None and not problems:
+        from analysis.schema.empty import empty_data_warnings
+
+        warnings.extend(empty_data_warnings(cohort, params, names))
+    return ExportCheck(cohort if not problems else None, problems,
+                       _place(warnings, reads, names, codebook), names)
+
+
+def _read_folder(folder: Path, codebook: Codebook, sheet: str | None):
+    """Find and read each table's file: (reads, file names, problems, warnings)."""
+    reads: dict[str, TableRead] = {}
     names: dict[str, str] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -67,28 +109,73 @@ def check_export(folder: str | Path, codebook: Codebook | None = None) -> Export
             problems.append(_missing_file(folder, table))
             continue
         try:
-            raw[table] = read_table(path)
+            reads[table] = read_export(path, list(codebook.columns(table).index), sheet, table)
         except DataValidationError as exc:
             message = str(exc).removeprefix(f"{path}: ")
             problems.append(Problem(path.name, None, None, message, fix=_read_fix(message)))
-    for table, frame in raw.items():
-        warnings.extend(unknown_columns(frame, table, codebook, names[table]))
-    if len(raw) < len(TABLES):
-        # Check the tables that could be read, so every problem is reported at once.
-        for table, frame in raw.items():
-            _, found = _validate_columns(_as_text(frame), table, codebook, names[table])
-            problems.extend(_relabel(found))
-        return ExportCheck(None, problems, warnings, names)
-    cohort, found = validate_tables(raw, codebook, names)
-    return ExportCheck(cohort, problems + found, warnings, names)
+            continue
+        warnings.extend(Problem(path.name, None, None, note, level="warning",
+                                sheet=reads[table].sheet if note.startswith("the header") else None,
+                                fix="nothing to do if this is the table")
+                        for note in reads[table].notes)
+        problems.extend(_formula_problems(reads[table], table, codebook, path.name))
+    return reads, names, problems, warnings
+
+
+def _formula_problems(read: TableRead, table: str, codebook: Codebook,
+                      file: str) -> list[Problem]:
+    """Excel formula cells without a saved value, in codebook columns (others are ignored);
+    placed like every problem by :func:`_place` (frame row ``i`` is row ``i + 2``)."""
+    spec = list(codebook.columns(table).index)
+    columns = codebook_names([str(c) for c in read.frame.columns], spec)
+    return [Problem(file, i + 2, columns[j], "formula without a saved value", formula,
+                    fix="open the workbook in Excel or LibreOffice and save it (so that the "
+                        "result is stored), or type the value")
+            for (i, j), formula in sorted(read.formulas.items()) if columns[j] in spec]
+
+
+def _place(problems: list[Problem], reads: dict[str, TableRead], names: dict[str, str],
+           codebook: Codebook) -> list[Problem]:
+    """Excel problems: row as the sheet numbers it (a title row shifts it), the sheet, and
+    the cell in A1 notation; one problem per cell (a formula or error cell is reported once,
+    not again as a blank)."""
+    out, seen = [], set()
+    for problem in problems:
+        table = next((t for t, n in names.items() if n == problem.file), None)
+        read = reads.get(table)
+        if read is None or read.sheet is None or problem.sheet is not None:
+            out.append(problem)
+            continue
+        row = problem.row + read.header_row - 1 if problem.row is not None else None
+        columns = codebook_names([str(c) for c in read.frame.columns],
+                                 list(codebook.columns(table).index))
+        cell = (f"{read.labels[columns.index(problem.column)]}{row}"
+                if row is not None and problem.column in columns else None)
+        if cell is not None and (problem.file, cell) in seen:
+            continue
+        seen.add((problem.file, cell))
+        out.append(dataclasses.replace(problem, row=row, sheet=read.sheet, cell=cell)
+                   if problem.level == "error" or problem.row is not None else problem)
+    return out
 
 
 def _read_fix(message: str) -> str:
-    if "UTF-8" in message:
+    if "UTF-8" in message and "separated" not in message:
         return ("re-export as UTF-8: Excel 'CSV UTF-8 (Comma delimited)'; LibreOffice "
                 "character set 'Unicode (UTF-8)'; or give the .xlsx workbook itself")
+    if "separated" in message:
+        return ("Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'; LibreOffice: Save As "
+                "CSV with field delimiter ','; or give the .xlsx workbook itself")
+    if "permission denied" in message:
+        return ("give your user read access to the file (chmod u+r), or copy it to a folder "
+                "you own")
+    if "sheet" in message:
+        return ("name the sheet with --sheet, or put the table on the first sheet with its "
+                "header (the codebook's column names) in row 1")
     if "empty" in message:
         return "export the table again, with its header row and one row per record"
+    if "cannot be read:" in message:
+        return "check the disk or network share, copy the file to a local folder, try again"
     return "export the table again as CSV (UTF-8), .xlsx or .dta"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +26,16 @@ class Problem:
     fix: str = ""
     level: str = "error"
     row_label: str = "row"  # "observation" for Stata files (numbered without the header)
+    sheet: str | None = None  # Excel: the sheet read
+    cell: str | None = None  # Excel: the cell in A1 notation
 
     def location(self, with_file: bool = True) -> str:
         parts = [self.file] if with_file else []
-        if self.row is not None:
+        if self.sheet is not None:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.cell is not None:
+            parts.append(f"cell {self.cell} ({self.row_label} {self.row})")
+        elif self.row is not None:
             parts.append(f"{self.row_label} {self.row}")
         if self.column:
             parts.append(f"column '{self.column}'")
@@ -44,13 +51,21 @@ class Problem:
     def __str__(self) -> str:
         return self.describe()
 
+    def kind(self) -> tuple[str, str | None, str]:
+        """File, column and the rule without its particulars (ids, numbers, quoted text in
+        parentheses): problems of one kind are capped together by :func:`format_problems`."""
+        rule = re.sub(r"\s*\([^)]*\)", "", self.rule)
+        return self.file, self.column, re.sub(r"\b[A-Za-z]{0,4}\d+\b", "N", rule)
 
 
-def format_problems(problems: list[Problem], folder: str | Path | None = None) -> str:
+def format_problems(problems: list[Problem], folder: str | Path | None = None,
+                    max_per_kind: int | None = None) -> str:
     """All problems, grouped by file; in a file, file-wide problems first, then by row.
 
     The first line counts them and repeats the first one in full, so that it alone says what
-    is wrong; the fix of each follows it in the list.
+    is wrong; the fix of each follows it in the list. With ``max_per_kind`` (N > 0), at most
+    N problems of each file and rule (:meth:`Problem.kind`) are listed, then one line counts
+    the rest (a 100,000-patient export with one systematic fault stays readable).
     """
     errors = [p for p in problems if p.level != "warning"]
     warnings = [p for p in problems if p.level == "warning"]
@@ -70,7 +85,25 @@ def format_problems(problems: list[Problem], folder: str | Path | None = None) -
         ": " if len(problems) == 1 else ", the first: ") + first.describe().split("\n")[0])]
     for file in files:
         lines.append(f"  {file}:")
-        lines.extend(f"    - {p.describe(with_file=False)}" for p in ordered if p.file == file)
+        lines.extend(_file_lines([p for p in ordered if p.file == file], max_per_kind))
     return "\n".join(lines)
 
 
+def _file_lines(problems: list[Problem], max_per_kind: int | None) -> list[str]:
+    """One file's problems as list lines, at most ``max_per_kind`` of each kind."""
+    shown: dict[tuple, int] = {}
+    hidden: dict[tuple, list[Problem]] = {}
+    lines = []
+    for problem in problems:
+        kind = problem.kind()
+        if max_per_kind and shown.get(kind, 0) >= max_per_kind:
+            hidden.setdefault(kind, []).append(problem)
+            continue
+        shown[kind] = shown.get(kind, 0) + 1
+        lines.append(f"    - {problem.describe(with_file=False)}")
+    for (_, column, rule), rest in hidden.items():
+        plain = {re.sub(r"\s*\([^)]*\)", "", p.rule) for p in rest}
+        rule = plain.pop() if len(plain) == 1 else rule  # else with N for what varies
+        where = f" (column '{column}')" if column else ""
+        lines.append(f"    ... and {len(rest)} more: {rule}{where}; --max-problems 0 shows all")
+    return lines

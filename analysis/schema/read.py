@@ -8,7 +8,10 @@ as :class:`~analysis.errors.DataValidationError` naming the file.
 
 from __future__ import annotations
 
+import csv
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +19,7 @@ import pandas as pd
 from analysis.errors import DataValidationError
 from analysis.schema.codebook import SUFFIXES
 
-__all__ = ["read_table", "find_table"]
+__all__ = ["TableRead", "read_table", "read_export", "find_table", "os_reason"]
 
 
 def _cell_text(value) -> str:
@@ -49,18 +52,68 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_table(path: Path) -> pd.DataFrame:
+@dataclass(frozen=True)
+class TableRead:
+    """One export file as text cells, and where each cell came from.
+
+    ``labels`` names each column's position as the user's program shows it (Excel letters,
+    else 1-based numbers); ``sheet`` and ``header_row`` place an Excel table (row ``i`` of
+    ``frame`` is sheet row ``header_row + 1 + i``); ``formulas`` and ``notes`` as in
+    :class:`analysis.schema.excel.SheetRead`.
+    """
+
+    frame: pd.DataFrame
+    labels: tuple[str, ...]
+    sheet: str | None = None
+    header_row: int = 1
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
     """Read one export file as text (CSV, Excel .xlsx or Stata .dta), blanks as ``""``.
 
-    CSV must be UTF-8 (a byte-order mark, as Excel's "CSV UTF-8" writes, is accepted). Excel
-    reads the first sheet, header in row 1. Stata value labels are read as the category text.
+    The frame of :func:`read_export` without the codebook (Excel: the first sheet, or
+    ``sheet``, header in row 1).
+    """
+    return read_export(path, sheet=sheet).frame
+
+
+def read_export(path: Path, expected: Sequence[str] = (), sheet: str | None = None,
+                table: str = "") -> TableRead:
+    """Read one export file as text cells (CSV, Excel .xlsx or Stata .dta).
+
+    CSV must be UTF-8 (a byte-order mark, as Excel's "CSV UTF-8" writes, is accepted) and
+    comma-separated (a semicolon- or tab-separated file is named as such). Excel: see
+    :mod:`analysis.schema.excel` (``expected`` are the table's codebook columns, used to find
+    the sheet and header row). Stata value labels are read as the category text.
 
     Raises
     ------
     DataValidationError
-        Naming the file: not found, empty, not UTF-8, unreadable, or an unsupported type.
+        Naming the file: not found, not readable (the operating system's reason as a
+        sentence), empty, not UTF-8, another delimiter, malformed, or an unsupported type.
     """
     path = Path(path)
+    try:
+        return _read_any(path, expected, sheet, table)
+    except OSError as exc:
+        raise DataValidationError(f"{path}: {os_reason(exc)}") from None
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error reading the data, as the start of a sentence."""
+    if isinstance(exc, PermissionError):
+        return "cannot be read: permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read: {(exc.strerror or type(exc).__name__).lower()}"
+
+
+def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
+              table: str) -> TableRead:
     if not path.is_file():
         raise DataValidationError(f"{path}: file not found")
     suffix = path.suffix.lower()
@@ -70,23 +123,15 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise DataValidationError(f"{path}: file is empty (expected a header row and data)")
     try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                header=None)
-            header = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
-            frame = frame.iloc[1:]
-            frame.columns = list(header)
-        elif suffix == ".xlsx":
-            frame = pd.read_excel(path, dtype=object, keep_default_na=False, engine="openpyxl")
-        else:
-            import pyreadstat
+        if suffix == ".xlsx":
+            from analysis.schema.excel import read_workbook
 
-            frame, meta = pyreadstat.read_dta(str(path), apply_value_formats=True)
-            # Stata 'float' is single precision: 123.8 is stored as 123.80000305..., read
-            # back as float32 so that its text is the 123.8 that was typed.
-            for column, kind in meta.readstat_variable_types.items():
-                if kind == "float" and pd.api.types.is_float_dtype(frame[column]):
-                    frame[column] = frame[column].astype("float32")
+            got = read_workbook(path, expected, sheet, table)
+            return TableRead(got.frame, got.letters, got.sheet, got.header_row, got.formulas,
+                             got.notes)
+        frame = _read_csv(path) if suffix == ".csv" else _read_dta(path)
+    except (DataValidationError, OSError):
+        raise
     except UnicodeDecodeError:
         line, byte = _first_non_utf8(path)
         raise DataValidationError(
@@ -97,6 +142,7 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataValidationError(f"{path}: file is empty (expected a header row and data)") \
             from None
     except pd.errors.ParserError as exc:
+        _refuse_other_delimiter(path)
         raise DataValidationError(f"{path}: not a well-formed CSV file ({exc}); check for "
                                   "unquoted commas inside values") from None
     except Exception as exc:  # noqa: BLE001 (openpyxl/pyreadstat raise many types)
@@ -104,7 +150,53 @@ def read_table(path: Path) -> pd.DataFrame:
                                                                                    "a CSV file")
         raise DataValidationError(f"{path}: cannot be read as {kind} "
                                   f"({type(exc).__name__}: {exc})") from None
-    return _as_text(frame.reset_index(drop=True))
+    frame = _as_text(frame.reset_index(drop=True))
+    return TableRead(frame, tuple(str(i + 1) for i in range(frame.shape[1])))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                        header=None)
+    if frame.shape[1] == 1:
+        _refuse_other_delimiter(path)
+    header = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
+    frame = frame.iloc[1:]
+    frame.columns = list(header)
+    return frame
+
+
+def _read_dta(path: Path) -> pd.DataFrame:
+    import pyreadstat
+
+    frame, meta = pyreadstat.read_dta(str(path), apply_value_formats=True)
+    # Stata 'float' is single precision: 123.8 is stored as 123.80000305..., read
+    # back as float32 so that its text is the 123.8 that was typed.
+    for column, kind in meta.readstat_variable_types.items():
+        if kind == "float" and pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].astype("float32")
+    return frame
+
+
+#: Delimiters a spreadsheet's "CSV" may use instead of a comma, by name.
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _refuse_other_delimiter(path: Path) -> None:
+    """Raise when the file looks separated by ``;``, tabs or ``|`` rather than commas.
+
+    :class:`csv.Sniffer` decides on the first lines; when it cannot, the header alone does
+    (the codebook's names hold none of these characters).
+    """
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        sample = handle.read(64 * 1024)
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        delimiter = max(",;\t|", key=header.count)
+    if delimiter in _DELIMITERS:
+        raise DataValidationError(f"{path}: this looks like a {_DELIMITERS[delimiter]}-"
+                                  "separated file; save it as comma-separated CSV (UTF-8)")
 
 
 def _first_non_utf8(path: Path) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,8 +20,13 @@ from analysis.schema.codebook import GRAIN, TABLES, TIMEPOINT_ORDER, Codebook, C
 from analysis.schema.problems import Problem
 from analysis.schema.read import _as_text, _cell_text
 
-__all__ = ["validate_tables", "unknown_columns"]
+__all__ = ["validate_tables", "unknown_columns", "codebook_names", "EXCEL_ERRORS"]
 
+#: Excel's error values (openpyxl's ``ERROR_CODES`` and those of newer Excel versions): a
+#: cell holding one is an error in every format (a CSV saved from Excel keeps the text).
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!"})
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
@@ -37,13 +43,17 @@ def _missing_file(folder: Path | None, table: str) -> Problem:
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], codebook: Codebook,
-                    names: dict[str, str] | None = None) -> tuple[Cohort | None, list[Problem]]:
+                    names: dict[str, str] | None = None,
+                    labels: dict[str, Sequence[str]] | None = None
+                    ) -> tuple[Cohort | None, list[Problem]]:
     """Normalise spellings, convert types and check every codebook and cross-table rule.
 
     ``raw`` holds the tables as read (any cell types; they are taken as text). Returns the
     typed cohort (None when anything is wrong) and the list of problems; unknown extra columns
-    are not problems (see :func:`unknown_columns`).
+    are not problems (see :func:`unknown_columns`). ``labels`` name each table's column
+    positions in messages (Excel letters; default 1, 2, ...).
     """
+    labels = labels or {}
     names = {**{t: f"{t}.csv" for t in TABLES}, **(names or {})}
     problems: list[Problem] = []
     typed: dict[str, pd.DataFrame | None] = {}
@@ -52,7 +62,8 @@ def validate_tables(raw: dict[str, pd.DataFrame], codebook: Codebook,
             problems.append(_missing_file(None, table))
             typed[table] = None
             continue
-        frame, found = _validate_columns(_as_text(raw[table]), table, codebook, names[table])
+        frame, found = _validate_columns(_as_text(raw[table]), table, codebook, names[table],
+                                         labels.get(table))
         problems.extend(found)
         typed[table] = frame
     if all(frame is not None for frame in typed.values()):
@@ -69,6 +80,17 @@ def _relabel(problems: list[Problem]) -> list[Problem]:
             if p.file.lower().endswith(".dta") and p.row is not None else p for p in problems]
 
 
+def codebook_names(columns: Sequence[str], spec: Sequence[str]) -> list[str]:
+    """The headers with those that differ from a codebook name only in case renamed to it.
+
+    Accepted rather than refused: the codebook's names are lower-case and distinct ignoring
+    case, so ``SEX`` or ``Patient_ID`` (Stata and Excel exports often change case) can only
+    mean one column; a header and its re-cased twin both present is a duplicated column.
+    """
+    lower = {name.lower(): name for name in spec}
+    return [c if c in spec else lower.get(str(c).lower(), c) for c in columns]
+
+
 def unknown_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
                     file: str | None = None) -> list[Problem]:
     """Warnings for columns the codebook does not know (a real export carries more); they
@@ -78,8 +100,18 @@ def unknown_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
     file = file or f"{table}.csv"
     spec = list(codebook.columns(table).index)
     found = []
-    for column in dict.fromkeys(_cell_text(c) for c in frame.columns):
-        if column in spec:
+    typed = [_cell_text(c) for c in frame.columns]
+    recased = [c for c, name in zip(typed, codebook_names(typed, spec), strict=True)
+               if c != name]
+    if recased:
+        shown = ", ".join(recased[:3]) + (", ..." if len(recased) > 3 else "")
+        found.append(Problem(file, None, None, f"{len(recased)} header"
+                             f"{'s differ' if len(recased) > 1 else ' differs'} from the "
+                             f"codebook only in case ({shown}); read as the codebook's names",
+                             fix="nothing to do; or rename the headers to the codebook's "
+                                 "(lower-case) names", level="warning"))
+    for column in dict.fromkeys(typed):
+        if column in spec or column in recased:
             continue
         close = difflib.get_close_matches(column, spec, n=1, cutoff=0.7)
         fix = (f"rename it to '{close[0]}' if that is what it holds, or remove it"
@@ -90,12 +122,15 @@ def unknown_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
     return found
 
 
-def _validate_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
-                      file: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def _validate_columns(frame: pd.DataFrame, table: str, codebook: Codebook, file: str,
+                      labels: Sequence[str] | None = None
+                      ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Check one text table against its codebook columns.
 
-    Returns the typed table (None when it lacks rows or columns, so it cannot be checked
-    further; cells that could not be converted are missing) and its problems.
+    Headers differing only in case are read as the codebook's (:func:`codebook_names`);
+    ``labels`` name the columns' positions (Excel letters; default 1, 2, ...). Returns the
+    typed table (None when it lacks rows or columns, so it cannot be checked further; cells
+    that could not be converted are missing) and its problems.
     """
     import difflib
 
@@ -104,16 +139,21 @@ def _validate_columns(frame: pd.DataFrame, table: str, codebook: Codebook,
     if len(frame) == 0:
         return None, [Problem(file, None, None, "no data rows (only a header)",
                               fix=f"export the table with its data: {GRAIN[table]}")]
-    columns = list(frame.columns)
+    typed_names = list(frame.columns)
+    columns = codebook_names(typed_names, list(spec.index))
+    frame = frame.set_axis(columns, axis=1)
+    labels = list(labels or [str(i + 1) for i in range(len(columns))])
     if len(columns) == 1 and columns[0] not in spec.index and any(
             sep in columns[0] for sep in ";\t"):
         return None, [Problem(file, None, None, "the header is one column separated by ';' or "
                               "tabs, not commas", columns[0][:60],
                               fix="save as comma-separated CSV (or give the .xlsx workbook)")]
     for column in dict.fromkeys(c for c in columns if columns.count(c) > 1 and c in spec.index):
-        positions = [i + 1 for i, c in enumerate(columns) if c == column]
+        at = [i for i, c in enumerate(columns) if c == column]
+        same = len({typed_names[i] for i in at}) == 1
+        positions = [labels[i] if same else f"{labels[i]} '{typed_names[i]}'" for i in at]
         problems.append(Problem(file, None, column, "column appears more than once "
-                                f"(columns {', '.join(map(str, positions))})",
+                                f"(columns {', '.join(positions)})",
                                 fix="keep one column of this name"))
     missing = [c for c in spec.index if c not in columns]
     for column in missing:
@@ -191,11 +231,12 @@ def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebo
     """Text to the codebook type; a value that cannot be converted is a problem.
 
     Categories and booleans go through the codebook's spellings only; numbers must be plain
-    decimals (``12``, ``-3.5``, ``1e3``); a blank cell is missing.
+    decimals (``12``, ``-3.5``, ``1e3``); a blank cell is missing; an Excel error value
+    (``#DIV/0!``, ``#N/A``) is a problem of its own and then missing.
     """
-    problems = []
+    problems = _excel_errors(values, column, spec, file)
     kind = spec["type"]
-    text = values.astype(object)
+    text = values.astype(object).where(~values.isin(EXCEL_ERRORS), "")
     blank = text == ""
     if kind in ("category", "boolean"):
         mapping = codebook.spellings(table, column)
@@ -235,6 +276,17 @@ def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebo
         else:
             numbers.append(number)
     return pd.Series(numbers, index=text.index, dtype="Float64"), problems
+
+
+def _excel_errors(values: pd.Series, column: str, spec: pd.Series, file: str) -> list[Problem]:
+    """Cells holding an Excel error value: the formula behind them failed, so the number the
+    chart holds is unknown (read as a blank, it would silently change the counts)."""
+    blank_ok = "; leave the cell blank if the value is not known" \
+        if spec["required"] != "yes" else ""
+    return [Problem(file, idx + 2, column, f"Excel error value {value}: the formula behind "
+                    "this cell failed or found nothing", value,
+                    fix=f"correct the formula, or type the value from the chart{blank_ok}")
+            for idx, value in values[values.isin(EXCEL_ERRORS)].items()]
 
 
 def _spelling_example(spec: pd.Series) -> str:
