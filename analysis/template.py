@@ -56,15 +56,19 @@ def template_readme(codebook: Codebook) -> str:
         "exactly as it is, and check the result with "
         "`python -m analysis validate --data THIS_FOLDER`.",
         "",
-        "- Files: `patients`, `assessments`, `doses`, each as `.csv` (UTF-8), `.xlsx` (first "
-        "sheet, header in row 1) or `.dta` (Stata; value labels are read as the text).",
+        "- Files: `patients`, `assessments`, `doses`, each as `.csv` (UTF-8, comma-separated), "
+        "`.xlsx` (the first sheet whose header holds these column names, or `validate "
+        "--sheet NAME`) or `.dta` (Stata; value labels are read as the text).",
+        "- Excel error cells (`#DIV/0!`, `#N/A`) and formulas saved without their value are "
+        "errors: type the value, or leave the cell blank where blank is allowed.",
         "- A **blank cell is a missing value**; it is allowed only where *Required* is `no`. "
         "Do not write `NA`, `-`, `?` or `999`.",
         "- Numbers: digits only, `.` as the decimal mark, no units (the unit is the column's).",
         "- Categories: the values listed, or a spelling listed under *Also accepted*. Any "
         "other spelling is refused; to accept yours, add it to the codebook's `spellings` "
         "column (`canonical=yours|other`).",
-        "- Extra columns are ignored (with a warning). Column order does not matter.",
+        "- Extra columns are ignored (with a warning). Column order does not matter; a header "
+        "differing only in case is read as the name below (with a note).",
         "- Real data belongs in `data/private/`, which git ignores.",
         "",
     ]
