@@ -139,18 +139,20 @@ def _place(problems: list[Problem], reads: dict[str, TableRead], names: dict[str
     """Excel problems: row as the sheet numbers it (a title row shifts it), the sheet, and
     the cell in A1 notation; one problem per cell (a formula or error cell is reported once,
     not again as a blank)."""
+    columns = {table: codebook_names([str(c) for c in read.frame.columns],
+                                     list(codebook.columns(table).index))
+               for table, read in reads.items() if read.sheet is not None}
+    tables = {name: table for table, name in names.items()}
     out, seen = [], set()
     for problem in problems:
-        table = next((t for t, n in names.items() if n == problem.file), None)
-        read = reads.get(table)
-        if read is None or read.sheet is None or problem.sheet is not None:
+        table = tables.get(problem.file)
+        if table not in columns or problem.sheet is not None:
             out.append(problem)
             continue
+        read = reads[table]
         row = problem.row + read.header_row - 1 if problem.row is not None else None
-        columns = codebook_names([str(c) for c in read.frame.columns],
-                                 list(codebook.columns(table).index))
-        cell = (f"{read.labels[columns.index(problem.column)]}{row}"
-                if row is not None and problem.column in columns else None)
+        cell = (f"{read.labels[columns[table].index(problem.column)]}{row}"
+                if row is not None and problem.column in columns[table] else None)
         if cell is not None and (problem.file, cell) in seen:
             continue
         seen.add((problem.file, cell))

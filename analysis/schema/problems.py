@@ -105,5 +105,5 @@ def _file_lines(problems: list[Problem], max_per_kind: int | None) -> list[str]:
         plain = {re.sub(r"\s*\([^)]*\)", "", p.rule) for p in rest}
         rule = plain.pop() if len(plain) == 1 else rule  # else with N for what varies
         where = f" (column '{column}')" if column else ""
-        lines.append(f"    ... and {len(rest)} more: {rule}{where}; --max-problems 0 shows all")
+        lines.append(f"    ... and {len(rest):,} more: {rule}{where}; --max-problems 0 shows all")
     return lines

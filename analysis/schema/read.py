@@ -192,9 +192,9 @@ def _refuse_other_delimiter(path: Path) -> None:
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        header = sample.splitlines()[0] if sample else ""
-        delimiter = max(",;\t|", key=header.count)
-    if delimiter in _DELIMITERS:
+        delimiter = max(",;\t|", key=(sample.splitlines() or [""])[0].count)
+    header = sample.splitlines()[0] if sample else ""
+    if delimiter in _DELIMITERS and header.count(delimiter) > header.count(","):
         raise DataValidationError(f"{path}: this looks like a {_DELIMITERS[delimiter]}-"
                                   "separated file; save it as comma-separated CSV (UTF-8)")
 
