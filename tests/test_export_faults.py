@@ -16,6 +16,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
 from analysis import cli
@@ -262,3 +264,46 @@ def test_at_most_n_problems_per_file_and_rule(export, capsys):
            "'fvc'); --max-problems 0 shows all" in err
     code, _, err = validate(export, capsys, "--max-problems", "0")
     assert sum(line.startswith("    - ") for line in err) == 33
+
+
+def test_excel_error_text_in_a_csv_is_an_error_too(export):
+    """Excel writes an error cell into a CSV as its text; as an id it would pass unnoticed."""
+    p = pd.read_csv(RAW / "patients.csv", dtype=str, keep_default_na=False)
+    p.loc[4, "patient_id"] = "#N/A"
+    p.to_csv(export / "patients.csv", index=False)
+    found = [str(x).split("\n")[0] for x in check_export(export).problems]
+    assert found[0] == ("patients.csv, row 6, column 'patient_id': Excel error value #N/A: the "
+                        "formula behind this cell failed or found nothing (found '#N/A')")
+
+
+def test_problems_differing_only_in_particulars_are_capped_together(export, capsys):
+    p = pd.read_csv(RAW / "patients.csv", dtype=str, keep_default_na=False)
+    p.loc[1:25, "patient_id"] = "MA001"  # 25 duplicates, each "also in row 2"
+    p.to_csv(export / "patients.csv", index=False)
+    code, _, err = validate(export, capsys, "--max-problems", "3")
+    assert code == 2
+    assert "    ... and 22 more: duplicate patient id (column 'patient_id'); --max-problems 0 " \
+           "shows all" in err
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(st.integers(1, 8), st.integers(1, 8), st.one_of(
+    st.sampled_from(["#DIV/0!", "#N/A", "#REF!", "=1/0", "=A1", "", " ", "patient_id"]),
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=6),
+    st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+    st.booleans(), st.datetimes())), max_size=12),
+    title_rows=st.integers(0, 3))
+def test_random_workbooks_give_problems_not_exceptions(tmp_path_factory, cells, title_rows):
+    """Any cell content an Excel file can hold, anywhere: our error or a valid read."""
+    folder = tmp_path_factory.mktemp("xlsx")
+    for table in TABLES:
+        shutil.copy(RAW / f"{table}.csv", folder)
+    path = workbook(folder, "doses", Sheet1=(numeric("doses").head(12), 1 + title_rows))
+    book = openpyxl.load_workbook(path)
+    for row, column, value in cells:
+        book.active.cell(row, column, value)
+    book.save(path)
+    check = check_export(folder)
+    assert (check.cohort is None) == bool(check.problems)
+    assert all(str(p) and p.file == "doses.xlsx" for p in check.problems)
