@@ -102,12 +102,12 @@ def test_every_figure_is_an_image_and_every_table_html(lab):
         for out in outputs(book):
             assert "PosixPath(" not in json.dumps(out), "a stray repr"
             assert "<Figure size" not in json.dumps(out), "a figure shown as its repr"
-            data, meta = out.get("data", {}), out.get("metadata", {})
+            data, meta = out.get("data", {}), out.get("metadata", {})  # metadata per type
             if "image/png" in data:
-                images[meta["figure"]] = data["image/png"]
+                images[meta["image/png"]["figure"]] = data["image/png"]
             if "text/html" in data:
                 assert "**" not in data["text/html"], "Markdown shown as source"
-                tables.add(meta.get("table"))
+                tables.add(meta.get("text/html", {}).get("table"))
     import base64
 
     saved = {p.stem: p.read_bytes() for p in (run / "figures").glob("*.png")}
@@ -116,7 +116,7 @@ def test_every_figure_is_an_image_and_every_table_html(lab):
         assert base64.b64decode(images[stem]) == png, stem
     assert {p.stem for p in (run / "tables").glob("*.csv")} <= tables
     table2 = next(o["data"]["text/html"] for o in outputs(executed["03_tables"])
-                  if o.get("metadata", {}).get("table") == "table2")
+                  if o.get("metadata", {}).get("text/html", {}).get("table") == "table2")
     assert "<b>Sex</b>" in table2 and "<b>Race</b>" in table2  # the paper's group headings
     assert "responders n = 31, nonresponders n = 23" in table2  # Sharma 2017, Table 2 header
 

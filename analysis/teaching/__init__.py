@@ -10,6 +10,7 @@ The teacher's solutions are kept apart from the notebooks, in ``docs/teaching/so
 """
 
 from analysis.teaching.display import show_figure, show_paper_table, show_table
-from analysis.teaching.exercises import EXERCISES, Verdict, check
+from analysis.teaching.exercises import EXERCISES, Verdict, check, exercise
 
-__all__ = ["show_figure", "show_table", "show_paper_table", "EXERCISES", "Verdict", "check"]
+__all__ = ["show_figure", "show_table", "show_paper_table", "EXERCISES", "Verdict", "check",
+           "exercise"]
