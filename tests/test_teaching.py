@@ -191,8 +191,12 @@ def test_each_exercise_check_explains_what_is_missing_then_passes(key, lab, tmp_
     for step in ex.steps:
         execute(books / f"{step}.ipynb")
     unanswered = check(key, **where)
-    assert not unanswered.ok and unanswered.reasons[-1].startswith("No answer yet")
+    assert not unanswered.ok and unanswered.reasons == (
+        f"Your change reached the outputs of {', '.join(ex.steps)}.", unanswered.reasons[-1])
+    assert unanswered.reasons[-1].startswith("No answer yet")
     answer = solution(key, cohort, plain_flow)
     right = check(key, answer, **where)
-    assert right.ok, str(right)
-    assert not check(key, "something else", **where).ok
+    assert right.ok and right.reasons[-1] == f"Your answer {answer!r} is right.", str(right)
+    assert len(right.reasons) > 1  # ... and why
+    wrong = check(key, "something else", **where)
+    assert not wrong.ok and "is not what your run shows" in wrong.reasons[-1]

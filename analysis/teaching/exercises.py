@@ -7,7 +7,8 @@ it reads the parameter file, the parameters each step recorded (``parameters/<st
 the step's saved outputs (``tables/*.csv``), recomputes the paper's side with the package's
 functions (:class:`analysis.params.Params` defaults, Sharma 2017 Methods), and then compares the
 student's answer with the run's own number. When something is missing it says what: the change
-not made, a step not run again since, or no answer yet.
+not made, a step not run again since, or no answer yet; the explanation (what moved and why)
+comes with the right answer, since it gives the numbers away.
 
 Why no autograding library: otter-grader and nbgrader grade a notebook against tests written
 per assignment and collected by a teacher (nbgrader needs a course database and an exchange
@@ -148,8 +149,9 @@ def _answered(answer: Any, right: bool, what: str) -> tuple[list[str], bool]:
 
 
 def _judged(why: list[str], answer: Any, right: bool, what: str) -> tuple[list[str], bool]:
+    """The explanation comes with a right answer only: it gives the numbers away."""
     last, ok = _answered(answer, right, what)
-    return why + last, ok
+    return (why if ok else []) + last, ok
 
 
 def _yaml(value: Any) -> str:
@@ -362,4 +364,6 @@ def check(key: str, answer: Any = None, *, params_file: str | Path = "lab-params
     except FileNotFoundError as error:  # a step stamped its parameters but has not finished
         return Verdict(key, False, (f"{error.filename} is missing: run "
                                     f"{', '.join(ex.steps)} again, in order, to the end.",))
+    if not right:
+        reasons.insert(0, f"Your change reached the outputs of {', '.join(ex.steps)}.")
     return Verdict(key, right, tuple(reasons))
