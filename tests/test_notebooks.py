@@ -165,8 +165,9 @@ def test_the_parameter_hash_follows_every_value():
 
 
 # ------------------------------------------------------------------ the class, end to end
-def execute(path: Path) -> None:
-    """Run a notebook as JupyterLab would: no injected parameters, working folder its own."""
+def execute(path: Path):
+    """Run a notebook as JupyterLab would: no injected parameters, working folder its own;
+    return the executed notebook (its outputs as the class sees them)."""
     import nbclient
     import nbformat
 
@@ -176,6 +177,13 @@ def execute(path: Path) -> None:
     nbclient.NotebookClient(book, kernel_name=kernel_name(), timeout=300,
                             kernel_manager_class=_ipc_kernel_manager(),
                             resources={"metadata": {"path": str(path.parent)}}).execute()
+    return book
+
+
+def shown(book, mime: str, key: str, stem: str) -> str:
+    """The output a notebook displayed for figure or table ``stem`` (``analysis.teaching``)."""
+    return next(o["data"][mime] for cell in book.cells if cell.cell_type == "code"
+                for o in cell.outputs if o.get("metadata", {}).get(mime, {}).get(key) == stem)
 
 
 def flow_counts(run_dir: Path) -> dict[str, int]:
@@ -206,8 +214,8 @@ def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
     lab = tmp_path / "runs" / "lab"
     shutil.copytree(paper_run, lab)  # the class ran every notebook with the paper's values
 
-    execute(books / "02_flow.ipynb")
-    execute(books / "03_tables.ipynb")
+    flow_book = execute(books / "02_flow.ipynb")
+    tables_book = execute(books / "03_tables.ipynb")
     flow, paper = flow_counts(lab), flow_counts(paper_run)
     # More patients fail when one criterion suffices; 33 is what issue 15 observed
     # (a regression figure, not a hand computation).
@@ -218,6 +226,16 @@ def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
     sex = table2[table2["variable"] == "sex"]  # a row everybody has
     assert set(sex["n_nonresp"]) == {flow["flow.conv_failures"]}
     assert set(sex["n_resp"]) == {flow["flow.conv_responders"]}
+    # ... and so do the outputs the class sees: Figure 1 is the new PNG, Table 2's caption
+    # gives the new group sizes.
+    import base64
+
+    figure = base64.b64decode(shown(flow_book, "image/png", "figure", "figure1"))
+    assert figure == (lab / "figures" / "figure1.png").read_bytes()
+    assert figure != (paper_run / "figures" / "figure1.png").read_bytes()
+    table = shown(tables_book, "text/html", "table", "table2")
+    assert (f"responders n = {flow['flow.conv_responders']}, "
+            f"nonresponders n = {flow['flow.conv_failures']}") in table
 
     with pytest.raises(CellExecutionError) as refused:
         execute(books / "05_reproduction.ipynb")
