@@ -25,6 +25,7 @@ _FORMAT_KEYS = (
     "margin",
     "fontsize",
     "include-in-header",
+    "tbl-colwidths",
 )
 HTML_DEFAULTS = {"toc": True, "toc-depth": 3, "toc-title": "Table of contents",
                   "number-sections": True}

@@ -46,9 +46,17 @@ _HTML_CSS += "</style>"
 _TYPST_HEADER = """\
 // Numbers are already in the captions (Quarto-style cross-references, analysis/render).
 #set figure(numbering: none)
-#show table: set text(size: 0.8em)
-#set table(inset: (x: 4pt, y: 3pt))
 """
+
+
+def _colwidth_args(opts: Mapping[str, Any]) -> list[str]:
+    """Quarto's ``tbl-colwidths: false``: no explicit column widths from a pipe table's dashes.
+
+    pandoc gives a pipe table relative widths (from its dashes) when a line is longer than
+    ``--columns``; a column width no table line reaches keeps every table at default widths,
+    which Typst and Word size to the content, as Quarto's option does.
+    """
+    return ["--columns=100000"] if opts.get("tbl-colwidths") is False else []
 
 def _pandoc_path() -> str:
     try:
@@ -87,7 +95,8 @@ def _with_metadata(meta: Mapping[str, Any], body: str) -> str:
 def render_html(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     def write(tmp: Path) -> None:
         args = ["--to=html5", "--standalone", "--embed-resources", "--mathml",
-                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}"]
+                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}",
+                *_colwidth_args(opts)]
         if opts.get("toc"):
             args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
             if opts.get("toc-title"):
@@ -104,7 +113,8 @@ def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
 
     pmeta = pandoc_metadata(meta)
     header = _TYPST_HEADER + header_includes(opts, run_dir, "typst")
-    args = ["--to=typst", "--standalone", f"--variable=header-includes:{header}"]
+    args = ["--to=typst", "--standalone", f"--variable=header-includes:{header}",
+            *_colwidth_args(opts)]
     if opts.get("toc"):
         args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
     numbering = opts.get("section-numbering") or ("1.1.a" if opts.get("number-sections")

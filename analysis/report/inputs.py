@@ -87,6 +87,8 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
                                      "not-computed": "**not computed**"})
         marks = marks.where((block["status"] != "match") | (block["reason"] == ""), "match †")
         marks = marks.where((marks != "match") | (block["curator_note"] == ""), "match ‡")
+        # A sentence with several numbers is printed once, on its first number's row.
+        label = label.where(label != label.shift(), "")
         shown = pd.DataFrame({"Number as printed": label,
                               "Printed": block["printed"].astype(str),
                               "Reproduced": block["reproduced_text"].fillna("").astype(str),
