@@ -68,7 +68,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     formats = tuple(f for f in args.to.split(",") if f and f != "none")
     unknown = [f for f in formats if f not in ("html", "pdf", "docx")]
     if unknown:
-        raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; allowed: html, pdf, docx")
+        raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; "
+                            "allowed: html, pdf, docx")
     # Check the export before anything is created, and show its warnings.
     _check_data(args.data, quiet_ok=True)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,

@@ -54,6 +54,10 @@ def _pct(n: Numbers, key: str) -> str:
     return f"{_get(n, key):.0f}%"
 
 
+def _share(k: float, n: float) -> str:
+    return f"{k:.0f} of {n:.0f} ({100 * k / n:.0f}%)"
+
+
 def _other_predictors(n: Numbers, alpha: float) -> list[str]:
     """Table 2 rows other than myositis type with p < alpha (sex counts: the paper calls it
     not significant)."""
@@ -93,9 +97,7 @@ CLAIMS: tuple[Claim, ...] = (
           lambda n, a: ", ".join(_other_predictors(n, a)) or "none"),
     Claim("tac_majority", "A majority responded to tacrolimus", "13 of 18 (72%)",
           lambda n, a: _get(n, "flow.tac_responders") > _get(n, "flow.tac_analysed") / 2,
-          lambda n, a: (f"{_get(n, 'flow.tac_responders'):.0f} of "
-                     f"{_get(n, 'flow.tac_analysed'):.0f} "
-                     f"({100 * _get(n, 'flow.tac_responders') / _get(n, 'flow.tac_analysed'):.0f}%)")),
+          lambda n, a: _share(_get(n, "flow.tac_responders"), _get(n, "flow.tac_analysed"))),
     Claim("fvc_lower", "Lower FVC at tacrolimus start in tacrolimus failures",
           "63.7 vs 42.4, p = 0.010",
           lambda n, a: _get(n, "t3.fvc.resp") > _get(n, "t3.fvc.nonresp")

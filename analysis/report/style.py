@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from matplotlib.figure import Figure
 
-__all__ = ["STYLE_RC", "PNG_DPI", "PRINT_DPI", "palette", "style_context", "new_figure", "save_figure"]
+__all__ = ["STYLE_RC", "PNG_DPI", "PRINT_DPI", "palette", "style_context", "new_figure",
+           "save_figure"]
 
 # --------------------------------------------------------------------------------------------
 # Style
@@ -121,7 +122,8 @@ def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
     -----
     The output is byte-identical across re-runs: the PNG is written without the ``Software``
     tag, the SVG without the ``Date`` and with a fixed ``svg.hashsalt`` (ids of clip paths and
-    glyphs), the PDF without its creation date, and all are drawn under the project style with the Agg-based canvases.
+    glyphs), the PDF without its creation date, and all are drawn under the project style with
+    the Agg-based canvases.
     """
     if not stem or Path(stem).name != stem:
         raise ParameterError(f"figure stem must be a plain file name, got {stem!r}")
