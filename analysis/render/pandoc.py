@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -71,10 +72,12 @@ def _pandoc_path() -> str:
 
 
 
-def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str) -> str:
+def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str,
+                env: Mapping[str, str] | None = None) -> str:
     cmd = [_pandoc_path(), "--from=markdown", *args]
     proc = subprocess.run(cmd, input=markdown, capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd, check=False)
+                          encoding="utf-8", cwd=cwd, check=False,
+                          env=None if env is None else {**os.environ, **env})
     problems = [ln for ln in proc.stderr.splitlines()
                 if "Could not fetch resource" in ln or "Could not find image" in ln]
     if proc.returncode != 0 or problems:
@@ -154,6 +157,11 @@ def render_docx(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
             args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
         if opts.get("number-sections"):
             args.append("--number-sections")
-        _run_pandoc(_with_metadata(pandoc_metadata(meta), body), args, run_dir, "Word file")
+        # pandoc stamps a .docx with SOURCE_DATE_EPOCH when set (its manual), else the time
+        # of day: the document's date keeps re-rendered files identical, as for the PDF.
+        stamp = pdf_timestamp(meta)
+        env = None if stamp is None else {"SOURCE_DATE_EPOCH": str(stamp)}
+        _run_pandoc(_with_metadata(pandoc_metadata(meta), body), args, run_dir, "Word file",
+                    env)
 
     return write_atomic(run_dir / "report.docx", write)
