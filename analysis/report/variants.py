@@ -130,8 +130,14 @@ def _conclusions_part(paper: dict, this: dict, alpha: float) -> list[str]:
                            "this run", left_columns=len(claims.columns))]
 
 
-def _flow_part(changed: pd.DataFrame, labels: dict[str, str]) -> list[str]:
+def _flow_part(changed: pd.DataFrame, labels: dict[str, str], run_dir: Path) -> list[str]:
+    """The changed boxes of Figure 1, top to bottom (the order of ``tables/flow.csv``)."""
     flow = changed[changed["key"].str.startswith("flow.")]
+    path = Path(run_dir) / "tables" / "flow.csv"
+    if path.is_file():
+        order = {k: i for i, k in enumerate(pd.read_csv(path)["key"])}
+        flow = flow.assign(_o=flow["key"].map(lambda k: order.get(k, len(order))))
+        flow = flow.sort_values("_o", kind="stable")
     if flow.empty:
         return ["## Study flow", "", "The study flow (Figure 1) is the paper run's.", ""]
     shown = pd.DataFrame({"Box of Figure 1": flow["key"].map(lambda k: labels.get(k, k)),
@@ -171,7 +177,7 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
     lines += _conclusions_part(paper, this, params.alpha)
     changed = changed_rows(this, paper, params.alpha)
     labels = key_labels(run_dir)
-    lines += _flow_part(changed, labels)
+    lines += _flow_part(changed, labels, run_dir)
     # Group sizes behind each mean follow the flow; listing them per row adds nothing.
     changed = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))
                       & ~changed["key"].str.startswith("flow.")]
@@ -188,5 +194,5 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
         if block.empty:
             continue
         lines.append(markdown_table(_changed_table(block, labels),
-                                    f"{title}: numbers that changed against the paper run"))
+                                    f"Changed numbers, {title} (paper run and this run)"))
     return "\n".join(lines)
