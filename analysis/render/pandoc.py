@@ -1,4 +1,4 @@
-"""The pip-only stand-in for Quarto: pandoc writes HTML and Typst, Typst writes the PDF."""
+"""The pip-only stand-in for Quarto: pandoc writes HTML, Typst and Word, Typst writes the PDF."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ _HTML_CSS += "</style>"
 # Typst set/show rules of the stand-in only, placed before the document (pandoc's
 # ``header-includes``), followed by the typst format's ``include-in-header`` files, which
 # Quarto includes too (the project's report-header.typ: breakable table figures, caption
-# separator), so both engines print the same document.
+# separator, sticky captions, table text, floating figures), so both engines print the same
+# document.
 _TYPST_HEADER = """\
 // Numbers are already in the captions (Quarto-style cross-references, analysis/render).
 #set figure(numbering: none)
