@@ -3,8 +3,8 @@
 A separate tool from the analysis: it knows nothing about the study. Two engines write
 ``report.html``, ``report.pdf`` and ``report.docx`` in a run folder: the real Quarto CLI when it
 is installed (:mod:`analysis.render.quarto`), else a small pip-only stand-in for Quarto built
-on pandoc and
-Typst (:mod:`analysis.render.pandoc`), which supports only the Quarto features the report uses.
+on pandoc and Typst (:mod:`analysis.render.pandoc`), which supports only the Quarto features
+the report uses.
 README.md in this folder lists them and says why the stand-in exists.
 
 ==================  ============================================================================
