@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.params import Params
-from analysis.report.format import format_number
+from analysis.report.format import format_number, format_p
 from analysis.report.markdown import markdown_table
 
 __all__ = ["changed_rows", "variant_markdown"]
@@ -111,10 +111,22 @@ def _changed_table(block: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     block = block.assign(_flip=block["significance"] == "",
                          _order=block["key"].map(_row_order))
     block = block.sort_values(["_flip", "_order"], kind="stable")
-    return pd.DataFrame({
+    is_p = block["key"].str.contains(r"\.p(?:_\w+)?$")
+
+    def shown(column: str) -> pd.Series:
+        # p-values in the report's one format (report.format.format_p), other numbers to 4
+        # significant digits.
+        return pd.Series([format_p(v) if p and v is not None and not pd.isna(v) else _fmt4(v)
+                          for v, p in zip(block[column], is_p, strict=True)],
+                         index=block.index, dtype=object)
+
+    table = pd.DataFrame({
         "Number": block["key"].map(lambda k: key_label(k, labels)),
-        "Paper run": block["paper"].map(_fmt4), "This run": block["variant"].map(_fmt4),
+        "Paper run": shown("paper"), "This run": shown("variant"),
         "Significance": block["significance"]})
+    # A p-value that moved below its printed precision (0.341 -> 0.339, both "0.34") is not a
+    # change a reader can see.
+    return table[table["Paper run"] != table["This run"]]
 
 
 def _conclusions_part(paper: dict, this: dict, alpha: float) -> list[str]:
