@@ -194,17 +194,17 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
     changed = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))
                       & ~changed["key"].str.startswith("flow.")]
     lines += ["## Changed numbers", ""]
-    if changed.empty:
+    part = changed["key"].str.split(".").str[0]
+    tables = {title: _changed_table(changed[part == prefix], labels)
+              for prefix, title in TABLE_NAMES.items()}
+    tables = {title: table for title, table in tables.items() if not table.empty}
+    n = sum(len(table) for table in tables.values())
+    if not n:
         lines.append("No other computed number differs from the paper run.\n")
         return "\n".join(lines)
-    flips = int((changed["significance"] != "").sum())
-    lines.append(f"{len(changed)} other computed numbers differ from the paper run; {flips} "
+    flips = sum(int((table["Significance"] != "").sum()) for table in tables.values())
+    lines.append(f"{n} other computed numbers differ from the paper run; {flips} "
                  f"p-values crossed {params.alpha:g} and are listed first in their table.\n")
-    part = changed["key"].str.split(".").str[0]
-    for prefix, title in TABLE_NAMES.items():
-        block = changed[part == prefix]
-        if block.empty:
-            continue
-        lines.append(markdown_table(_changed_table(block, labels),
-                                    f"Changed numbers, {title} (paper run and this run)"))
+    for title, table in tables.items():
+        lines.append(markdown_table(table, f"Changed numbers, {title} (paper run and this run)"))
     return "\n".join(lines)
