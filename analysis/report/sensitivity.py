@@ -448,7 +448,8 @@ def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.Dat
         markdown_table(_bootstrap_table(boot),
                        f"Bootstrap 95% confidence intervals under {_the(label)} (percentile "
                        f"method, {resamples} resamples, seed {seed}); rates in %, differences in "
-                       "percentage points or % predicted", "tbl-bootstrap").rstrip("\n"),
+                       "percentage points or % predicted", "tbl-bootstrap",
+                       text_columns=("Resampled",)).rstrip("\n"),
         "",
     ]
     for stem, (_, fig_label) in FIGURES.items():

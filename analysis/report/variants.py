@@ -206,5 +206,6 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
     lines.append(f"{n} other computed numbers differ from the paper run; {flips} "
                  f"p-values crossed {params.alpha:g} and are listed first in their table.\n")
     for title, table in tables.items():
-        lines.append(markdown_table(table, f"Changed numbers, {title} (paper run and this run)"))
+        lines.append(markdown_table(table, f"Changed numbers, {title} (paper run and this run)",
+                                    text_columns=("Significance",)))
     return "\n".join(lines)
