@@ -157,6 +157,9 @@ def test_docx_table1_numbers_are_in_a_word_table(docx_body):
     assert cells["Female"] == "38 (70.4)" and cells["MMF"] == "11 (20.4)"
     assert cells["Age at onset, yrs, mean (SD)"] == "44.9 (14.9)"
     assert _in_order(" ".join(r[0] for r in rows), TABLE1_ROWS) == []
+    # Word repeats a row marked w:tblHeader at the top of each page (ECMA-376 17.4.49).
+    first_row = next(table.iter(f"{W}tr"))
+    assert first_row.find(f"{W}trPr/{W}tblHeader") is not None
 
 
 def test_docx_has_every_figure_with_alt_text_that_is_not_its_caption(paper_run, docx_body):
