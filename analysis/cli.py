@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-p", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override one parameter, e.g. -p fvc_decline=0.05 (repeatable)")
     run.add_argument("--data", type=Path, help="folder of the export (default: data/raw)")
-    run.add_argument("--to", default="html,pdf", help="formats to render: html,pdf (or none)")
+    run.add_argument("--to", default="html,pdf,docx",
+                     help="formats to render: html,pdf,docx (or none)")
     run.add_argument("--engine", default="auto", choices=("auto", "quarto", "pandoc"),
                      help="renderer: quarto if installed (auto), or pandoc + Typst")
     run.add_argument("--runs-dir", type=Path, help="where runs are written (default: runs/)")
@@ -73,9 +74,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     params = Params.load(args.params, args.overrides)
     formats = tuple(f for f in args.to.split(",") if f and f != "none")
-    unknown = [f for f in formats if f not in ("html", "pdf")]
+    unknown = [f for f in formats if f not in ("html", "pdf", "docx")]
     if unknown:
-        raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; allowed: html, pdf")
+        raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; "
+                            "allowed: html, pdf, docx")
     # Check the export before anything is created, and show its warnings.
     _check_data(args.data, quiet_ok=True)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,

@@ -307,7 +307,7 @@ def kernel_name() -> str:
 
 
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
-        formats: tuple[str, ...] = ("html", "pdf"), runs_dir: Path | None = None,
+        formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = _say,
         notebooks_dir: Path | None = None, cache: bool = True) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
@@ -317,7 +317,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     name : run name (folder under ``runs_dir``); ``paper`` is the default run.
     params : the run's parameters (default: the paper's).
     data_dir : folder of the export (default: the bundled synthetic cohort).
-    formats : report formats to render (``html``, ``pdf``); empty to skip rendering.
+    formats : report formats to render (``html``, ``pdf``, ``docx``); empty to skip rendering.
     runs_dir : where runs live (default ``<repo>/runs``).
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
     jobs : notebooks run side by side (one kernel each); default: CPU count + 1, since a
@@ -441,10 +441,13 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     text = "\n".join([
         f"Git commit: `{provenance['git_commit']}`. To re-run exactly this report: "
         f"`{command}` (or `make report` for the paper's parameters).", "",
-        markdown_table(table, "Parameters of this run", "tbl-params"),
-        markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs"),
-        markdown_table(packages, "Package versions", "tbl-packages")])
+        markdown_table(table, "Parameters of this run", "tbl-params", left_columns=5),
+        markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs", left_columns=2),
+        markdown_table(packages, "Package versions", "tbl-packages", left_columns=2)])
     write_atomic(stage / "tables" / "reproducibility.md", text)
+    from analysis.report.workbook import write_workbook
+
+    write_workbook(stage)  # tables/tables.xlsx, every table of the run (issue 14)
 
 
 def _move_into_place(stage: Path, final: Path) -> None:

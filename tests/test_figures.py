@@ -421,16 +421,25 @@ def test_save_figure_is_byte_identical(tmp_path):
     for stem, make in makers.items():
         first = figures.save_figure(make(), tmp_path / "a", stem)
         second = figures.save_figure(make(), tmp_path / "b" / "nested", stem)
-        assert [p.name for p in first] == [f"{stem}.png", f"{stem}.svg"]
+        assert [p.name for p in first] == [f"{stem}.png", f"{stem}.svg",
+                                           f"{stem}_300dpi.png", f"{stem}.pdf"]
         for a, b in zip(first, second, strict=True):
             assert a.read_bytes() == b.read_bytes(), a.name
         svg = first[1].read_text()
         assert "<dc:date>" not in svg
         assert b"Software" not in first[0].read_bytes()
     fig = figures.plot_flow(make_flow())
-    png, _ = figures.save_figure(fig, tmp_path / "c", "figure1")
+    png, _, png300, pdf = figures.save_figure(fig, tmp_path / "c", "figure1")
     w, h = fig.get_size_inches()
     assert png_size(png) == (round(w * 200), round(h * 200))
+    # Print copies (issue 14): 300 dpi raster and a vector PDF of the same page size.
+    # (matplotlib truncates or rounds a half pixel: allow 1 pixel)
+    assert all(abs(a - b) <= 1 for a, b in zip(png_size(png300), (w * 300, h * 300),
+                                                strict=True))
+    from pypdf import PdfReader
+
+    box = PdfReader(pdf).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (round(w * 72), round(h * 72))
 
 
 def test_save_figure_rejects_path_in_stem(tmp_path):

@@ -7,6 +7,7 @@ repository's own ``_quarto.yml`` is copied beside it, as the pipeline does for a
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import stat
 import struct
@@ -192,9 +193,12 @@ def test_unknown_shortcode_is_rejected_with_the_supported_list():
         _resolve("{{< embed notebooks/a.ipynb#tbl-x >}}\n")
 
 
-def test_pagebreak_is_raw_typst_only():
+def test_pagebreak_is_raw_typst_and_word_only():
     out = _resolve("A\n\n{{< pagebreak >}}\n\nB\n")
     assert "```{=typst}\n#pagebreak()\n```" in out
+    # Word's page break (ECMA-376 Part 1, 17.3.3.1: w:br with w:type="page"), as Quarto's
+    # pagebreak shortcode writes for docx; pandoc drops raw blocks of other formats in HTML.
+    assert '```{=openxml}\n<w:p><w:r><w:br w:type="page"/></w:r></w:p>\n```' in out
     assert "pagebreak >}}" not in out
     with pytest.raises(RenderError, match="stand alone"):
         _resolve("A {{< pagebreak >}} B\n")
@@ -489,7 +493,7 @@ def test_bad_arguments_and_missing_report(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(RenderError, match="report.qmd not found"):
         render_report(tmp_path, engine="pandoc")
     with pytest.raises(RenderError, match="formats must be"):
-        render_report(tmp_path, formats=("docx",))
+        render_report(tmp_path, formats=("odt",))
     with pytest.raises(RenderError, match="engine must be"):
         render_report(tmp_path, engine="latex")
     monkeypatch.delenv("QUARTO", raising=False)
@@ -522,7 +526,7 @@ if os.environ.get("FAKE_QUARTO_FAIL"):
 out = pathlib.Path(args[args.index("--output-dir") + 1])
 assert not out.is_absolute() and out.is_dir(), out
 to = args[args.index("--to") + 1]
-name = {{"html": "report.html", "typst": "report.pdf"}}[to]
+name = {{"html": "report.html", "typst": "report.pdf", "docx": "report.docx"}}[to]
 (out / name).write_text("rendered by fake quarto to " + to)
 """
 
@@ -558,12 +562,15 @@ def test_quarto_engine_renders_both_formats_in_the_run_folder(
 
     monkeypatch.setenv("QUARTO", str(fake_quarto))
     written = render_report(run_dir)  # engine="auto" takes Quarto when it is there
-    assert written == {"html": run_dir / "report.html", "pdf": run_dir / "report.pdf"}
+    assert written == {"html": run_dir / "report.html", "pdf": run_dir / "report.pdf",
+                       "docx": run_dir / "report.docx"}
     assert (run_dir / "report.html").read_text() == "rendered by fake quarto to html"
     assert (run_dir / "report.pdf").read_text() == "rendered by fake quarto to typst"
+    assert (run_dir / "report.docx").read_text() == "rendered by fake quarto to docx"
     calls = [json.loads(line) for line in (tmp_path / "quarto.log").read_text().splitlines()]
     assert [c["args"][:4] for c in calls] == [["render", "report.qmd", "--to", "html"],
-                                             ["render", "report.qmd", "--to", "typst"]]
+                                             ["render", "report.qmd", "--to", "typst"],
+                                             ["render", "report.qmd", "--to", "docx"]]
     assert all(Path(c["cwd"]) == run_dir.resolve() for c in calls)
     assert _leftovers(run_dir) == []
 
@@ -599,3 +606,82 @@ def test_project_quarto_config_declares_both_formats():
     assert typst["toc"] is True and typst["papersize"] in ("a4", "us-letter")
     assert set(typst["margin"]) <= {"x", "y", "top", "bottom", "left", "right"}
     assert "css" not in html  # no external stylesheet
+    # Word (issue 14), and no explicit pipe-table column widths in any format.
+    assert config["format"]["docx"]["toc"] is True
+    assert config["tbl-colwidths"] is False
+
+
+# ---------------------------------------------------------------------------------------------
+# Word, alt text, column widths (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx_body(path: Path):
+    """The body of a .docx (ECMA-376 WordprocessingML), read with zipfile + ElementTree:
+    python-docx is not a dependency and the structure checked here is small."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return ET.fromstring(z.read("word/document.xml")).find(f"{_W}body"), z.namelist()
+
+
+def _w_text(element) -> str:
+    return _norm("".join(t.text or "" for t in element.iter(f"{_W}t")))
+
+
+def _style(paragraph) -> str:
+    style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+    return "" if style is None else style.get(f"{_W}val")
+
+
+def test_docx_has_real_tables_captions_and_the_figure(rendered):
+    body, names = _docx_body(rendered["docx"])
+    blocks = list(body)
+    tables = [i for i, b in enumerate(blocks) if b.tag == f"{_W}tbl"]
+    assert len(tables) == 2
+    # The caption paragraph ("Table 1." as in HTML and PDF) comes right before its table,
+    # and the table's cells hold the fixture's numbers (tests/fixtures/render/tables).
+    caption = blocks[tables[0] - 1]
+    assert _style(caption) == "TableCaption"
+    assert _w_text(caption).startswith("Table 1. Baseline characteristics")
+    cells = [_w_text(c) for c in blocks[tables[0]].iter(f"{_W}tc")]
+    assert "52.3 (11.8)" in cells
+    assert "0.013" in [_w_text(c) for c in blocks[tables[1]].iter(f"{_W}tc")]
+    assert len([n for n in names if n.startswith("word/media/")]) == 1
+    captions = [_w_text(p) for p in body.iter(f"{_W}p") if _style(p) == "ImageCaption"]
+    assert captions == ["Figure 1. Flow of patients through the study"]
+    assert all("p = <" not in _w_text(p) for p in body.iter(f"{_W}p"))
+
+
+def test_fig_alt_becomes_the_image_alt_text_not_the_caption(run_dir: Path):
+    """Quarto's ``fig-alt`` attribute is the image's alt text (pandoc calls it ``alt``)."""
+    qmd = run_dir / "report.qmd"
+    qmd.write_text(qmd.read_text().replace(
+        "{#fig-flow}", '{#fig-flow fig-alt="Boxes from 67 screened down to 18 analysed."}'))
+    out = render_report(run_dir, formats=("html", "docx"), engine="pandoc")
+    html = out["html"].read_text(encoding="utf-8")
+    assert re.search(r'<img [^>]*alt="Boxes from 67 screened down to 18 analysed\."', html)
+    assert "fig-alt" not in html
+    import zipfile
+
+    with zipfile.ZipFile(out["docx"]) as z:
+        assert 'descr="Boxes from 67 screened down to 18 analysed."' in \
+            z.read("word/document.xml").decode()
+
+
+def test_tbl_colwidths_false_gives_tables_no_explicit_widths(run_dir: Path):
+    """pandoc derives relative widths from the dashes of a pipe table wider than 72 characters
+    (its manual, "pipe_tables"); with ``tbl-colwidths: false`` (in _quarto.yml) the stand-in
+    drops them, as Quarto does."""
+    from analysis.render.pandoc import _colwidth_args, _run_pandoc
+
+    wide = "| " + "a" * 80 + " | b |\n|:" + "-" * 80 + "|--:|\n| x | 1 |\n"
+    with_widths = _run_pandoc(wide, ["--to=typst"], run_dir, "test")
+    without = _run_pandoc(wide, ["--to=typst", *_colwidth_args({"tbl-colwidths": False})],
+                          run_dir, "test")
+    assert re.search(r"columns: \([\d.]+%", with_widths)
+    assert "columns: 2," in without and "%" not in without
+    assert _colwidth_args({}) == []

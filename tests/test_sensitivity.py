@@ -235,11 +235,12 @@ def test_markdown_has_heading_sentences_bootstrap_table_and_figures(swept, claim
     assert any(c.startswith(": Bootstrap 95% confidence intervals") and
                c.endswith("{#tbl-bootstrap}") for c in captions)
     assert "57.4 (31/54)" in text
-    figures = re.findall(r"!\[([^\]]+)\]\((figures/sensitivity_[a-z_]+\.png)\)\{#([^}]+)\}",
-                         text)
+    figures = re.findall(r"!\[([^\]]+)\]\((figures/sensitivity_[a-z_]+\.png)\)"
+                         r"\{#([^} ]+) fig-alt=\"([^\"]+)\"\}", text)
     assert [f[1] for f in figures] == [f"figures/{stem}.png" for stem in sensitivity_report.FIGURES]
-    for _, _, label in figures:
+    for caption, _, label, alt in figures:
         assert re.fullmatch(r"fig-[A-Za-z0-9-]+", label)
+        assert alt != caption and len(alt) > 80  # alt text describes, not repeats (issue 14)
     assert "nan" not in text.lower()
 
 

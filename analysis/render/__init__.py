@@ -1,13 +1,14 @@
-"""Render a run's ``report.qmd`` to self-contained HTML and to PDF (DESIGN.md section 7).
+"""Render a run's ``report.qmd`` to self-contained HTML, PDF and Word (DESIGN.md section 7).
 
 A separate tool from the analysis: it knows nothing about the study. Two engines write
-``report.html`` and ``report.pdf`` in a run folder: the real Quarto CLI when it is installed
-(:mod:`analysis.render.quarto`), else a small pip-only stand-in for Quarto built on pandoc and
-Typst (:mod:`analysis.render.pandoc`), which supports only the Quarto features the report uses.
+``report.html``, ``report.pdf`` and ``report.docx`` in a run folder: the real Quarto CLI when it
+is installed (:mod:`analysis.render.quarto`), else a small pip-only stand-in for Quarto built
+on pandoc and Typst (:mod:`analysis.render.pandoc`), which supports only the Quarto features
+the report uses.
 README.md in this folder lists them and says why the stand-in exists.
 
 ==================  ============================================================================
-``engine``          :func:`render_report`: choose the engine, render HTML and PDF
+``engine``          :func:`render_report`: choose the engine, render HTML, PDF, Word
 ``quarto``          the Quarto CLI: :func:`find_quarto`, ``quarto render``
 ``quarto_markdown`` :func:`resolve_quarto_markdown`: Quarto Markdown to pandoc Markdown
 ``source``          source lines with file and line, code blocks, front matter
@@ -15,7 +16,7 @@ README.md in this folder lists them and says why the stand-in exists.
 ``crossref``        figure and table numbering, ``@fig-``/``@tbl-`` references
 ``callouts``        ``.callout-*`` divs
 ``config``          ``_variables.yml``, ``_quarto.yml`` and front-matter options
-``pandoc``          pandoc (HTML, Typst source) and Typst (PDF) driving
+``pandoc``          pandoc (HTML, Typst source, docx) and Typst (PDF) driving
 ==================  ============================================================================
 """
 

@@ -25,10 +25,12 @@ _FORMAT_KEYS = (
     "margin",
     "fontsize",
     "include-in-header",
+    "tbl-colwidths",
 )
 HTML_DEFAULTS = {"toc": True, "toc-depth": 3, "toc-title": "Table of contents",
                   "number-sections": True}
 TYPST_DEFAULTS = {"toc": True, "toc-depth": 3, "number-sections": True}
+DOCX_DEFAULTS = {"toc": True, "toc-depth": 2, "number-sections": True}
 
 
 def read_yaml(path: Path) -> Any:

@@ -33,6 +33,7 @@ _ID_RE = re.compile(r"#((?:fig|tbl)-" + _LABEL + ")")
 _DIV_FLOAT_RE = re.compile(r"^\s*:{3,}\s*\{[^}]*#(?:fig|tbl)-")
 _REF_RE = re.compile(r"(?<![\w@\\])(?P<bare>-?)@(?P<kind>[Ff]ig|[Tt]bl)-(?P<label>" + _LABEL
                      + ")")
+_FIG_ALT_RE = re.compile(r"(^|\s)fig-alt=")
 _BRACKET_REF_RE = re.compile(r"\[(-?@(?:[Ff]ig|[Tt]bl)-" + _LABEL + r")\]")
 
 
@@ -98,7 +99,10 @@ def resolve_crossrefs(
         def fig(m: re.Match[str]) -> str:
             label = _ID_RE.search(m.group("attrs")).group(1)
             cap = _caption_prefix("fig", numbers[label], m.group("cap"), crossref)
-            return f"![{cap}]{m.group('target')}{{{m.group('attrs')}}}"
+            # Quarto's fig-alt is the image's alt text (read by screen readers and Word);
+            # pandoc names the same attribute alt.
+            attrs = _FIG_ALT_RE.sub(r"\1alt=", m.group("attrs"))
+            return f"![{cap}]{m.group('target')}{{{attrs}}}"
 
         def fix(segment: str) -> str:
             segment = _BRACKET_REF_RE.sub(r"\1", segment)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from analysis.render.config import (
+    DOCX_DEFAULTS,
     HTML_DEFAULTS,
     TYPST_DEFAULTS,
     crossref_options,
@@ -14,19 +15,19 @@ from analysis.render.config import (
     read_yaml,
     split_front_matter,
 )
-from analysis.render.pandoc import render_html, render_pdf
+from analysis.render.pandoc import render_docx, render_html, render_pdf
 from analysis.render.quarto import find_quarto, render_quarto
 from analysis.render.quarto_markdown import resolve_quarto_markdown
 from analysis.render.source import PROJECT_NAME, REPORT_NAME, VARIABLES_NAME, RenderError
 
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "docx")
 ENGINES = ("auto", "quarto", "pandoc")
 
 
 def render_report(
     run_dir: Path, formats: Iterable[str] = FORMATS, engine: str = "auto"
 ) -> dict[str, Path]:
-    """Render ``run_dir/report.qmd`` to ``report.html`` and/or ``report.pdf`` in ``run_dir``.
+    """Render ``run_dir/report.qmd`` to ``report.html``, ``report.pdf``, ``report.docx``.
 
     The run folder must already hold ``report.qmd`` (and normally ``_quarto.yml``,
     ``_variables.yml``, ``tables/`` and ``figures/``); this function copies nothing.
@@ -35,7 +36,7 @@ def render_report(
     ----------
     run_dir : Path
         The run folder (rendered in place).
-    formats : iterable of {"html", "pdf"}
+    formats : iterable of {"html", "pdf", "docx"}
         Outputs to write.
     engine : {"auto", "quarto", "pandoc"}
         ``quarto`` runs the Quarto CLI (see :func:`find_quarto`), ``pandoc`` the pip-only
@@ -77,7 +78,7 @@ def render_report(
 
 
 def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
-    """The pip-only path: resolve the Quarto Markdown once, then write HTML and PDF.
+    """The pip-only path: resolve the Quarto Markdown once, then write HTML, PDF and Word.
 
     Options merge as in Quarto: ``_quarto.yml``, then the document's front matter.
     """
@@ -103,9 +104,12 @@ def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Pa
         if fmt == "html":
             return render_html(run_dir, meta, body,
                                format_options(layers, "html", HTML_DEFAULTS))
+        if fmt == "docx":
+            return render_docx(run_dir, meta, body,
+                               format_options(layers, "docx", DOCX_DEFAULTS))
         return render_pdf(run_dir, meta, body, format_options(layers, "typst", TYPST_DEFAULTS))
 
-    # HTML and PDF are independent (separate pandoc processes, separate temporary files):
+    # The formats are independent (separate pandoc processes, separate temporary files):
     # render them side by side.
     from concurrent.futures import ThreadPoolExecutor
 

@@ -1,7 +1,8 @@
-"""The pip-only stand-in for Quarto: pandoc writes HTML and Typst, Typst writes the PDF."""
+"""The pip-only stand-in for Quarto: pandoc writes HTML, Typst and Word, Typst writes the PDF."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,13 +43,22 @@ _HTML_CSS += "</style>"
 # Typst set/show rules of the stand-in only, placed before the document (pandoc's
 # ``header-includes``), followed by the typst format's ``include-in-header`` files, which
 # Quarto includes too (the project's report-header.typ: breakable table figures, caption
-# separator), so both engines print the same document.
+# separator, sticky captions, table text, floating figures), so both engines print the same
+# document.
 _TYPST_HEADER = """\
 // Numbers are already in the captions (Quarto-style cross-references, analysis/render).
 #set figure(numbering: none)
-#show table: set text(size: 0.8em)
-#set table(inset: (x: 4pt, y: 3pt))
 """
+
+
+def _colwidth_args(opts: Mapping[str, Any]) -> list[str]:
+    """Quarto's ``tbl-colwidths: false``: no explicit column widths from a pipe table's dashes.
+
+    pandoc gives a pipe table relative widths (from its dashes) when a line is longer than
+    ``--columns``; a column width no table line reaches keeps every table at default widths,
+    which Typst and Word size to the content, as Quarto's option does.
+    """
+    return ["--columns=100000"] if opts.get("tbl-colwidths") is False else []
 
 def _pandoc_path() -> str:
     try:
@@ -63,10 +73,12 @@ def _pandoc_path() -> str:
 
 
 
-def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str) -> str:
+def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str,
+                env: Mapping[str, str] | None = None) -> str:
     cmd = [_pandoc_path(), "--from=markdown", *args]
     proc = subprocess.run(cmd, input=markdown, capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd, check=False)
+                          encoding="utf-8", cwd=cwd, check=False,
+                          env=None if env is None else {**os.environ, **env})
     problems = [ln for ln in proc.stderr.splitlines()
                 if "Could not fetch resource" in ln or "Could not find image" in ln]
     if proc.returncode != 0 or problems:
@@ -87,7 +99,8 @@ def _with_metadata(meta: Mapping[str, Any], body: str) -> str:
 def render_html(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     def write(tmp: Path) -> None:
         args = ["--to=html5", "--standalone", "--embed-resources", "--mathml",
-                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}"]
+                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}",
+                *_colwidth_args(opts)]
         if opts.get("toc"):
             args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
             if opts.get("toc-title"):
@@ -104,7 +117,8 @@ def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
 
     pmeta = pandoc_metadata(meta)
     header = _TYPST_HEADER + header_includes(opts, run_dir, "typst")
-    args = ["--to=typst", "--standalone", f"--variable=header-includes:{header}"]
+    args = ["--to=typst", "--standalone", f"--variable=header-includes:{header}",
+            *_colwidth_args(opts)]
     if opts.get("toc"):
         args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
     numbering = opts.get("section-numbering") or ("1.1.a" if opts.get("number-sections")
@@ -132,3 +146,23 @@ def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
 
     return write_atomic(run_dir / "report.pdf", write)
 
+
+
+def render_docx(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
+    """``report.docx`` with pandoc's Word writer: real Word tables (captions "Table 1. ..."
+    above them, as Quarto's docx format), the PNG figures embedded with their alt text, a
+    table of contents field (Word fills it on opening) and numbered sections."""
+    def write(tmp: Path) -> None:
+        args = ["--to=docx", "--resource-path=.", f"--output={tmp}", *_colwidth_args(opts)]
+        if opts.get("toc"):
+            args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
+        if opts.get("number-sections"):
+            args.append("--number-sections")
+        # pandoc stamps a .docx with SOURCE_DATE_EPOCH when set (its manual), else the time
+        # of day: the document's date keeps re-rendered files identical, as for the PDF.
+        stamp = pdf_timestamp(meta)
+        env = None if stamp is None else {"SOURCE_DATE_EPOCH": str(stamp)}
+        _run_pandoc(_with_metadata(pandoc_metadata(meta), body), args, run_dir, "Word file",
+                    env)
+
+    return write_atomic(run_dir / "report.docx", write)

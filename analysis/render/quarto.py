@@ -35,11 +35,12 @@ def find_quarto() -> str | None:
 
 
 def render_quarto(run_dir: Path, fmt: str, quarto: str) -> Path:
-    """``quarto render report.qmd --to html|typst`` in ``run_dir``; ``fmt`` "pdf" is Typst.
+    """``quarto render report.qmd --to html|typst|docx`` in ``run_dir``; "pdf" is Typst.
 
     Options come from the run folder's ``_quarto.yml`` (Quarto reads it itself).
     """
-    to, name = {"html": ("html", "report.html"), "pdf": ("typst", "report.pdf")}[fmt]
+    to, name = {"html": ("html", "report.html"), "pdf": ("typst", "report.pdf"),
+                "docx": ("docx", "report.docx")}[fmt]
     # A fresh output folder inside the project (relative, as Quarto expects; "_" keeps Quarto
     # from treating it as input), then a rename: the previous report stays until the new one
     # is complete.

@@ -90,8 +90,11 @@ def resolve_shortcodes(
     for line in lines:
         stripped = line.text.strip()
         if re.fullmatch(r"\{\{<\s*pagebreak\s*>\}\}", stripped):
-            out.extend(replace(line, text=t) for t in ("", "```{=typst}", "#pagebreak()",
-                                                        "```", ""))
+            # A page break in PDF and Word (raw blocks of other formats are dropped: none in
+            # HTML), as Quarto's pagebreak shortcode does.
+            out.extend(replace(line, text=t) for t in (
+                "", "```{=typst}", "#pagebreak()", "```", "",
+                "```{=openxml}", '<w:p><w:r><w:br w:type="page"/></w:r></w:p>', "```", ""))
             continue
 
         def sub(m: re.Match[str], line: Line = line) -> str:

@@ -14,6 +14,8 @@
 ``inputs``          :func:`write_report_inputs` and Appendices A and B
 ``verdicts``        Appendix B's sentences, filled from the consistency checks' evidence
 ``variants``        a variant run's opening section (what changed against the paper run)
+``claims``          the paper's conclusions as rules on a run's numbers (variant report)
+``workbook``        ``tables/tables.xlsx``, a sheet per table (openpyxl)
 ==================  ============================================================================
 
 Rendering the report (Quarto, or its pip-only stand-in) is a separate tool:

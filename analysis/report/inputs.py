@@ -87,13 +87,15 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
                                      "not-computed": "**not computed**"})
         marks = marks.where((block["status"] != "match") | (block["reason"] == ""), "match †")
         marks = marks.where((marks != "match") | (block["curator_note"] == ""), "match ‡")
+        # A sentence with several numbers is printed once, on its first number's row.
+        label = label.where(label != label.shift(), "")
         shown = pd.DataFrame({"Number as printed": label,
                               "Printed": block["printed"].astype(str),
                               "Reproduced": block["reproduced_text"].fillna("").astype(str),
                               "Status": marks})
         matched = int((block["status"] == "match").sum())
         parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
-        parts.append(markdown_table(shown))
+        parts.append(markdown_table(shown, text_columns=("Status",)))
         notes = [_note(r) for r in block.itertuples()]
         if any(notes):
             parts.append("\n".join(n for n in notes if n) + "\n")
@@ -168,7 +170,8 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
         f"In {len(differ)} rows the recommended two-sided p-value differs from the one the paper "
         "printed (column *Two-sided*).", "",
         markdown_table(shown, "Printed categorical p-values recomputed from the printed counts "
-                       "under each candidate test", "tbl-audit"),
+                       "under each candidate test", "tbl-audit",
+                       text_columns=("Reproduced by",)),
         continuous_tests_text(checks, TEST_LABELS["mannwhitney"]), "",
         "**Where the paper contradicts itself.** A check on the printed numbers alone proves "
         "each number below impossible together with the others it is compared with (the check "

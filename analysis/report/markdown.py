@@ -32,11 +32,13 @@ def escape_cell(text: object) -> str:
 
 
 def markdown_table(frame: pd.DataFrame, caption: str | None = None, label: str | None = None,
-                   notes: str | None = None, left_columns: int = 1) -> str:
+                   notes: str | None = None, left_columns: int = 1,
+                   text_columns: tuple[str, ...] = ()) -> str:
     """A pipe table with a Quarto caption line ``: Caption {#tbl-label}`` and notes below.
 
-    The first ``left_columns`` columns (text) are left-aligned, the others right-aligned
-    (numbers); cells are escaped with :func:`escape_cell`. tabulate lays the table out.
+    The first ``left_columns`` columns and the columns named in ``text_columns`` (text) are
+    left-aligned, the others right-aligned (numbers); cells are escaped with
+    :func:`escape_cell`. tabulate lays the table out.
 
     >>> print(markdown_table(pd.DataFrame({"a": ["1"], "p": ["0.34"]}), "Demo", "tbl-demo"))
     | a   |    p |
@@ -48,8 +50,8 @@ def markdown_table(frame: pd.DataFrame, caption: str | None = None, label: str |
     """
     from tabulate import tabulate
 
-    left = min(left_columns, frame.shape[1])
-    align = ["left"] * left + ["right"] * (frame.shape[1] - left)
+    align = ["left" if i < left_columns or column in text_columns else "right"
+             for i, column in enumerate(frame.columns)]
     cells = [[escape_cell(v) for v in row] for row in frame.astype(str).values.tolist()]
     body = tabulate(cells, headers=[escape_cell(c) for c in frame.columns],
                     tablefmt="pipe", colalign=align, disable_numparse=True)

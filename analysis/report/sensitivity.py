@@ -229,7 +229,7 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
             bar.set_ticks([0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 1.0],
                           labels=["0", "0.001", "0.01", "0.05", "0.1", "0.2", "1"])
         note = f"{_held_text(fixed)}. " + (f"Black box: {label}." if marked else
-                                            f"The {label} is not on this grid.")
+                                            f"{_the(label).capitalize()} is not on this grid.")
         if value == "pm_dm_p" and _any_reversed(part):
             note += " \u2020 DM rate at least the PM rate."
         fig.supxlabel(textwrap.fill(note, width=int(width * 15)), fontsize=7.5)
@@ -289,6 +289,29 @@ def sensitivity_figures(sweep: pd.DataFrame, claims: pd.DataFrame,
     return out
 
 
+#: Alt text of :data:`FIGURES` (what a reader who cannot see the figure needs: its layout).
+FIGURE_ALT: dict[str, str] = {
+    "sensitivity_responders": (
+        "Heatmaps in two rows (relative and absolute declines) and four columns (1 to 4 ILD "
+        "criteria required); in each, TLC decline cutoffs down and FVC decline cutoffs across, "
+        "each cell coloured and labelled with the number of conventional responders, the "
+        "reference definition outlined"),
+    "sensitivity_pm_dm": (
+        "Heatmaps laid out as the previous figure; each cell coloured and labelled with the "
+        "two-sided Fisher p-value of PM against DM response, the reference definition "
+        "outlined"),
+    "sensitivity_shares": (
+        "Horizontal bar chart, one bar per conclusion of the paper, of the percentage of the "
+        "grid's definitions in which it holds, each labelled with the count and with whether "
+        "it holds under the reference definition"),
+}
+
+
+def _the(label: str) -> str:
+    """"the paper's definition" but "this run's definition" (never "the this run's")."""
+    return label if label.startswith("this ") else f"the {label}"
+
+
 def figure_captions(sweep: pd.DataFrame, label: str) -> dict[str, str]:
     """The captions of :data:`FIGURES` by stem, with the held values and the reference."""
     fixed = _slice_values(sweep)
@@ -297,8 +320,8 @@ def figure_captions(sweep: pd.DataFrame, label: str) -> dict[str, str]:
     part = _heatmap_part(grid, fixed)
     dagger = ("; a dagger marks definitions where DM-ILD responded at least as often as "
               "PM-ILD" if _any_reversed(part) else "")
-    box = (f"The box marks the {label}" if _reference_shown(sweep)
-           else f"The {label} is not on the grid")
+    box = (f"The box marks {_the(label)}" if _reference_shown(sweep)
+           else f"{_the(label).capitalize()} is not on the grid")
     return {
         "sensitivity_responders": (
             "Number of conventional responders by the FVC and TLC decline cutoffs (relative "
@@ -419,17 +442,19 @@ def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.Dat
         *[f"- {s}" for s in claims["sentence"]],
         "",
         markdown_table(_range_table(sweep),
-                       f"Results across the {n} definitions of the grid, and under the "
-                       f"{label} (Reference)", "tbl-sens-range").rstrip("\n"),
+                       f"Results across the {n} definitions of the grid, and under "
+                       f"{_the(label)} (Reference)", "tbl-sens-range").rstrip("\n"),
         "",
         markdown_table(_bootstrap_table(boot),
-                       f"Bootstrap 95% confidence intervals under the {label} (percentile "
+                       f"Bootstrap 95% confidence intervals under {_the(label)} (percentile "
                        f"method, {resamples} resamples, seed {seed}); rates in %, differences in "
-                       "percentage points or % predicted", "tbl-bootstrap").rstrip("\n"),
+                       "percentage points or % predicted", "tbl-bootstrap",
+                       text_columns=("Resampled",)).rstrip("\n"),
         "",
     ]
     for stem, (_, fig_label) in FIGURES.items():
-        parts += [f"![{captions[stem]}.](figures/{stem}.png){{#{fig_label}}}", ""]
+        parts += [f"![{captions[stem]}.](figures/{stem}.png){{#{fig_label} "
+                  f'fig-alt="{FIGURE_ALT[stem]}."}}', ""]
     return "\n".join(parts)
 
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from matplotlib.figure import Figure
 
-__all__ = ["STYLE_RC", "PNG_DPI", "palette", "style_context", "new_figure", "save_figure"]
+__all__ = ["STYLE_RC", "PNG_DPI", "PRINT_DPI", "palette", "style_context", "new_figure",
+           "save_figure"]
 
 # --------------------------------------------------------------------------------------------
 # Style
@@ -52,8 +53,10 @@ STYLE_RC: dict[str, Any] = {
     "savefig.facecolor": "white",
 }
 
-#: Resolution of the PNG files written by :func:`save_figure`.
+#: Resolution of the PNG files the report embeds (:func:`save_figure`).
 PNG_DPI = 200
+#: Resolution of the print copy, ``<stem>_300dpi.png`` (journals ask for 300 dpi or more).
+PRINT_DPI = 300
 
 def palette() -> list[tuple[float, float, float]]:
     """seaborn's ``"colorblind"`` palette (10 RGB tuples), imported lazily."""
@@ -98,7 +101,8 @@ def new_figure(figsize: tuple[float, float], layout: str | None = None) -> Figur
 
 
 def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
-    """Write ``fig`` as ``<folder>/<stem>.png`` (200 dpi) and ``<folder>/<stem>.svg``.
+    """Write ``fig`` as ``<stem>.png`` (200 dpi, the report's), ``<stem>.svg``, and for print
+    ``<stem>_300dpi.png`` and ``<stem>.pdf`` (vector), all in ``folder``.
 
     Parameters
     ----------
@@ -112,13 +116,14 @@ def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The PNG and the SVG path, in that order.
+        The PNG, SVG, 300-dpi PNG and PDF paths, in that order.
 
     Notes
     -----
     The output is byte-identical across re-runs: the PNG is written without the ``Software``
     tag, the SVG without the ``Date`` and with a fixed ``svg.hashsalt`` (ids of clip paths and
-    glyphs), and both are drawn under the project style with the Agg-based canvases.
+    glyphs), the PDF without its creation date, and all are drawn under the project style with
+    the Agg-based canvases.
     """
     if not stem or Path(stem).name != stem:
         raise ParameterError(f"figure stem must be a plain file name, got {stem!r}")
@@ -126,9 +131,16 @@ def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     png = folder / f"{stem}.png"
     svg = folder / f"{stem}.svg"
+    png300 = folder / f"{stem}_300dpi.png"
+    pdf = folder / f"{stem}.pdf"
     with style_context():
         write_atomic(png, lambda tmp: fig.savefig(tmp, format="png", dpi=PNG_DPI,
                                                   metadata={"Software": None}))
         write_atomic(svg, lambda tmp: fig.savefig(tmp, format="svg", metadata={"Date": None}))
-    return [png, svg]
+        write_atomic(png300, lambda tmp: fig.savefig(tmp, format="png", dpi=PRINT_DPI,
+                                                     metadata={"Software": None}))
+        write_atomic(pdf, lambda tmp: fig.savefig(tmp, format="pdf",
+                                                  metadata={"CreationDate": None,
+                                                            "Producer": None}))
+    return [png, svg, png300, pdf]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.params import Params
-from analysis.report.format import format_number
+from analysis.report.format import format_number, format_p
 from analysis.report.markdown import markdown_table
 
 __all__ = ["changed_rows", "variant_markdown"]
@@ -97,17 +97,87 @@ def changed_rows(variant: dict[str, float], paper: dict[str, float],
     return pd.DataFrame(rows, columns=["key", "paper", "variant", "significance"])
 
 
+def _row_order(key: str) -> tuple[int, str]:
+    """Table order of a computed key: its row's place in Tables 1-3 (ROWS), then the key."""
+    from analysis.tables import ROWS
+
+    order = {row.key: i for i, row in enumerate(ROWS)}
+    parts = key.split(".")
+    return (order.get(parts[1], len(order)) if len(parts) > 1 else len(order), key)
+
+
+def _changed_table(block: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """One table's changed numbers: significance flips first, then in the table's row order."""
+    block = block.assign(_flip=block["significance"] == "",
+                         _order=block["key"].map(_row_order))
+    block = block.sort_values(["_flip", "_order"], kind="stable")
+    is_p = block["key"].str.contains(r"\.p(?:_\w+)?$")
+
+    def shown(column: str) -> pd.Series:
+        # p-values in the report's one format (report.format.format_p), other numbers to 4
+        # significant digits.
+        return pd.Series([format_p(v) if p and v is not None and not pd.isna(v) else _fmt4(v)
+                          for v, p in zip(block[column], is_p, strict=True)],
+                         index=block.index, dtype=object)
+
+    table = pd.DataFrame({
+        "Number": block["key"].map(lambda k: key_label(k, labels)),
+        "Paper run": shown("paper"), "This run": shown("variant"),
+        "Significance": block["significance"]})
+    # A p-value that moved below its printed precision (0.341 -> 0.339, both "0.34") is not a
+    # change a reader can see.
+    return table[table["Paper run"] != table["This run"]]
+
+
+def _conclusions_part(paper: dict, this: dict, alpha: float) -> list[str]:
+    from analysis.report.claims import claim_table
+
+    claims = claim_table(paper, this, alpha)
+    lost = int((claims["Verdict"] == "no longer holds").sum())
+    return ["## The paper's conclusions in this run", "",
+            f"Each conclusion of the paper as the paper printed it, as the paper run computes "
+            f"it and as this run computes it; {lost} of {len(claims)} no longer "
+            f"hold{'s' if lost == 1 else ''} (significance level {alpha:g}).", "",
+            markdown_table(claims, "The paper's conclusions: the paper, the paper run and "
+                           "this run", left_columns=len(claims.columns))]
+
+
+def _flow_part(changed: pd.DataFrame, labels: dict[str, str], run_dir: Path) -> list[str]:
+    """The changed boxes of Figure 1, top to bottom (the order of ``tables/flow.csv``)."""
+    flow = changed[changed["key"].str.startswith("flow.")]
+    path = Path(run_dir) / "tables" / "flow.csv"
+    if path.is_file():
+        order = {k: i for i, k in enumerate(pd.read_csv(path)["key"])}
+        flow = flow.assign(_o=flow["key"].map(lambda k: order.get(k, len(order))))
+        flow = flow.sort_values("_o", kind="stable")
+    if flow.empty:
+        return ["## Study flow", "", "The study flow (Figure 1) is the paper run's.", ""]
+    shown = pd.DataFrame({"Box of Figure 1": flow["key"].map(lambda k: labels.get(k, k)),
+                          "Paper run": flow["paper"].map(_fmt4),
+                          "This run": flow["variant"].map(_fmt4)})
+    return ["## Study flow", "", markdown_table(shown, "Study flow (Figure 1): counts that "
+                                                "changed against the paper run")]
+
+
 def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) -> str:
-    """The opening section of a variant's report (empty text for the paper's own run)."""
+    """The opening section of a variant's report (empty text for the paper's own run).
+
+    Order (issue 14): the run's name and the parameters that differ; the paper's conclusions
+    (the paper, the paper run, this run, verdict); the study flow; then the changed numbers
+    grouped by table in table order, significance flips first. Its tables carry captions but
+    no cross-reference labels, so the paper's tables keep the numbers 1-3 in every run.
+    """
     diff = params.differences()
     if name == "paper" and not diff:
-        return ("This run uses the paper's definitions and tests (the default parameters).\n")
-    lines = ["# What this variant changes {#sec-variant}", ""]
+        return ""
+    lines = ["# What this variant changes {#sec-variant}", "",
+             f"This is run **{name}**, a variant of the paper's analysis; the paper run "
+             "(`runs/paper`) is the reference for every comparison below.", ""]
     if diff:
         frame = pd.DataFrame([{"Parameter": k, "Paper": str(v[0]), "This run": str(v[1])}
                               for k, v in diff.items()])
         lines.append(markdown_table(frame, "Parameters that differ from the paper's",
-                                    "tbl-variant-params"))
+                                    left_columns=3))
     else:
         lines.append("No parameter differs from the paper's (other data or run name).\n")
     paper = _numbers(paper_dir)
@@ -115,25 +185,27 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
         lines.append("The paper run (`runs/paper`) was not found, so numbers cannot be "
                      "compared; run `make report` first.\n")
         return "\n".join(lines)
-    changed = changed_rows(_numbers(run_dir), paper, params.alpha)
-    if changed.empty:
-        lines.append("No computed number differs from the paper run.\n")
-        return "\n".join(lines)
+    this = _numbers(run_dir)
+    lines += _conclusions_part(paper, this, params.alpha)
+    changed = changed_rows(this, paper, params.alpha)
     labels = key_labels(run_dir)
+    lines += _flow_part(changed, labels, run_dir)
     # Group sizes behind each mean follow the flow; listing them per row adds nothing.
-    changed = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))]
-    flips = int((changed["significance"] != "").sum())
-    lines.append(f"{len(changed)} computed numbers differ from the paper run; {flips} p-values "
-                 f"crossed {params.alpha:g}. Each part lists its changed rows.\n")
+    changed = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))
+                      & ~changed["key"].str.startswith("flow.")]
+    lines += ["## Changed numbers", ""]
     part = changed["key"].str.split(".").str[0]
-    for prefix, name in TABLE_NAMES.items():
-        block = changed[part == prefix]
-        if block.empty:
-            continue
-        shown = pd.DataFrame({
-            "Number": block["key"].map(lambda k: key_label(k, labels)),
-            "Paper run": block["paper"].map(_fmt4), "This run": block["variant"].map(_fmt4),
-            "Significance": block["significance"]})
-        lines.append(markdown_table(shown, f"{name}: numbers that changed against the paper run",
-                                    f"tbl-variant-{prefix}"))
+    tables = {title: _changed_table(changed[part == prefix], labels)
+              for prefix, title in TABLE_NAMES.items()}
+    tables = {title: table for title, table in tables.items() if not table.empty}
+    n = sum(len(table) for table in tables.values())
+    if not n:
+        lines.append("No other computed number differs from the paper run.\n")
+        return "\n".join(lines)
+    flips = sum(int((table["Significance"] != "").sum()) for table in tables.values())
+    lines.append(f"{n} other computed numbers differ from the paper run; {flips} "
+                 f"p-values crossed {params.alpha:g} and are listed first in their table.\n")
+    for title, table in tables.items():
+        lines.append(markdown_table(table, f"Changed numbers, {title} (paper run and this run)",
+                                    text_columns=("Significance",)))
     return "\n".join(lines)

@@ -1,0 +1,238 @@
+"""The report as a journal supplement (issue 14): the paper run's HTML, PDF and Word files and
+its spreadsheet, and a variant's opening section, checked the way a reader sees them.
+
+Expected values come from the paper (Sharma et al. 2017, /work/shared/paper: Table 1's rows and
+numbers, the Results' claims) or are stated by hand; the PDF is read with pypdf, the Word file
+with zipfile + ElementTree (ECMA-376 WordprocessingML), the spreadsheet with openpyxl and
+compared with the CSV read by pandas. Runs are the session's shared ones (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+#: Table 1 of the paper, its rows with a value, top to bottom (Sharma 2017, Table 1).
+TABLE1_ROWS = [
+    "Age at onset, yrs, mean (SD)", "Male", "Female", "Black", "White", "Hispanic", "Asian",
+    "Never", "Former", "Active", "Polymyositis", "Dermatomyositis", "CADM",
+    "Baseline CK, U/l, mean (SD)", "Baseline aldolase, mean (SD)", "ANA", "Anti-Jo1", "SSA",
+    "Mi-2", "PL-7", "SRP", "Ku", "FVC", "TLC", "DLCO", "Honeycombing absent",
+    "Honeycombing present", "OP", "NSIP", "UIP", "Others", "AZA", "MTX", "MMF",
+]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").replace("&nbsp;", " ").split())
+
+
+def html_text(path: Path) -> str:
+    html = path.read_text(encoding="utf-8")
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return _norm(re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(paper_run) -> list[str]:
+    from pypdf import PdfReader
+
+    return [_norm(page.extract_text()) for page in
+            PdfReader(paper_run / "report.pdf").pages]
+
+
+@pytest.fixture(scope="module")
+def docx_body(paper_run):
+    with zipfile.ZipFile(paper_run / "report.docx") as z:
+        return ET.fromstring(z.read("word/document.xml")).find(f"{W}body")
+
+
+def _w_text(element) -> str:
+    return _norm("".join(t.text or "" for t in element.iter(f"{W}t")))
+
+
+def _in_order(text: str, items: list[str]) -> list[str]:
+    """The items not found in ``text`` in this order (empty when all are)."""
+    missing, at = [], 0
+    for item in items:
+        found = text.find(item, at)
+        if found < 0:
+            missing.append(item)
+        else:
+            at = found + len(item)
+    return missing
+
+
+def test_pdf_table1_has_every_row_in_order_across_its_pages(pdf_pages):
+    """Quarto's PDF overprinted Table 1's last 9 rows ("3535 (20.4)"); every row of the paper's
+    Table 1 is in the PDF, in order, with MMF's "11 (20.4)" (Sharma 2017, Table 1)."""
+    text = " ".join(pdf_pages)
+    table1 = text[text.index("Table 1. Clinical characteristics"):text.index("Table 2. ")]
+    assert _in_order(table1, TABLE1_ROWS) == []
+    assert "MMF 11 (20.4)" in table1 and "AZA 35 (64.8)" in table1
+    assert "3535" not in table1
+    # The table runs over two pages; its header row is repeated on the second.
+    pages = [p for p in pdf_pages if "Polymyositis" in p and "Clinical characteristics" in p]
+    assert len(pages) >= 2
+
+
+def test_pdf_captions_stay_with_their_tables(pdf_pages):
+    """No page ends with a table caption: the caption is followed, on its page, by the table's
+    header row and rows (the caption block is sticky, report-header.typ)."""
+    for i, page in enumerate(pdf_pages):
+        for m in re.finditer(r"Table (\d+)\. [A-Z]", page):
+            assert len(page) - m.end() > 150, (i + 1, page[m.start():m.start() + 80])
+
+
+def test_no_hyphenation_inside_tables(pdf_pages):
+    text = " ".join(pdf_pages)
+    for broken in ("Repro- duced", "Nonrespon- ders", "inconsis- tent", "histopathol- ogy"):
+        assert broken not in text
+
+
+def test_report_does_not_open_with_an_internal_note(paper_run, pdf_pages):
+    """A supplement opens with the study, not "This is run paper." (a variant still names
+    itself: test_variant_opens_with_the_paper_s_conclusions)."""
+    assert "This is run" not in pdf_pages[0]
+    assert "This is run" not in html_text(paper_run / "report.html")
+
+
+def test_parameter_table_source_column_holds_the_source_texts(paper_run):
+    """Appendix C: "true | false" stays in the Allowed cell and the Source cell holds where the
+    value comes from (texts from the paper's Methods, by hand)."""
+    html = paper_run.joinpath("report.html").read_text(encoding="utf-8")
+    table = html[html.index("Parameters of this run"):]
+    table = table[:table.index("</table>")]
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.S):
+        cells = [_norm(re.sub(r"<[^>]+>", "", c))
+                 for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        if cells:
+            assert len(cells) == 5, cells
+            rows[cells[0]] = cells
+    assert rows["count_weakness"][3] == "true | false"
+    assert rows["count_weakness"][4] == "Methods, refractory myositis (1)"
+    assert rows["fvc_decline"][4].startswith("Methods") and "FVC by 10%" in rows["fvc_decline"][4]
+    assert rows["ild_criteria_required"][4].startswith("Methods")
+
+
+def test_no_p_equals_less_than_anywhere(paper_run, pdf_pages, docx_body):
+    html = html_text(paper_run / "report.html")
+    for text in (html, " ".join(pdf_pages), _w_text(docx_body)):
+        assert "p = <" not in text and "p = &lt;" not in text
+
+
+def test_captions_read_table_n_dot_in_html_pdf_and_docx(paper_run, pdf_pages, docx_body):
+    html = html_text(paper_run / "report.html")
+    pdf = " ".join(pdf_pages)
+    captions = [_w_text(p) for p in docx_body.iter(f"{W}p")
+                if (s := p.find(f"{W}pPr/{W}pStyle")) is not None
+                and s.get(f"{W}val") == "TableCaption"]
+    for n in (1, 2, 3):
+        assert f"Table {n}. Clinical characteristics" in html
+        assert f"Table {n}. Clinical characteristics" in pdf
+        assert any(c.startswith(f"Table {n}. Clinical characteristics") for c in captions)
+    for text in (html, pdf, " ".join(captions)):
+        assert not re.search(r"(Table|Figure) \d+: [A-Z][a-z]", text)  # a caption
+
+
+def test_docx_table1_numbers_are_in_a_word_table(docx_body):
+    """Table 1's numbers (Sharma 2017, Table 1) are cells of a real Word table that follows
+    its caption."""
+    blocks = list(docx_body)
+    i = next(i for i, b in enumerate(blocks)
+             if _w_text(b).startswith("Table 1. Clinical characteristics"))
+    table = blocks[i + 1]
+    assert table.tag == f"{W}tbl"
+    rows = [[_w_text(c) for c in r.iter(f"{W}tc")] for r in table.iter(f"{W}tr")]
+    cells = {r[0]: r[1] for r in rows if len(r) == 2}
+    assert cells["Female"] == "38 (70.4)" and cells["MMF"] == "11 (20.4)"
+    assert cells["Age at onset, yrs, mean (SD)"] == "44.9 (14.9)"
+    assert _in_order(" ".join(r[0] for r in rows), TABLE1_ROWS) == []
+    # Word repeats a row marked w:tblHeader at the top of each page (ECMA-376 17.4.49).
+    first_row = next(table.iter(f"{W}tr"))
+    assert first_row.find(f"{W}trPr/{W}tblHeader") is not None
+
+
+def test_docx_has_every_figure_with_alt_text_that_is_not_its_caption(paper_run, docx_body):
+    with zipfile.ZipFile(paper_run / "report.docx") as z:
+        media = [n for n in z.namelist() if n.startswith("word/media/")]
+    assert len(media) == 6
+    WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+    alts = [d.get("descr") for d in docx_body.iter(f"{WP}docPr")]
+    assert len(alts) == 6 and all(len(a) > 80 for a in alts)
+    assert not any(a.startswith(("Study design", "Prednisone dose")) for a in alts)
+
+
+def test_html_alt_text_describes_each_figure(paper_run):
+    html = paper_run.joinpath("report.html").read_text(encoding="utf-8")
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert len(alts) == 6
+    assert alts[0].startswith("Flow chart.")
+
+
+def test_appendix_a_prints_each_sentence_once(paper_run):
+    """The Abstract's "Thirty-one of 54 patients (57%) ..." holds three numbers; its sentence is
+    printed once, not once per number (Sharma 2017, Abstract)."""
+    html = html_text(paper_run / "report.html")
+    abstract = html[html.index("14 of 14 reproduced"):]
+    abstract = abstract[:abstract.index("reproduced.", 30)]
+    sentence = "Thirty-one of 54 patients (57%) responded to conventional treatment"
+    assert abstract.count(sentence) == 1
+    assert abstract.count("PM-ILD more likely to respond than DM-ILD") == 1
+
+
+def test_references_section(paper_run):
+    html = html_text(paper_run / "report.html")
+    refs = html[html.index("References"):]
+    assert "doi:10.3899/jrheum.161217" in refs
+    assert "Am J Respir Crit Care Med 2000;161:646-64" in refs  # the ATS statement
+    assert "Freeman GH, Halton JH" in refs and "Mann HB, Whitney DR" in refs
+
+
+def test_spreadsheet_has_a_sheet_per_table_with_the_csv_numbers(paper_run):
+    from openpyxl import load_workbook
+
+    tables = paper_run / "tables"
+    book = load_workbook(tables / "tables.xlsx", read_only=True)
+    assert book.sheetnames[:3] == ["table1", "table2", "table3"]
+    assert set(book.sheetnames) == {p.stem for p in tables.glob("*.csv")}
+    sheet = list(book["table1"].iter_rows(values_only=True))
+    csv = pd.read_csv(tables / "table1.csv")
+    assert list(sheet[0]) == list(csv.columns)
+    assert len(sheet) == len(csv) + 1
+    mmf = next(r for r in sheet if "MMF" in [str(v) for v in r])
+    assert 11 in mmf  # Sharma 2017, Table 1: MMF 11 (20.4)
+
+
+def test_figures_also_at_print_resolution_and_as_pdf(paper_run):
+    for png in (paper_run / "figures").glob("*.png"):
+        if png.stem.endswith("_300dpi"):
+            continue
+        assert (png.parent / f"{png.stem}_300dpi.png").is_file()
+        assert (png.parent / f"{png.stem}.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_variant_opens_with_the_paper_s_conclusions(variant_run):
+    """A variant's report: its name, then the conclusions table (the paper, the paper run, this
+    run, verdict), then the flow, then the changed numbers; the paper's tables keep 1-3."""
+    text = html_text(variant_run / "report.html")
+    assert "This is run fvc5" in text
+    order = [text.index(s) for s in ("The paper’s conclusions in this run",
+                                     "1.2 Study flow", "Changed numbers", "The study")]
+    assert order == sorted(order)
+    # The paper's printed claim is in its column (Sharma 2017, Abstract: 67% vs 35%, p = 0.013).
+    assert re.search(r"PM-ILD responded to conventional treatment more often than DM-ILD "
+                     r"67% vs 35%, p = 0\.013 67% vs 35%, p = 0\.013 .*? "
+                     r"(holds|no longer holds)", text)
+    assert "Table 1. Clinical characteristics of patients with MA-ILD" in text
+    assert "Table 2. Clinical characteristics" in text
+    assert "under the this run" not in text
