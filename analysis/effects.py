@@ -25,10 +25,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import stats as sps
 
 __all__ = ["CONFIDENCE", "prop_diff_newcombe", "odds_ratio_exact", "cramers_v_bootstrap",
-           "u_null_counts", "moses_rank", "hodges_lehmann", "mean_diff_t", "paired_change_t"]
+           "u_null_counts", "moses_rank", "hodges_lehmann", "mean_diff_t", "paired_change_t",
+           "pm_vs_dm", "dose_changes"]
 
 CONFIDENCE = 0.95
 NAN3 = (math.nan, math.nan, math.nan)
@@ -236,3 +238,46 @@ def paired_change_t(before: np.ndarray, after: np.ndarray,
         return NAN3
     low, high = DescrStatsW(change).tconfint_mean(alpha=1 - confidence)
     return float(change.mean()), float(low), float(high)
+
+
+def pm_vs_dm(table2: pd.DataFrame) -> dict[str, float]:
+    """Response to conventional treatment, PM vs DM (the Results' "PM-ILD responded more often
+    than DM-ILD", 67% vs 35%): the response rates, their difference (Newcombe interval) and
+    the odds ratio (exact conditional), from Table 2's myositis counts.
+
+    Returns keys ``pm_n``, ``pm_resp``, ``dm_n``, ``dm_resp``, ``diff``, ``diff_low``,
+    ``diff_high``, ``or``, ``or_low``, ``or_high`` (proportions as fractions).
+    """
+    myo = table2[table2["variable"] == "myositis"].set_index("level")
+    (pm_r, pm_f), (dm_r, dm_f) = (myo.loc[k, ["resp", "nonresp"]].astype(int) for k in ("pm", "dm"))
+    diff = prop_diff_newcombe(pm_r, pm_r + pm_f, dm_r, dm_r + dm_f)
+    odds = odds_ratio_exact(np.array([[pm_r, pm_f], [dm_r, dm_f]]))
+    return {"pm_n": pm_r + pm_f, "pm_resp": pm_r, "dm_n": dm_r + dm_f, "dm_resp": dm_r,
+            "diff": diff[0], "diff_low": diff[1], "diff_high": diff[2],
+            "or": odds[0], "or_low": odds[1], "or_high": odds[2]}
+
+
+def dose_changes(doses: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Mean paired dose change from the first time point, with its t 95% CI, for every
+    (cohort, drug, later time point) of :func:`analysis.doses.taper_summary` (same patients,
+    same pairs as its paired t test).
+
+    Returns columns ``cohort``, ``drug``, ``timepoint``, ``n_pairs``, ``change``,
+    ``change_low``, ``change_high`` (mg; negative = the dose fell).
+    """
+    # the members of each summary are decided once, in analysis.doses (not repeated here)
+    from analysis.doses import COHORTS, TIMEPOINTS, _check_doses, _cohort_wide
+
+    _check_doses(doses)
+    rows = []
+    for cohort, (family, drugs) in COHORTS.items():
+        first, *later = TIMEPOINTS[family]
+        for drug in drugs:
+            wide = _cohort_wide(doses, groups, cohort, drug)
+            for tp in later:
+                both = wide[[first, tp]].dropna()
+                est = paired_change_t(both[first].to_numpy(), both[tp].to_numpy())
+                rows.append({"cohort": cohort, "drug": drug, "timepoint": tp,
+                             "n_pairs": len(both), "change": est[0], "change_low": est[1],
+                             "change_high": est[2]})
+    return pd.DataFrame(rows)

@@ -167,3 +167,36 @@ def test_table3_honeycomb_effect_on_present_row_and_histology_not_estimable(tabl
     honey = _row(tables[1], "honeycomb", "present")
     assert honey["effect"] == pytest.approx(4 / 13) and math.isinf(honey["odds_ratio"])
     assert _row(tables[1], "histology", "op")["effect_ci"] == "not_estimable"
+
+
+# ------------------------------------------------------------------ the report's section
+def test_pm_vs_dm_sentence_states_effect_and_ci(tables):
+    from analysis.report.effects import pm_dm_sentence
+
+    pm_dm = effects.pm_vs_dm(tables[0])
+    # Sharma 2017, Results / Table 2: PM 20 of 30 responded, DM 7 of 20 (67% vs 35%)
+    assert (pm_dm["pm_resp"], pm_dm["pm_n"], pm_dm["dm_resp"], pm_dm["dm_n"]) == (20, 30, 7, 20)
+    # Hand: 20/30 - 7/20 = 0.3167; sample OR (20 * 13) / (10 * 7) = 3.71 (the conditional MLE
+    # is shrunk towards 1: 3.61)
+    assert pm_dm["diff"] == pytest.approx(20 / 30 - 7 / 20)
+    assert 1 < pm_dm["or"] < 260 / 70
+    text = pm_dm_sentence(pm_dm, 0.0434)
+    assert "20 of 30 (67%) vs 7 of 20 (35%)" in text
+    assert "difference of 31.7 percentage points (95% CI 3.5 to 53.7" in text
+    assert "p = 0.043" in text
+
+
+def test_effects_markdown_has_a_row_per_p_value(tables, cohort):
+    from analysis.cohort import analysis_groups
+    from analysis.report.effects import effect_rows
+
+    for frame in tables:
+        shown = effect_rows(frame)
+        # one effect per row of the table that prints a p (or N/A): 22 variables
+        assert len(shown) == frame["variable"].nunique() == 22
+    groups = analysis_groups(cohort.patients, cohort.assessments, Params())
+    changes = effects.dose_changes(cohort.doses, groups)
+    # The paired t interval excludes 0 exactly where the paper's paired t test gives p < 0.05
+    # (doses.csv: conventional responders p = 2.5e-6, failures p = 0.08)
+    conv = changes.set_index("cohort").loc[["conv_resp", "conv_fail"]]
+    assert (conv["change_high"] < 0).tolist() == [True, False]
