@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-__all__ = ["CONFIDENCE", "prop_diff_newcombe", "odds_ratio_exact", "cramers_v_bootstrap",
+__all__ = ["CONFIDENCE", "EXACT_OR_LIMIT", "prop_diff_newcombe", "odds_ratio_exact",
+           "cramers_v_many", "cramers_v_bootstrap",
            "u_null_counts", "moses_rank", "hodges_lehmann", "mean_diff_t", "paired_change_t",
            "pm_vs_dm", "dose_changes"]
 
@@ -38,6 +39,8 @@ NAN3 = (math.nan, math.nan, math.nan)
 _ENUMERATE_LIMIT = 4_000_000
 #: Above this m * n the Mann-Whitney null distribution is replaced by its normal approximation.
 _EXACT_LIMIT = 10_000
+#: Above this many patients a 2 x 2 odds ratio gets the Woolf, not the exact, interval.
+EXACT_OR_LIMIT = 2_000
 
 
 def prop_diff_newcombe(x1: int, n1: int, x2: int, n2: int,
@@ -59,25 +62,60 @@ def prop_diff_newcombe(x1: int, n1: int, x2: int, n2: int,
     return x1 / n1 - x2 / n2, float(low), float(high)
 
 
-def odds_ratio_exact(table: np.ndarray,
-                     confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Conditional maximum-likelihood odds ratio ``(a d)/(b c)`` of ``[[a, b], [c, d]]`` and
-    its exact conditional interval (Cornfield 1956; Agresti, Categorical Data Analysis, 3.6),
-    ``scipy.stats.contingency.odds_ratio(kind="conditional")``. A zero cell gives 0 or inf
-    and a one-sided infinite limit; a zero margin is not estimable (NaN)."""
+def odds_ratio_exact(table: np.ndarray, confidence: float = CONFIDENCE
+                     ) -> tuple[float, float, float, str]:
+    """Odds ratio ``(a d)/(b c)`` of ``[[a, b], [c, d]]`` with its 95% CI and the CI's name.
+
+    Up to :data:`EXACT_OR_LIMIT` patients: the conditional maximum-likelihood estimate and its
+    exact conditional (Cornfield 1956) interval (Agresti, Categorical Data Analysis, 3.6),
+    ``scipy.stats.contingency.odds_ratio(kind="conditional")``, as R's ``fisher.test``
+    (``"exact_conditional"``); a zero cell gives 0 or inf and a one-sided infinite limit.
+    Above (the exact interval takes minutes at 100 000 patients): the sample odds ratio with
+    the Woolf logit interval, ``statsmodels`` ``Table2x2`` (``"woolf"``; with 1/2 added to
+    every cell if one is zero, ``"woolf_haldane"``). A zero margin is not
+    estimable (NaN, ``"not_estimable"``).
+    """
     from scipy.stats.contingency import odds_ratio
 
     table = np.asarray(table, dtype=int)
     if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
-        return NAN3
+        return (*NAN3, "not_estimable")
+    if table.sum() > EXACT_OR_LIMIT:
+        from statsmodels.stats.contingency_tables import Table2x2
+
+        t = Table2x2(table, shift_zeros=True)  # a zero cell: 1/2 added to every cell
+        low, high = t.oddsratio_confint(alpha=1 - confidence)
+        name = "woolf" if (table > 0).all() else "woolf_haldane"
+        return float(t.oddsratio), float(low), float(high), name
     res = odds_ratio(table, kind="conditional")
     ci = res.confidence_interval(confidence_level=confidence)
-    return float(res.statistic), float(ci.low), float(ci.high)
+    return float(res.statistic), float(ci.low), float(ci.high), "exact_conditional"
 
 
 def _nonempty(table: np.ndarray) -> np.ndarray:
     table = np.asarray(table)
     return table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+
+
+def cramers_v_many(tables: np.ndarray) -> np.ndarray:
+    """Cramér's V of many r x c tables at once (shape ``(B, r, c)``, no empty column), rows
+    empty in a table left out of its degrees of freedom, 0 where fewer than two rows remain.
+
+    V = sqrt(chi2 / (n (min(r', c) - 1))), Pearson chi2 without continuity correction
+    (Cramér 1946, 21.9), vectorised with numpy because 2000 calls of scipy's ``association``
+    per row take seconds; agrees with ``scipy.stats.contingency.association`` (tested).
+    """
+    tables = np.asarray(tables, dtype=float)
+    rows = tables.sum(axis=2, keepdims=True)
+    cols = tables.sum(axis=1, keepdims=True)
+    n = tables.sum(axis=(1, 2))
+    expected = rows * cols / n[:, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cells = np.where(expected > 0, (tables - expected) ** 2 / expected, 0.0)
+    chi2 = cells.sum(axis=(1, 2))
+    dof = np.minimum((rows[:, :, 0] > 0).sum(axis=1), (cols[:, 0, :] > 0).sum(axis=1)) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(dof > 0, np.sqrt(chi2 / (n * np.maximum(dof, 1))), 0.0)
 
 
 def cramers_v_bootstrap(table: np.ndarray, resamples: int = 2000, seed: int = 2017,
@@ -101,11 +139,7 @@ def cramers_v_bootstrap(table: np.ndarray, resamples: int = 2000, seed: int = 20
     sizes = table.sum(axis=0)
     draws = np.stack([rng.multinomial(size, table[:, j] / size, size=resamples)
                       for j, size in enumerate(sizes)], axis=2)  # resamples x rows x cols
-    values = []
-    for sample in draws:
-        sample = _nonempty(sample)
-        values.append(0.0 if min(sample.shape) < 2
-                      else association(sample, method="cramer", correction=False))
+    values = cramers_v_many(draws)
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(values, [tail, 100 - tail])
     return estimate, float(low), float(high)
@@ -157,19 +191,25 @@ def moses_rank(m: int, n: int, confidence: float = CONFIDENCE) -> int:
 def _kth_difference(x: np.ndarray, y: np.ndarray, k: int) -> float:
     """The k-th smallest (1-based) of the differences x_i - y_j.
 
-    Enumerated when there are at most 4 million; above, found by bisection on the count
-    #{x_i - y_j <= d} (sorted y, ``searchsorted``), to machine precision.
+    Enumerated over the distinct values, each difference weighted by how many pairs give it
+    (exact; fast on tied data such as integer % predicted), when there are at most 4 million
+    distinct pairs; above, found by bisection on the count #{x_i - y_j <= d} (sorted y,
+    ``searchsorted``), to machine precision.
     """
-    if x.size * y.size <= _ENUMERATE_LIMIT:
-        diffs = np.subtract.outer(x, y).ravel()
-        return float(np.partition(diffs, k - 1)[k - 1])
+    ux, cx = np.unique(x, return_counts=True)
+    uy, cy = np.unique(y, return_counts=True)
+    if ux.size * uy.size <= _ENUMERATE_LIMIT:
+        diffs = np.subtract.outer(ux, uy).ravel()
+        order = np.argsort(diffs, kind="stable")
+        cumulative = np.cumsum(np.outer(cx, cy).ravel()[order])
+        return float(diffs[order][np.searchsorted(cumulative, k, side="left")])
     y = np.sort(y)
 
     def count_le(d: float) -> int:
         return int((y.size - np.searchsorted(y, x - d, side="left")).sum())
 
     lo, hi = float(x.min() - y.max()), float(x.max() - y.min())
-    for _ in range(200):
+    for _ in range(100):
         mid = (lo + hi) / 2
         if mid in (lo, hi):
             break
@@ -251,7 +291,7 @@ def pm_vs_dm(table2: pd.DataFrame) -> dict[str, float]:
     myo = table2[table2["variable"] == "myositis"].set_index("level")
     (pm_r, pm_f), (dm_r, dm_f) = (myo.loc[k, ["resp", "nonresp"]].astype(int) for k in ("pm", "dm"))
     diff = prop_diff_newcombe(pm_r, pm_r + pm_f, dm_r, dm_r + dm_f)
-    odds = odds_ratio_exact(np.array([[pm_r, pm_f], [dm_r, dm_f]]))
+    odds = odds_ratio_exact(np.array([[pm_r, pm_f], [dm_r, dm_f]]))[:3]
     return {"pm_n": pm_r + pm_f, "pm_resp": pm_r, "dm_n": dm_r + dm_f, "dm_resp": dm_r,
             "diff": diff[0], "diff_low": diff[1], "diff_high": diff[2],
             "or": odds[0], "or_low": odds[1], "or_high": odds[2]}

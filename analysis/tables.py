@@ -289,7 +289,7 @@ def _effect_2x2(pos_r: int, n_r: int, pos_n: int, n_n: int) -> dict:
     return {"effect_measure": "prop_diff", "effect": diff[0], "effect_low": diff[1],
             "effect_high": diff[2], "effect_ci": "newcombe_wilson" if ok else "not_estimable",
             "odds_ratio": odds[0], "or_low": odds[1], "or_high": odds[2],
-            "or_ci": "exact_conditional" if not np.isnan(odds[0]) else "not_estimable"}
+            "or_ci": odds[3]}
 
 
 def _effect_continuous(frame: pd.DataFrame, row: Row, is_resp: pd.Series, test: str) -> dict:

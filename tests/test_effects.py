@@ -37,7 +37,8 @@ def test_conditional_odds_ratio_agresti_tea_tasting():
     # Agresti, Categorical Data Analysis (2nd ed. 2002), sec. 3.5.2 / 3.6.1: Fisher's tea
     # tasting [[3, 1], [1, 3]]: conditional ML estimate 6.41, exact 95% CI 0.21 to 626.17
     # (R fisher.test prints 0.2117 to 621.93: the upper limit is sensitive to root-finding).
-    est, lo, hi = effects.odds_ratio_exact(np.array([[3, 1], [1, 3]]))
+    est, lo, hi, name = effects.odds_ratio_exact(np.array([[3, 1], [1, 3]]))
+    assert name == "exact_conditional"
     assert round(est, 2) == 6.41
     assert round(lo, 2) == 0.21
     assert hi == pytest.approx(626.17, rel=0.01)
@@ -45,9 +46,19 @@ def test_conditional_odds_ratio_agresti_tea_tasting():
 
 def test_odds_ratio_zero_cell_and_zero_margin():
     # Hand: a zero cell b = 0 gives an infinite estimate and an infinite upper limit
-    est, lo, hi = effects.odds_ratio_exact(np.array([[6, 0], [7, 5]]))
+    est, lo, hi, _ = effects.odds_ratio_exact(np.array([[6, 0], [7, 5]]))
     assert math.isinf(est) and math.isinf(hi) and 0 < lo < 1
-    assert all(math.isnan(v) for v in effects.odds_ratio_exact(np.array([[0, 0], [3, 5]])))
+    assert all(math.isnan(v) for v in effects.odds_ratio_exact(np.array([[0, 0], [3, 5]]))[:3])
+
+
+def test_large_table_odds_ratio_uses_the_woolf_interval():
+    # Hand (Woolf 1955): [[1000, 500], [400, 600]]: OR = 3.0, SE of log OR =
+    # sqrt(1/1000 + 1/500 + 1/400 + 1/600) = 0.08466 -> exp(log 3 +- 1.96 * 0.08466)
+    est, lo, hi, name = effects.odds_ratio_exact(np.array([[1000, 500], [400, 600]]))
+    se = math.sqrt(1 / 1000 + 1 / 500 + 1 / 400 + 1 / 600)
+    assert name == "woolf" and est == pytest.approx(3.0)
+    assert (lo, hi) == (pytest.approx(3 * math.exp(-1.959964 * se), rel=1e-6),
+                        pytest.approx(3 * math.exp(1.959964 * se), rel=1e-6))
 
 
 def test_cramers_v_hand_computed():
@@ -62,6 +73,18 @@ def test_cramers_v_hand_computed():
 def test_cramers_v_bootstrap_of_perfect_association_is_degenerate():
     # Hand: each group holds a single level, so every resample is the same table; V = 1
     assert effects.cramers_v_bootstrap(np.array([[8, 0], [0, 6], [0, 0]])) == (1.0, 1.0, 1.0)
+
+
+def test_vectorised_cramers_v_agrees_with_scipy_association():
+    from scipy.stats.contingency import association
+
+    rng = np.random.default_rng(1)
+    tables = rng.integers(0, 12, size=(50, 4, 2))
+    tables[:, :, 0] += 1  # no empty column
+    tables[::7, 2, :] = 0  # some tables with an empty row: scipy sees them without it
+    expected = [association(t[t.sum(axis=1) > 0], method="cramer", correction=False)
+                for t in tables]
+    assert effects.cramers_v_many(tables) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("m, n, critical", [(5, 5, 2), (8, 8, 13), (10, 10, 23), (5, 10, 8),
@@ -143,6 +166,7 @@ def test_table2_sex_row_is_newcombe_on_the_printed_counts(tables):
     assert sex["effect"] == pytest.approx(6 / 31 - 10 / 23)
     assert sex["odds_ratio"] == pytest.approx(
         effects.odds_ratio_exact(np.array([[6, 25], [10, 13]]))[0])
+    assert sex["or_ci"] == "exact_conditional"
 
 
 def test_table2_myositis_row_is_cramers_v_of_the_3x2_table(tables):
