@@ -22,7 +22,7 @@ import pandas as pd
 from analysis.params import Params
 
 __all__ = ["ROWS", "Row", "analysis_dataset", "table1", "compare_groups", "table2", "table3",
-           "table_results"]
+           "table_results", "add_effects", "EFFECT_COLUMNS"]
 
 
 @dataclass(frozen=True)
@@ -229,13 +229,15 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
 def table2(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Table 2: conventional responders vs failures among the included patients."""
     included = data[data["included"].fillna(False).astype(bool)]
-    return compare_groups(included, "conv_responder", "t2", params)
+    return add_effects(compare_groups(included, "conv_responder", "t2", params), included,
+                       "conv_responder")
 
 
 def table3(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Table 3: tacrolimus responders vs no response among the analysed patients."""
     analysed = data[data["tac_analysed"].fillna(False).astype(bool)]
-    return compare_groups(analysed, "tac_responder", "t3", params)
+    return add_effects(compare_groups(analysed, "tac_responder", "t3", params), analysed,
+                       "tac_responder")
 
 
 # --------------------------------------------------------------------------- results
@@ -266,4 +268,96 @@ def table_results(frame: pd.DataFrame) -> dict[str, float]:
                 out[f"{stem}.n_nonresp"] = float(rec["n_nonresp"])
             if not pd.isna(rec.get("p")):
                 out[f"{rec['table']}.{rec['variable']}.p"] = float(rec["p"])
+    return out
+
+
+# --------------------------------------------------------------------------- effect sizes
+#: Columns :func:`add_effects` appends to Tables 2 and 3 (issue 16), in this order.
+EFFECT_COLUMNS = ("effect_measure", "effect", "effect_low", "effect_high", "effect_ci",
+                  "odds_ratio", "or_low", "or_high", "or_ci",
+                  "mean_diff", "mean_diff_low", "mean_diff_high", "mean_diff_ci")
+#: The level whose proportion a two-level row's difference describes (else the first level).
+EFFECT_LEVEL = {"honeycomb": "present"}
+
+
+def _effect_2x2(pos_r: int, n_r: int, pos_n: int, n_n: int) -> dict:
+    from analysis import effects
+
+    diff = effects.prop_diff_newcombe(pos_r, n_r, pos_n, n_n)
+    odds = effects.odds_ratio_exact(np.array([[pos_r, n_r - pos_r], [pos_n, n_n - pos_n]]))
+    ok = not np.isnan(diff[0])
+    return {"effect_measure": "prop_diff", "effect": diff[0], "effect_low": diff[1],
+            "effect_high": diff[2], "effect_ci": "newcombe_wilson" if ok else "not_estimable",
+            "odds_ratio": odds[0], "or_low": odds[1], "or_high": odds[2],
+            "or_ci": odds[3]}
+
+
+def _effect_continuous(frame: pd.DataFrame, row: Row, is_resp: pd.Series, test: str) -> dict:
+    from analysis import effects
+
+    x = frame.loc[is_resp, row.column].astype("Float64").dropna().to_numpy(dtype=float)
+    y = frame.loc[~is_resp, row.column].astype("Float64").dropna().to_numpy(dtype=float)
+    hl = effects.hodges_lehmann(x, y)
+    out = {"effect_measure": "hl_shift", "effect": hl[0], "effect_low": hl[1],
+           "effect_high": hl[2],
+           "effect_ci": "moses_mann_whitney" if not np.isnan(hl[1]) else "not_estimable"}
+    if test in ("t", "welch"):
+        md = effects.mean_diff_t(x, y, pooled=test == "t")
+        out.update(mean_diff=md[0], mean_diff_low=md[1], mean_diff_high=md[2],
+                   mean_diff_ci=f"t_{'pooled' if test == 't' else 'welch'}")
+    return out
+
+
+def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Tables 2 and 3 with an effect size and its 95% CI beside each p-value (issue 16).
+
+    Appends :data:`EFFECT_COLUMNS` (the existing columns are unchanged), computed by
+    :mod:`analysis.effects` on the same patients as the p-value:
+
+    - binary rows, and categorical rows with two non-empty levels: difference in the
+      proportion with the level, responders minus nonresponders (``prop_diff``, Newcombe
+      score interval) and the odds ratio (conditional MLE, exact interval), on the row of
+      the level described (:data:`EFFECT_LEVEL`, else the first non-empty level);
+    - categorical rows with three or more non-empty levels: Cramér's V (``cramers_v``) with a
+      percentile bootstrap interval (2000 resamples within groups, seed 2017), first row;
+    - continuous rows: Hodges-Lehmann shift, responders minus nonresponders (``hl_shift``,
+      Moses interval); rows tested with a t test also get the mean difference and t CI.
+
+    Empty cells are NaN; ``effect_ci`` / ``or_ci`` / ``mean_diff_ci`` name the interval.
+    """
+    from analysis import effects
+
+    is_resp = data[group].fillna(False).astype(bool)
+    out = frame.copy()
+    for col in EFFECT_COLUMNS:
+        out[col] = "" if col in ("effect_measure", "effect_ci", "or_ci", "mean_diff_ci") \
+            else np.nan
+    for row in ROWS:
+        sub = _row_frame(row, data)
+        resp = is_resp.loc[sub.index]
+        rows = out[out["variable"] == row.key]
+        if row.kind == "continuous":
+            values = _effect_continuous(sub, row, resp, str(rows["test"].iloc[0]))
+            target = rows.index[0]
+        else:
+            counts = rows[["resp", "nonresp"]].to_numpy(dtype=int)
+            n_r, n_n = int(rows["n_resp"].iloc[0]), int(rows["n_nonresp"].iloc[0])
+            if row.kind == "binary":
+                values, target = _effect_2x2(counts[0, 0], n_r, counts[0, 1], n_n), rows.index[0]
+            else:
+                used = rows[counts.sum(axis=1) > 0]
+                if len(used) == 2:
+                    pick = used[used["level"] == EFFECT_LEVEL.get(row.key, "")]
+                    target = (pick if len(pick) else used).index[0]
+                    pos_r, pos_n = (int(v) for v in out.loc[target, ["resp", "nonresp"]])
+                    values = _effect_2x2(pos_r, n_r, pos_n, n_n)
+                else:
+                    est = effects.cramers_v_bootstrap(counts)
+                    ok = not np.isnan(est[0])
+                    values = {"effect_measure": "cramers_v", "effect": est[0],
+                              "effect_low": est[1], "effect_high": est[2],
+                              "effect_ci": "bootstrap_percentile" if ok else "not_estimable"}
+                    target = rows.index[0]
+        for col, value in values.items():
+            out.loc[target, col] = value
     return out

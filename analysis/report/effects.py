@@ -1,0 +1,144 @@
+"""The report's effect-size section (issue 16): ``tables/effects.md``, included after Table 3.
+
+Numbers come from :mod:`analysis.effects` and the effect columns of Tables 2 and 3
+(:func:`analysis.tables.add_effects`); this module only lays them out: the PM-vs-DM sentence
+with its effect and CI, one table row per p-value of Tables 2 and 3, and the mean paired dose
+changes. The dose changes' numbers are also written as ``tables/dose_changes.csv``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.report.atomic import write_atomic
+from analysis.report.format import format_number, format_p, p_clause
+from analysis.report.markdown import markdown_table
+from analysis.tables import ROWS
+
+#: A categorical row's heading (Cramér's V describes the whole row, not a level).
+ROW_LABELS = {row.key: row.label for row in ROWS}
+
+__all__ = ["MEASURE_NAMES", "CI_NAMES", "effect_rows", "pm_dm_sentence", "dose_rows",
+           "effects_markdown", "save_effects"]
+
+MEASURE_NAMES = {"prop_diff": "Difference in %, points", "cramers_v": "Cramér's V",
+                 "hl_shift": "Hodges-Lehmann shift"}
+CI_NAMES = {"newcombe_wilson": "Newcombe score", "bootstrap_percentile": "bootstrap percentile",
+            "moses_mann_whitney": "Moses (Mann-Whitney)", "exact_conditional": "exact conditional",
+            "not_estimable": "not estimable"}
+
+
+def _num(value: float, decimals: int) -> str:
+    if value is not None and not pd.isna(value) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return format_number(value, decimals).replace("-", "−")
+
+
+def _ci(low: float, high: float, decimals: int, scale: float = 1.0) -> str:
+    return f"{_num(low * scale, decimals)} to {_num(high * scale, decimals)}"
+
+
+def _with_ci(est: float, low: float, high: float, decimals: int, scale: float = 1.0) -> str:
+    if pd.isna(est):
+        return "N/A"
+    text = _num(est * scale, decimals)
+    if pd.isna(low):
+        return text
+    return f"{text} ({_ci(low, high, decimals, scale)})"
+
+
+def effect_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per effect of a Table 2 or 3 frame (the rows with ``effect_measure``)."""
+    rows = []
+    for rec in frame[frame["effect_measure"] != ""].to_dict("records"):
+        measure = rec["effect_measure"]
+        label = ROW_LABELS[rec["variable"]] if measure == "cramers_v" else rec["label"]
+        scale, decimals = (100.0, 1) if measure == "prop_diff" else (1.0, 2 if measure ==
+                                                                      "cramers_v" else 1)
+        p = frame.loc[frame["variable"] == rec["variable"], "p"].iloc[0]
+        rows.append({
+            "Characteristic": label, "Measure": MEASURE_NAMES[measure],
+            "Interval": CI_NAMES.get(rec["effect_ci"], rec["effect_ci"]),
+            "Estimate (95% CI)": _with_ci(rec["effect"], rec["effect_low"], rec["effect_high"],
+                                          decimals, scale),
+            "Odds ratio (exact 95% CI)": (_with_ci(rec["odds_ratio"], rec["or_low"],
+                                                   rec["or_high"], 2)
+                                          if measure == "prop_diff" else ""),
+            "p": format_p(p)})
+    return pd.DataFrame(rows)
+
+
+def pm_dm_sentence(pm_dm: dict[str, float], p_2x2: float) -> str:
+    """The PM-vs-DM claim with its effect and CI (Sharma 2017, Results: 67% vs 35%)."""
+    pm_pct = 100 * pm_dm["pm_resp"] / pm_dm["pm_n"]
+    dm_pct = 100 * pm_dm["dm_resp"] / pm_dm["dm_n"]
+    diff_excludes = pm_dm["diff_low"] > 0 or pm_dm["diff_high"] < 0
+    or_excludes = pm_dm["or_low"] > 1 or pm_dm["or_high"] < 1
+    text = (f"Patients with PM responded to conventional treatment more often than patients "
+            f"with DM: {pm_dm['pm_resp']} of {pm_dm['pm_n']} ({pm_pct:.0f}%) vs "
+            f"{pm_dm['dm_resp']} of {pm_dm['dm_n']} ({dm_pct:.0f}%), a difference of "
+            f"{_num(100 * pm_dm['diff'], 1)} percentage points (95% CI "
+            f"{_ci(pm_dm['diff_low'], pm_dm['diff_high'], 1, 100)}, Newcombe score interval) "
+            f"and an odds ratio of {_num(pm_dm['or'], 2)} (exact conditional 95% CI "
+            f"{_ci(pm_dm['or_low'], pm_dm['or_high'], 2)}); Fisher's exact test, two-sided, "
+            f"{p_clause(p_2x2)}.")
+    if diff_excludes != or_excludes:
+        text += (" The score interval of the difference and the exact interval of the odds "
+                 "ratio disagree on whether no difference is excluded: the evidence is "
+                 "borderline, and the exact (conservative) interval is the safer reading.")
+    elif not diff_excludes:
+        text += " Both intervals include no difference."
+    return text
+
+
+def dose_rows(changes: pd.DataFrame) -> pd.DataFrame:
+    """The mean paired dose changes (:func:`analysis.effects.dose_changes`) for display."""
+    cohorts = {"conv_resp": "Conventional responders", "conv_fail": "Conventional failures",
+               "tac": "Tacrolimus"}
+    points = {"m6_12": "6-12 months", "m3_6": "3-6 months", "y1": "1 year"}
+    drugs = {"prednisone": "Prednisone", "aza": "AZA", "mtx": "MTX", "mmf": "MMF"}
+    return pd.DataFrame([{
+        "Patients": cohorts[r["cohort"]], "Drug": drugs[r["drug"]],
+        "From first time point to": points[r["timepoint"]], "n": str(int(r["n_pairs"])),
+        "Mean change, mg (95% CI)": _with_ci(r["change"], r["change_low"], r["change_high"], 1),
+    } for r in changes.to_dict("records")])
+
+
+def effects_markdown(table2: pd.DataFrame, table3: pd.DataFrame, pm_dm: dict[str, float],
+                     p_2x2: float, changes: pd.DataFrame) -> str:
+    """The section: heading, PM-vs-DM sentence, the effects of Tables 2-3, the dose changes."""
+    parts = ["## Effect sizes with 95% confidence intervals", "",
+             "The paper prints p-values only. Beside each p-value of Tables 2 and 3, this run "
+             "estimates how large the difference is, with a 95% confidence interval "
+             "(responders minus nonresponders). Two-category rows: difference in the "
+             "percentage with the characteristic (Newcombe 1998 hybrid score interval) and the "
+             "odds ratio (conditional maximum likelihood with the exact conditional interval, "
+             "as Fisher's exact test); rows of three or more categories: Cramér's V with a "
+             "percentile bootstrap interval (2000 resamples within each group, seed 2017); "
+             "continuous rows: the Hodges-Lehmann shift (median of all pairwise differences) "
+             "with the Moses interval from the Mann-Whitney distribution, in the row's units; "
+             "dose changes: the mean paired change with its t interval. p is the table's.",
+             "", pm_dm_sentence(pm_dm, p_2x2), ""]
+    parts.append(markdown_table(effect_rows(table2), "Effect sizes of Table 2 (conventional "
+                                "responders minus failures), with 95% CIs", "tbl-effects2",
+                                left_columns=3))
+    parts.append(markdown_table(effect_rows(table3), "Effect sizes of Table 3 (tacrolimus "
+                                "responders minus nonresponders), with 95% CIs", "tbl-effects3",
+                                left_columns=3))
+    parts.append(markdown_table(dose_rows(changes), "Mean paired dose change from the first "
+                                "time point (negative: the dose fell), with t 95% CIs",
+                                "tbl-dose-changes", left_columns=3))
+    return "\n".join(parts)
+
+
+def save_effects(run_dir: Path, table2: pd.DataFrame, table3: pd.DataFrame,
+                 pm_dm: dict[str, float], p_2x2: float, changes: pd.DataFrame) -> list[Path]:
+    """Write ``tables/effects.md`` and ``tables/dose_changes.csv``."""
+    folder = Path(run_dir) / "tables"
+    text = effects_markdown(table2, table3, pm_dm, p_2x2, changes)
+    csv_text = changes.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return [write_atomic(folder / "effects.md", text),
+            write_atomic(folder / "dose_changes.csv", csv_text)]

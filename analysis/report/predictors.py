@@ -1,0 +1,113 @@
+"""The report's section on predictors of failure (issue 16): ``tables/predictors.md`` (+ CSV)
+and the forest plot ``figures/predictors_forest.png``; numbers from :mod:`analysis.predictors`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.report.atomic import write_atomic
+from analysis.report.format import format_p, p_clause
+from analysis.report.markdown import markdown_table
+from analysis.report.style import new_figure, palette, save_figure, style_context
+
+__all__ = ["METHODS", "format_or", "forest_plot", "predictors_markdown", "save_predictors"]
+
+METHODS = {"ml": "ML, Wald CI", "firth": "Firth, profile penalised likelihood CI"}
+
+
+def format_or(value: float, low: float, high: float) -> str:
+    """``3.51 (1.13 to 11.74)``; infinite limits print as ∞.
+
+    >>> format_or(3.514, 1.128, math.inf)
+    '3.51 (1.13 to ∞)'
+    """
+    def one(v: float) -> str:
+        return "∞" if math.isinf(v) else f"{v:.2f}"
+
+    return f"{one(value)} ({one(low)} to {one(high)})"
+
+
+def forest_plot(frame: pd.DataFrame):
+    """Odds ratios of failure with 95% CIs on a log axis, one line per term, method marked
+    (filled circle: ML; open square: Firth)."""
+    colours = palette()
+    rows = frame.iloc[::-1].reset_index(drop=True)
+    with style_context():
+        fig = new_figure((6.5, 0.26 * len(rows) + 1.2), layout="constrained")
+        ax = fig.add_subplot()
+        lo_clip, hi_clip = 1e-2, 1e3
+        for i, rec in rows.iterrows():
+            low = max(rec["or_low"], lo_clip)
+            high = min(rec["or_high"], hi_clip)
+            firth = rec["method"] == "firth"
+            ax.plot([low, high], [i, i], color=colours[1 if firth else 0], linewidth=1.2)
+            ax.plot([min(max(rec["or"], lo_clip), hi_clip)], [i],
+                    marker="s" if firth else "o", markerfacecolor="white" if firth
+                    else colours[0], color=colours[1 if firth else 0], markersize=4.5)
+        ax.axvline(1.0, color="0.5", linewidth=0.8, linestyle="--")
+        ax.set_xscale("log")
+        ax.set_xlim(lo_clip, hi_clip)
+        ax.set_yticks(np.arange(len(rows)), rows["term"].tolist())
+        ax.set_xlabel("Odds ratio of failure (95% CI, log scale)")
+        ax.set_title("Univariable logistic regression (circle: ML; square: Firth)", fontsize=9)
+    return fig
+
+
+def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
+    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
+    exploratory two-predictor model."""
+    dm = frame[frame["term"] == "Dermatomyositis vs Polymyositis"].iloc[0]
+    shown = pd.DataFrame({
+        "Characteristic": frame["term"], "Method": [METHODS[m] for m in frame["method"]],
+        "n (failures)": [
+            f"{n} ({f})" for n, f in zip(frame["n"], frame["failures"], strict=True)],
+        "OR of failure (95% CI)": [format_or(*v) for v in
+                                   frame[["or", "or_low", "or_high"]].to_numpy()],
+        "p": [format_p(p) for p in frame["p"]]})
+    explo = pd.DataFrame({
+        "Term": exploratory["term"],
+        "OR of failure (95% CI)": [format_or(*v) for v in
+                                   exploratory[["or", "or_low", "or_high"]].to_numpy()],
+        "p": [format_p(p) for p in exploratory["p"]]})
+    firth_terms = ", ".join(frame.loc[frame["method"] == "firth", "term"])
+    return "\n".join([
+        "## Predictors of failure of conventional treatment", "",
+        "The paper's title question, answered with odds ratios rather than p-values: a "
+        "univariable logistic regression of failure of conventional treatment on each "
+        "characteristic of Table 2 (included patients, complete cases). Where a cell of the "
+        "characteristic's table is zero (CADM: 4 responders, no failure), ordinary maximum "
+        "likelihood (ML) has no finite estimate; those models use Firth's penalised "
+        "likelihood (Firth 1993) with profile penalised likelihood intervals and tests "
+        "(Heinze & Schemper 2002), named in the table's last column "
+        f"(here: {firth_terms}). ML rows give Wald intervals and tests.", "",
+        f"Odds of failure, dermatomyositis vs polymyositis: odds ratio {dm['or']:.2f} (95% CI "
+        f"{format_or(dm['or'], dm['or_low'], dm['or_high']).split('(')[1].rstrip(')')}; "
+        f"{METHODS[dm['method']]}; {p_clause(dm['p'])}), in the model with CADM as a third "
+        "category.", "",
+        markdown_table(shown, "Univariable odds ratios of failure of conventional treatment "
+                       "(OR > 1: higher odds of failure)", "tbl-predictors", left_columns=3),
+        "![Odds ratios of failure of conventional treatment with 95% CIs, one univariable "
+        "model per characteristic; open squares are Firth-penalised fits (a zero cell).]"
+        "(figures/predictors_forest.png){#fig-predictors}", "",
+        f"*Exploratory only* (54 patients, {int(exploratory['failures'].iloc[0])} failures "
+        "among the complete cases: no more than two predictors; not a validated prediction "
+        "model): myositis type and FVC together, Firth-penalised.", "",
+        markdown_table(explo, "EXPLORATORY two-predictor model of failure (Firth)",
+                       "tbl-predictors-exploratory"),
+    ])
+
+
+def save_predictors(run_dir: Path, frame: pd.DataFrame, exploratory: pd.DataFrame
+                    ) -> list[Path]:
+    """Write ``tables/predictors.csv``, ``tables/predictors.md`` and the forest plot."""
+    run_dir = Path(run_dir)
+    csv_text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    paths = [write_atomic(run_dir / "tables" / "predictors.csv", csv_text),
+             write_atomic(run_dir / "tables" / "predictors.md",
+                          predictors_markdown(frame, exploratory))]
+    return paths + save_figure(forest_plot(frame), run_dir / "figures", "predictors_forest")
