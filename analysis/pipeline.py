@@ -352,6 +352,11 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir = Path(runs_dir or ROOT / "runs").resolve()
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
     check_run_request(name, data_dir)
+    # Validate the data once, up front, so a bad export fails with one clear message and
+    # nothing is created.
+    from analysis.schema import read_cohort
+
+    check_eligible(read_cohort(data_dir), params, data_dir)
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
@@ -376,10 +381,6 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         start_record(runs_dir, name, stage)
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
         params_text = write_params_file(stage, params)
-        # Validate the data once, up front, so a bad export fails with one clear message.
-        from analysis.schema import read_cohort
-
-        check_eligible(read_cohort(data_dir), params, data_dir)
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
                                   "published_dir": str(PUBLISHED), "run_name": name},
@@ -476,9 +477,14 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
 
     from analysis.report.atomic import write_atomic
     from analysis.report.markdown import markdown_table
+    from analysis.report.variables import group_note
     from analysis.report.variants import variant_markdown
 
     write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
+    results = stage / "results.json"
+    numbers = json.loads(results.read_text(encoding="utf-8"))["numbers"] if results.is_file() \
+        else None  # None: the steps wrote no numbers (stub notebooks)
+    write_atomic(stage / "tables" / "groups.md", group_note(numbers) if numbers else "")
     columns = ["Parameter", "Value", "Paper", "Allowed", "Source"]
     table = pd.DataFrame(parameter_rows(params))[columns]
     hashes = pd.DataFrame({"File": list(provenance["inputs"]),
