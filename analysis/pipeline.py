@@ -38,6 +38,7 @@ from analysis.runfolder import (
     FAILED,
     check_run_name,
     clean_stale,
+    is_write_error,
     os_error_message,
     run_lock,
     start_record,
@@ -364,6 +365,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
             final = _build(name, params, data_dir, formats, runs_dir, engine, jobs, log,
                            notebooks_dir, cache)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
+        if not is_write_error(exc):
+            raise
         raise PipelineError(os_error_message(exc, runs_dir)) from None
     return final
 

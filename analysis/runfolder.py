@@ -36,7 +36,7 @@ from pathlib import Path
 from analysis.errors import PipelineError
 
 __all__ = ["RUN_NAME_RULE", "check_run_name", "run_lock", "clean_stale", "update_record",
-           "os_error_message", "FAILED", "LOCKS"]
+           "os_error_message", "is_write_error", "FAILED", "LOCKS"]
 
 #: A run name: 1 to 64 ASCII letters, digits, ``-`` or ``_``, starting with a letter or a
 #: digit. So no spaces, dots, slashes or glob characters, and the pipeline's own folders
@@ -186,7 +186,13 @@ def os_error_message(exc: OSError, folder: Path | None = None) -> str:
     'cannot write runs: the disk is full; free some space (old runs under runs/ ...'
     """
     where = exc.filename or folder or "the output folder"
-    what, todo = _WHAT_TO_DO.get(exc.errno, (exc.strerror or str(exc),
-                                              "check that the folder exists and can be "
-                                              "written, or choose another with --runs-dir"))
+    if exc.errno not in _WHAT_TO_DO:
+        return f"{where}: {exc.strerror or exc}"
+    what, todo = _WHAT_TO_DO[exc.errno]
     return f"cannot write {where}: {what}; {todo}"
+
+
+def is_write_error(exc: OSError) -> bool:
+    """Whether ``exc`` is one :func:`os_error_message` explains (full disk, read-only or
+    unwritable folder, a file in the way)."""
+    return exc.errno in _WHAT_TO_DO
