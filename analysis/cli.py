@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute the notebooks and render the report into runs/NAME")
-    run.add_argument("--name", default="paper", help="run name (folder under runs/)")
+    run.add_argument("--name", default="paper",
+                     help="run name (folder under runs/): 1 to 64 letters, digits, - or _, "
+                          "starting with a letter or digit")
     run.add_argument("--params", type=Path, help="YAML file of parameters")
     run.add_argument("-p", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override one parameter, e.g. -p fvc_decline=0.05 (repeatable)")
@@ -181,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # e.g. a folder that cannot be written
-        print(f"error: {exc}", file=sys.stderr)
+    except OSError as exc:  # e.g. a folder that cannot be written: what failed, what to do
+        from analysis.runfolder import os_error_message
+
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
         print("interrupted: the previous bundle is untouched", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ParameterError
+from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
            "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES", "GROUPS", "parameter_table",
@@ -239,26 +240,38 @@ class Params:
         **values : parameter values given directly.
         """
         merged: dict[str, Any] = {}
+        lines: dict[str, int] = {}
         if path is not None:
-            merged.update(_read_yaml(Path(path)))
+            merged, lines = _read_yaml(Path(path))
         for item in overrides or []:
             name, value = parse_assignment(item)
             _merge_assignment(merged, name, value)
+            lines.pop(name.partition(".")[0], None)  # no longer the file's value
         merged.update(values)
-        return cls.from_dict(merged, origin=str(path) if path else "parameters")
+        for name in values:
+            lines.pop(name, None)
+        return cls.from_dict(merged, origin=str(path) if path else "parameters", lines=lines)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], origin: str = "parameters") -> Params:
-        """Validate a mapping of names to values and build the parameters."""
+    def from_dict(cls, data: Mapping[str, Any], origin: str = "parameters",
+                  lines: Mapping[str, int] | None = None) -> Params:
+        """Validate a mapping of names to values and build the parameters; ``lines`` (the
+        line of each name in the file ``origin``) puts the line in every message."""
         if not isinstance(data, Mapping):
             raise ParameterError(f"{origin}: expected a mapping of parameter names to values, "
                                  f"got {type(data).__name__}")
         fields = {f.name: f for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
+            where = f"{origin}, line {lines[name]}" if lines and name in lines else origin
             if name not in fields:
-                raise ParameterError(_unknown(name, fields, origin))
-            kwargs[name] = _coerce(fields[name], value, origin)
+                raise ParameterError(_unknown(name, fields, where))
+            kwargs[name] = _coerce(fields[name], value, where)
+            if where != origin:  # check the value here, where its line is known
+                try:
+                    _check_value(fields[name], kwargs[name])
+                except ParameterError as exc:
+                    raise ParameterError(f"{where}: {exc}") from None
         try:
             return cls(**kwargs)
         except ParameterError as exc:
@@ -326,7 +339,7 @@ def parse_assignment(item: str) -> tuple[str, Any]:
         raise ParameterError(f"malformed parameter {item!r}: expected name=value, "
                              "e.g. -p fvc_decline=0.05")
     try:
-        value = yaml.safe_load(text)
+        value = load_scalar(text, f"-p {item}")
     except yaml.YAMLError as exc:
         raise ParameterError(f"malformed parameter {item!r}: value is not a scalar "
                              f"({exc.__class__.__name__})") from None
@@ -349,20 +362,10 @@ def _merge_assignment(merged: dict[str, Any], name: str, value: Any) -> None:
         merged[name] = value
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    if not path.is_file():
-        raise ParameterError(f"{path}: parameter file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{path}: not a valid YAML file ({exc})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a mapping of parameter names to values")
-    return data
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """A parameter file's mapping and the line of each name (:mod:`analysis.paramfile`:
+    size-limited, no anchors or aliases, YAML 1.2 numbers)."""
+    return read_parameter_file(path)
 
 
 def _unknown(name: str, fields: dict, origin: str) -> str:

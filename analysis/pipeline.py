@@ -2,7 +2,9 @@
 
 A run is built in a hidden staging folder next to its destination (``runs/.NAME.tmp-*``) and
 moved into place only when every step succeeded, so a failed or interrupted run leaves the
-previous bundle of that name untouched. The independent notebooks (01-04, 06) run side by
+previous bundle of that name untouched. Only one run of a name runs at a time, under that
+name's lock, and what a killed run left is removed by exact recorded name
+(:mod:`analysis.runfolder`). The independent notebooks (01-04, 06) run side by
 side in separate kernels, each into its own folder, and are reused from a cache when nothing
 they depend on changed; the reproduction notebook (05) runs after them, then the report
 renders (HTML and PDF side by side).
@@ -32,6 +34,16 @@ from pathlib import Path
 
 from analysis.errors import PipelineError
 from analysis.params import Params, parameter_rows
+from analysis.runfolder import (
+    FAILED,
+    check_run_name,
+    clean_stale,
+    is_write_error,
+    os_error_message,
+    run_lock,
+    start_record,
+    update_record,
+)
 
 __all__ = ["ROOT", "NOTEBOOKS", "INDEPENDENT", "COLLECT", "run", "KERNEL_NAME"]
 
@@ -141,8 +153,9 @@ class StepSetup:
 
     @property
     def failed_dir(self) -> Path:
-        """Where a failed step's executed notebook is kept (outside the staging folder)."""
-        return self.stage.parent / "_failed"
+        """Where a failed step's executed notebook is kept (outside the staging folder, in
+        the run name's own folder: ``runs/_failed/NAME``)."""
+        return self.stage.parent / FAILED / self.parameters.get("run_name", "run")
 
 
 def declared_parameters(path: Path) -> set[str]:
@@ -237,13 +250,16 @@ def _run_step(name: str, setup: StepSetup, cache_dir: Path | None, key: str) -> 
 
 def _store_in_cache(folder: Path, entry: Path) -> None:
     """Copy a finished step's folder to its cache entry: written aside and renamed, so a
-    killed run never leaves a half-filled cache entry."""
+    killed run never leaves a half-filled cache entry. Two runs (of other names) may store
+    the same entry at once: the first rename wins and the other copy is dropped."""
     partial = entry.with_name(f".{entry.name}.tmp-{os.getpid()}")
     shutil.copytree(folder, partial, dirs_exist_ok=True)
-    if entry.exists():
-        shutil.rmtree(partial)
-    else:
+    try:
         os.replace(partial, entry)
+    except OSError:
+        if not (entry / "notebooks").is_dir():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def run_independent_steps(setup: StepSetup, keys: dict[str, str], cache_dir: Path | None,
@@ -337,19 +353,37 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir = Path(runs_dir or ROOT / "runs").resolve()
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
     check_run_request(name, data_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    clean_stale(runs_dir, name)
+    # Validate the data once, up front, so a bad export fails with one clear message and
+    # nothing is created.
+    from analysis.schema import read_cohort
+
+    check_eligible(read_cohort(data_dir), params, data_dir)
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        with run_lock(runs_dir, name):
+            clean_stale(runs_dir, name)
+            final = _build(name, params, data_dir, formats, runs_dir, engine, jobs, log,
+                           notebooks_dir, cache)
+    except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
+        if not is_write_error(exc):
+            raise
+        raise PipelineError(os_error_message(exc, runs_dir)) from None
+    return final
+
+
+def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
+           runs_dir: Path, engine: str, jobs: int | None, log: Callable[[str], None],
+           notebooks_dir: Path, cache: bool) -> Path:
+    """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
+    in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
     final = runs_dir / name
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     try:
+        start_record(runs_dir, name, stage)
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
         params_text = write_params_file(stage, params)
-        # Validate the data once, up front, so a bad export fails with one clear message.
-        from analysis.schema import read_cohort
-
-        read_cohort(data_dir)
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
                                   "published_dir": str(PUBLISHED), "run_name": name},
@@ -368,8 +402,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         _move_into_place(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
-        clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
         raise
+    finally:
+        clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
     if name == "paper" and runs_dir == (ROOT / "runs").resolve():
         copy_paper_figures(final)
     log(f"run '{name}' complete in {time.perf_counter() - t0:.1f} s: {final}")
@@ -377,11 +412,28 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 
 
 def check_run_request(name: str, data_dir: Path) -> None:
-    """Refuse a run name that is not a plain folder name, or a missing data folder."""
-    if not name or "/" in name or name.startswith("."):
-        raise PipelineError(f"invalid run name {name!r}: use letters, digits, - and _")
+    """Refuse a run name that breaks :data:`analysis.runfolder.RUN_NAME_RULE`, or a missing
+    data folder."""
+    check_run_name(name)
     if not data_dir.is_dir():
         raise PipelineError(f"data folder not found: {data_dir}")
+
+
+def check_eligible(cohort, params: Params, data_dir: Path) -> None:
+    """Refuse, with one sentence, an export in which no patient meets the inclusion criteria
+    (Sharma 2017, Methods, Patients): there is nothing to tabulate or test, so a run would only
+    produce empty tables. The message counts the patients each criterion excluded."""
+    from analysis.cohort import apply_eligibility
+
+    eligible = apply_eligibility(cohort.patients, params)
+    if eligible["included"].any():
+        return
+    reasons = eligible["excluded_by"].value_counts()
+    why = ", ".join(f"{reason.replace('_', ' ')}: {count}" for reason, count in reasons.items())
+    raise PipelineError(
+        f"no eligible patients: all {len(eligible)} patients in {data_dir} are excluded by the "
+        f"inclusion criteria ({why or 'no patients'}), so there is nothing to report; check "
+        "the export (e.g. age_at_index) or the eligibility parameters (min_age, age_rule)")
 
 
 def write_params_file(stage: Path, params: Params) -> str:
@@ -428,9 +480,14 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
 
     from analysis.report.atomic import write_atomic
     from analysis.report.markdown import markdown_table
+    from analysis.report.variables import group_note
     from analysis.report.variants import variant_markdown
 
     write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
+    results = stage / "results.json"
+    numbers = json.loads(results.read_text(encoding="utf-8"))["numbers"] if results.is_file() \
+        else None  # None: the steps wrote no numbers (stub notebooks)
+    write_atomic(stage / "tables" / "groups.md", group_note(numbers) if numbers else "")
     columns = ["Parameter", "Value", "Paper", "Allowed", "Source"]
     table = pd.DataFrame(parameter_rows(params))[columns]
     hashes = pd.DataFrame({"File": list(provenance["inputs"]),
@@ -451,39 +508,14 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
 
 
 def _move_into_place(stage: Path, final: Path) -> None:
-    """Swap the finished staging folder in; the old bundle is removed only afterwards."""
+    """Swap the finished staging folder in; the old bundle is removed only afterwards. The
+    swap folder is recorded first, so that a kill between the two renames is undone by the
+    next run of this name (:func:`analysis.runfolder.clean_stale`)."""
     old = None
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        update_record(final.parent, final.name, old=old.name)
         os.replace(final, old)
     os.replace(stage, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def clean_stale(runs_dir: Path, name: str) -> None:
-    """Tidy what a killed run left: staging folders are removed; a previous bundle caught
-    mid-swap (``.NAME.old-*`` with no ``NAME``) is put back. Only this run name's leftovers
-    are touched, so runs of other names may go on side by side."""
-    for path in Path(runs_dir).glob(f".{name}.tmp-*"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in Path(runs_dir).glob(f".{name}.old-*"):
-        original = path.with_name(path.name[1:].rsplit(".old-", 1)[0])
-        if original.exists():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.replace(path, original)
-    # Cache entries half-written by a killed run (their writer's process is gone).
-    for path in Path(runs_dir).glob(".cache/*/.*.tmp-*"):
-        if not _alive(path.name.rsplit("-", 1)[-1]):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True

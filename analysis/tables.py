@@ -21,8 +21,8 @@ import pandas as pd
 
 from analysis.params import Params
 
-__all__ = ["ROWS", "Row", "analysis_dataset", "table1", "compare_groups", "table2", "table3",
-           "table_results", "add_effects", "EFFECT_COLUMNS"]
+__all__ = ["ROWS", "Row", "MIN_PER_GROUP", "analysis_dataset", "table1", "compare_groups",
+           "table2", "table3", "table_results", "add_effects", "EFFECT_COLUMNS"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,12 @@ def table1(data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Patients each group needs for a row's test: two values for a two-sample test of means (a
+#: variance in each group), one patient for a test of counts. Below it p is NaN, and the table
+#: says "not computable" with the groups' n (:func:`analysis.report.format.not_computable`).
+MIN_PER_GROUP = {"continuous": 2, "categorical": 1, "binary": 1}
+
+
 def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -> pd.DataFrame:
     """Tables 2 and 3: per-group counts or means, and p-values under the run's test rules.
 
@@ -182,7 +188,8 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
             x = frame.loc[resp_mask, row.column].astype("Float64").dropna().to_numpy(dtype=float)
             y = frame.loc[~resp_mask, row.column].astype("Float64").dropna().to_numpy(dtype=float)
             test = params.continuous_test(f"{table}.{row.key}")
-            p = stats.two_sample(x, y, test=test) if len(x) > 1 and len(y) > 1 else np.nan
+            need = MIN_PER_GROUP["continuous"]
+            p = stats.two_sample(x, y, test=test) if min(len(x), len(y)) >= need else np.nan
             records.append({"variable": row.key, "level": "", "label": label,
                             "resp": x.mean() if len(x) else np.nan,
                             "nonresp": y.mean() if len(y) else np.nan,

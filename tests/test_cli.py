@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from analysis import cli
+from analysis.errors import ParameterError
 from analysis.schema import TABLES, load_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,16 +176,38 @@ def test_all_problems_at_once_grouped_by_file(export, capsys):
     assert sum(line.strip().startswith("fix: ") for line in lines) == 4
 
 
+#: A YAML alias bomb under a parameter name (issue 13: 401 bytes took 3 minutes and 6.8 GB).
+BOMB = ('a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+        + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 9)}]\n"
+                  for i in range(8))
+        + "fvc_decline: *i\n")
+
 PARAM_FAULTS = {
     "unknown key": ("fvc_dcline: 0.05\n", "unknown parameter 'fvc_dcline' (did you mean "
-                                          "'fvc_decline'?) in {file}; allowed: "),
-    "wrong type": ("fvc_decline: ten percent\n",
-                   "{file}: parameter 'fvc_decline' must be a number (0 to 1), got 'ten "
-                   "percent'"),
+                                          "'fvc_decline'?) in {file}, line 1; allowed: "),
+    "wrong type": ("alpha: 0.05\nfvc_decline: ten percent\n",
+                   "{file}, line 2: parameter 'fvc_decline' must be a number (0 to 1), got "
+                   "'ten percent'"),
     "out of range": ("ild_criteria_required: 5\n",
-                     "parameter 'ild_criteria_required' must be between 1 and 4, got 5"),
+                     "{file}, line 1: parameter 'ild_criteria_required' must be between 1 and "
+                     "4, got 5"),
     "not a mapping": ("- fvc_decline\n", "{file}: expected a mapping of parameter names"),
-    "not YAML": ("fvc_decline: [0.1\n", "{file}: not a valid YAML file"),
+    "not YAML": ("fvc_decline: [0.1\n", "{file}, line 2, column 1: not a valid YAML file"),
+    # issue 13, item 4: refused before anything is expanded, naming file, line and key
+    "alias bomb": (BOMB, "{file}, line 1, key 'a': YAML anchors and aliases (&name, *name) "
+                         "are not allowed in a parameter file; write each value out"),
+    "anchor": ("alpha: &a 0.05\n", "{file}, line 1, key 'alpha': YAML anchors and aliases"),
+    "alias": ("continuous_tests:\n  t2.age: t\n  t2.ck: *x\n",
+              "{file}, line 3, key 'continuous_tests.t2.ck': YAML anchors and aliases"),
+    # YAML 1.1 read 1:30 as 90 (sexagesimal); YAML 1.2 reads a string
+    "sexagesimal": ("min_age: 1:30\n", "{file}, line 1: parameter 'min_age' must be a whole "
+                                        "number (0 to 100), got '1:30'"),
+    "duplicated key": ("alpha: 0.05\nfvc_decline: 0.05\nalpha: 0.01\n",
+                       "{file}, line 3: key 'alpha' appears twice (first on line 1); keep one"),
+    "too deep": ("sensitivity_grid:\n  fvc_decline: [[[[0.1]]]]\n",
+                 "{file}, line 2, key 'sensitivity_grid.fvc_decline': nested deeper than 4"),
+    "too large": ("# padding\n" * 7000, "bytes is too large for a parameter file (at most "
+                                         "65536"),
 }
 
 
@@ -201,7 +224,27 @@ def test_bad_parameter_files(fault, tmp_path, runs, capsys):
     assert tree_digest(runs / "mine") == before and sorted(os.listdir(runs)) == ["mine"]
 
 
+def test_parameter_numbers_are_read_as_yaml_1_2(tmp_path, capsys):
+    """YAML 1.2 core schema (issue 13: ``1e4`` was refused as not a number under YAML 1.1):
+    ``1e4`` and ``2.5e-2`` are numbers, ``010`` is ten, ``1_000`` and ``yes`` are not numbers
+    or booleans."""
+    from analysis.params import Params
+
+    path = tmp_path / "p.yaml"
+    path.write_text("bootstrap_resamples: 1e4\nalpha: 2.5e-2\nmin_age: 010\n")
+    chosen = Params.load(path)
+    assert (chosen.bootstrap_resamples, chosen.alpha, chosen.min_age) == (10000, 0.025, 10)
+    assert Params.load(None, ["bootstrap_resamples=2e4"]).bootstrap_resamples == 20000
+    path.write_text("count_symptoms: yes\n")
+    with pytest.raises(ParameterError, match="line 1: parameter 'count_symptoms' must be true "
+                                             "or false, got 'yes'"):
+        Params.load(path)
+
+
 @pytest.mark.parametrize("item, message", [
+    ("min_age=1:30", "parameter 'min_age' must be a whole number (0 to 100), got '1:30'"),
+    ("alpha=*a", "-p alpha=*a, line 1: YAML anchors and aliases (&name, *name) are not "
+                 "allowed"),
     ("fvc_decline", "malformed parameter 'fvc_decline': expected name=value, e.g. -p "
                     "fvc_decline=0.05"),
     ("=0.05", "malformed parameter '=0.05': expected name=value"),

@@ -5,7 +5,8 @@ The end-to-end test runs ``python -m analysis run`` as a subprocess and signals 
 points of its progress, read from its stdout (no random delay): SIGTERM while the step-1
 notebooks execute (the CLI turns it into an interrupt, so the staging folder is removed on the
 way out), and SIGKILL while the collecting step 05 executes (nothing can catch it, so its
-leftovers are tidied by the next run, :func:`analysis.pipeline.clean_stale`). The runs share
+leftovers are tidied by the next run, :func:`analysis.runfolder.clean_stale`, from the run's
+record; its unit tests are in test_runfolder.py). The runs share
 the session's folder with the paper run, so steps unchanged since that run come from its cache.
 """
 
@@ -23,8 +24,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-from analysis.pipeline import clean_stale
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "keep"
@@ -129,24 +128,3 @@ def test_killed_runs_keep_the_previous_bundle(paper_run: Path):
     assert (bundle / "manifest.json").read_bytes() != manifest  # the new run replaced it
     assert "results.json" in tree_digest(bundle) and not (bundle / "report.pdf").exists()
     shutil.rmtree(bundle)
-
-
-def test_clean_stale_restores_a_bundle_caught_mid_swap(tmp_path: Path):
-    """A kill between the two renames of the swap leaves only ``.NAME.old-PID``: put back."""
-    old = tmp_path / f".{NAME}.old-4242"
-    old.mkdir()
-    (old / "manifest.json").write_text("{}")
-    (tmp_path / f".{NAME}.tmp-abc").mkdir()
-    (tmp_path / ".other.tmp-abc").mkdir()  # another run's: not touched
-    clean_stale(tmp_path, NAME)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-abc", NAME]
-    assert (tmp_path / NAME / "manifest.json").read_text() == "{}"
-
-
-def test_clean_stale_drops_the_old_copy_after_a_completed_swap(tmp_path: Path):
-    (tmp_path / NAME).mkdir()
-    (tmp_path / NAME / "manifest.json").write_text("new")
-    (tmp_path / f".{NAME}.old-4242").mkdir()
-    clean_stale(tmp_path, NAME)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [NAME]
-    assert (tmp_path / NAME / "manifest.json").read_text() == "new"

@@ -125,7 +125,7 @@ def test_failed_run_leaves_previous_bundle_intact(paper_run: Path, tmp_path: Pat
     assert (paper_run / "manifest.json").read_bytes() == before
     assert (paper_run / "report.html").is_file()
     assert not list(paper_run.parent.glob(".paper.*"))
-    assert (paper_run.parent / "_failed" / "03_tables.ipynb").is_file()
+    assert (paper_run.parent / "_failed" / "paper" / "03_tables.ipynb").is_file()
 
 
 def test_a_step_without_cache_says_so(tmp_path: Path):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.errors import DataValidationError
 
-__all__ = ["MISSING", "format_p", "p_clause", "format_number"]
+__all__ = ["MISSING", "format_p", "p_clause", "format_number", "not_computable"]
 
 #: What a missing value prints as (the tables' footnote reads "N/A: not applicable").
 MISSING = "N/A"
@@ -78,3 +78,16 @@ def format_number(value: float | None, decimals: int = 1, missing: str = MISSING
     if significant is not None:
         return f"{value:.{significant}g}"
     return f"{value:.{decimals}f}"
+
+
+def not_computable(*ns: int, need: int = 0) -> str:
+    """What a statistic prints when its group is too small (issue 13: never ``nan``): the
+    n it would rest on and, for a test, the n it needs per group.
+
+    >>> not_computable(0)
+    'not computable (n = 0)'
+    >>> not_computable(31, 0, need=1)
+    'not computable (n = 31 vs 0; needs 1 per group)'
+    """
+    counts = " vs ".join(str(int(n)) for n in ns)
+    return f"not computable (n = {counts}" + (f"; needs {need} per group)" if need else ")")

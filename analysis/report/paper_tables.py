@@ -10,15 +10,42 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.params import Params
-from analysis.report.format import format_p
+from analysis.report.format import format_p, not_computable
 from analysis.report.markdown import save_table
-from analysis.tables import HEADINGS, ROWS
+from analysis.tables import HEADINGS, MIN_PER_GROUP, ROWS
 
 __all__ = ["FOOTNOTE", "format_table", "caption", "p_value_note", "save_paper_table"]
 
 
 def _suppress(count: int, below: int) -> str:
     return f"<{below}" if below and 0 < count < below else str(count)
+
+
+def _mean_cell(mean: float, n: int, size: int) -> str:
+    """A group's mean in Tables 2 and 3, with its n when below the group's size; "not
+    computable (n = 0)" when no patient of the group has a value (issue 13: never ``nan``)."""
+    if not n or pd.isna(mean):
+        return not_computable(n)
+    return f"{mean:.1f}" + (f" [n = {n}]" if n < size else "")
+
+
+def _p_cell(rec: dict, kind: str) -> str:
+    """A row's p-value, or why its test could not run: a group below the patients the test
+    needs (:data:`analysis.tables.MIN_PER_GROUP`), with both groups' n."""
+    need = MIN_PER_GROUP[kind]
+    if pd.isna(rec["p"]) and min(rec["n_resp"], rec["n_nonresp"]) < need:
+        return not_computable(rec["n_resp"], rec["n_nonresp"], need=need)
+    return format_p(rec["p"])
+
+
+def _t1_mean_cell(rec: dict) -> str:
+    """Table 1's mean (SD) [n], or "not computable" where no patient (mean) or one (SD) has
+    a value."""
+    if not rec["n"]:
+        return not_computable(0)
+    sd = f"{rec['sd']:.1f}" if not pd.isna(rec["sd"]) else f"SD {not_computable(rec['n'])}"
+    value = f"{rec['mean']:.1f} ({sd})"
+    return value + (f" [n = {rec['n']}]" if rec["n"] < rec["denominator"] else "")
 
 
 def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
@@ -41,7 +68,8 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
             if table != "t1" and spec.key == "honeycomb":
                 heading = "CT chest"
             rows.append({"Clinical characteristics": f"**{heading}**",
-                         **({"p": format_p(block["p"].iloc[0])} if table != "t1" else {})})
+                         **({"p": _p_cell(block.iloc[0].to_dict(), spec.kind)}
+                            if table != "t1" else {})})
         indent = "\u2003" if multi or variable in ("ana", "jo1", "ssa", "mi2", "pl7", "srp",
                                                    "ku", "fvc", "tlc", "dlco", "aza", "mtx",
                                                    "mmf") else ""
@@ -49,30 +77,27 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
             label = indent + str(rec["label"])
             if table == "t1":
                 if spec.kind == "continuous":
-                    value = f"{rec['mean']:.1f} ({rec['sd']:.1f})"
-                    if rec["n"] < rec["denominator"]:
-                        value += f" [n = {rec['n']}]"
+                    value = _t1_mean_cell(rec)
                     if variable in ("age", "ck", "aldolase"):
                         label += ", mean (SD)"
                 elif suppress_below and 0 < rec["n"] < suppress_below:
                     value = f"<{suppress_below}"  # the percentage would give the count back
+                elif not rec["denominator"]:
+                    value = not_computable(0)
                 else:
                     value = f"{rec['n']} ({rec['pct']:.1f})"
                 rows.append({"Clinical characteristics": label, "Values": value})
             else:
                 if spec.kind == "continuous":
-                    resp, nonresp = f"{rec['resp']:.1f}", f"{rec['nonresp']:.1f}"
-                    if rec["n_resp"] < sizes["resp"]:
-                        resp += f" [n = {rec['n_resp']}]"
-                    if rec["n_nonresp"] < sizes["nonresp"]:
-                        nonresp += f" [n = {rec['n_nonresp']}]"
+                    resp = _mean_cell(rec["resp"], rec["n_resp"], sizes["resp"])
+                    nonresp = _mean_cell(rec["nonresp"], rec["n_nonresp"], sizes["nonresp"])
                 else:
                     resp = _suppress(int(rec["resp"]), suppress_below)
                     nonresp = _suppress(int(rec["nonresp"]), suppress_below)
                 out = {"Clinical characteristics": label, "Responders": resp,
                        "Nonresponders": nonresp}
                 if not multi:
-                    out["p"] = format_p(rec["p"])
+                    out["p"] = _p_cell(rec, spec.kind)
                 rows.append(out)
     return pd.DataFrame(rows).fillna("")
 

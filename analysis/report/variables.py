@@ -16,10 +16,10 @@ import pandas as pd
 
 from analysis.params import Params
 from analysis.report.atomic import write_atomic
-from analysis.report.format import format_number, p_clause
+from analysis.report.format import format_number, not_computable, p_clause
 from analysis.stats import TEST_LABELS
 
-__all__ = ["report_variables", "dose_variables", "write_variables"]
+__all__ = ["report_variables", "dose_variables", "write_variables", "group_note"]
 
 _FISHER_RULE = {"expected": "an expected cell count is below",
                 "observed": "an observed cell count is below",
@@ -80,36 +80,56 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
     def test(row: str) -> str:
         return TEST_LABELS.get(tests.get(row, ""), "test not recorded")
 
-    def pct(key: str) -> str:
-        return format_number(r(key), 0)
+    def n(*keys: str) -> int:
+        return int(sum(r(key) or 0 for key in keys))
 
-    def mean(key: str) -> str:
-        return format_number(r(key), 1)
+    def pct(key: str, *n_keys: str) -> str:
+        # A percentage of no patient is "not computable (n = 0)" (issue 13), never N/A.
+        return format_number(r(key), 0, missing=not_computable(n(*n_keys)))
 
+    def mean(key: str, n_key: str) -> str:
+        return format_number(r(key), 1, missing=not_computable(n(n_key)))
+
+    def p(key: str, group_a: tuple[str, ...], group_b: tuple[str, ...], need: int = 1) -> str:
+        missing = r(key) is None or pd.isna(r(key))
+        return (f"p {not_computable(n(*group_a), n(*group_b), need=need)}" if missing
+                else p_clause(r(key)))
+
+    conv = (("flow.conv_responders",), ("flow.conv_failures",))
+    pm = ("t2.myositis.pm.resp", "t2.myositis.pm.nonresp")
+    dm = ("t2.myositis.dm.resp", "t2.myositis.dm.nonresp")
+    analysed = "flow.tac_analysed"
     return {
         "run": {"name": run_name, "is_paper": str(run_name == "paper").lower()},
         "params": _param_variables(params),
         "flow": {k.split(".", 1)[1].replace(".", "_"): format_number(v, 0)
                  for k, v in results.items() if k.startswith("flow.")},
         "conv": {
-            "response_pct": pct("conv.response.pct"),
-            "pm_pct": pct("conv.pm.response_pct"), "dm_pct": pct("conv.dm.response_pct"),
-            "pm_dm_p": p_clause(r("t2.myositis.p")), "myositis_test": test("t2.myositis"),
-            "pm_dm_2x2_p": p_clause(r("conv.pm_vs_dm.p_2x2")),
+            "response_pct": pct("conv.response.pct", "flow.included"),
+            "pm_pct": pct("conv.pm.response_pct", *pm),
+            "dm_pct": pct("conv.dm.response_pct", *dm),
+            "pm_dm_p": p("t2.myositis.p", *conv), "myositis_test": test("t2.myositis"),
+            "pm_dm_2x2_p": p("conv.pm_vs_dm.p_2x2", pm, dm),
             "pm_dm_2x2_test": TEST_LABELS["fisher_two_sided"],
-            "female_pct": pct("conv.female.response_pct"),
-            "male_pct": pct("conv.male.response_pct"), "sex_p": p_clause(r("t2.sex.p")),
-            "sex_test": test("t2.sex"),
+            "female_pct": pct("conv.female.response_pct", "t2.sex.female.resp",
+                              "t2.sex.female.nonresp"),
+            "male_pct": pct("conv.male.response_pct", "t2.sex.male.resp", "t2.sex.male.nonresp"),
+            "sex_p": p("t2.sex.p", *conv), "sex_test": test("t2.sex"),
         },
         "tac": {
-            "myositis_n": pct("tac.myositis_improved.n"),
-            "myositis_pct": pct("tac.myositis_improved.pct"),
-            "ild_n": pct("tac.ild_improved.n"), "ild_pct": pct("tac.ild_improved.pct"),
-            "both_n": pct("tac.both_improved.n"), "both_pct": pct("tac.both_improved.pct"),
-            "hospitalised": pct("tac.hospitalised.n"),
-            "fvc_resp": mean("t3.fvc.resp"), "fvc_nonresp": mean("t3.fvc.nonresp"),
-            "fvc_p": p_clause(r("t3.fvc.p")), "tlc_resp": mean("t3.tlc.resp"),
-            "tlc_nonresp": mean("t3.tlc.nonresp"), "tlc_p": p_clause(r("t3.tlc.p")),
+            "myositis_n": format_number(r("tac.myositis_improved.n"), 0),
+            "myositis_pct": pct("tac.myositis_improved.pct", analysed),
+            "ild_n": format_number(r("tac.ild_improved.n"), 0),
+            "ild_pct": pct("tac.ild_improved.pct", analysed),
+            "both_n": format_number(r("tac.both_improved.n"), 0),
+            "both_pct": pct("tac.both_improved.pct", analysed),
+            "hospitalised": format_number(r("tac.hospitalised.n"), 0),
+            "fvc_resp": mean("t3.fvc.resp", "t3.fvc.n_resp"),
+            "fvc_nonresp": mean("t3.fvc.nonresp", "t3.fvc.n_nonresp"),
+            "fvc_p": p("t3.fvc.p", ("t3.fvc.n_resp",), ("t3.fvc.n_nonresp",), need=2),
+            "tlc_resp": mean("t3.tlc.resp", "t3.tlc.n_resp"),
+            "tlc_nonresp": mean("t3.tlc.nonresp", "t3.tlc.n_nonresp"),
+            "tlc_p": p("t3.tlc.p", ("t3.tlc.n_resp",), ("t3.tlc.n_nonresp",), need=2),
             "fvc_test": test("t3.fvc"), "tlc_test": test("t3.tlc"),
         },
         "dose": dose_variables(results),
@@ -119,7 +139,14 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
 
 def dose_variables(results: dict[str, Any]) -> dict[str, str]:
     """The dose numbers of the prose (``dose.<cohort>.<drug>.<timepoint>.<stat>`` keys, dots
-    as underscores): p-values as clauses, percent changes and counts whole, doses at 0.1 mg."""
+    as underscores): p-values as clauses, percent changes and counts whole, doses at 0.1 mg.
+
+    Every summary with an n has its mean and SD, and after the first time point its percent
+    change and p, even when its group is too small for them: "not computable (n = 0)" (issue
+    13: the prose never names a variable that may be missing).
+    """
+    from analysis.doses import COHORTS, TIMEPOINTS
+
     out: dict[str, str] = {}
     for key, value in results.items():
         if not key.startswith("dose.") or value is None:
@@ -131,7 +158,56 @@ def dose_variables(results: dict[str, Any]) -> dict[str, str]:
             out[name] = format_number(value, 0)
         else:
             out[name] = format_number(value, 1)
+    for key, value in results.items():
+        parts = key.split(".")  # dose, cohort, drug, time point, n
+        if len(parts) != 5 or parts[0] != "dose" or parts[4] != "n" or parts[1] not in COHORTS:
+            continue
+        first = next(iter(TIMEPOINTS[COHORTS[parts[1]][0]]))
+        stats = ("mean", "sd") if parts[3] == first else ("mean", "sd", "pct_change", "p")
+        for stat in stats:
+            text = not_computable(int(value or 0))
+            out.setdefault("_".join(parts[1:4] + [stat]), f"p {text}" if stat == "p" else text)
     return out
+
+
+#: The comparison groups of the report: flow key, who they are, what rests on them.
+_GROUPS = (
+    ("flow.conv_responders", "responded to conventional treatment",
+     "Table 2's responder column and the conventional response percentages"),
+    ("flow.conv_failures", "failed conventional treatment",
+     "Table 2's nonresponder column, its tests and the failures' dose taper"),
+    ("flow.tac_analysed", "was analysed for tacrolimus",
+     "Table 3, the tacrolimus percentages and the tacrolimus dose tapers"),
+    ("flow.tac_responders", "responded to tacrolimus", "Table 3's responder column"),
+    ("flow.tac_failures", "failed tacrolimus", "Table 3's nonresponder column"),
+)
+
+
+def group_note(numbers: Mapping[str, Any]) -> str:
+    """A paragraph naming each comparison group of this run with no patient or one (issue 13:
+    an empty or one-patient group is stated in the report); "" when every group has two or
+    more, as in the paper's run. A test needs one patient per group for counts and two for
+    means; below that the tables say "not computable" with the n.
+
+    >>> print(group_note({"flow.conv_responders": 31, "flow.conv_failures": 1,
+    ...       "flow.tac_analysed": 0, "flow.tac_responders": 0, "flow.tac_failures": 0}))
+    ... # doctest: +ELLIPSIS
+    **Small groups in this run.** Only one patient failed conventional treatment (n = 1): ...
+    """
+    sentences = []
+    for key, who, what in _GROUPS:
+        n = int(numbers.get(key) or 0)
+        if key.startswith("flow.tac_") and key != "flow.tac_analysed" and not numbers.get(
+                "flow.tac_analysed"):
+            continue  # said once, for the analysed group
+        if n == 0:
+            sentences.append(f"No patient {who} (n = 0): {what} are not computable.")
+        elif n == 1:
+            sentences.append(f"Only one patient {who} (n = 1): {what} rest on one patient, "
+                             "and tests of means (two per group) are not computable.")
+    if not sentences:
+        return ""
+    return "**Small groups in this run.** " + " ".join(sentences) + "\n"
 
 
 def write_variables(run_dir: Path, variables: dict[str, Any]) -> Path:

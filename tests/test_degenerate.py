@@ -1,0 +1,174 @@
+"""Degenerate cohorts give a report or a clear refusal, never a crash (issue 13, item 5).
+
+Cohorts are made by dropping patients from the bundled synthetic cohort (every row of the
+three tables with their ``patient_id``), so each stays a valid export: nobody, one or two
+patients failing conventional treatment, none or one of them analysed for tacrolimus, and
+only one responder. Hypothesis draws the cases (few examples, derandomised: each is a whole
+pipeline run) and the whole pipeline runs on each (``formats=()``); one case is rendered.
+
+What is checked does not come from the code under test: the report's own source
+(``report.qmd``) is scanned with a regular expression for every ``{{< var ... >}}`` it names,
+and the group sizes are those the cohort was built with.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from analysis.pipeline import run
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+TABLES = ("patients.csv", "assessments.csv", "doses.csv")
+
+pytestmark = pytest.mark.slow
+
+
+def _groups() -> dict[str, list[str]]:
+    """The paper run's groups of the bundled cohort (its Figure 1)."""
+    from analysis.cohort import analysis_groups
+    from analysis.params import Params
+    from analysis.schema import read_cohort
+
+    cohort = read_cohort(RAW)
+    g = analysis_groups(cohort.patients, cohort.assessments, Params())
+    included = g["included"].astype(bool)
+    responder = g["conv_responder"].fillna(False).astype(bool)
+    tac = g["tac_analysed"].fillna(False).astype(bool)
+    ids = g["patient_id"].astype(str)
+    return {"responders": ids[included & responder].tolist(),
+            "failures_tac": ids[included & ~responder & tac].tolist(),
+            "failures_other": ids[included & ~responder & ~tac].tolist()}
+
+
+GROUPS = _groups()
+
+
+def subset_export(folder: Path, keep: set[str] | None = None, drop: set[str] = frozenset(),
+                  ) -> Path:
+    """The bundled export without the rows of ``drop`` (or with only ``keep``'s and the
+    excluded patients' rows); the codebook is copied as is."""
+    folder.mkdir(parents=True)
+    shutil.copy(RAW / "codebook.csv", folder / "codebook.csv")
+    for name in TABLES:
+        with open(RAW / name, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        kept = [rows[0]] + [r for r in rows[1:] if r[0] not in drop
+                            and (keep is None or r[0] in keep)]
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(kept)
+    return folder
+
+
+def cohort(folder: Path, failures: int, tacrolimus: int, responders: int | None) -> Path:
+    """Keep ``failures`` conventional failures (``tacrolimus`` of them analysed for
+    tacrolimus) and ``responders`` responders (None: all); drop the other included patients."""
+    tac = GROUPS["failures_tac"][:tacrolimus]
+    other = GROUPS["failures_other"][:failures - len(tac)]
+    resp = GROUPS["responders"] if responders is None else GROUPS["responders"][:responders]
+    included = set(GROUPS["responders"]) | set(GROUPS["failures_tac"]) | set(
+        GROUPS["failures_other"])
+    return subset_export(folder, drop=included - set(tac) - set(other) - set(resp))
+
+
+VAR = re.compile(r"\{\{<\s*var\s+([\w.]+)\s*>\}\}")
+
+
+def prose_variables() -> list[str]:
+    return sorted(set(VAR.findall((ROOT / "report.qmd").read_text(encoding="utf-8"))))
+
+
+def lookup(variables: dict, dotted: str):
+    value = variables
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def check_bundle(bundle: Path, failures: int, tacrolimus: int) -> None:
+    """Every prose variable defined, no ``nan`` in what the report shows, small groups
+    stated."""
+    variables = yaml.safe_load((bundle / "_variables.yml").read_text(encoding="utf-8"))
+    missing = [name for name in prose_variables() if lookup(variables, name) is None]
+    assert missing == [], missing
+    assert not re.search(r"\bnan\b", yaml.safe_dump(variables), re.IGNORECASE)
+    shown = re.findall(r"include (tables/[\w.]+)",
+                       (ROOT / "report.qmd").read_text(encoding="utf-8"))
+    for name in shown:
+        text = (bundle / name).read_text(encoding="utf-8")
+        assert not re.search(r"\|\s*nan\s*\|", text, re.IGNORECASE), name
+    note = (bundle / "tables" / "groups.md").read_text(encoding="utf-8")
+    if failures == 0:
+        assert "No patient failed conventional treatment (n = 0)" in note
+    if failures == 1:
+        assert "Only one patient failed conventional treatment (n = 1)" in note
+    if tacrolimus == 0:
+        assert "No patient was analysed for tacrolimus (n = 0)" in note
+        assert "not computable (n = 0)" in (bundle / "tables" / "table3.md").read_text()
+    if failures == 0:
+        table2 = (bundle / "tables" / "table2.md").read_text()
+        assert re.search(r"not computable \(n = \d+ vs 0; needs 2 per group\)", table2)
+
+
+@settings(max_examples=2, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(failures=st.integers(0, 2), tacrolimus=st.integers(0, 1),
+       responders=st.sampled_from([None, 1]))
+@example(failures=0, tacrolimus=0, responders=None)  # issue 13: nobody failing
+@example(failures=1, tacrolimus=1, responders=1)  # one failure, on tacrolimus; one responder
+def test_small_groups_run_through_the_whole_pipeline(tmp_path_factory, failures, tacrolimus,
+                                                     responders):
+    tacrolimus = min(tacrolimus, failures)
+    base = tmp_path_factory.mktemp("cohort")
+    data = cohort(base / "data", failures, tacrolimus, responders)
+    bundle = run("small", data_dir=data, runs_dir=base / "runs", formats=(),
+                 log=lambda _: None)
+    check_bundle(bundle, failures, tacrolimus)
+
+
+def test_nobody_failing_renders_a_report(tmp_path):
+    """Issue 13: ``report.qmd:104: variable 'dose.conv_fail_prednisone_baseline_mean' not
+    found``. The report renders and says why the numbers are missing."""
+    data = cohort(tmp_path / "data", 0, 0, None)
+    bundle = run("nofail", data_dir=data, runs_dir=tmp_path / "runs", formats=("html",),
+                 engine="pandoc", log=lambda _: None)
+    check_bundle(bundle, 0, 0)
+    html = " ".join((bundle / "report.html").read_text(encoding="utf-8").split())
+    assert "No patient failed conventional treatment (n = 0)" in html
+    assert "not computable (n = 0)" in html
+    assert not re.search(r">\s*nan\s*<", html)
+
+
+def test_everyone_excluded_is_refused_clearly(tmp_path):
+    """Issue 13: all under 18 crashed step 03 with a DataValidationError. Now one sentence
+    and exit status 2, before anything is created."""
+    data = subset_export(tmp_path / "data")
+    path = data / "patients.csv"
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    age = rows[0].index("age_at_index"), rows[0].index("age_at_onset")
+    for row in rows[1:]:
+        row[age[0]], row[age[1]] = "16", "15"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    out = subprocess.run([sys.executable, "-m", "analysis", "run", "--name", "minors", "--data",
+                          str(data), "--runs-dir", str(tmp_path / "runs"), "--to", "none"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(
+        f"error: no eligible patients: all 67 patients in {data} are excluded by the "
+        "inclusion criteria (under age: 67)"), out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+    assert not (tmp_path / "runs").exists()
