@@ -2,13 +2,17 @@
 
 Written with openpyxl (pinned in pyproject.toml), the library pandas itself uses for ``.xlsx``;
 each sheet holds the numbers of one ``tables/<stem>.csv`` (full precision, as in the CSV), in
-the report's order: Tables 1-3 first. openpyxl stamps the save time into the file, so its bytes
-differ between re-runs (its cells do not); it is not part of the paper run's snapshot.
+the report's order: Tables 1-3 first. openpyxl stamps the save time into ``docProps/core.xml``
+and into every zip entry; :func:`_fix_timestamps` rewrites both with a fixed time, so that the
+same tables give the same bytes (DESIGN.md 8, determinism). Written here rather than found in a
+library: openpyxl offers no switch for it, and the rewrite is a dozen lines of ``zipfile``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +31,23 @@ _FIXED_TIME = _dt.datetime(2017, 9, 1)  # the paper's first release; any fixed t
 def _sheet_name(stem: str) -> str:
     """Excel allows 31 characters and none of ``[]:*?/\\`` in a sheet name."""
     return "".join("_" if c in "[]:*?/\\" else c for c in stem)[:31]
+
+
+def _fix_timestamps(path: Path) -> None:
+    """Rewrite an ``.xlsx`` (a zip) in place with every entry dated ``_FIXED_TIME`` and the
+    ``dcterms:modified`` property set to it, keeping entry order and compression."""
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)
 
 
 def write_workbook(run_dir: str | Path) -> Path:
@@ -65,5 +86,6 @@ def write_workbook(run_dir: str | Path) -> Path:
 
     def save(tmp: Path) -> None:
         book.save(tmp)
+        _fix_timestamps(tmp)
 
     return write_atomic(tables / "tables.xlsx", save)
