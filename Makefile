@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "MA-ILD analysis" >/dev/null
 	@touch $(STAMP)
 
-report: $(STAMP) ## Build the report: runs/$(NAME)/report.html and .pdf (PARAMS=file.yaml, DATA=dir)
+report: $(STAMP) ## Build the report: runs/$(NAME)/report.html, .pdf, .docx (PARAMS=file.yaml, DATA=dir)
 	$(BIN)/python -m analysis run --name $(NAME) $(if $(PARAMS),--params $(PARAMS)) $(if $(DATA),--data $(DATA))
 
 test: $(STAMP) ## Lint and run the full test suite
