@@ -38,6 +38,8 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TIMEPOINTS",
     "between_groups",
+    "check_doses",
+    "cohort_wide",
     "discontinued",
     "dose_results",
     "modal_dose",
@@ -68,7 +70,9 @@ _ALL_TIMEPOINTS = tuple(tp for family in TIMEPOINTS.values() for tp in family.va
 
 
 # ------------------------------------------------------------------ validation and reshaping
-def _check_doses(doses: pd.DataFrame) -> None:
+def check_doses(doses: pd.DataFrame) -> None:
+    """Refuse a dose table without the codebook's columns or with an unknown drug or time
+    point (a clear error, not a wrong mean)."""
     missing = [c for c in _DOSE_COLUMNS if c not in doses.columns]
     if missing:
         raise DataValidationError(f"doses: missing column(s) {missing}; expected "
@@ -130,7 +134,7 @@ def _wide(doses: pd.DataFrame, drug: str, family: str) -> pd.DataFrame:
     return wide
 
 
-def _cohort_wide(doses: pd.DataFrame, groups: pd.DataFrame, cohort: str,
+def cohort_wide(doses: pd.DataFrame, groups: pd.DataFrame, cohort: str,
                  drug: str) -> pd.DataFrame:
     """The members of one (cohort, drug) summary and their doses (rows sorted by patient)."""
     family, _ = COHORTS[cohort]
@@ -223,11 +227,11 @@ def taper_summary(doses: pd.DataFrame, groups: pd.DataFrame,
     if params is not None and not isinstance(params, Params):
         raise ParameterError(f"params must be an analysis.params.Params, got "
                              f"{type(params).__name__}")
-    _check_doses(doses)
+    check_doses(doses)
     rows: list[dict] = []
     for cohort, (_, drugs) in COHORTS.items():
         for drug in drugs:
-            rows += _summarise(_cohort_wide(doses, groups, cohort, drug), cohort, drug)
+            rows += _summarise(cohort_wide(doses, groups, cohort, drug), cohort, drug)
     out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     out["n"] = out["n"].astype("int64")
     for col in ("mean", "sd", "pct_change", "p"):
@@ -263,12 +267,12 @@ def between_groups(doses: pd.DataFrame, groups: pd.DataFrame, params: Params | N
     """
     if sample not in ("recorded", "paired"):
         raise ParameterError(f"sample must be 'recorded' or 'paired', got {sample!r}")
-    _check_doses(doses)
+    check_doses(doses)
     members = _members(groups)
     values = {}
     for group in ("conv_resp", "conv_fail"):
         if sample == "paired":
-            wide = _cohort_wide(doses, groups, group, "prednisone")
+            wide = cohort_wide(doses, groups, group, "prednisone")
         else:
             wide = _wide(doses, "prednisone", "conv")
             wide = wide[wide.index.isin(members[group])]
@@ -294,8 +298,8 @@ def discontinued(doses: pd.DataFrame, groups: pd.DataFrame, drug: str) -> int:
     1
     """
     _check_drug(drug)
-    _check_doses(doses)
-    wide = _cohort_wide(doses, groups, "tac", drug)
+    check_doses(doses)
+    wide = cohort_wide(doses, groups, "tac", drug)
     return int((wide["y1"] == 0).sum())
 
 
@@ -313,7 +317,7 @@ def started(doses: pd.DataFrame, groups: pd.DataFrame, drug: str) -> int:
     2
     """
     _check_drug(drug)
-    _check_doses(doses)
+    check_doses(doses)
     wide = _wide(doses, drug, "tac")
     wide = wide[wide.index.isin(_members(groups)["tac"])]
     off_at_start = wide["start"].fillna(0) == 0
@@ -334,8 +338,8 @@ def modal_dose(doses: pd.DataFrame, groups: pd.DataFrame, drug: str) -> tuple[fl
     (25.0, 2)
     """
     _check_drug(drug)
-    _check_doses(doses)
-    start = _cohort_wide(doses, groups, "tac", drug)["start"]
+    check_doses(doses)
+    start = cohort_wide(doses, groups, "tac", drug)["start"]
     if start.empty:
         return math.nan, 0
     counts = start.value_counts()

@@ -306,14 +306,14 @@ def dose_changes(doses: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     ``change_low``, ``change_high`` (mg; negative = the dose fell).
     """
     # the members of each summary are decided once, in analysis.doses (not repeated here)
-    from analysis.doses import COHORTS, TIMEPOINTS, _check_doses, _cohort_wide
+    from analysis.doses import COHORTS, TIMEPOINTS, check_doses, cohort_wide
 
-    _check_doses(doses)
+    check_doses(doses)
     rows = []
     for cohort, (family, drugs) in COHORTS.items():
         first, *later = TIMEPOINTS[family]
         for drug in drugs:
-            wide = _cohort_wide(doses, groups, cohort, drug)
+            wide = cohort_wide(doses, groups, cohort, drug)
             for tp in later:
                 both = wide[[first, tp]].dropna()
                 est = paired_change_t(both[first].to_numpy(), both[tp].to_numpy())

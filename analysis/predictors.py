@@ -162,12 +162,37 @@ def _zero_cell(terms: pd.DataFrame, y: np.ndarray, continuous: bool) -> bool:
     return any(y[g].sum() in (0, g.sum()) for g in groups)
 
 
+def not_estimable(terms: pd.DataFrame, y: np.ndarray) -> str:
+    """Why no odds ratio can be estimated from these terms and outcomes ("" when one can):
+    the outcome takes one value only (nobody, or everybody, failed), or a term does not vary
+    (e.g. nobody has the characteristic). Neither ML nor Firth's method identifies a
+    coefficient then (Firth 1993 removes separation, not a constant column)."""
+    if len(y) == 0:
+        return "no patients"
+    if y.min() == y.max():
+        return f"every one of the {len(y)} patients {'failed' if y[0] else 'responded'}"
+    constant = [str(c) for c in terms.columns if terms[c].nunique(dropna=True) < 2]
+    if constant:
+        return f"no variation in {', '.join(constant)}"
+    return ""
+
+
+def _not_computable(labels: list[str], y: np.ndarray, reason: str) -> list[dict]:
+    nan = float("nan")
+    return [{"term": label, "n": len(y), "failures": int(y.sum()), "or": nan, "or_low": nan,
+             "or_high": nan, "p": nan, "method": f"not computable ({reason})"}
+            for label in labels]
+
+
 def fit_term_table(terms: pd.DataFrame, y: np.ndarray, labels: list[str],
                    continuous: bool = False) -> list[dict]:
     """Odds ratios of each term column of one model: ML (Wald CI) unless a cell is zero or ML
     fails, then Firth (profile penalised likelihood CI)."""
     import statsmodels.api as sm
 
+    reason = not_estimable(terms, y)
+    if reason:
+        return _not_computable(labels, y, reason)
     X = sm.add_constant(terms.to_numpy(dtype=float), has_constant="add")
     method = "firth" if _zero_cell(terms, y, continuous) else "ml"
     if method == "ml":
@@ -181,7 +206,10 @@ def fit_term_table(terms: pd.DataFrame, y: np.ndarray, labels: list[str],
         except Exception:  # separation or non-convergence: ML does not exist
             method = "firth"
     if method == "firth":
-        rows = [firth_ci(X, y, j) for j in range(1, X.shape[1])]
+        try:
+            rows = [firth_ci(X, y, j) for j in range(1, X.shape[1])]
+        except np.linalg.LinAlgError:  # collinear terms: no estimate under any method
+            return _not_computable(labels, y, "the terms are collinear")
     return [{"term": label, "n": len(y), "failures": int(y.sum()), "or": math.exp(b),
              "or_low": math.exp(lo) if lo > -700 else 0.0,
              "or_high": math.exp(hi) if hi < 700 else math.inf, "p": p,
@@ -228,8 +256,14 @@ def exploratory_model(data: pd.DataFrame, keys: tuple[str, str] = ("myositis", "
     terms = pd.concat([p[0] for p in parts], axis=1, join="inner")
     labels = [label for p in parts for label in p[1]]
     y = base.loc[terms.index, "failure"].to_numpy(dtype=float)
+    reason = not_estimable(terms, y)
+    if reason:
+        return pd.DataFrame(_not_computable(labels, y, reason))
     X = np.column_stack([np.ones(len(y)), terms.to_numpy(dtype=float)])
-    rows = [firth_ci(X, y, j) for j in range(1, X.shape[1])]
+    try:
+        rows = [firth_ci(X, y, j) for j in range(1, X.shape[1])]
+    except np.linalg.LinAlgError:
+        return pd.DataFrame(_not_computable(labels, y, "the terms are collinear"))
     return pd.DataFrame([{"term": label, "n": len(y), "failures": int(y.sum()),
                           "or": math.exp(b), "or_low": math.exp(lo), "or_high": math.exp(hi),
                           "p": p, "method": "firth"}

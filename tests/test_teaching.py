@@ -110,7 +110,9 @@ def test_every_figure_is_an_image_and_every_table_html(lab):
                 tables.add(meta.get("text/html", {}).get("table"))
     import base64
 
-    saved = {p.stem: p.read_bytes() for p in (run / "figures").glob("*.png")}
+    # the figures the report includes (not the 300-dpi print copies saved beside them)
+    saved = {p.stem: p.read_bytes() for p in (run / "figures").glob("*.png")
+             if not p.stem.endswith("_300dpi")}
     assert saved and set(images) == set(saved)
     for stem, png in saved.items():  # the very PNG the report includes
         assert base64.b64decode(images[stem]) == png, stem

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.report.atomic import write_atomic
-from analysis.report.format import format_number, format_p, p_clause
+from analysis.report.format import format_number, format_p, not_computable, p_clause
 from analysis.report.markdown import markdown_table
 from analysis.tables import ROWS
 
@@ -72,7 +72,11 @@ def effect_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def pm_dm_sentence(pm_dm: dict[str, float], p_2x2: float) -> str:
-    """The PM-vs-DM claim with its effect and CI (Sharma 2017, Results: 67% vs 35%)."""
+    """The PM-vs-DM claim with its effect and CI (Sharma 2017, Results: 67% vs 35%); with no
+    PM or no DM patient, the comparison is stated as not computable (issue 13)."""
+    if not (pm_dm["pm_n"] and pm_dm["dm_n"]):
+        return ("PM vs DM response to conventional treatment: "
+                f"{not_computable(pm_dm['pm_n'], pm_dm['dm_n'], need=1)}.")
     pm_pct = 100 * pm_dm["pm_resp"] / pm_dm["pm_n"]
     dm_pct = 100 * pm_dm["dm_resp"] / pm_dm["dm_n"]
     diff_excludes = pm_dm["diff_low"] > 0 or pm_dm["diff_high"] < 0

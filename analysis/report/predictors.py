@@ -29,6 +29,8 @@ def format_or(value: float, low: float, high: float) -> str:
     def one(v: float) -> str:
         return "∞" if math.isinf(v) else f"{v:.2f}"
 
+    if math.isnan(value):  # the model could not be fitted; the Method column says why
+        return "not computable"
     return f"{one(value)} ({one(low)} to {one(high)})"
 
 
@@ -58,12 +60,28 @@ def forest_plot(frame: pd.DataFrame):
     return fig
 
 
+def _method(method: str) -> str:
+    return METHODS.get(method, method)  # "not computable (reason)" prints as itself
+
+
+def _dm_sentence(frame: pd.DataFrame) -> str:
+    rows = frame[frame["term"] == "Dermatomyositis vs Polymyositis"]
+    if rows.empty or not math.isfinite(rows["or"].iloc[0]):
+        why = rows["method"].iloc[0] if len(rows) else "no patient with DM or PM"
+        return f"Odds of failure, dermatomyositis vs polymyositis: {why}."
+    dm = rows.iloc[0]
+    interval = format_or(dm["or"], dm["or_low"], dm["or_high"]).split("(")[1].rstrip(")")
+    return (f"Odds of failure, dermatomyositis vs polymyositis: odds ratio {dm['or']:.2f} "
+            f"(95% CI {interval}; {_method(dm['method'])}; {p_clause(dm['p'])}), in the model "
+            "with CADM as a third category.")
+
+
 def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
     """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
-    exploratory two-predictor model."""
-    dm = frame[frame["term"] == "Dermatomyositis vs Polymyositis"].iloc[0]
+    exploratory two-predictor model; every number from ``frame`` and ``exploratory``, and a
+    model that cannot be fitted (one outcome only, a characteristic nobody has) says why."""
     shown = pd.DataFrame({
-        "Characteristic": frame["term"], "Method": [METHODS[m] for m in frame["method"]],
+        "Characteristic": frame["term"], "Method": [_method(m) for m in frame["method"]],
         "n (failures)": [
             f"{n} ({f})" for n, f in zip(frame["n"], frame["failures"], strict=True)],
         "OR of failure (95% CI)": [format_or(*v) for v in
@@ -74,29 +92,28 @@ def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
         "OR of failure (95% CI)": [format_or(*v) for v in
                                    exploratory[["or", "or_low", "or_high"]].to_numpy()],
         "p": [format_p(p) for p in exploratory["p"]]})
-    firth_terms = ", ".join(frame.loc[frame["method"] == "firth", "term"])
+    firth_terms = ", ".join(frame.loc[frame["method"] == "firth", "term"]) or "none"
+    n_explo = int(exploratory["n"].iloc[0]) if len(exploratory) else 0
+    failures_explo = int(exploratory["failures"].iloc[0]) if len(exploratory) else 0
     return "\n".join([
         "## Predictors of failure of conventional treatment", "",
         "The paper's title question, answered with odds ratios rather than p-values: a "
         "univariable logistic regression of failure of conventional treatment on each "
         "characteristic of Table 2 (included patients, complete cases). Where a cell of the "
-        "characteristic's table is zero (CADM: 4 responders, no failure), ordinary maximum "
-        "likelihood (ML) has no finite estimate; those models use Firth's penalised "
-        "likelihood (Firth 1993) with profile penalised likelihood intervals and tests "
-        "(Heinze & Schemper 2002), named in the table's last column "
+        "characteristic's table is zero (a category in which nobody, or everybody, failed), "
+        "ordinary maximum likelihood (ML) has no finite estimate; those models use Firth's "
+        "penalised likelihood (Firth 1993) with profile penalised likelihood intervals and "
+        "tests (Heinze & Schemper 2002), named in the table's Method column "
         f"(here: {firth_terms}). ML rows give Wald intervals and tests.", "",
-        f"Odds of failure, dermatomyositis vs polymyositis: odds ratio {dm['or']:.2f} (95% CI "
-        f"{format_or(dm['or'], dm['or_low'], dm['or_high']).split('(')[1].rstrip(')')}; "
-        f"{METHODS[dm['method']]}; {p_clause(dm['p'])}), in the model with CADM as a third "
-        "category.", "",
+        _dm_sentence(frame), "",
         markdown_table(shown, "Univariable odds ratios of failure of conventional treatment "
                        "(OR > 1: higher odds of failure)", "tbl-predictors", left_columns=3),
         "![Odds ratios of failure of conventional treatment with 95% CIs, one univariable "
         "model per characteristic; open squares are Firth-penalised fits (a zero cell).]"
         "(figures/predictors_forest.png){#fig-predictors}", "",
-        f"*Exploratory only* (54 patients, {int(exploratory['failures'].iloc[0])} failures "
-        "among the complete cases: no more than two predictors; not a validated prediction "
-        "model): myositis type and FVC together, Firth-penalised.", "",
+        f"*Exploratory only* ({n_explo} patients, {failures_explo} failures among the "
+        "complete cases: no more than two predictors; not a validated prediction model): "
+        "myositis type and FVC together, Firth-penalised.", "",
         markdown_table(explo, "EXPLORATORY two-predictor model of failure (Firth)",
                        "tbl-predictors-exploratory"),
     ])

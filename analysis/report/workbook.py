@@ -50,8 +50,9 @@ def _fix_timestamps(path: Path) -> None:
             target.writestr(fixed, data)
 
 
-def write_workbook(run_dir: str | Path) -> Path:
-    """Write ``tables/tables.xlsx``: one sheet per ``tables/*.csv``, header row frozen.
+def write_workbook(run_dir: str | Path) -> Path | None:
+    """Write ``tables/tables.xlsx``: one sheet per ``tables/*.csv``, header row frozen; nothing
+    when the run has no table (a workbook needs at least one sheet).
 
     Parameters
     ----------
@@ -59,7 +60,7 @@ def write_workbook(run_dir: str | Path) -> Path:
 
     Returns
     -------
-    Path of the workbook.
+    Path of the workbook, or None when there is no table.
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -68,6 +69,8 @@ def write_workbook(run_dir: str | Path) -> Path:
     stems = sorted(p.stem for p in tables.glob("*.csv"))
     rank = {s: i for i, s in enumerate(SHEET_ORDER)}
     stems.sort(key=lambda s: (rank.get(s, len(rank)), s))
+    if not stems:
+        return None
     book = Workbook()
     book.remove(book.active)
     for stem in stems:
