@@ -113,3 +113,27 @@ def test_results_keys(table):
     assert round(values["assume.categorical_tests.t2.race.rule.p"], 2) == 0.13
     assert values["assume.n_assumptions"] == 8
     assert all(key.startswith("assume.") for key in values)
+
+
+@pytest.mark.slow
+def test_the_alternative_missing_data_reading_runs_from_the_command_line(paper_run, cohort,
+                                                                         plain_flow):
+    # Issue 12, Done when: `-p` with the alternative missing-data reading runs end to end, and
+    # its variant report shows the changed counts. Expected counts: the independent reading of
+    # the Methods in tests/conftest.py with a missing CK meeting no criterion.
+    from analysis.cli import main
+
+    name = "missing-not-met"
+    code = main(["run", "--name", name, "-p", "ck_missing_baseline=not_met",
+                 "-p", "ck_missing_followup=not_met", "--runs-dir", str(paper_run.parent),
+                 "--to", "none"])
+    assert code == 0
+    variant = (paper_run.parent / name / "tables" / "variant.md").read_text(encoding="utf-8")
+    paper, alternative = plain_flow(cohort), plain_flow(cohort, missing_ck="not_met")
+    for label, key in (("Responded to conventional treatment", "conv_responders"),
+                       ("Failed conventional treatment", "conv_failures"),
+                       ("Received tacrolimus, sufficient data", "tac_analysed"),
+                       ("Responded to tacrolimus", "tac_responders")):
+        row = next(line for line in variant.splitlines() if line.startswith(f"| {label} "))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1:3] == [str(paper[key]), str(alternative[key])], row
