@@ -240,7 +240,9 @@ def explorer_data(sweep: pd.DataFrame, params: Params | None = None,
 
 # --------------------------------------------------------------------------- the page
 #: The page's script (inline). A lookup only: read the selection (menus or URL fragment), find
-#: the definition's position in the grid, show that row's texts, write the fragment back.
+#: the definition's position in the grid, show that row's texts, write the fragment back (in
+#: its short form: the fields that differ from the run's definition; ``data-fragment`` on the
+#: section mirrors it, so that a DOM dump shows it).
 #: Written by hand, not generated: it is short, has no dependency, and runs offline.
 SCRIPT = r"""
 (function () {
@@ -313,6 +315,7 @@ SCRIPT = r"""
     root.querySelector("[data-ignored]").textContent = ignored.length
       ? "Not on the grid, ignored from the link: " + ignored.join(", ") + "." : "";
     root.setAttribute("data-position", String(position(sel)));
+    root.setAttribute("data-fragment", location.hash);
   }
 
   function write(sel) {
@@ -327,6 +330,7 @@ SCRIPT = r"""
 
   function fromLocation() {
     var parsed = parse(location.hash);
+    if (location.hash.indexOf(PREFIX) === 0) { write(parsed.sel); }
     show(parsed.sel, parsed.ignored);
   }
 
@@ -346,6 +350,9 @@ SCRIPT = r"""
   });
   root.removeAttribute("hidden");
   fromLocation();
+  window.addEventListener("load", function () {
+    if (location.hash.indexOf(PREFIX) === 0) { root.scrollIntoView(); }
+  });
 })();
 """
 
@@ -358,7 +365,10 @@ STYLE = """
 #robustness-explorer [data-holds="no"] { color: #a3191d; font-weight: bold; }
 #robustness-explorer [data-status] { font-weight: bold; }
 #robustness-explorer table { margin: 0.6em 0 1em 0; }
-#robustness-explorer td, #robustness-explorer th { padding: 0.15em 0.6em; vertical-align: top; }
+#robustness-explorer td, #robustness-explorer th { padding: 0.15em 0.6em; vertical-align: top;
+  text-align: left; }
+#robustness-explorer tbody th { font-weight: normal; }
+#robustness-explorer caption { text-align: left; font-weight: bold; }
 """
 
 
