@@ -145,6 +145,18 @@ def test_a_run_definition_off_the_grid_starts_at_the_nearest_value(cohort):
     assert shown == str(int(ref["conv_responders"]))
 
 
+def test_a_variant_run_starts_at_its_own_definition_and_names_it(cohort):
+    params = Params(fvc_decline=0.05)
+    swept = sensitivity.sweep(cohort.patients, cohort.assessments, params, SMALL_GRID)
+    data = explorer.explorer_data(swept, params, sensitivity.reference_label(params))
+    fvc = data["axes"][0]
+    assert fvc["texts"] == ["5 (this run)", "10 (paper)", "15"]
+    assert fvc["values"][fvc["default"]] == "0.05"
+    assert lookup(data, {})["conv_responders"] == "27"  # issue 16: FVC 5% gives 27
+    section = explorer.explorer_html(data, sensitivity.conclusions(swept).to_dict("records"))
+    assert "Back to this run&#x27;s definition" in section and "the this" not in section
+
+
 def test_a_grid_that_is_not_a_full_product_is_refused(small):
     with pytest.raises(DataValidationError, match="not a full Cartesian product"):
         explorer.explorer_data(small.drop(index=3))

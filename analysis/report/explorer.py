@@ -128,6 +128,15 @@ def _axes(sweep: pd.DataFrame, params: Params, label: str) -> list[dict[str, Any
     return out
 
 
+def _the(label: str) -> str:
+    """"the paper's definition" but "this run's definition" (never "the this run's").
+
+    >>> _the("paper's definition"), _the("this run's definition")
+    ("the paper's definition", "this run's definition")
+    """
+    return label if label.startswith("this ") else f"the {label}"
+
+
 def _distance(a: Any, b: Any) -> float:
     if isinstance(a, str) or isinstance(b, str):
         return 0.0 if a == b else 1.0
@@ -199,7 +208,8 @@ def explorer_data(sweep: pd.DataFrame, params: Params | None = None,
     (per cell, its distinct texts); ``rows`` (per distinct result, for each cell the index of
     its text in ``words``); ``index`` (per definition,
     in the order of the Cartesian product of ``axes`` with the last axis fastest, its row);
-    ``reference`` (the row of the run's definition); ``label``; ``n_definitions``.
+    ``reference`` (the row of the run's definition); ``label`` and ``the_label`` (with its
+    article: "the paper's definition", "this run's definition"); ``n_definitions``.
 
     Raises
     ------
@@ -233,9 +243,9 @@ def explorer_data(sweep: pd.DataFrame, params: Params | None = None,
         raise DataValidationError("sensitivity grid: not a full Cartesian product of its values "
                                   f"({index.count(None)} of {size} definitions missing)")
     reference = int(codes[sweep["is_reference"].astype(bool).to_numpy().argmax()])
-    return {"label": label, "n_definitions": int(grid_mask.sum()), "axes": shown,
-            "fixed": fixed, "cells": names, "words": words, "rows": rows, "index": index,
-            "reference": reference}
+    return {"label": label, "the_label": _the(label), "n_definitions": int(grid_mask.sum()),
+            "axes": shown, "fixed": fixed, "cells": names, "words": words, "rows": rows,
+            "index": index, "reference": reference}
 
 
 # --------------------------------------------------------------------------- the page
@@ -309,9 +319,9 @@ SCRIPT = r"""
     var changed = data.axes.filter(function (axis, k) { return sel[k] !== defaults[k]; })
                            .map(function (axis) { return axis.short; });
     root.querySelector("[data-status]").textContent = changed.length
-      ? "Selected: a definition that differs from the " + data.label + " in " +
+      ? "Selected: a definition that differs from " + data.the_label + " in " +
         changed.join(", ") + "."
-      : "Selected: the " + data.label + ".";
+      : "Selected: " + data.the_label + ".";
     root.querySelector("[data-ignored]").textContent = ignored.length
       ? "Not on the grid, ignored from the link: " + ignored.join(", ") + "." : "";
     root.setAttribute("data-position", String(position(sel)));
@@ -410,7 +420,7 @@ def explorer_html(data: Mapping[str, Any],
         scripts shows the ``<noscript>`` note instead of empty tables).
     """
     esc = html.escape
-    label = esc(data["label"])
+    the_label = esc(data["the_label"])
     ref = {name: data["words"][j][i]
            for j, (name, i) in enumerate(zip(data["cells"], data["rows"][data["reference"]],
                                               strict=True))}
@@ -425,7 +435,7 @@ def explorer_html(data: Mapping[str, Any],
         menus.append(f'<label>{esc(axis["label"])} <select name="{esc(axis["name"])}" '
                      f'data-axis="{k}">{options}</select></label>')
     fixed = "; ".join(f"{esc(f['label'])}: {esc(f['text'])}" for f in data["fixed"])
-    head = ["", "Selected definition", f"The {label}"]
+    head = ["", "Selected definition", the_label[:1].upper() + the_label[1:]]
     parts = [
         '<section id="robustness-explorer" class="level2" hidden>',
         '<h2 class="unnumbered">Robustness explorer</h2>',
@@ -438,7 +448,7 @@ def explorer_html(data: Mapping[str, Any],
         f"holds the selection (<code>#explore:fvc_decline=0.05</code>), so a definition can "
         f"be shared as a link.</p>",
         '<form class="explorer-controls" onsubmit="return false;">', *menus, "</form>",
-        f'<p><button type="button" data-reset>Back to the {label}</button></p>',
+        f'<p><button type="button" data-reset>Back to {the_label}</button></p>',
         '<p data-status role="status"></p><p data-ignored></p>',
         *(["<p>Fixed on this grid: " + fixed + ".</p>"] if fixed else []),
         *_table("Study flow", head,
@@ -446,7 +456,7 @@ def explorer_html(data: Mapping[str, Any],
         *_table("Response to conventional treatment", head,
                 [[f"<th>{esc(t)}</th>", _td(n), ref_td(n)] for n, t in GROUP_ROWS]),
         *_table("The paper's conclusions", ["Conclusion", "Numbers", "p", "Holds",
-                                            f"Holds under the {label}"],
+                                            f"Holds under {the_label}"],
                 [[f"<th>{esc(c['claim'])} <small>{esc(c['criterion'])}</small></th>",
                   _td(f"{c['conclusion']}_detail"), _td(f"{c['conclusion']}_p"),
                   _td(f"{c['conclusion']}_holds", holds=True),
