@@ -53,6 +53,7 @@ __all__ = [
     "same_value",
     "sweep",
     "conclusions",
+    "claim_rows",
     "bootstrap",
     "reference_label",
     "format_count",
@@ -478,6 +479,36 @@ def conclusions(sweep: pd.DataFrame, alpha: float = 0.05,
                         "reference_holds": ref_holds, "reference_detail": detail,
                         "sentence": sentence})
     return pd.DataFrame.from_records(records)
+
+
+def claim_rows(sweep: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Whether each of the paper's conclusions holds in each row of the sweep, and its numbers.
+
+    The rules are those of :func:`conclusions` (one place: ``_claims``), applied row by row
+    instead of summed over the grid; the robustness explorer of the HTML report
+    (:mod:`analysis.report.explorer`) looks them up.
+
+    Parameters
+    ----------
+    sweep : from :func:`sweep` (any subset of its rows, e.g. the distinct results).
+    alpha : significance level of the two-sided tests.
+
+    Returns
+    -------
+    DataFrame on ``sweep``'s index: for each conclusion id (pm_vs_dm, myositis_type,
+    tac_majority, fvc_lower, tlc_lower) a bool column ``<id>`` (a missing p-value or rate:
+    False) and a text column ``<id>_detail`` (e.g. "20/30 vs 7/20, p = 0.043").
+    """
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must lie between 0 and 1, got {alpha!r}")
+    out = pd.DataFrame(index=sweep.index)
+    if sweep.empty:
+        return out
+    for claim in _claims(alpha, sweep.iloc[0]):
+        name = claim["conclusion"]
+        out[name] = claim["rule"](sweep).fillna(False).astype(bool)
+        out[f"{name}_detail"] = [claim["detail"](row) for _, row in sweep.iterrows()]
+    return out
 
 
 def _share_text(k: int, n: int) -> str:

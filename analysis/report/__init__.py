@@ -16,6 +16,7 @@
 ``variants``        a variant run's opening section (what changed against the paper run)
 ``claims``          the paper's conclusions as rules on a run's numbers (variant report)
 ``workbook``        ``tables/tables.xlsx``, a sheet per table (openpyxl)
+``explorer``        the HTML report's robustness explorer (``tables/explorer.md``, a raw HTML block)
 ==================  ============================================================================
 
 Rendering the report (Quarto, or its pip-only stand-in) is a separate tool:
