@@ -11,7 +11,7 @@ DATA ?=
 NAME ?= $(if $(PARAMS),$(basename $(notdir $(PARAMS))),paper)
 
 .DEFAULT_GOAL := help
-.PHONY: help report test lab data bench lock clean
+.PHONY: help report test lab data bench lock clean browser
 
 help: ## Show this help
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,13 +27,17 @@ $(STAMP): pyproject.toml requirements.lock
 report: $(STAMP) ## Build the report: runs/$(NAME)/report.html, .pdf, .docx (PARAMS=file.yaml, DATA=dir)
 	$(BIN)/python -m analysis run --name $(NAME) $(if $(PARAMS),--params $(PARAMS)) $(if $(DATA),--data $(DATA))
 
-test: $(STAMP) ## Lint and run the full test suite
+test: $(STAMP) browser ## Lint and run the full test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # Jupyter refuses to start as root without --allow-root; classroom containers and shared
 # servers often run as root, so it is passed (and said) when the user is root.
 LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+browser: ## Install Debian's chromium if missing (the robustness explorer's end-to-end test)
+	@command -v chromium >/dev/null || { echo "==> installing chromium (Debian) for the headless-browser test"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks (parameters: notebooks/lab-params.yaml)
 	$(if $(LAB_AS_ROOT),@echo "==> running as root: passing --allow-root to JupyterLab")
