@@ -115,3 +115,18 @@ def plain_flow():
     """``plain_flow(cohort, ck_uln=200.0, missing_ck="refractory", fvc="0.10")``: Figure 1's
     counts by the independent reading above."""
     return _plain_flow
+
+
+@pytest.fixture
+def export(tmp_path) -> Path:
+    """A writable copy of the bundled export (``data/raw``'s three tables) to damage in a
+    test, in ``tmp_path/export``."""
+    import shutil
+
+    from analysis.schema import TABLES
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for table in TABLES:
+        shutil.copy(ROOT / "data" / "raw" / f"{table}.csv", folder)
+    return folder

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,15 +27,6 @@ RAW = ROOT / "data" / "raw"
 def tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def export(tmp_path) -> Path:
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for table in TABLES:
-        shutil.copy(RAW / f"{table}.csv", folder)
-    return folder
 
 
 @pytest.fixture

@@ -8,27 +8,16 @@ assessment each table uses (Tables 1-2: index; Table 3: tacrolimus start).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from analysis import cli
 from analysis.params import Params
-from analysis.schema import TABLES, check_export, empty_data_warnings, read_cohort
+from analysis.schema import check_export, empty_data_warnings, read_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
-
-
-@pytest.fixture
-def export(tmp_path) -> Path:
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for table in TABLES:
-        shutil.copy(RAW / f"{table}.csv", folder)
-    return folder
 
 
 def blank(folder: Path, column: str, where=None) -> None:

@@ -32,15 +32,6 @@ def reference():
     return read_cohort(RAW)
 
 
-@pytest.fixture
-def export(tmp_path) -> Path:
-    folder = tmp_path / "export"
-    folder.mkdir()
-    for table in TABLES:
-        shutil.copy(RAW / f"{table}.csv", folder)
-    return folder
-
-
 def numeric(table: str) -> pd.DataFrame:
     """The bundled table with numbers as numbers, as a spreadsheet holds them."""
     return pd.read_csv(RAW / f"{table}.csv")

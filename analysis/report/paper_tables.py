@@ -14,7 +14,8 @@ from analysis.report.format import format_p, not_computable
 from analysis.report.markdown import save_table
 from analysis.tables import HEADINGS, MIN_PER_GROUP, ROWS
 
-__all__ = ["FOOTNOTE", "format_table", "caption", "p_value_note", "save_paper_table"]
+__all__ = ["FOOTNOTE", "format_table", "caption", "p_value_note", "table_notes",
+           "save_paper_table"]
 
 
 def _suppress(count: int, below: int) -> str:
@@ -149,8 +150,14 @@ def p_value_note(frame: pd.DataFrame) -> str:
     return "p-values: " + "; ".join(sorted(parts)) + "."
 
 
+def table_notes(frame: pd.DataFrame) -> str:
+    """The notes under Table 1, 2 or 3: the abbreviations, and for Tables 2 and 3 the note
+    naming each row's test (:func:`p_value_note`)."""
+    return FOOTNOTE if frame["table"].iloc[0] == "t1" else f"{FOOTNOTE} {p_value_note(frame)}"
+
+
 def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:
     """Save a table as numbers (CSV) and in the paper's layout (Markdown, captioned)."""
-    notes = FOOTNOTE if frame["table"].iloc[0] == "t1" else f"{FOOTNOTE} {p_value_note(frame)}"
+    notes = table_notes(frame)
     save_table(run_dir, stem, frame, format_table(frame, params.suppress_below),
                caption=caption(frame), label=f"tbl-{stem}", notes=notes)

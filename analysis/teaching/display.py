@@ -97,10 +97,8 @@ def show_table(frame: pd.DataFrame, stem: str, caption: str = "", notes: str = "
 def show_paper_table(frame: pd.DataFrame, params: Any) -> Any:
     """Table 1, 2 or 3 (a frame of :mod:`analysis.tables`) as the report prints it: caption,
     group headings in bold, indented levels, p-values and the note naming each row's test."""
-    from analysis.report.paper_tables import FOOTNOTE, caption, format_table, p_value_note
+    from analysis.report.paper_tables import caption, format_table, table_notes
 
-    table = str(frame["table"].iloc[0])
-    notes = FOOTNOTE if table == "t1" else f"{FOOTNOTE} {p_value_note(frame)}"
-    number = table.removeprefix("t")
+    number = str(frame["table"].iloc[0]).removeprefix("t")
     return show_table(format_table(frame, params.suppress_below), f"table{number}",
-                      f"Table {number}. {caption(frame)}", notes)
+                      f"Table {number}. {caption(frame)}", table_notes(frame))
