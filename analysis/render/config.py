@@ -26,6 +26,8 @@ _FORMAT_KEYS = (
     "fontsize",
     "include-in-header",
     "tbl-colwidths",
+    "reference-doc",
+    "filters",
 )
 HTML_DEFAULTS = {"toc": True, "toc-depth": 3, "toc-title": "Table of contents",
                   "number-sections": True}
@@ -178,3 +180,42 @@ def header_includes(opts: Mapping[str, Any], base: Path, fmt: str) -> str:
                               f"(looked for {path})")
         parts.append(path.read_text(encoding="utf-8"))
     return "\n".join(parts)
+
+
+def _project_file(base: Path, name: Any, fmt: str, option: str) -> Path:
+    if not isinstance(name, str) or not name:
+        raise RenderError(f"format: {fmt}: {option}: expected a file name, got {name!r}")
+    path = base / name
+    if not path.is_file():
+        raise RenderError(f"format: {fmt}: {option}: file '{name}' not found (looked for {path})")
+    return path
+
+
+def filter_args(opts: Mapping[str, Any], base: Path, fmt: str) -> list[str]:
+    """pandoc arguments for Quarto's ``filters`` (Lua files, or ``{path: ..., at: ...}``) and,
+    for docx, ``reference-doc``; paths relative to ``base``.
+
+    The stand-in resolves Quarto's own syntax (shortcodes, cross-references, callouts) before
+    pandoc runs, so every filter sees the document as Quarto's filters leave it: an entry point
+    (``at: post-render``) changes nothing here. Only Lua filters are supported.
+
+    Raises
+    ------
+    RenderError
+        A named file does not exist, or a filter is not a ``.lua`` file.
+    """
+    entries = opts.get("filters") or []
+    if not isinstance(entries, list):
+        entries = [entries]
+    args = []
+    for entry in entries:
+        name = entry.get("path") if isinstance(entry, Mapping) else entry
+        path = _project_file(base, name, fmt, "filters")
+        if path.suffix != ".lua":
+            raise RenderError(f"format: {fmt}: filters: '{name}': the pip-only renderer runs "
+                              "Lua filters only")
+        args.append(f"--lua-filter={path}")
+    if fmt == "docx" and opts.get("reference-doc"):
+        path = _project_file(base, opts["reference-doc"], fmt, "reference-doc")
+        args.append(f"--reference-doc={path}")
+    return args

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from analysis.render.callouts import CALLOUT_KINDS
-from analysis.render.config import header_includes, pandoc_metadata, pdf_timestamp
+from analysis.render.config import (
+    filter_args,
+    header_includes,
+    pandoc_metadata,
+    pdf_timestamp,
+)
 from analysis.render.source import REPORT_NAME, RenderError
 from analysis.report.atomic import write_atomic
 
@@ -100,7 +105,7 @@ def render_html(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     def write(tmp: Path) -> None:
         args = ["--to=html5", "--standalone", "--embed-resources", "--mathml",
                 "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}",
-                *_colwidth_args(opts)]
+                *_colwidth_args(opts), *filter_args(opts, run_dir, "html")]
         if opts.get("toc"):
             args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
             if opts.get("toc-title"):
@@ -118,7 +123,7 @@ def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     pmeta = pandoc_metadata(meta)
     header = _TYPST_HEADER + header_includes(opts, run_dir, "typst")
     args = ["--to=typst", "--standalone", f"--variable=header-includes:{header}",
-            *_colwidth_args(opts)]
+            *_colwidth_args(opts), *filter_args(opts, run_dir, "typst")]
     if opts.get("toc"):
         args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
     numbering = opts.get("section-numbering") or ("1.1.a" if opts.get("number-sections")
@@ -151,9 +156,12 @@ def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
 def render_docx(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     """``report.docx`` with pandoc's Word writer: real Word tables (captions "Table 1. ..."
     above them, as Quarto's docx format), the PNG figures embedded with their alt text, a
-    table of contents field (Word fills it on opening) and numbered sections."""
+    table of contents field (Word fills it on opening) and numbered sections. Styles and page
+    come from ``reference-doc`` (the project's reference.docx: the PDF's paper, margins and type
+    sizes), and ``filters`` (docx-tables.lua) sizes the tables' columns from their content."""
     def write(tmp: Path) -> None:
-        args = ["--to=docx", "--resource-path=.", f"--output={tmp}", *_colwidth_args(opts)]
+        args = ["--to=docx", "--resource-path=.", f"--output={tmp}", *_colwidth_args(opts),
+                *filter_args(opts, run_dir, "docx")]
         if opts.get("toc"):
             args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]
         if opts.get("number-sections"):

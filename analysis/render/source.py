@@ -13,8 +13,12 @@ REPORT_NAME = "report.qmd"
 VARIABLES_NAME = "_variables.yml"
 PROJECT_NAME = "_quarto.yml"
 TYPST_HEADER_NAME = "report-header.typ"
+#: Word's styles and page (analysis/render/docx_reference.py) and its tables' column widths.
+DOCX_REFERENCE_NAME = "reference.docx"
+DOCX_FILTER_NAME = "docx-tables.lua"
 #: The project files a render needs in the run folder besides the run's own outputs.
-PROJECT_FILES = (REPORT_NAME, PROJECT_NAME, TYPST_HEADER_NAME)
+PROJECT_FILES = (REPORT_NAME, PROJECT_NAME, TYPST_HEADER_NAME, DOCX_REFERENCE_NAME,
+                 DOCX_FILTER_NAME)
 
 
 class RenderError(AnalysisError):
