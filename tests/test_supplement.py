@@ -245,3 +245,81 @@ def test_variant_opens_with_the_paper_s_conclusions(variant_run):
     assert "Table 1. Clinical characteristics of patients with MA-ILD" in text
     assert "Table 2. Clinical characteristics" in text
     assert "under the this run" not in text
+
+
+def _advance_pt(font, text: str, size_pt: float) -> float:
+    """Width of ``text`` set at ``size_pt``: the sum of the glyphs' unhinted advance widths,
+    read by FreeType (matplotlib's ft2font) from the font file itself."""
+    from matplotlib.ft2font import LoadFlags
+
+    return sum(font.load_char(ord(c), flags=LoadFlags.NO_HINTING).linearHoriAdvance / 65536
+               for c in text) / 1000 * size_pt
+
+
+def docx_words_wider_than_their_columns(path: Path) -> list[tuple[int, str, float, float]]:
+    """Every word of a .docx table cell that is wider than its column, as (table number, word,
+    needed pt, column pt).
+
+    A column's width is its share of the table's grid times the table's preferred width
+    (``w:tblW``, fiftieths of a percent of the text width, ECMA-376 17.4.63/17.18.90) in a fixed
+    layout (17.4.53), which Word and LibreOffice keep; the text width is the page's less its
+    margins (``w:sectPr``). A word needs its glyphs' widths in DejaVu Sans (one of the widest
+    common faces, and LibreOffice's stand-in for Word's Aptos here) at the "Table" style's size,
+    plus the cell margins (108 twips a side in pandoc's "Table" style). A line may break at a
+    space or a zero-width space.
+    """
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(font_manager.findfont("DejaVu Sans"))
+    font.set_size(1000, 72)
+    with zipfile.ZipFile(path) as z:
+        body = ET.fromstring(z.read("word/document.xml")).find(f"{W}body")
+        styles = ET.fromstring(z.read("word/styles.xml"))
+    table_style = next(s for s in styles.iter(f"{W}style") if s.get(f"{W}styleId") == "Table")
+    size_pt = int(table_style.find(f"{W}rPr/{W}sz").get(f"{W}val")) / 2
+    sect = body.find(f"{W}sectPr")
+    text_width = (int(sect.find(f"{W}pgSz").get(f"{W}w"))
+                  - int(sect.find(f"{W}pgMar").get(f"{W}left"))
+                  - int(sect.find(f"{W}pgMar").get(f"{W}right"))) / 20
+    pad = 2 * 108 / 20
+    too_wide = []
+    for n, table in enumerate(body.iter(f"{W}tbl"), start=1):
+        assert table.find(f"{W}tblPr/{W}tblLayout").get(f"{W}type") == "fixed", n
+        tblw = table.find(f"{W}tblPr/{W}tblW")
+        assert tblw.get(f"{W}type") == "pct", n
+        grid = [int(g.get(f"{W}w")) for g in table.iter(f"{W}gridCol")]
+        cols = [g / sum(grid) * int(tblw.get(f"{W}w")) / 5000 * text_width for g in grid]
+        for row in table.iter(f"{W}tr"):
+            for col, cell in zip(cols, row.findall(f"{W}tc"), strict=False):
+                text = "".join(t.text or "" for t in cell.iter(f"{W}t"))
+                for word in re.split(r"[\s\u200b]+", text):
+                    need = _advance_pt(font, word, size_pt) + pad
+                    if need > col:
+                        too_wide.append((n, word, round(need, 1), round(col, 1)))
+    return too_wide
+
+
+def test_docx_tables_fit_every_word_in_its_column(paper_run):
+    """Word squeezed the wide tables until header words broke ("Nonresponder|s",
+    "Characte|ristic", "Assum|ption", issue 14): every word of every table now fits its
+    column, at the tables' 8pt on the PDF's page (reference.docx, docx-tables.lua)."""
+    assert docx_words_wider_than_their_columns(paper_run / "report.docx") == []
+
+
+def test_docx_page_and_type_sizes_are_the_pdf_s(paper_run):
+    """The Word file has the PDF's page (us-letter, 2 cm side and 2.2 cm top/bottom margins,
+    _quarto.yml) and 10pt body text with tables at 8pt (report-header.typ: 0.8em)."""
+    with zipfile.ZipFile(paper_run / "report.docx") as z:
+        doc = ET.fromstring(z.read("word/document.xml"))
+        styles = ET.fromstring(z.read("word/styles.xml"))
+    sect = doc.find(f"{W}body/{W}sectPr")
+    size = sect.find(f"{W}pgSz")
+    assert (size.get(f"{W}w"), size.get(f"{W}h")) == ("12240", "15840")  # 8.5 x 11 in
+    margins = sect.find(f"{W}pgMar")
+    assert margins.get(f"{W}left") == margins.get(f"{W}right") == "1134"  # 2 cm in twips
+    assert margins.get(f"{W}top") == margins.get(f"{W}bottom") == "1247"  # 2.2 cm
+    body_size = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}sz").get(f"{W}val")
+    assert body_size == "20"  # half-points
+    table = next(s for s in styles.iter(f"{W}style") if s.get(f"{W}styleId") == "Table")
+    assert table.find(f"{W}rPr/{W}sz").get(f"{W}val") == "16"
