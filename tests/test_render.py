@@ -685,3 +685,112 @@ def test_tbl_colwidths_false_gives_tables_no_explicit_widths(run_dir: Path):
     assert re.search(r"columns: \([\d.]+%", with_widths)
     assert "columns: 2," in without and "%" not in without
     assert _colwidth_args({}) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Word's page, type sizes and table columns (issue 14): reference.docx and docx-tables.lua
+# ---------------------------------------------------------------------------------------------
+
+
+def test_committed_reference_docx_is_what_its_builder_makes():
+    """reference.docx is generated, not hand-edited: pandoc's default reference.docx with the
+    typst options of _quarto.yml (analysis/render/docx_reference.py) gives the same bytes."""
+    from analysis.render.docx_reference import build_reference_docx, pandoc_reference_docx
+
+    typst = yaml.safe_load((REPO / "_quarto.yml").read_text())["format"]["typst"]
+    assert build_reference_docx(pandoc_reference_docx(), typst) == \
+        (REPO / "reference.docx").read_bytes()
+
+
+def test_page_setup_reads_typst_lengths_by_hand():
+    from analysis.render.docx_reference import page_setup
+
+    setup = page_setup({"papersize": "us-letter", "margin": {"x": "2cm", "y": "1in"},
+                        "fontsize": "10pt"})
+    assert setup["width"] == 612 and setup["height"] == 792  # 8.5 x 11 in
+    assert setup["left"] == setup["right"] == pytest.approx(56.693, abs=1e-3)  # 2/2.54*72
+    assert setup["top"] == setup["bottom"] == 72 and setup["fontsize"] == 10
+    with pytest.raises(RenderError, match="margin: left.*'2 furlongs'"):
+        page_setup({"margin": {"x": "2 furlongs"}})
+    with pytest.raises(RenderError, match="papersize"):
+        page_setup({"papersize": "foolscap"})
+
+
+def test_docx_filter_sizes_agree_with_reference_docx():
+    """docx-tables.lua sizes columns for reference.docx's text width, table type size and cell
+    margins: its constants are those of the reference document's XML (twips / 20 = pt)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    lua = (REPO / "docx-tables.lua").read_text()
+    const = {k: float(re.search(rf"local {k} = ([\d.]+)", lua).group(1))
+             for k in ("TEXT_WIDTH_PT", "FONT_PT", "PAD_PT")}
+    with zipfile.ZipFile(REPO / "reference.docx") as z:
+        sect = ET.fromstring(z.read("word/document.xml")).find(f"{_W}body/{_W}sectPr")
+        styles = ET.fromstring(z.read("word/styles.xml"))
+    margins = sect.find(f"{_W}pgMar")
+    text_width = (int(sect.find(f"{_W}pgSz").get(f"{_W}w")) - int(margins.get(f"{_W}left"))
+                  - int(margins.get(f"{_W}right"))) / 20
+    table = next(s for s in styles.iter(f"{_W}style") if s.get(f"{_W}styleId") == "Table")
+    assert const["TEXT_WIDTH_PT"] == pytest.approx(text_width, abs=0.05)
+    assert const["FONT_PT"] == int(table.find(f"{_W}rPr/{_W}sz").get(f"{_W}val")) / 2
+    cell_margin = table.find(f"{_W}tblPr/{_W}tblCellMar/{_W}left").get(f"{_W}w")
+    assert const["PAD_PT"] == 2 * int(cell_margin) / 20
+
+
+def test_project_docx_options_name_project_files():
+    """_quarto.yml's docx format names the reference document and the Lua filter, and the
+    pipeline copies both into the run folder (PROJECT_FILES)."""
+    docx = yaml.safe_load((REPO / "_quarto.yml").read_text())["format"]["docx"]
+    assert docx["reference-doc"] == "reference.docx"
+    assert docx["filters"] == [{"path": "docx-tables.lua", "at": "post-render"}]
+    assert {"reference.docx", "docx-tables.lua"} <= set(PROJECT_FILES)
+
+
+def test_filter_and_reference_doc_errors_name_the_option(tmp_path: Path):
+    from analysis.render.config import filter_args
+
+    (tmp_path / "f.py").write_text("")
+    with pytest.raises(RenderError, match="filters: file 'missing.lua' not found"):
+        filter_args({"filters": ["missing.lua"]}, tmp_path, "docx")
+    with pytest.raises(RenderError, match="'f.py': the pip-only renderer runs Lua filters only"):
+        filter_args({"filters": [{"path": "f.py"}]}, tmp_path, "docx")
+    with pytest.raises(RenderError, match="reference-doc: file 'ref.docx' not found"):
+        filter_args({"reference-doc": "ref.docx"}, tmp_path, "docx")
+
+
+def test_docx_wide_table_columns_fit_their_words(rendered):
+    """The fixture's 10-column table: fixed-layout columns sized from their content, every word
+    no wider than its column. Word widths are the glyphs' unhinted advance widths in DejaVu
+    Sans (a wide face) read by FreeType (matplotlib's ft2font) at the tables' 8pt, plus the
+    2 x 108-twip cell margins; the text width is us-letter less 2 x 2 cm (_quarto.yml)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font, LoadFlags
+
+    font = FT2Font(font_manager.findfont("DejaVu Sans"))
+    font.set_size(1000, 72)
+
+    def width_pt(word: str) -> float:
+        return sum(font.load_char(ord(c), flags=LoadFlags.NO_HINTING).linearHoriAdvance
+                   / 65536 for c in word) / 1000 * 8 + 2 * 108 / 20
+
+    body, _ = _docx_body(rendered["docx"])
+    tables = list(body.iter(f"{_W}tbl"))
+    assert [len(list(t.iter(f"{_W}gridCol"))) for t in tables] == [4, 10]
+    for table in tables:
+        assert table.find(f"{_W}tblPr/{_W}tblLayout").get(f"{_W}type") == "fixed"
+    # The 4-column table: every word fits its column.
+    grid = [int(g.get(f"{_W}w")) for g in tables[0].iter(f"{_W}gridCol")]
+    share = int(tables[0].find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w")) / 5000
+    cols = [g / sum(grid) * share * (612 - 2 * 72 * 2 / 2.54) for g in grid]
+    for row in tables[0].iter(f"{_W}tr"):
+        for col, cell in zip(cols, row.iter(f"{_W}tc"), strict=True):
+            for word in _w_text(cell).split():
+                assert width_pt(word) <= col, (word, round(width_pt(word), 1), round(col, 1))
+    # The 10-column one cannot fit its widest words on a portrait page even at 8pt: it takes
+    # the whole text width, each column in proportion to its widest word (a landscape section
+    # for such tables is not done; the report's own tables all fit, test_supplement.py).
+    grid = [int(g.get(f"{_W}w")) for g in tables[1].iter(f"{_W}gridCol")]
+    assert int(tables[1].find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w")) >= 4950
+    header = [_w_text(c) for c in next(tables[1].iter(f"{_W}tr")).iter(f"{_W}tc")]
+    assert header[9] == "Within rounding" and grid[9] > grid[1]  # "rounding" > "present"
