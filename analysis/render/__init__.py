@@ -17,6 +17,7 @@ README.md in this folder lists them and says why the stand-in exists.
 ``callouts``        ``.callout-*`` divs
 ``config``          ``_variables.yml``, ``_quarto.yml`` and front-matter options
 ``pandoc``          pandoc (HTML, Typst source, docx) and Typst (PDF) driving
+``docx_reference``  the Word reference document (page, type sizes) from ``_quarto.yml``
 ==================  ============================================================================
 """
 
