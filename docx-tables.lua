@@ -16,9 +16,23 @@
 -- report-header.typ allows in the PDF: parameter names such as
 -- sensitivity_grid.ild_criteria_required are otherwise one word wider than any column.
 --
+-- A table whose widest words do not fit the text width even at 8pt is set on a landscape page
+-- of its own: a section ends before it and another after it (raw OpenXML w:sectPr paragraphs,
+-- ECMA-376 17.6.17; each states its full page, as sections inherit nothing), the technique of
+-- Quarto's own `.landscape` div for docx (quarto-cli filters/quarto-post/landscape.lua), here
+-- with the reference document's paper and margins instead of A4.
+--
+-- Quarto renders a captioned, labelled table for docx as a one-cell layout table holding the
+-- caption and the table (quarto-cli filters/customnodes/floatreftarget.lua); at `post-render`
+-- this filter sees both. The layout table keeps its full width, the table inside is sized for
+-- the cell (text width less the cell's margins).
+--
 -- The page and type sizes are those of reference.docx (analysis/render/docx_reference.py, from
 -- _quarto.yml's typst options); tests/test_render.py checks that the two agree.
-local TEXT_WIDTH_PT = 498.6 -- us-letter (612 pt) less 2 x 2cm margins
+local PAGE_W_TW, PAGE_H_TW = 12240, 15840 -- us-letter, twips (1/20 pt)
+local MARGIN_X_TW, MARGIN_Y_TW = 1134, 1247 -- 2cm left and right, 2.2cm top and bottom
+local TEXT_WIDTH_PT = (PAGE_W_TW - 2 * MARGIN_X_TW) / 20      -- 498.6
+local LANDSCAPE_WIDTH_PT = (PAGE_H_TW - 2 * MARGIN_X_TW) / 20 -- 678.6
 local FONT_PT = 8.0         -- the "Table" style: 0.8 x the 10pt body
 local PAD_PT = 10.8         -- the "Table" style's cell margins, 108 twips each side
 -- Glyph widths in ems, on the safe side: those of DejaVu Sans, one of the widest common faces
@@ -47,7 +61,7 @@ end
 
 -- The widest unbreakable piece of a cell and the width of its whole text on one line.
 local function measure(cell)
-  local text = pandoc.utils.stringify(cell.contents)
+  local text = pandoc.utils.stringify(cell.contents):gsub(ZWSP, "")
   local widest = PAD_PT
   for word in text:gmatch("%S+") do
     for piece in (word:gsub("_", "_\n")):gmatch("[^\n]+") do
@@ -68,7 +82,7 @@ local function rows_of(tbl)
   return rows
 end
 
-local function column_widths(tbl)
+local function column_widths(tbl, width)
   local n = #tbl.colspecs
   local least, natural = {}, {}
   for i = 1, n do least[i], natural[i] = PAD_PT, PAD_PT end
@@ -89,38 +103,121 @@ local function column_widths(tbl)
   end
   local widths = {}
   for i = 1, n do
-    if sum_natural <= TEXT_WIDTH_PT then
+    if sum_natural <= width then
       widths[i] = natural[i]                 -- the whole table fits on one line per row
-    elseif sum_least >= TEXT_WIDTH_PT then
-      widths[i] = least[i] * TEXT_WIDTH_PT / sum_least  -- cannot fit: words will break
+    elseif sum_least >= width then
+      widths[i] = least[i] * width / sum_least  -- cannot fit: words will break
     else
-      local spare = TEXT_WIDTH_PT - sum_least
+      local spare = width - sum_least
       widths[i] = least[i] + spare * (natural[i] - least[i]) / (sum_natural - sum_least)
     end
   end
-  return widths
+  return widths, sum_least
 end
 
 local function break_after_underscore(cell)
   return pandoc.walk_block(pandoc.Div(cell.contents), {
     Str = function(s)
       if s.text:find("_", 1, true) then
-        return pandoc.Str((s.text:gsub("_", "_" .. ZWSP)))
+        -- idempotent: a table inside Quarto's layout table is visited twice
+        return pandoc.Str((s.text:gsub(ZWSP, ""):gsub("_", "_" .. ZWSP)))
       end
     end,
   }).content
 end
 
-function Table(tbl)
-  local widths = column_widths(tbl)
+-- Column widths for ``width`` (pt), as fractions of it, and "_" break chances. Returns the
+-- widest words' total, to tell whether the table fits.
+local function fit(tbl, width)
+  local widths, least = column_widths(tbl, width)
   for i, spec in ipairs(tbl.colspecs) do
-    -- floor to 1/1000: the columns never add up to more than the text width
-    tbl.colspecs[i] = { spec[1], math.floor(widths[i] / TEXT_WIDTH_PT * 1000) / 1000 }
+    -- floor to 1/1000: the columns never add up to more than the width
+    tbl.colspecs[i] = { spec[1], math.floor(widths[i] / width * 1000) / 1000 }
   end
   for _, row in ipairs(rows_of(tbl)) do
     for _, cell in ipairs(row.cells) do
       cell.contents = break_after_underscore(cell)
     end
   end
-  return tbl
+  return tbl, least
+end
+
+local function section_end(width_tw, height_tw, landscape)
+  return pandoc.RawBlock("openxml", string.format(
+    '<w:p><w:pPr><w:sectPr><w:pgSz w:w="%d" w:h="%d"%s />'
+    .. '<w:pgMar w:top="%d" w:right="%d" w:bottom="%d" w:left="%d" w:header="720" '
+    .. 'w:footer="720" w:gutter="0" /></w:sectPr></w:pPr></w:p>',
+    width_tw, height_tw, landscape and ' w:orient="landscape"' or "",
+    MARGIN_Y_TW, MARGIN_X_TW, MARGIN_Y_TW, MARGIN_X_TW))
+end
+
+-- Quarto's layout table around a captioned float: a single cell holding a table.
+local function is_layout_table(tbl)
+  if #tbl.colspecs ~= 1 then return false end
+  local found = false
+  for _, row in ipairs(rows_of(tbl)) do
+    for _, cell in ipairs(row.cells) do
+      pandoc.walk_block(pandoc.Div(cell.contents), { Table = function() found = true end })
+    end
+  end
+  return found
+end
+
+-- The table (or Quarto's layout table around it) as it goes on the page: alone in a landscape
+-- section when its widest words need more than the portrait text width.
+local function place(block, least)
+  if least <= TEXT_WIDTH_PT then
+    return block
+  end
+  return { section_end(PAGE_W_TW, PAGE_H_TW, false), block,
+           section_end(PAGE_H_TW, PAGE_W_TW, true) }
+end
+
+local function handle(tbl)
+  if not is_layout_table(tbl) then
+    local _, least = fit(tbl, TEXT_WIDTH_PT)
+    if least > TEXT_WIDTH_PT then
+      fit(tbl, LANDSCAPE_WIDTH_PT)
+    end
+    return place(tbl, least)
+  end
+  -- Quarto's layout table: size the table inside for the cell, and go landscape with it if
+  -- need be.
+  local least = 0
+  local cell = rows_of(tbl)[1].cells[1]
+  cell.contents = pandoc.walk_block(pandoc.Div(cell.contents), {
+    Table = function(inner)
+      local _, l = fit(inner, TEXT_WIDTH_PT - PAD_PT)
+      if l > TEXT_WIDTH_PT - PAD_PT then
+        fit(inner, LANDSCAPE_WIDTH_PT - PAD_PT)
+      end
+      least = math.max(least, l + PAD_PT)
+      return inner
+    end,
+  }).content
+  return place(tbl, least)
+end
+
+-- Tables among the document's blocks and inside divs and block quotes, walked from the top
+-- (not pandoc's bottom-up Table filter) so that a table is known to be inside Quarto's layout
+-- table, where no section may end.
+local function process(blocks)
+  local out = pandoc.Blocks({})
+  for _, block in ipairs(blocks) do
+    if block.t == "Table" then
+      local placed = handle(block)
+      if placed.t then out:insert(placed) else out:extend(placed) end
+    else
+      if block.t == "Div" or block.t == "BlockQuote" then
+        block.content = process(block.content)
+      end
+      out:insert(block)
+    end
+  end
+  return out
+end
+
+function Pandoc(doc)
+  doc.blocks = process(doc.blocks)
+  return doc
 end

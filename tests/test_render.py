@@ -717,22 +717,25 @@ def test_page_setup_reads_typst_lengths_by_hand():
 
 
 def test_docx_filter_sizes_agree_with_reference_docx():
-    """docx-tables.lua sizes columns for reference.docx's text width, table type size and cell
-    margins: its constants are those of the reference document's XML (twips / 20 = pt)."""
+    """docx-tables.lua sizes columns for reference.docx's page, margins, table type size and
+    cell margins: its constants are those of the reference document's XML."""
     import xml.etree.ElementTree as ET
     import zipfile
 
     lua = (REPO / "docx-tables.lua").read_text()
+    pair = {k: tuple(int(v) for v in re.search(rf"local {k} = (\d+), (\d+)", lua).groups())
+            for k in ("PAGE_W_TW, PAGE_H_TW", "MARGIN_X_TW, MARGIN_Y_TW")}
     const = {k: float(re.search(rf"local {k} = ([\d.]+)", lua).group(1))
-             for k in ("TEXT_WIDTH_PT", "FONT_PT", "PAD_PT")}
+             for k in ("FONT_PT", "PAD_PT")}
     with zipfile.ZipFile(REPO / "reference.docx") as z:
         sect = ET.fromstring(z.read("word/document.xml")).find(f"{_W}body/{_W}sectPr")
         styles = ET.fromstring(z.read("word/styles.xml"))
-    margins = sect.find(f"{_W}pgMar")
-    text_width = (int(sect.find(f"{_W}pgSz").get(f"{_W}w")) - int(margins.get(f"{_W}left"))
-                  - int(margins.get(f"{_W}right"))) / 20
+    size, margins = sect.find(f"{_W}pgSz"), sect.find(f"{_W}pgMar")
+    assert pair["PAGE_W_TW, PAGE_H_TW"] == (int(size.get(f"{_W}w")), int(size.get(f"{_W}h")))
+    assert int(margins.get(f"{_W}left")) == int(margins.get(f"{_W}right"))
+    assert pair["MARGIN_X_TW, MARGIN_Y_TW"] == (int(margins.get(f"{_W}left")),
+                                                int(margins.get(f"{_W}top")))
     table = next(s for s in styles.iter(f"{_W}style") if s.get(f"{_W}styleId") == "Table")
-    assert const["TEXT_WIDTH_PT"] == pytest.approx(text_width, abs=0.05)
     assert const["FONT_PT"] == int(table.find(f"{_W}rPr/{_W}sz").get(f"{_W}val")) / 2
     cell_margin = table.find(f"{_W}tblPr/{_W}tblCellMar/{_W}left").get(f"{_W}w")
     assert const["PAD_PT"] == 2 * int(cell_margin) / 20
@@ -759,38 +762,113 @@ def test_filter_and_reference_doc_errors_name_the_option(tmp_path: Path):
         filter_args({"reference-doc": "ref.docx"}, tmp_path, "docx")
 
 
-def test_docx_wide_table_columns_fit_their_words(rendered):
-    """The fixture's 10-column table: fixed-layout columns sized from their content, every word
-    no wider than its column. Word widths are the glyphs' unhinted advance widths in DejaVu
-    Sans (a wide face) read by FreeType (matplotlib's ft2font) at the tables' 8pt, plus the
-    2 x 108-twip cell margins; the text width is us-letter less 2 x 2 cm (_quarto.yml)."""
+def _word_width_pt(size_pt: float):
+    """Width of a word at ``size_pt``: its glyphs' unhinted advance widths in DejaVu Sans (a
+    wide face, LibreOffice's stand-in for Word's Aptos here) read by FreeType (matplotlib's
+    ft2font) from the font file, plus the 2 x 108-twip cell margins."""
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font, LoadFlags
 
     font = FT2Font(font_manager.findfont("DejaVu Sans"))
     font.set_size(1000, 72)
 
-    def width_pt(word: str) -> float:
+    def width(word: str) -> float:
         return sum(font.load_char(ord(c), flags=LoadFlags.NO_HINTING).linearHoriAdvance
-                   / 65536 for c in word) / 1000 * 8 + 2 * 108 / 20
+                   / 65536 for c in word) / 1000 * size_pt + 2 * 108 / 20
 
+    return width
+
+
+def _tables_with_text_width(body) -> list[tuple[object, float]]:
+    """Each top-level table of a docx body with the text width (pt) of its section: the first
+    section-ending paragraph after it (w:pPr/w:sectPr), else the body's own w:sectPr."""
+    blocks = list(body)
+    out = []
+    for i, block in enumerate(blocks):
+        if block.tag != f"{_W}tbl":
+            continue
+        sect = next((b.find(f"{_W}pPr/{_W}sectPr") for b in blocks[i + 1:]
+                     if b.find(f"{_W}pPr/{_W}sectPr") is not None), body.find(f"{_W}sectPr"))
+        margins = sect.find(f"{_W}pgMar")
+        out.append((block, (int(sect.find(f"{_W}pgSz").get(f"{_W}w"))
+                            - int(margins.get(f"{_W}left")) - int(margins.get(f"{_W}right")))
+                    / 20))
+    return out
+
+
+def _columns_pt(table, text_width: float) -> list[float]:
+    """Fixed-layout column widths: grid shares of the table's w:tblW (fiftieths of a percent of
+    the text width, ECMA-376 17.4.63)."""
+    assert table.find(f"{_W}tblPr/{_W}tblLayout").get(f"{_W}type") == "fixed"
+    grid = [int(g.get(f"{_W}w")) for g in table.find(f"{_W}tblGrid")]
+    share = int(table.find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w")) / 5000
+    return [g / sum(grid) * share * text_width for g in grid]
+
+
+def test_docx_table_columns_fit_their_words_the_wide_one_landscape(rendered):
+    """The fixture's 4-column table fits every word on the portrait page at 8pt; its 10-column
+    one cannot (its widest words need more than the 498.6 pt text width) and is set alone on
+    a landscape page (pgSz 15840 x 12240 twips), where every word fits too."""
+    width_pt = _word_width_pt(8)
     body, _ = _docx_body(rendered["docx"])
-    tables = list(body.iter(f"{_W}tbl"))
-    assert [len(list(t.iter(f"{_W}gridCol"))) for t in tables] == [4, 10]
-    for table in tables:
-        assert table.find(f"{_W}tblPr/{_W}tblLayout").get(f"{_W}type") == "fixed"
-    # The 4-column table: every word fits its column.
-    grid = [int(g.get(f"{_W}w")) for g in tables[0].iter(f"{_W}gridCol")]
-    share = int(tables[0].find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w")) / 5000
-    cols = [g / sum(grid) * share * (612 - 2 * 72 * 2 / 2.54) for g in grid]
-    for row in tables[0].iter(f"{_W}tr"):
-        for col, cell in zip(cols, row.iter(f"{_W}tc"), strict=True):
-            for word in _w_text(cell).split():
-                assert width_pt(word) <= col, (word, round(width_pt(word), 1), round(col, 1))
-    # The 10-column one cannot fit its widest words on a portrait page even at 8pt: it takes
-    # the whole text width, each column in proportion to its widest word (a landscape section
-    # for such tables is not done; the report's own tables all fit, test_supplement.py).
-    grid = [int(g.get(f"{_W}w")) for g in tables[1].iter(f"{_W}gridCol")]
-    assert int(tables[1].find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w")) >= 4950
-    header = [_w_text(c) for c in next(tables[1].iter(f"{_W}tr")).iter(f"{_W}tc")]
-    assert header[9] == "Within rounding" and grid[9] > grid[1]  # "rounding" > "present"
+    placed = _tables_with_text_width(body)
+    assert [(len(list(t.find(f"{_W}tblGrid"))), w) for t, w in placed] == \
+        [(4, pytest.approx(498.6)), (10, pytest.approx(678.6))]
+    for table, text_width in placed:
+        for row in table.iter(f"{_W}tr"):
+            for col, cell in zip(_columns_pt(table, text_width), row.iter(f"{_W}tc"),
+                                 strict=True):
+                for word in _w_text(cell).split():
+                    assert width_pt(word) <= col, (word, width_pt(word), col)
+    landscape = [p for p in body.iter(f"{_W}p") if p.find(f"{_W}pPr/{_W}sectPr") is not None]
+    assert [p.find(f"{_W}pPr/{_W}sectPr/{_W}pgSz").get(f"{_W}orient") for p in landscape] == \
+        [None, "landscape"]
+
+
+# Quarto's docx rendering of a captioned table (quarto-cli filters/customnodes/
+# floatreftarget.lua): a one-column, full-width layout table whose one cell holds the caption
+# and the table. This stand-in builds the same structure, so docx-tables.lua can be run on what
+# it will meet under Quarto at `post-render`.
+_QUARTO_LAYOUT_TABLE_LUA = """
+function Table(tbl)
+  if #tbl.caption.long == 0 then return nil end
+  local caption = pandoc.Div(tbl.caption.long, {["custom-style"] = "Table Caption"})
+  tbl.caption = pandoc.Caption()
+  local row = {{caption, tbl}}
+  return pandoc.utils.from_simple_table(
+    pandoc.SimpleTable({}, {"AlignDefault"}, {1}, {}, {row}))
+end
+"""
+
+
+def test_docx_filter_sizes_tables_inside_quarto_layout_tables(run_dir: Path):
+    """Under Quarto the filter meets each captioned table inside a one-cell layout table: the
+    layout table keeps its full width, the table inside gets content widths (fixed layout),
+    and a section never ends inside a table cell (the wide table's landscape section goes
+    around the layout table)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from analysis.render.pandoc import _run_pandoc
+
+    (run_dir / "quarto-layout.lua").write_text(_QUARTO_LAYOUT_TABLE_LUA)
+    markdown = "".join((run_dir / "tables" / n).read_text() + "\n: A caption\n\n"
+                       for n in ("table1.md", "wide.md"))
+    out = run_dir / "q.docx"
+    _run_pandoc(markdown, ["--to=docx", f"--output={out}", "--lua-filter=quarto-layout.lua",
+                           "--lua-filter=docx-tables.lua", "--reference-doc=reference.docx"],
+                run_dir, "test")
+    with zipfile.ZipFile(out) as z:
+        body = ET.fromstring(z.read("word/document.xml")).find(f"{_W}body")
+    outer = [b for b in body if b.tag == f"{_W}tbl"]
+    assert len(outer) == 2
+    for layout in outer:
+        assert len(list(layout.find(f"{_W}tblGrid"))) == 1
+        inner = layout.find(f".//{_W}tc/{_W}tbl")
+        assert inner.find(f"{_W}tblPr/{_W}tblLayout").get(f"{_W}type") == "fixed"
+        assert layout.find(f".//{_W}sectPr") is None
+    widths = [len(list(t.find(f".//{_W}tc/{_W}tbl/{_W}tblGrid"))) for t in outer]
+    assert widths == [4, 10]
+    blocks = list(body)
+    after_wide = blocks[blocks.index(outer[1]) + 1]
+    assert after_wide.find(f"{_W}pPr/{_W}sectPr/{_W}pgSz").get(f"{_W}orient") == "landscape"

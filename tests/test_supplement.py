@@ -263,8 +263,9 @@ def docx_words_wider_than_their_columns(path: Path) -> list[tuple[int, str, floa
     A column's width is its share of the table's grid times the table's preferred width
     (``w:tblW``, fiftieths of a percent of the text width, ECMA-376 17.4.63/17.18.90) in a fixed
     layout (17.4.53), which Word and LibreOffice keep; the text width is the page's less its
-    margins (``w:sectPr``). A word needs its glyphs' widths in DejaVu Sans (one of the widest
-    common faces, and LibreOffice's stand-in for Word's Aptos here) at the "Table" style's size,
+    margins (``w:sectPr`` of the table's section). A word needs its glyphs' widths in DejaVu
+    Sans (one of the widest common faces, and LibreOffice's stand-in for Word's Aptos here) at
+    the "Table" style's size,
     plus the cell margins (108 twips a side in pandoc's "Table" style). A line may break at a
     space or a zero-width space.
     """
@@ -278,13 +279,18 @@ def docx_words_wider_than_their_columns(path: Path) -> list[tuple[int, str, floa
         styles = ET.fromstring(z.read("word/styles.xml"))
     table_style = next(s for s in styles.iter(f"{W}style") if s.get(f"{W}styleId") == "Table")
     size_pt = int(table_style.find(f"{W}rPr/{W}sz").get(f"{W}val")) / 2
-    sect = body.find(f"{W}sectPr")
-    text_width = (int(sect.find(f"{W}pgSz").get(f"{W}w"))
-                  - int(sect.find(f"{W}pgMar").get(f"{W}left"))
-                  - int(sect.find(f"{W}pgMar").get(f"{W}right"))) / 20
     pad = 2 * 108 / 20
     too_wide = []
-    for n, table in enumerate(body.iter(f"{W}tbl"), start=1):
+    blocks = list(body)
+    tables = [(i, b) for i, b in enumerate(blocks) if b.tag == f"{W}tbl"]
+    for n, (i, table) in enumerate(tables, start=1):
+        # The table's section: the next section-ending paragraph, else the body's (a wide
+        # table may stand on a landscape page of its own, docx-tables.lua).
+        sect = next((b.find(f"{W}pPr/{W}sectPr") for b in blocks[i + 1:]
+                     if b.find(f"{W}pPr/{W}sectPr") is not None), body.find(f"{W}sectPr"))
+        text_width = (int(sect.find(f"{W}pgSz").get(f"{W}w"))
+                      - int(sect.find(f"{W}pgMar").get(f"{W}left"))
+                      - int(sect.find(f"{W}pgMar").get(f"{W}right"))) / 20
         assert table.find(f"{W}tblPr/{W}tblLayout").get(f"{W}type") == "fixed", n
         tblw = table.find(f"{W}tblPr/{W}tblW")
         assert tblw.get(f"{W}type") == "pct", n
