@@ -173,7 +173,20 @@ local function place(block, least)
            section_end(PAGE_H_TW, PAGE_W_TW, true) }
 end
 
+local function holds_image(tbl)
+  local found = false
+  for _, row in ipairs(rows_of(tbl)) do
+    for _, cell in ipairs(row.cells) do
+      pandoc.walk_block(pandoc.Div(cell.contents), { Image = function() found = true end })
+    end
+  end
+  return found
+end
+
 local function handle(tbl)
+  if holds_image(tbl) then
+    return tbl -- Quarto's layout table around a figure (or a panel of figures): not data
+  end
   if not is_layout_table(tbl) then
     local _, least = fit(tbl, TEXT_WIDTH_PT)
     if least > TEXT_WIDTH_PT then

@@ -830,13 +830,18 @@ def test_docx_table_columns_fit_their_words_the_wide_one_landscape(rendered):
 # and the table. This stand-in builds the same structure, so docx-tables.lua can be run on what
 # it will meet under Quarto at `post-render`.
 _QUARTO_LAYOUT_TABLE_LUA = """
+local function layout(blocks)
+  return pandoc.utils.from_simple_table(
+    pandoc.SimpleTable({}, {"AlignDefault"}, {1}, {}, {{blocks}}))
+end
+function Figure(fig)
+  return layout({pandoc.Div(fig.content), pandoc.Div(fig.caption.long)})
+end
 function Table(tbl)
   if #tbl.caption.long == 0 then return nil end
   local caption = pandoc.Div(tbl.caption.long, {["custom-style"] = "Table Caption"})
   tbl.caption = pandoc.Caption()
-  local row = {{caption, tbl}}
-  return pandoc.utils.from_simple_table(
-    pandoc.SimpleTable({}, {"AlignDefault"}, {1}, {}, {row}))
+  return layout({caption, tbl})
 end
 """
 
@@ -845,7 +850,7 @@ def test_docx_filter_sizes_tables_inside_quarto_layout_tables(run_dir: Path):
     """Under Quarto the filter meets each captioned table inside a one-cell layout table: the
     layout table keeps its full width, the table inside gets content widths (fixed layout),
     and a section never ends inside a table cell (the wide table's landscape section goes
-    around the layout table)."""
+    around the layout table). A figure's layout table is left alone."""
     import xml.etree.ElementTree as ET
     import zipfile
 
@@ -854,6 +859,7 @@ def test_docx_filter_sizes_tables_inside_quarto_layout_tables(run_dir: Path):
     (run_dir / "quarto-layout.lua").write_text(_QUARTO_LAYOUT_TABLE_LUA)
     markdown = "".join((run_dir / "tables" / n).read_text() + "\n: A caption\n\n"
                        for n in ("table1.md", "wide.md"))
+    markdown += "![Flow of patients](figures/flow.png)\n"
     out = run_dir / "q.docx"
     _run_pandoc(markdown, ["--to=docx", f"--output={out}", "--lua-filter=quarto-layout.lua",
                            "--lua-filter=docx-tables.lua", "--reference-doc=reference.docx"],
@@ -861,7 +867,11 @@ def test_docx_filter_sizes_tables_inside_quarto_layout_tables(run_dir: Path):
     with zipfile.ZipFile(out) as z:
         body = ET.fromstring(z.read("word/document.xml")).find(f"{_W}body")
     outer = [b for b in body if b.tag == f"{_W}tbl"]
-    assert len(outer) == 2
+    assert len(outer) == 3
+    # The figure's layout table is left as Quarto made it: full width.
+    figure = outer.pop()
+    assert figure.find(f".//{_W}drawing") is not None
+    assert figure.find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w") == "5000"
     for layout in outer:
         assert len(list(layout.find(f"{_W}tblGrid"))) == 1
         inner = layout.find(f".//{_W}tc/{_W}tbl")

@@ -114,16 +114,23 @@ def edit_document(xml: str, setup: Mapping[str, float]) -> str:
 def edit_styles(xml: str, setup: Mapping[str, float]) -> str:
     """Body text at the PDF's size (``w:docDefaults``); the "Table" table style, which pandoc
     gives every table, at ``TABLE_TEXT_SCALE`` of it (a table style's run properties apply to
-    its cells' text, ECMA-376 17.7.6)."""
+    its cells' text, below paragraph styles, ECMA-376 17.7.2); captions at body size."""
     body = _half_points(setup["fontsize"])
     table = _half_points(setup["fontsize"] * TABLE_TEXT_SCALE)
     xml = _replace_once(xml, r'(<w:rPrDefault>.*?<w:sz w:val=")\d+(" />\s*<w:szCs w:val=")\d+',
                         rf"\g<1>{body}\g<2>{body}", "word/styles.xml docDefaults")
     # CT_Style orders rPr before tblPr.
-    return _replace_once(
+    xml = _replace_once(
         xml, r'(<w:style w:type="table" w:default="1" w:styleId="Table">.*?)(<w:tblPr>)',
         rf'\g<1><w:rPr><w:sz w:val="{table}" /><w:szCs w:val="{table}" /></w:rPr>\g<2>',
         "word/styles.xml Table style")
+    # Captions (and Table Caption, Image Caption, based on it) at body size even inside a
+    # table: Quarto's docx output puts a captioned table's caption in the cell of a layout
+    # table, where the "Table" style would otherwise set it at table size.
+    return _replace_once(
+        xml, r'(<w:style w:type="paragraph" w:styleId="Caption">.*?<w:rPr>\s*<w:i />)',
+        rf'\g<1><w:sz w:val="{body}" /><w:szCs w:val="{body}" />',
+        "word/styles.xml Caption style")
 
 
 def pandoc_reference_docx() -> bytes:
