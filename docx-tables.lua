@@ -2,8 +2,8 @@
 -- `filters:` under `format: docx` in _quarto.yml, the pip-only renderer (analysis/render) by
 -- reading that same option.
 --
--- Why: with `tbl-colwidths: false` pandoc gives a Word table equal columns (text width / number
--- of columns) and no fixed layout. LibreOffice keeps those equal columns and Word's autofit
+-- Why: with `tbl-colwidths: false` pandoc gives a Word table equal columns (5.5 in / number of
+-- columns, whatever the page) and no fixed layout. LibreOffice keeps those equal columns and Word's autofit
 -- squeezed the wide ones, so header words broke inside ("Nonresponder|s", "Characte|ristic",
 -- issue 14) while long sentences stood in narrow columns. This filter sizes each column from its
 -- content, as a browser's automatic table layout does: every column at least as wide as its
@@ -25,7 +25,7 @@
 -- Quarto renders a captioned, labelled table for docx as a one-cell layout table holding the
 -- caption and the table (quarto-cli filters/customnodes/floatreftarget.lua); at `post-render`
 -- this filter sees both. The layout table keeps its full width, the table inside is sized for
--- the cell (text width less the cell's margins).
+-- the cell (text width less the cell's margins). Layout tables around figures are left alone.
 --
 -- The page and type sizes are those of reference.docx (analysis/render/docx_reference.py, from
 -- _quarto.yml's typst options); tests/test_render.py checks that the two agree.
