@@ -27,13 +27,13 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KernelPool", "WARM_UP", "ISOLATE", "execute_in_kernel"]
+__all__ = ["KernelPool", "WARM_UP", "ISOLATE", "execute_in_kernel", "notebook_imports"]
 
-#: Imported once per kernel, right after it starts: what the step notebooks import (the
-#: analysis modules import pandas, numpy, scipy.stats, statsmodels, matplotlib and seaborn).
-#: A module missing here only costs time later, so an ImportError is ignored. The state the
-#: isolation restores between notebooks is recorded at the end (after the imports, which set
-#: matplotlib's rcParams and warning filters the way a fresh kernel's notebook would see them).
+#: Run once per kernel, right after it starts, with ``MODULES`` the modules the run's notebooks
+#: import (:func:`notebook_imports`): a module missing here only costs time later, so an import
+#: error is ignored (the notebook reports it). The state :data:`ISOLATE` restores between
+#: notebooks is recorded at the end, after the imports (which set matplotlib's rcParams and
+#: add warning filters just as they would in a fresh kernel before the notebook's cells).
 WARM_UP = """\
 import copy as _copy
 import importlib as _importlib
@@ -41,28 +41,55 @@ import sys as _sys
 import types as _types
 import warnings as _warnings
 
-for _name in ("pandas", "numpy", "scipy.stats", "statsmodels.api", "matplotlib",
-              "matplotlib.figure", "matplotlib.backends.backend_agg", "seaborn", "yaml",
-              "IPython.display", "analysis.params", "analysis.schema", "analysis.cohort",
-              "analysis.tables", "analysis.doses", "analysis.effects", "analysis.predictors",
-              "analysis.sensitivity", "analysis.results", "analysis.published",
-              "analysis.assumptions", "analysis.consistency", "analysis.report",
-              "analysis.report.figures", "analysis.report.paper_tables",
-              "analysis.report.effects", "analysis.report.predictors",
-              "analysis.report.assumptions", "analysis.report.sensitivity",
-              "analysis.report.explorer", "analysis.report.inputs", "analysis.teaching"):
+for _name in {modules!r}:
     try:
         _importlib.import_module(_name)
-    except Exception:  # noqa: BLE001 - a warm-up only; the notebook reports a real failure
+    except Exception:
         pass
 
 import matplotlib as _mpl
 
 _sys.modules["_ma_ild_isolation"] = _types.SimpleNamespace(
-    rc=_copy.deepcopy({k: v for k, v in _mpl.rcParams.items() if k != "backend"}),
+    rc=_copy.deepcopy({{k: v for k, v in _mpl.rcParams.items() if k != "backend"}}),
     filters=list(_warnings.filters))
-del _name
 """
+
+
+#: Libraries the :mod:`analysis` package imports inside its functions (so that importing it
+#: stays cheap, e.g. :mod:`analysis.report.style` imports seaborn only to draw): warmed up too
+#: when a notebook imports from :mod:`analysis`.
+LAZY_LIBRARIES = ("pandas", "numpy", "scipy.stats", "statsmodels.api", "matplotlib.figure",
+                  "matplotlib.backends.backend_agg", "seaborn")
+
+
+def notebook_imports(paths: list[Path]) -> tuple[str, ...]:
+    """The modules the code cells of ``paths`` import (``import a.b``, ``from a.b import c``,
+    and ``a.b.c`` in case ``c`` is a submodule), in first-seen order: what a kernel imports
+    before the notebooks run (:data:`WARM_UP`). A cell that is not plain Python is skipped."""
+    import ast
+
+    import nbformat
+
+    names: dict[str, None] = {}
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(dict.fromkeys(alias.name for alias in node.names))
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names[node.module] = None
+                    names.update(dict.fromkeys(f"{node.module}.{alias.name}"
+                                               for alias in node.names))
+    if any(name == "analysis" or name.startswith("analysis.") for name in names):
+        names.update(dict.fromkeys(LAZY_LIBRARIES))
+    return tuple(names)
+
 
 #: Run (silently, outside the notebook's numbering) before each notebook in a kernel:
 #: (the namespace is reset last, since it removes this code's own names)
@@ -167,13 +194,13 @@ def execute_in_kernel(km, source: Path, target: Path, parameters: dict, kernel: 
                                log_output=False)
 
 
-def _warm_up(km, kernel: str, cwd: Path) -> None:
+def _warm_up(km, kernel: str, cwd: Path, modules: tuple[str, ...]) -> None:
     """Start the kernel of ``km`` (in ``cwd``) and run :data:`WARM_UP` in it."""
     import nbformat
     from nbclient import NotebookClient
 
     book = nbformat.v4.new_notebook()
-    book.cells.append(nbformat.v4.new_code_cell(WARM_UP))
+    book.cells.append(nbformat.v4.new_code_cell(WARM_UP.format(modules=modules)))
     client = NotebookClient(book, km=km, kernel_name=kernel,
                             resources={"metadata": {"path": str(cwd)}})
     try:
@@ -193,10 +220,13 @@ class KernelPool:
     kernel : kernel name (kernelspec).
     cwd : the notebooks folder (every notebook's working directory).
     manager_class : the kernel manager class (the pipeline's IPC manager).
+    modules : imported in each kernel as it starts (:func:`notebook_imports`).
     """
 
-    def __init__(self, size: int, kernel: str, cwd: Path, manager_class: type) -> None:
+    def __init__(self, size: int, kernel: str, cwd: Path, manager_class: type,
+                 modules: tuple[str, ...] = ()) -> None:
         self.size, self.kernel, self.cwd = max(1, size), kernel, Path(cwd)
+        self.modules = tuple(modules)
         self._manager_class = manager_class
         self._jobs: queue.Queue = queue.Queue()
         self._managers: list[Any] = []
@@ -235,7 +265,7 @@ class KernelPool:
         failure: BaseException | None = None
         try:
             try:
-                _warm_up(km, self.kernel, self.cwd)
+                _warm_up(km, self.kernel, self.cwd, self.modules)
             except Exception as exc:  # noqa: BLE001 - handed to every job of this kernel
                 failure = exc
             self.warm_seconds[index] = round(time.perf_counter() - started, 2)

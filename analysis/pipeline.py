@@ -420,7 +420,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     The bundle's path. On failure raises :class:`PipelineError` naming the step, and the
     previous bundle of that name is left as it was.
     """
-    from analysis.kernels import KernelPool
+    from analysis.kernels import KernelPool, notebook_imports
 
     params = params or Params()
     data_dir = Path(data_dir or DEFAULT_DATA).resolve()
@@ -428,10 +428,11 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
     check_run_request(name, data_dir)
     plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None)
-    to_run = [nb for nb in INDEPENDENT if not plan.cached(nb)]
-    pool = KernelPool(min(jobs or DEFAULT_KERNELS, max(1, len(to_run))), kernel_name(),
-                      notebooks_dir, _ipc_kernel_manager())
-    if to_run or not plan.cached(COLLECT):
+    to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]
+    pool = KernelPool(min(jobs or DEFAULT_KERNELS, max(1, len(to_run) - (COLLECT in to_run))),
+                      kernel_name(), notebooks_dir, _ipc_kernel_manager(),
+                      notebook_imports([notebooks_dir / nb for nb in to_run]))
+    if to_run:
         pool.start()  # the kernels start and import while the data is validated below
     try:
         # Validate the data once, up front, so a bad export fails with one clear message and
