@@ -436,10 +436,13 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         pool.start()  # the kernels start and import while the data is validated below
     try:
         # Validate the data once, up front, so a bad export fails with one clear message and
-        # nothing is created.
-        from analysis.schema import read_cohort
+        # nothing is created. Not needed when every independent step is reused: their keys
+        # hold every file of the data folder, the parameters and the package code, and a
+        # step is stored in the cache only by a run that passed this validation.
+        if any(nb in to_run for nb in INDEPENDENT):
+            from analysis.schema import read_cohort
 
-        check_eligible(read_cohort(data_dir), params, data_dir)
+            check_eligible(read_cohort(data_dir), params, data_dir)
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
