@@ -24,10 +24,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KernelPool", "WARM_UP", "ISOLATE", "execute_in_kernel", "notebook_imports"]
+__all__ = ["Kernel", "KernelPool", "WARM_UP", "ISOLATE", "execute_in_kernel", "notebook_imports"]
 
 #: Run once per kernel, right after it starts, with ``MODULES`` the modules the run's notebooks
 #: import (:func:`notebook_imports`): a module missing here only costs time later, so an import
@@ -133,9 +134,12 @@ def _client_classes():
     from papermill.utils import merge_kwargs, remove_args
 
     class IsolatedClient(PapermillNotebookClient):
-        def __init__(self, nb_man, prelude: str = "", **kw):
+        def __init__(self, nb_man, prelude: str = "", kernel_client=None, **kw):
             self.prelude = prelude
             super().__init__(nb_man, **kw)
+            # The kernel's own client, connected once (nbclient then skips connecting, which
+            # waits for the kernel to be idle); replies are matched to requests by message id.
+            self.kc = kernel_client
 
         def papermill_execute_cells(self):
             reply = self.wait_for_reply(self.kc.execute(self.prelude, silent=True,
@@ -151,18 +155,12 @@ def _client_classes():
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
                                      stdout_file=None, stderr_file=None, start_timeout=60,
                                      execution_timeout=None, **kwargs):
-            # As NBClientEngine.execute_managed_notebook, with IsolatedClient; nbclient does
-            # not stop the channels of a client on a kernel it does not own, so we do.
+            # As NBClientEngine.execute_managed_notebook, with IsolatedClient.
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                  kernel_name=kernel_name, log_output=log_output,
                                  stdout_file=stdout_file, stderr_file=stderr_file)
-            client = IsolatedClient(nb_man, **final)
-            try:
-                return client.execute()
-            finally:
-                if client.kc is not None:
-                    client.kc.stop_channels()
+            return IsolatedClient(nb_man, **final).execute()
 
     return SharedKernelEngine
 
@@ -181,33 +179,42 @@ def _engine_name() -> str:
     return _ENGINE
 
 
-def execute_in_kernel(km, source: Path, target: Path, parameters: dict, kernel: str,
+def execute_in_kernel(kernel: Kernel, source: Path, target: Path, parameters: dict,
                       cwd: Path) -> None:
-    """Execute notebook ``source`` into ``target`` with papermill in the running kernel ``km``
+    """Execute notebook ``source`` into ``target`` with papermill in the running ``kernel``
     (isolated first, :data:`ISOLATE`). Raises papermill's ``PapermillExecutionError`` when a
     cell fails (the executed notebook is saved at ``target`` first, as papermill does)."""
     import papermill
 
     papermill.execute_notebook(str(source), str(target), parameters=parameters,
-                               kernel_name=kernel, engine_name=_engine_name(), km=km,
+                               kernel_name=kernel.name, engine_name=_engine_name(),
+                               km=kernel.manager, kernel_client=kernel.client,
                                prelude=ISOLATE.format(cwd=str(cwd)), progress_bar=False,
                                log_output=False)
 
 
-def _warm_up(km, kernel: str, cwd: Path, modules: tuple[str, ...]) -> None:
-    """Start the kernel of ``km`` (in ``cwd``) and run :data:`WARM_UP` in it."""
+@dataclass
+class Kernel:
+    """A running kernel of the pool: its name, manager and connected client."""
+
+    name: str
+    manager: Any
+    client: Any = None
+
+
+def _warm_up(kernel: Kernel, cwd: Path, modules: tuple[str, ...]) -> None:
+    """Start the kernel (in ``cwd``), run :data:`WARM_UP` in it, and keep its client."""
     import nbformat
     from nbclient import NotebookClient
 
     book = nbformat.v4.new_notebook()
     book.cells.append(nbformat.v4.new_code_cell(WARM_UP.format(modules=modules)))
-    client = NotebookClient(book, km=km, kernel_name=kernel,
+    client = NotebookClient(book, km=kernel.manager, kernel_name=kernel.name,
                             resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute()
     finally:
-        if client.kc is not None:
-            client.kc.stop_channels()
+        kernel.client = client.kc
 
 
 class KernelPool:
@@ -247,8 +254,8 @@ class KernelPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, job: Callable[[Any], Any]) -> Future:
-        """Queue ``job(km)`` (starting the kernels if not yet started); its result (or
+    def submit(self, job: Callable[[Kernel], Any]) -> Future:
+        """Queue ``job(kernel)`` (starting the kernels if not yet started); its result (or
         exception) arrives in the returned future."""
         self.start()
         future: Future = Future()
@@ -257,6 +264,7 @@ class KernelPool:
 
     def _work(self, index: int) -> None:
         km = self._manager_class(kernel_name=self.kernel)
+        kernel = Kernel(self.kernel, km)
         with self._lock:
             if self._closed:
                 return
@@ -265,7 +273,7 @@ class KernelPool:
         failure: BaseException | None = None
         try:
             try:
-                _warm_up(km, self.kernel, self.cwd, self.modules)
+                _warm_up(kernel, self.cwd, self.modules)
             except Exception as exc:  # noqa: BLE001 - handed to every job of this kernel
                 failure = exc
             self.warm_seconds[index] = round(time.perf_counter() - started, 2)
@@ -277,10 +285,12 @@ class KernelPool:
                     future.set_exception(failure)
                     continue
                 try:
-                    future.set_result(job(km))
+                    future.set_result(job(kernel))
                 except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
                     future.set_exception(exc)
         finally:
+            if kernel.client is not None:
+                kernel.client.stop_channels()
             _shut_down(km)
 
     def close(self, kill: bool = False, wait: bool = True) -> None:

@@ -175,8 +175,8 @@ def declared_parameters(path: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(path)))
 
 
-def _execute_notebook(name: str, out_dir: Path, setup: StepSetup, km) -> None:
-    """Run one notebook with papermill in the running kernel ``km`` (:mod:`analysis.kernels`);
+def _execute_notebook(name: str, out_dir: Path, setup: StepSetup, kernel) -> None:
+    """Run one notebook with papermill in a running ``kernel`` (:mod:`analysis.kernels`);
     its executed copy goes to ``out_dir/notebooks``."""
     import papermill
 
@@ -188,8 +188,8 @@ def _execute_notebook(name: str, out_dir: Path, setup: StepSetup, km) -> None:
     values = {**setup.parameters, "run_dir": str(out_dir)}
     wanted = declared_parameters(source)
     try:
-        execute_in_kernel(km, source, target, {k: v for k, v in values.items() if k in wanted},
-                          setup.kernel, setup.notebooks_dir)
+        execute_in_kernel(kernel, source, target,
+                          {k: v for k, v in values.items() if k in wanted}, setup.notebooks_dir)
     except papermill.PapermillExecutionError as exc:
         # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
         kept = setup.failed_dir / name
@@ -264,12 +264,12 @@ def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
     return Plan(text, provenance, keys, cache_dir)
 
 
-def _execute_step(name: str, setup: StepSetup, out_dir: Path, km) -> dict:
-    """Run one step notebook in kernel ``km`` (a :class:`~analysis.kernels.KernelPool` job);
+def _execute_step(name: str, setup: StepSetup, out_dir: Path, kernel) -> dict:
+    """Run one step notebook in ``kernel`` (a :class:`~analysis.kernels.KernelPool` job);
     returns its timing."""
     setup.log(f"  - {name}: running")
     started = time.perf_counter()
-    _execute_notebook(name, out_dir, setup, km)
+    _execute_notebook(name, out_dir, setup, kernel)
     return {"seconds": round(time.perf_counter() - started, 2),
             **notebook_timing(out_dir / "notebooks" / name)}
 
