@@ -336,19 +336,80 @@ def run_collecting_step(setup: StepSetup, plan: Plan, pool) -> dict:
     return record
 
 
-def render_inputs(engine: str) -> dict:
-    """What the render step reads besides the staging folder: the package's files (the
-    renderer and its resources), tool versions, the Quarto CLI when used, the PDF date."""
-    from analysis.render import find_quarto
-
+def package_digest() -> str:
+    """SHA-256 of every file of the :mod:`analysis` package (code and resources)."""
     digest = hashlib.sha256()
     for path in sorted((ROOT / "analysis").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class WorkbookStep:
+    """``tables/tables.xlsx`` (:func:`analysis.report.workbook.write_workbook`), written in a
+    thread while the report renders: the workbook reads only ``tables/*.csv`` and the
+    renderer never reads the workbook. It is built in the staging folder's hidden
+    ``.workbook/`` (which :func:`analysis.stepcache.render_key` does not read) and moved into
+    ``tables/`` by :meth:`finish`; reused from the cache (``runs/.cache/workbook``) when the
+    CSV files, the package and openpyxl and pandas are unchanged."""
+
+    def __init__(self, stage: Path, cache_dir: Path | None) -> None:
+        import threading
+
+        self.stage, self.work = stage, stage / ".workbook"
+        digest = hashlib.sha256(json.dumps([package_digest(), metadata.version("openpyxl"),
+                                            metadata.version("pandas")]).encode())
+        for table in sorted((stage / "tables").glob("*.csv")):
+            digest.update(table.name.encode() + b"\0" + table.read_bytes())
+        self.entry = cache_dir / "workbook" / digest.hexdigest() if cache_dir else None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, daemon=True)
+        self.cached = self.entry is not None and (self.entry / "tables.xlsx").is_file()
+        if not self.cached:
+            (self.work / "tables").mkdir(parents=True)
+            for table in (stage / "tables").glob("*.csv"):
+                shutil.copy2(table, self.work / "tables" / table.name)
+            self.thread.start()
+
+    def _write(self) -> None:
+        from analysis.report.workbook import write_workbook
+
+        try:
+            write_workbook(self.work)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
+            self.error = exc
+
+    def wait(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the workbook and put it in ``tables/`` (and in the cache)."""
+        from analysis.stepcache import store
+
+        if self.cached:
+            shutil.copy2(self.entry / "tables.xlsx", self.stage / "tables" / "tables.xlsx")
+            return
+        self.wait()
+        if self.error is not None:
+            raise self.error
+        built = self.work / "tables" / "tables.xlsx"
+        if built.is_file():  # none when the run has no table
+            os.replace(built, self.stage / "tables" / "tables.xlsx")
+            if self.entry is not None:
+                store(self.stage / "tables", self.entry, ["tables.xlsx"])
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def render_inputs(engine: str) -> dict:
+    """What the render step reads besides the staging folder: the package's files (the
+    renderer and its resources), tool versions, the Quarto CLI when used, the PDF date."""
+    from analysis.render import find_quarto
+
     quarto = find_quarto() if engine in ("auto", "quarto") else None
     tool = Path(quarto).stat() if quarto else None
-    return {"code": digest.hexdigest(), "packages": package_versions(),
+    return {"code": package_digest(), "packages": package_versions(),
             "quarto": [str(quarto), tool.st_size, tool.st_mtime_ns] if tool else None,
             "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")}
 
@@ -470,6 +531,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
     started = datetime.now(UTC)
     t0 = time.perf_counter()
+    workbook = None
     try:
         start_record(runs_dir, name, stage)
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
@@ -483,14 +545,18 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         steps[COLLECT] = run_collecting_step(setup, plan, pool)
         pool.close(wait=False)  # the kernels shut down while the report renders
         write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper")
+        workbook = WorkbookStep(stage, plan.cache_dir)  # tables.xlsx (issue 14)
         if formats:
             steps["render"] = render_step(stage, formats, engine, log, plan.cache_dir)
+        workbook.finish()
         write_manifest(stage, name, started, time.perf_counter() - t0, steps,
                        {**plan.provenance, "kernels": {"count": pool.size,
                                                        "warm_up_seconds": pool.warm_seconds}})
         _move_into_place(stage, final)
     except BaseException:
         pool.close(kill=True)  # no notebook may still write into the folder removed next
+        if workbook is not None:
+            workbook.wait()  # nor the workbook
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
@@ -597,9 +663,6 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
         markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs", left_columns=2),
         markdown_table(packages, "Package versions", "tbl-packages", left_columns=2)])
     write_atomic(stage / "tables" / "reproducibility.md", text)
-    from analysis.report.workbook import write_workbook
-
-    write_workbook(stage)  # tables/tables.xlsx, every table of the run (issue 14)
 
 
 def _move_into_place(stage: Path, final: Path) -> None:

@@ -92,11 +92,17 @@ def collect_key(name: str, step_keys: dict[str, str], params_text: str,
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _files(folder: Path) -> list[Path]:
+    """The files under ``folder``, its hidden working folders (``.workbook/``) left out."""
+    return sorted(p for p in folder.rglob("*")
+                  if p.is_file() and not p.relative_to(folder).parts[0].startswith("."))
+
+
 def render_key(stage: Path, formats: tuple[str, ...], engine: str, extra: dict) -> str:
-    """Cache key of the render step: every file in the staging folder (path and SHA-256),
-    the formats, the engine, and ``extra`` (tool versions, the PDF date)."""
-    files = {str(p.relative_to(stage)): _file_digest(p)
-             for p in sorted(stage.rglob("*")) if p.is_file()}
+    """Cache key of the render step: every file in the staging folder (path and SHA-256;
+    hidden working folders aside), the formats, the engine, and ``extra`` (tool versions,
+    the PDF date)."""
+    files = {str(p.relative_to(stage)): _file_digest(p) for p in _files(stage)}
     payload = json.dumps({"files": files, "formats": list(formats), "engine": engine,
                           **extra}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -105,7 +111,7 @@ def render_key(stage: Path, formats: tuple[str, ...], engine: str, extra: dict) 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Each file under ``folder`` (relative path) with its size and modification time."""
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*") if p.is_file()}
+            for p in _files(folder)}
 
 
 def changed_files(folder: Path, before: dict[str, tuple[int, int]]) -> list[str]:
