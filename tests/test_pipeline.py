@@ -213,6 +213,11 @@ def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
     steps = json.loads((second / "manifest.json").read_text())["steps"]
     assert {steps[nb]["cache"] for nb in NOTEBOOKS} | {steps["render"]["cache"]} == {"hit"}
     assert (second / "report.html").read_bytes() == html
+    # tables.xlsx, written beside the rendering and then reused, has the paper run's bytes.
+    for folder in (first, second):
+        assert (folder / "tables" / "tables.xlsx").read_bytes() == \
+            (paper_run / "tables" / "tables.xlsx").read_bytes()
+    assert not list(second.glob(".*"))  # no working folder (.steps, .workbook) left behind
 
 
 def test_a_cutoff_change_runs_every_step_again(variant_run: Path):
