@@ -220,8 +220,9 @@ def notebook_timing(path: Path) -> dict[str, float]:
 #: Kernels in the pool by default (``jobs``): measured on 2 cores (issue 17), two warm kernels
 #: finish the five independent notebooks sooner than one; more only add start-up CPU.
 DEFAULT_KERNELS = 2
-#: The independent steps, longest first, so that with two kernels the last one to start is short.
-BY_COST = ("06_sensitivity.ipynb", "03_tables.ipynb", "02_flow.ipynb", "04_tapers.ipynb",
+#: The independent steps, longest first (time in cells, measured), so that with two kernels
+#: the last one to start is short.
+BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
            "01_cohort.ipynb")
 
 
