@@ -201,8 +201,10 @@ def _execute_notebook(name: str, out_dir: Path, setup: StepSetup, kernel) -> Non
 
 
 def notebook_timing(path: Path) -> dict[str, float]:
-    """Where a notebook's time went, from papermill's metadata: kernel start (until the first
-    cell ran), cells, and the rest (saving, shutdown)."""
+    """Where a notebook's time went, from papermill's metadata: ``kernel_start`` (until the
+    first cell ran: in the run's warm kernels, resetting the namespace, :data:`analysis.kernels.
+    ISOLATE`; the kernel's own start and imports are the manifest's ``kernels``), ``cells``,
+    and the rest (saving)."""
     from datetime import datetime as dt
 
     book = json.loads(Path(path).read_text(encoding="utf-8"))
