@@ -219,11 +219,13 @@ def notebook_timing(path: Path) -> dict[str, float]:
             "total": round(meta.get("duration") or 0.0, 2)}
 
 
-#: Kernels in the pool by default (``jobs``): measured on 2 cores (issue 17), two warm kernels
-#: finish the five independent notebooks sooner than one; more only add start-up CPU.
-DEFAULT_KERNELS = 2
-#: The independent steps, longest first (time in cells, measured), so that with two kernels
-#: the last one to start is short.
+#: Kernels in the pool by default (``jobs``). Measured on our shared 2-core machine (issue 17,
+#: cold run with HTML and PDF against the floor, median of 3 pairs): one kernel 4.8x wall and
+#: 6.8x CPU, two kernels 6.6x and 7.9x; a second kernel costs a second start and set of
+#: imports, and the notebooks' own work leaves little to gain from running two at once.
+DEFAULT_KERNELS = 1
+#: The independent steps, longest first (time in cells, measured), so that with several
+#: kernels the last one to start is short.
 BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
            "01_cohort.ipynb")
 
@@ -473,7 +475,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir : where runs live (default ``<repo>/runs``).
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
     jobs : kernels the notebooks run in (each started once per run, the notebooks shared out
-        among them, :mod:`analysis.kernels`); default :data:`DEFAULT_KERNELS` (2, measured on
+        among them, :mod:`analysis.kernels`); default :data:`DEFAULT_KERNELS` (1, measured on
         2 cores), never more than the notebooks to execute.
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
     cache : reuse a step's result (``runs/.cache``) when what it reads is unchanged
