@@ -19,6 +19,7 @@ failure and interrupt (:meth:`KernelPool.close`).
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 import time
@@ -215,6 +216,10 @@ def _warm_up(kernel: Kernel, cwd: Path, modules: tuple[str, ...]) -> None:
         client.execute()
     finally:
         kernel.client = client.kc
+        # nbclient registers an exit hook before starting the kernel and leaves it registered
+        # when the start fails (as when the run is refused and kills the kernel): the hook
+        # would then print a traceback at exit.
+        atexit.unregister(client._cleanup_kernel)
 
 
 class KernelPool:
