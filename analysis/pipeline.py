@@ -4,10 +4,11 @@ A run is built in a hidden staging folder next to its destination (``runs/.NAME.
 moved into place only when every step succeeded, so a failed or interrupted run leaves the
 previous bundle of that name untouched. Only one run of a name runs at a time, under that
 name's lock, and what a killed run left is removed by exact recorded name
-(:mod:`analysis.runfolder`). The independent notebooks (01-04, 06) run side by
-side in separate kernels, each into its own folder, and are reused from a cache when nothing
-they depend on changed; the reproduction notebook (05) runs after them, then the report
-renders (HTML and PDF side by side).
+(:mod:`analysis.runfolder`). The notebooks execute in a few kernels started once per run, as
+the run starts, with the common imports done (:mod:`analysis.kernels`): the independent
+notebooks (01-04, 06) each into its own folder, then the reproduction notebook (05); then the
+report renders (HTML, PDF and Word side by side). Each of these steps is reused from a cache
+when nothing it reads changed (:mod:`analysis.stepcache` says what each step reads).
 
 Every notebook is given the path of the run's ``params.yaml`` (``params_file``) and the
 folders it declares in its ``parameters`` cell, never parameter values: the values are read
@@ -26,9 +27,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -104,10 +105,19 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def input_hashes(data_dir: Path) -> dict[str, str]:
-    files = sorted(p for p in Path(data_dir).iterdir() if p.is_file() and not p.name.startswith(
-        ".")) + sorted(PUBLISHED.glob("*.csv"))
+def _hashes(files: list[Path]) -> dict[str, str]:
     return {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p): sha256(p) for p in files}
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    """SHA-256 of each file of the export folder (hidden files aside)."""
+    return _hashes(sorted(p for p in Path(data_dir).iterdir()
+                          if p.is_file() and not p.name.startswith(".")))
+
+
+def published_hashes() -> dict[str, str]:
+    """SHA-256 of the printed numbers (``data/published/*.csv``)."""
+    return _hashes(sorted(PUBLISHED.glob("*.csv")))
 
 
 def _ipc_kernel_manager():
@@ -165,9 +175,12 @@ def declared_parameters(path: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(path)))
 
 
-def _execute_notebook(name: str, out_dir: Path, setup: StepSetup) -> None:
-    """Run one notebook with papermill; its executed copy goes to ``out_dir/notebooks``."""
+def _execute_notebook(name: str, out_dir: Path, setup: StepSetup, kernel) -> None:
+    """Run one notebook with papermill in a running ``kernel`` (:mod:`analysis.kernels`);
+    its executed copy goes to ``out_dir/notebooks``."""
     import papermill
+
+    from analysis.kernels import execute_in_kernel
 
     source = setup.notebooks_dir / name
     target = out_dir / "notebooks" / name
@@ -175,11 +188,8 @@ def _execute_notebook(name: str, out_dir: Path, setup: StepSetup) -> None:
     values = {**setup.parameters, "run_dir": str(out_dir)}
     wanted = declared_parameters(source)
     try:
-        papermill.execute_notebook(str(source), str(target),
-                                   parameters={k: v for k, v in values.items() if k in wanted},
-                                   kernel_name=setup.kernel, cwd=str(setup.notebooks_dir),
-                                   kernel_manager_class=_ipc_kernel_manager(),
-                                   progress_bar=False, log_output=False)
+        execute_in_kernel(kernel, source, target,
+                          {k: v for k, v in values.items() if k in wanted}, setup.notebooks_dir)
     except papermill.PapermillExecutionError as exc:
         # Keep the failed notebook outside the staging folder (which is deleted) for inspection.
         kept = setup.failed_dir / name
@@ -191,8 +201,10 @@ def _execute_notebook(name: str, out_dir: Path, setup: StepSetup) -> None:
 
 
 def notebook_timing(path: Path) -> dict[str, float]:
-    """Where a notebook's time went, from papermill's metadata: kernel start (until the first
-    cell ran), cells, and the rest (saving, shutdown)."""
+    """Where a notebook's time went, from papermill's metadata: ``kernel_start`` (until the
+    first cell ran: in the run's warm kernels, resetting the namespace, :data:`analysis.kernels.
+    ISOLATE`; the kernel's own start and imports are the manifest's ``kernels``), ``cells``,
+    and the rest (saving)."""
     from datetime import datetime as dt
 
     book = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -207,110 +219,236 @@ def notebook_timing(path: Path) -> dict[str, float]:
             "total": round(meta.get("duration") or 0.0, 2)}
 
 
-def code_hash(notebooks_dir: Path) -> str:
-    """Hash of everything a step's result depends on besides data and parameters: the package
-    source, the notebooks and the codebook."""
-    digest = hashlib.sha256()
-    files = sorted((ROOT / "analysis").rglob("*.py")) + sorted(notebooks_dir.glob("*.ipynb"))
-    for path in [*files, ROOT / "data" / "raw" / "codebook.csv"]:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+#: Kernels in the pool by default (``jobs``). Measured on our shared 2-core machine (issue 17,
+#: cold run with HTML and PDF against the floor, median of 3 pairs): one kernel 4.8x wall and
+#: 6.8x CPU, two kernels 6.6x and 7.9x; a second kernel costs a second start and set of
+#: imports, and the notebooks' own work leaves little to gain from running two at once.
+DEFAULT_KERNELS = 1
+#: The independent steps, longest first (time in cells, measured), so that with several
+#: kernels the last one to start is short.
+BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
+           "01_cohort.ipynb")
 
 
-def step_key(name: str, params_text: str, inputs: dict[str, str], code: str) -> str:
-    """Cache key of a step: its notebook, the run's parameters, input hashes and code."""
-    payload = json.dumps({"step": name, "params": params_text, "inputs": sorted(inputs.values()),
-                          "code": code}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+@dataclass(frozen=True)
+class Plan:
+    """What a run computes before its kernels start: parameters, provenance, each step's
+    cache key (:mod:`analysis.stepcache`) and the cache folder (``None``: no cache)."""
+
+    params_text: str
+    provenance: dict
+    keys: dict[str, str]
+    cache_dir: Path | None
+
+    def entry(self, step: str) -> Path | None:
+        """The cache entry of a notebook step (``None`` without cache)."""
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / Path(step).stem / self.keys[step]
+
+    def cached(self, step: str) -> bool:
+        entry = self.entry(step)
+        return entry is not None and (entry / "notebooks" / step).is_file()
 
 
-def _run_step(name: str, setup: StepSetup, cache_dir: Path | None, key: str) -> dict:
-    """Run one independent step into its own folder (or reuse its cached result), then merge
-    its files into the staging folder. Returns its timing and cache record."""
-    started = time.perf_counter()
-    cached = cache_dir / Path(name).stem / key if cache_dir else None
-    if cached is not None and (cached / "notebooks" / name).is_file():
-        shutil.copytree(cached, setup.stage, dirs_exist_ok=True)
-        elapsed = time.perf_counter() - started
-        setup.log(f"  - {name}: reused from cache ({elapsed:.1f} s)")
-        return {"seconds": round(elapsed, 2), "cache": "hit", "key": key[:16]}
+def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
+             cache_dir: Path | None) -> Plan:
+    """Parameters, provenance and cache keys of a run (no file is written)."""
+    from analysis import stepcache
+
+    text = params_yaml(params)
+    data, published = input_hashes(data_dir), published_hashes()
+    provenance = {"git_commit": git_commit(), "inputs": {**data, **published},
+                  "packages": package_versions()}
+    keys = {nb: stepcache.step_key(nb, text, stepcache.step_inputs(nb, data, published),
+                                   stepcache.code_hash(ROOT, notebooks_dir / nb))
+            for nb in INDEPENDENT}
+    keys[COLLECT] = stepcache.collect_key(
+        COLLECT, dict(keys), text, stepcache.step_inputs(COLLECT, {}, published),
+        stepcache.code_hash(ROOT, notebooks_dir / COLLECT), name)
+    return Plan(text, provenance, keys, cache_dir)
+
+
+def _execute_step(name: str, setup: StepSetup, out_dir: Path, kernel) -> dict:
+    """Run one step notebook in ``kernel`` (a :class:`~analysis.kernels.KernelPool` job);
+    returns its timing."""
     setup.log(f"  - {name}: running")
-    own = setup.stage / ".steps" / Path(name).stem
-    _execute_notebook(name, own, setup)
-    elapsed = time.perf_counter() - started
-    record = {"seconds": round(elapsed, 2), "cache": "miss" if cached else "off",
-              "key": key[:16], **notebook_timing(own / "notebooks" / name)}
-    if cached is not None:
-        _store_in_cache(own, cached)
-    shutil.copytree(own, setup.stage, dirs_exist_ok=True)
-    setup.log(f"  - {name}: done in {elapsed:.1f} s")
-    return record
-
-
-def _store_in_cache(folder: Path, entry: Path) -> None:
-    """Copy a finished step's folder to its cache entry: written aside and renamed, so a
-    killed run never leaves a half-filled cache entry. Two runs (of other names) may store
-    the same entry at once: the first rename wins and the other copy is dropped."""
-    partial = entry.with_name(f".{entry.name}.tmp-{os.getpid()}")
-    shutil.copytree(folder, partial, dirs_exist_ok=True)
-    try:
-        os.replace(partial, entry)
-    except OSError:
-        if not (entry / "notebooks").is_dir():
-            raise
-        shutil.rmtree(partial, ignore_errors=True)
-
-
-def run_independent_steps(setup: StepSetup, keys: dict[str, str], cache_dir: Path | None,
-                          jobs: int | None) -> dict[str, dict]:
-    """Step 1: the notebooks that only read the data, side by side (one kernel each), each
-    reused from the cache when its key is there. Returns each step's record."""
-    setup.log(f"step 1: notebooks {', '.join(INDEPENDENT)} side by side "
-              f"(kernel {setup.kernel})")
-    steps: dict[str, dict] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs or (os.cpu_count() or 1) + 1))
-    try:
-        futures = {nb: pool.submit(_run_step, nb, setup, cache_dir, keys[nb])
-                   for nb in INDEPENDENT}
-        for nb, future in futures.items():
-            steps[nb] = future.result()
-    finally:
-        # On failure or interrupt, notebooks not yet started are dropped, not waited for.
-        pool.shutdown(wait=True, cancel_futures=True)
-    shutil.rmtree(setup.stage / ".steps", ignore_errors=True)
-    return steps
-
-
-def run_collecting_step(setup: StepSetup) -> dict:
-    """Step 2: the reproduction reads every step's results, so it always runs, in the
-    bundle itself. Returns its record."""
-    setup.log(f"step 2: notebook {COLLECT}")
-    setup.log(f"  - {COLLECT}: running")
     started = time.perf_counter()
-    _execute_notebook(COLLECT, setup.stage, setup)
-    record = {"seconds": round(time.perf_counter() - started, 2), "cache": "never",
-              **notebook_timing(setup.stage / "notebooks" / COLLECT)}
+    _execute_notebook(name, out_dir, setup, kernel)
+    return {"seconds": round(time.perf_counter() - started, 2),
+            **notebook_timing(out_dir / "notebooks" / name)}
+
+
+def _reuse(name: str, entry: Path, stage: Path, log: Callable[[str], None], key: str) -> dict:
+    from analysis.stepcache import restore
+
+    started = time.perf_counter()
+    restore(entry, stage)
+    elapsed = time.perf_counter() - started
+    log(f"  - {name}: reused from cache ({elapsed:.1f} s)")
+    return {"seconds": round(elapsed, 2), "cache": "hit", "key": key[:16]}
+
+
+def run_independent_steps(setup: StepSetup, plan: Plan, pool) -> dict[str, dict]:
+    """Step 1: the notebooks that only read the data, each reused from the cache when its key
+    is there, the others executed in the run's warm kernels (``pool``), each into its own
+    folder, then merged into the staging folder. Returns each step's record."""
+    from analysis.stepcache import restore, store
+
+    setup.log(f"step 1: notebooks {', '.join(INDEPENDENT)} in {pool.size} kernel(s) "
+              f"started once (kernel {setup.kernel})")
+    steps: dict[str, dict] = {}
+    running = {}
+    for nb in BY_COST:
+        key, entry = plan.keys[nb], plan.entry(nb)
+        if plan.cached(nb):
+            steps[nb] = _reuse(nb, entry, setup.stage, setup.log, key)
+            continue
+        own = setup.stage / ".steps" / Path(nb).stem
+        running[nb] = pool.submit(partial(_execute_step, nb, setup, own))
+    for nb, future in running.items():
+        own = setup.stage / ".steps" / Path(nb).stem
+        record = future.result()
+        steps[nb] = {"seconds": record.pop("seconds"),
+                     "cache": "miss" if plan.cache_dir else "off",
+                     "key": plan.keys[nb][:16], **record}
+        if plan.cache_dir is not None:
+            store(own, plan.entry(nb))
+        restore(own, setup.stage)
+        setup.log(f"  - {nb}: done in {steps[nb]['seconds']:.1f} s")
+    shutil.rmtree(setup.stage / ".steps", ignore_errors=True)
+    return {nb: steps[nb] for nb in INDEPENDENT}
+
+
+def run_collecting_step(setup: StepSetup, plan: Plan, pool) -> dict:
+    """Step 2: the reproduction reads every step's results, in the bundle itself; reused
+    from the cache when the steps' keys, the published numbers, the parameters, its notebook
+    and the run's name are unchanged (:func:`analysis.stepcache.collect_key`). Returns its
+    record."""
+    from analysis.stepcache import changed_files, snapshot, store
+
+    setup.log(f"step 2: notebook {COLLECT}")
+    key, entry = plan.keys[COLLECT], plan.entry(COLLECT)
+    if plan.cached(COLLECT):
+        return _reuse(COLLECT, entry, setup.stage, setup.log, key)
+    before = snapshot(setup.stage)
+    record = pool.submit(partial(_execute_step, COLLECT, setup, setup.stage)).result()
+    record = {"seconds": record.pop("seconds"), "cache": "miss" if entry else "off",
+              "key": key[:16], **record}
+    if entry is not None:
+        store(setup.stage, entry, changed_files(setup.stage, before))
     setup.log(f"  - {COLLECT}: done in {record['seconds']:.1f} s")
     return record
 
 
+def package_digest() -> str:
+    """SHA-256 of every file of the :mod:`analysis` package (code and resources)."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "analysis").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class WorkbookStep:
+    """``tables/tables.xlsx`` (:func:`analysis.report.workbook.write_workbook`), written in a
+    thread while the report renders: the workbook reads only ``tables/*.csv`` and the
+    renderer never reads the workbook. It is built in the staging folder's hidden
+    ``.workbook/`` (which :func:`analysis.stepcache.render_key` does not read) and moved into
+    ``tables/`` by :meth:`finish`; reused from the cache (``runs/.cache/workbook``) when the
+    CSV files, the package and openpyxl and pandas are unchanged."""
+
+    def __init__(self, stage: Path, cache_dir: Path | None) -> None:
+        import threading
+
+        self.stage, self.work = stage, stage / ".workbook"
+        digest = hashlib.sha256(json.dumps([package_digest(), metadata.version("openpyxl"),
+                                            metadata.version("pandas")]).encode())
+        for table in sorted((stage / "tables").glob("*.csv")):
+            digest.update(table.name.encode() + b"\0" + table.read_bytes())
+        self.entry = cache_dir / "workbook" / digest.hexdigest() if cache_dir else None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, daemon=True)
+        self.cached = self.entry is not None and (self.entry / "tables.xlsx").is_file()
+        if not self.cached:
+            (self.work / "tables").mkdir(parents=True)
+            for table in (stage / "tables").glob("*.csv"):
+                shutil.copy2(table, self.work / "tables" / table.name)
+            self.thread.start()
+
+    def _write(self) -> None:
+        from analysis.report.workbook import write_workbook
+
+        try:
+            write_workbook(self.work)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
+            self.error = exc
+
+    def wait(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the workbook and put it in ``tables/`` (and in the cache)."""
+        from analysis.stepcache import store
+
+        if self.cached:
+            shutil.copy2(self.entry / "tables.xlsx", self.stage / "tables" / "tables.xlsx")
+            return
+        self.wait()
+        if self.error is not None:
+            raise self.error
+        built = self.work / "tables" / "tables.xlsx"
+        if built.is_file():  # none when the run has no table
+            os.replace(built, self.stage / "tables" / "tables.xlsx")
+            if self.entry is not None:
+                store(self.stage / "tables", self.entry, ["tables.xlsx"])
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def render_inputs(engine: str) -> dict:
+    """What the render step reads besides the staging folder: the package's files (the
+    renderer and its resources), tool versions, the Quarto CLI when used, the PDF date."""
+    from analysis.render import find_quarto
+
+    quarto = find_quarto() if engine in ("auto", "quarto") else None
+    tool = Path(quarto).stat() if quarto else None
+    return {"code": package_digest(), "packages": package_versions(),
+            "quarto": [str(quarto), tool.st_size, tool.st_mtime_ns] if tool else None,
+            "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")}
+
+
 def render_step(stage: Path, formats: tuple[str, ...], engine: str,
-                log: Callable[[str], None]) -> dict:
+                log: Callable[[str], None], cache_dir: Path | None = None) -> dict:
     """Step 3: render the report in the staging folder (the report's sources are copied in
-    and removed afterwards). Returns its record."""
+    and removed afterwards), or reuse the rendered files from the cache when every file the
+    renderer reads is unchanged (:func:`analysis.stepcache.render_key`). Returns its record."""
     from analysis.render import PROJECT_FILES, render_report
+    from analysis.stepcache import changed_files, render_key, restore, snapshot, store
 
     log(f"step 3: rendering {', '.join(formats)}")
     started = time.perf_counter()
     sources = [shutil.copy2(ROOT / source, stage / source) for source in PROJECT_FILES]
     # A fixed PDF creation date (the commit's) keeps re-rendered PDFs identical.
     os.environ.setdefault("SOURCE_DATE_EPOCH", commit_epoch())
-    render_report(stage, formats=formats, engine=engine)
+    key = render_key(stage, formats, engine, render_inputs(engine))
+    entry = cache_dir / "render" / key if cache_dir else None
+    if entry is not None and (entry / ".complete").is_file():
+        restore(entry, stage)
+        cache = "hit"
+    else:
+        before = snapshot(stage)
+        render_report(stage, formats=formats, engine=engine)
+        if entry is not None:
+            store(stage, entry, changed_files(stage, before))
+        cache = "miss" if entry else "off"
     for source in sources:
         Path(source).unlink()
-    record = {"seconds": round(time.perf_counter() - started, 2)}
-    log(f"  - rendered in {record['seconds']:.1f} s")
+    record = {"seconds": round(time.perf_counter() - started, 2), "cache": cache,
+              "key": key[:16]}
+    log(f"  - rendered in {record['seconds']:.1f} s" if cache != "hit" else
+        f"  - reused from cache ({record['seconds']:.1f} s)")
     return record
 
 
@@ -336,71 +474,94 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     formats : report formats to render (``html``, ``pdf``, ``docx``); empty to skip rendering.
     runs_dir : where runs live (default ``<repo>/runs``).
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
-    jobs : notebooks run side by side (one kernel each); default: CPU count + 1, since a
-        kernel spends part of its start waiting rather than computing (measured on 2 cores:
-        3 side by side beat 2 by about 1 s).
+    jobs : kernels the notebooks run in (each started once per run, the notebooks shared out
+        among them, :mod:`analysis.kernels`); default :data:`DEFAULT_KERNELS` (1, measured on
+        2 cores), never more than the notebooks to execute.
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
-    cache : reuse a step's result (``runs/.cache``) when its notebook, the package code, the
-        inputs and the parameters are all unchanged; the manifest says which steps were reused.
+    cache : reuse a step's result (``runs/.cache``) when what it reads is unchanged
+        (:mod:`analysis.stepcache`); the manifest says which steps were reused.
 
     Returns
     -------
     The bundle's path. On failure raises :class:`PipelineError` naming the step, and the
     previous bundle of that name is left as it was.
     """
+    from analysis.kernels import KernelPool, notebook_imports
+
     params = params or Params()
     data_dir = Path(data_dir or DEFAULT_DATA).resolve()
     runs_dir = Path(runs_dir or ROOT / "runs").resolve()
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
     check_run_request(name, data_dir)
-    # Validate the data once, up front, so a bad export fails with one clear message and
-    # nothing is created.
-    from analysis.schema import read_cohort
-
-    check_eligible(read_cohort(data_dir), params, data_dir)
+    plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None)
+    to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]
+    pool = KernelPool(min(jobs or DEFAULT_KERNELS, max(1, len(to_run) - (COLLECT in to_run))),
+                      kernel_name(), notebooks_dir, _ipc_kernel_manager(),
+                      notebook_imports([notebooks_dir / nb for nb in to_run]))
+    if to_run:
+        pool.start()  # the kernels start and import while the data is validated below
     try:
+        # Validate the data once, up front, so a bad export fails with one clear message and
+        # nothing is created. Not needed when every independent step is reused: their keys
+        # hold every file of the data folder, the parameters and the package code, and a
+        # step is stored in the cache only by a run that passed this validation.
+        if any(nb in to_run for nb in INDEPENDENT):
+            from analysis.schema import read_cohort
+
+            check_eligible(read_cohort(data_dir), params, data_dir)
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
-            final = _build(name, params, data_dir, formats, runs_dir, engine, jobs, log,
-                           notebooks_dir, cache)
+            final = _build(name, params, data_dir, formats, runs_dir, engine, log,
+                           notebooks_dir, plan, pool)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
+        pool.close(kill=True)
         if not is_write_error(exc):
             raise
         raise PipelineError(os_error_message(exc, runs_dir)) from None
+    except BaseException:
+        pool.close(kill=True)  # failure or interrupt: no notebook is waited for
+        raise
+    finally:
+        pool.close()
     return final
 
 
 def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
-           runs_dir: Path, engine: str, jobs: int | None, log: Callable[[str], None],
-           notebooks_dir: Path, cache: bool) -> Path:
+           runs_dir: Path, engine: str, log: Callable[[str], None], notebooks_dir: Path,
+           plan: Plan, pool) -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
     final = runs_dir / name
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
     started = datetime.now(UTC)
     t0 = time.perf_counter()
+    workbook = None
     try:
         start_record(runs_dir, name, stage)
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
-        params_text = write_params_file(stage, params)
+        write_params_file(stage, params)
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
                                   "published_dir": str(PUBLISHED), "run_name": name},
-                          kernel_name(), notebooks_dir, log)
+                          pool.kernel, notebooks_dir, log)
         (stage / "notebooks").mkdir()
-        provenance = {"git_commit": git_commit(), "inputs": input_hashes(data_dir),
-                      "packages": package_versions()}
-        code = code_hash(notebooks_dir)
-        keys = {nb: step_key(nb, params_text, provenance["inputs"], code) for nb in INDEPENDENT}
-        steps = run_independent_steps(setup, keys, runs_dir / ".cache" if cache else None, jobs)
-        steps[COLLECT] = run_collecting_step(setup)
-        write_run_notes(stage, name, params, provenance, runs_dir / "paper")
+        steps = run_independent_steps(setup, plan, pool)
+        steps[COLLECT] = run_collecting_step(setup, plan, pool)
+        pool.close(wait=False)  # the kernels shut down while the report renders
+        write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper")
+        workbook = WorkbookStep(stage, plan.cache_dir)  # tables.xlsx (issue 14)
         if formats:
-            steps["render"] = render_step(stage, formats, engine, log)
-        write_manifest(stage, name, started, time.perf_counter() - t0, steps, provenance)
+            steps["render"] = render_step(stage, formats, engine, log, plan.cache_dir)
+        workbook.finish()
+        write_manifest(stage, name, started, time.perf_counter() - t0, steps,
+                       {**plan.provenance, "kernels": {"count": pool.size,
+                                                       "warm_up_seconds": pool.warm_seconds}})
         _move_into_place(stage, final)
     except BaseException:
+        pool.close(kill=True)  # no notebook may still write into the folder removed next
+        if workbook is not None:
+            workbook.wait()  # nor the workbook
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
@@ -436,12 +597,17 @@ def check_eligible(cohort, params: Params, data_dir: Path) -> None:
         "the export (e.g. age_at_index) or the eligibility parameters (min_age, age_rule)")
 
 
+def params_yaml(params: Params) -> str:
+    """The text of a run's ``params.yaml``: every parameter, the paper's included."""
+    import yaml
+
+    return yaml.safe_dump(params.to_dict(), sort_keys=False)
+
+
 def write_params_file(stage: Path, params: Params) -> str:
     """Write the run's ``params.yaml`` (every parameter, the paper's included: the file alone
     re-runs the report), the file whose path every notebook is given. Returns its text."""
-    import yaml
-
-    text = yaml.safe_dump(params.to_dict(), sort_keys=False)
+    text = params_yaml(params)
     (stage / "params.yaml").write_text(text, encoding="utf-8")
     return text
 
@@ -502,9 +668,6 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
         markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs", left_columns=2),
         markdown_table(packages, "Package versions", "tbl-packages", left_columns=2)])
     write_atomic(stage / "tables" / "reproducibility.md", text)
-    from analysis.report.workbook import write_workbook
-
-    write_workbook(stage)  # tables/tables.xlsx, every table of the run (issue 14)
 
 
 def _move_into_place(stage: Path, final: Path) -> None:

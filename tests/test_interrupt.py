@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.pipeline import BY_COST
+
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "keep"
 
@@ -87,9 +89,10 @@ class Run:
 
 #: Where each signal is sent: after the first line starting with the marker, plus a fixed
 #: second so that the step's kernel has started. SIGTERM: a parameter unseen in this folder
-#: (alpha = 0.051, harmless) makes every step-1 notebook execute; SIGKILL: the paper's
+#: (alpha = 0.051, harmless) makes every step-1 notebook execute (the mark: the first one
+#: queued, so the signal lands while step 1 runs); SIGKILL: the paper's
 #: parameters, so step 1 is reused from the paper run's cache and the kill lands in step 05.
-KILLS = ((signal.SIGTERM, ("alpha=0.051",), "  - 01_cohort.ipynb: running"),
+KILLS = ((signal.SIGTERM, ("alpha=0.051",), f"  - {BY_COST[0]}: running"),
          (signal.SIGKILL, (), "  - 05_reproduction.ipynb: running"))
 
 

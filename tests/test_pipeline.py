@@ -10,17 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from analysis import pipeline
 from analysis.errors import PipelineError
 from analysis.params import Params, check_one_parameter_set, params_digest
-from analysis.pipeline import (
-    COLLECT,
-    INDEPENDENT,
-    NOTEBOOKS,
-    StepSetup,
-    _run_step,
-    kernel_name,
-    run,
-)
+from analysis.pipeline import COLLECT, INDEPENDENT, NOTEBOOKS, plan_run, run
 
 pytestmark = pytest.mark.slow
 
@@ -128,31 +121,103 @@ def test_failed_run_leaves_previous_bundle_intact(paper_run: Path, tmp_path: Pat
     assert (paper_run.parent / "_failed" / "paper" / "03_tables.ipynb").is_file()
 
 
-def test_a_step_without_cache_says_so(tmp_path: Path):
-    setup = StepSetup(tmp_path / "stage", {"params_file": "p.yaml", "run_dir": "."},
-                      kernel_name(), stub_notebooks(tmp_path / "notebooks"), lambda _: None)
-    setup.stage.mkdir()
-    record = _run_step("02_flow.ipynb", setup, None, "0" * 64)
-    assert record["cache"] == "off"
-    assert (setup.stage / "notebooks" / "02_flow.ipynb").is_file()
+def test_a_run_without_cache_says_so(tmp_path: Path):
+    books = stub_notebooks(tmp_path / "notebooks")
+    bundle = run("nocache", runs_dir=tmp_path / "runs", formats=(), notebooks_dir=books,
+                 cache=False, log=lambda _: None)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert {manifest["steps"][nb]["cache"] for nb in NOTEBOOKS} == {"off"}
+    assert sorted(p.name for p in (bundle / "notebooks").iterdir()) == sorted(NOTEBOOKS)
+    assert not (tmp_path / "runs" / ".cache").exists()
+    # Every notebook ran in a kernel started once: numbered from 1 as in a fresh kernel, and
+    # blind to the variables of the notebook before it (the stub's second cell is cell 2).
+    for name in NOTEBOOKS:
+        book = nbformat.read(bundle / "notebooks" / name, as_version=4)
+        assert [c.execution_count for c in book.cells] == list(range(1, len(book.cells) + 1))
+
+
+def test_one_kernel_gives_each_notebook_a_fresh_namespace(tmp_path: Path):
+    """Two notebooks in one kernel: the second does not see the first's variables, pyplot
+    figures, matplotlib settings or working directory (analysis.kernels.ISOLATE)."""
+    books = stub_notebooks(tmp_path / "notebooks")
+    first = nbformat.read(books / INDEPENDENT[0], as_version=4)
+    first.cells[1].source = ("import os, matplotlib, matplotlib.pyplot as plt\n"
+                             "leftover = 1\nplt.figure()\n"
+                             "matplotlib.rcParams['lines.linewidth'] = 9.0\nos.chdir('/')")
+    nbformat.write(first, books / INDEPENDENT[0])
+    for name in INDEPENDENT[1:]:
+        book = nbformat.read(books / name, as_version=4)
+        book.cells[1].source = (
+            "import os, matplotlib, matplotlib.pyplot as plt\n"
+            "assert 'leftover' not in globals()\nassert plt.get_fignums() == []\n"
+            "assert matplotlib.rcParams['lines.linewidth'] != 9.0\n"
+            f"assert os.getcwd() == {str(books)!r}")
+        nbformat.write(book, books / name)
+    bundle = run("isolated", runs_dir=tmp_path / "runs", formats=(), notebooks_dir=books,
+                 cache=False, jobs=1, log=lambda _: None)
+    assert json.loads((bundle / "manifest.json").read_text())["kernels"]["count"] == 1
+
+
+def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
+    """A change to the printed numbers touches only the steps that read them (02 and 05); a
+    change to one notebook touches only that step and the collecting step 05."""
+    data = pipeline.DEFAULT_DATA
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    for name in NOTEBOOKS:
+        (books / name).write_bytes((pipeline.ROOT / "notebooks" / name).read_bytes())
+    before = plan_run("paper", Params(), data, books, None).keys
+    published = tmp_path / "published"
+    published.mkdir()
+    numbers = (pipeline.PUBLISHED / "numbers.csv").read_text(encoding="utf-8")
+    (published / "numbers.csv").write_text(numbers + "\n", encoding="utf-8")
+    monkeypatch.setattr(pipeline, "PUBLISHED", published)
+    after = plan_run("paper", Params(), data, books, None).keys
+    assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
+        "02_flow.ipynb", COLLECT]
+    monkeypatch.undo()
+    (books / "06_sensitivity.ipynb").write_bytes(
+        (books / "06_sensitivity.ipynb").read_bytes() + b"\n")
+    after = plan_run("paper", Params(), data, books, None).keys
+    assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
+        COLLECT, "06_sensitivity.ipynb"]
+    after = plan_run("paper", Params(alpha=0.051), data, books, None).keys
+    assert all(after[nb] != before[nb] for nb in NOTEBOOKS)  # parameters: kept wide
 
 
 def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
-    # Same inputs, parameters and code: steps 01-04 and 06 come from the cache (05 always
-    # runs), and the tables and numbers are byte-identical to the paper run, which computed
-    # every step from scratch.
+    # Same inputs, parameters and code: steps 01-04 and 06 come from the cache (05 records the
+    # run's name, so runs under another name), and the tables and numbers are byte-identical
+    # to the paper run, which computed every step from scratch.
     assert {json.loads((paper_run / "manifest.json").read_text())["steps"][nb]["cache"]
             for nb in INDEPENDENT} == {"miss"}
     again = run("again", runs_dir=paper_run.parent, formats=(), log=lambda _: None)
     steps = json.loads((again / "manifest.json").read_text())["steps"]
     assert {steps[nb]["cache"] for nb in INDEPENDENT} == {"hit"}
-    assert steps[COLLECT]["cache"] == "never"
+    assert steps[COLLECT]["cache"] == "miss"
     results = {name: json.loads((folder / "results.json").read_text())
                for name, folder in (("paper", paper_run), ("again", again))}
     assert results["again"].pop("run") == "again" and results["paper"].pop("run") == "paper"
     assert results["again"] == results["paper"]
     for table in sorted((paper_run / "tables").glob("*.csv")):
         assert (again / "tables" / table.name).read_bytes() == table.read_bytes(), table.name
+    # The same run once more (now rendered), then again: step 05 is reused under its own
+    # name, and the second rendering is reused with the bytes the first one wrote.
+    first = run("again", runs_dir=paper_run.parent, formats=("html",), engine="pandoc",
+                log=lambda _: None)
+    html = (first / "report.html").read_bytes()
+    steps = json.loads((first / "manifest.json").read_text())["steps"]
+    assert (steps[COLLECT]["cache"], steps["render"]["cache"]) == ("hit", "miss")
+    second = run("again", runs_dir=paper_run.parent, formats=("html",), engine="pandoc",
+                 log=lambda _: None)
+    steps = json.loads((second / "manifest.json").read_text())["steps"]
+    assert {steps[nb]["cache"] for nb in NOTEBOOKS} | {steps["render"]["cache"]} == {"hit"}
+    assert (second / "report.html").read_bytes() == html
+    # tables.xlsx, written beside the rendering and then reused, has the paper run's bytes.
+    for folder in (first, second):
+        assert (folder / "tables" / "tables.xlsx").read_bytes() == \
+            (paper_run / "tables" / "tables.xlsx").read_bytes()
+    assert not list(second.glob(".*"))  # no working folder (.steps, .workbook) left behind
 
 
 def test_a_cutoff_change_runs_every_step_again(variant_run: Path):
