@@ -41,7 +41,7 @@ TABLES = ("patients", "assessments", "doses")
 SEED = 2017
 
 __all__ = ["write_registry_export", "peak_rss_of", "PeakMemory", "process_tree_rss",
-           "run_registry"]
+           "run_registry", "profile_notebook"]
 
 
 def write_registry_export(n: int, out_dir: str | Path, seed: int = SEED,
@@ -255,6 +255,81 @@ def run_registry(size: int = 100_000, seed: int = SEED, keep: Path | None = None
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _hwm_reset() -> int:
+    """Reset this process's RSS high-water mark; return the current RSS (bytes)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    return _status("VmRSS")
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(field)
+
+
+def profile_notebook(name: str, data_dir: str | Path, run_dir: str | Path,
+                     params_file: str | Path | None = None) -> list[dict]:
+    """Run one step notebook's code cells in this process, cell by cell, as papermill would
+    (its parameters cell, then ``data_dir``, ``run_dir``, ``params_file``, ``published_dir``
+    and ``run_name`` set), and measure each cell: wall seconds and the RSS it added at its
+    peak (``/proc/self/clear_refs`` high-water mark above the RSS before the cell).
+
+    Returns one dict per code cell: ``cell`` (index), ``first_line``, ``seconds``,
+    ``peak_mb`` (above the RSS before the cell), ``rss_mb`` (the process's RSS after it).
+    Linux only. The notebook's own imports are paid in its first cells.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if params_file is None:
+        from analysis.params import Params
+        from analysis.pipeline import write_params_file
+
+        write_params_file(run_dir, Params())
+        params_file = run_dir / "params.yaml"
+    book = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+    namespace: dict = {"__name__": "__main__"}
+    injected = {"data_dir": str(data_dir), "run_dir": str(run_dir),
+                "params_file": str(params_file), "published_dir": str(ROOT / "data" / "published"),
+                "run_name": "profile"}
+    out = []
+    cwd = os.getcwd()
+    os.chdir(ROOT / "notebooks")
+    try:
+        for i, cell in enumerate(book["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            base = _hwm_reset()
+            started = time.perf_counter()
+            exec(compile(source, f"{name}[{i}]", "exec"), namespace)  # noqa: S102
+            seconds = time.perf_counter() - started
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                namespace.update(injected)
+            out.append({"cell": i, "first_line": next((line for line in source.splitlines()
+                                                      if line and not line.startswith("#")),
+                                                     "")[:70],
+                        "seconds": round(seconds, 3),
+                        "peak_mb": round((_status("VmHWM") - base) / 2**20, 1),
+                        "rss_mb": round(_status("VmRSS") / 2**20, 1)})
+    finally:
+        os.chdir(cwd)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
@@ -263,7 +338,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", default="html,pdf,docx", help="formats (or none)")
     parser.add_argument("--write-only", type=Path, metavar="DIR",
                         help="only write the export into DIR")
+    parser.add_argument("--profile", metavar="NOTEBOOK",
+                        help="profile one notebook cell by cell on --data (in this process)")
+    parser.add_argument("--data", type=Path, help="export folder for --profile")
     args = parser.parse_args(argv)
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="ma-ild-profile-") as tmp:
+            for rec in profile_notebook(args.profile, args.data, tmp):
+                print(json.dumps(rec))
+        return 0
     if args.write_only:
         write_registry_export(args.size, args.write_only, args.seed)
         print(args.write_only)
