@@ -98,8 +98,21 @@ def analysis_dataset(patients: pd.DataFrame, groups: pd.DataFrame, assessments: 
     group_cols = ["patient_id", "included", "excluded_by", "conv_responder", "tac_analysed",
                   "tac_responder"]
     base = patients.drop(columns=[c for c in group_cols[1:] if c in patients.columns])
-    return (base.merge(groups[group_cols], on="patient_id", how="left")
-            .merge(measures, on="patient_id", how="left"))
+    out = (base.merge(groups[group_cols], on="patient_id", how="left")
+           .merge(measures, on="patient_id", how="left"))
+    return _as_categories(out)
+
+
+def _as_categories(data: pd.DataFrame) -> pd.DataFrame:
+    """The text columns of the tables' categorical rows as pandas categoricals (categories:
+    the values seen, sorted), so a table counts integer codes instead of hashing or
+    comparing strings per patient; comparisons, ``isna`` and values are as before."""
+    for row in ROWS:
+        if row.kind == "categorical" and pd.api.types.is_string_dtype(data[row.column]):
+            values = data[row.column]
+            data[row.column] = pd.Categorical(
+                values, categories=sorted(values.dropna().unique().tolist()))
+    return data
 
 
 def _levels(row: Row, table: str) -> tuple[tuple[str, str, str], ...]:
@@ -147,7 +160,11 @@ def _level_codes(data: pd.DataFrame, row: Row, levels: tuple, rows: np.ndarray |
     left out of the denominator (histology: not biopsied). One hashing pass over the column
     (``pandas.factorize``), then a lookup over its few distinct values: no per-row Python and
     no comparison per level."""
-    codes, uniques = pd.factorize(data[row.column], use_na_sentinel=True)
+    column = data[row.column]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # codes already (analysis_dataset)
+        codes, uniques = column.cat.codes.to_numpy(), list(column.cat.categories)
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
     values = [value for _, value, _ in levels]
     dropped = _NOT_COUNTED[row.denominator]
     lookup = [-1 if u in dropped else next((i for i, v in enumerate(values) if u == v),
