@@ -171,12 +171,14 @@ MAX_CELLS = 1 << 21
 
 
 def group_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
-                        definitions: pd.DataFrame, params: Params, max_cells: int = MAX_CELLS):
+                        definitions: pd.DataFrame, params: Params,
+                        max_cells: int | None = None):
     """:func:`group_matrices` over consecutive slices of the rows of ``definitions`` (a
-    frame), each of at most ``max_cells`` patients x definitions: yields ``(start, stop,
-    groups)``. The eligibility and assessment changes are computed once."""
+    frame), each of at most ``max_cells`` (default :data:`MAX_CELLS`) patients x definitions:
+    yields ``(start, stop, groups)``. The eligibility and assessment changes are computed
+    once."""
     basis = group_basis(patients, assessments, params)
-    step = max(1, max_cells // max(1, len(basis["ids"])))
+    step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
     for start in range(0, len(definitions), step):
         stop = min(start + step, len(definitions))
         yield start, stop, groups_for(basis, definitions.iloc[start:stop])

@@ -325,7 +325,7 @@ def kernel_name() -> str:
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = _say,
-        notebooks_dir: Path | None = None, cache: bool = True) -> Path:
+        notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -342,6 +342,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
     cache : reuse a step's result (``runs/.cache``) when its notebook, the package code, the
         inputs and the parameters are all unchanged; the manifest says which steps were reused.
+    sheet : Excel: the sheet every ``.xlsx`` file of the export is read from (default: the
+        first whose header matches the codebook); given to every notebook as ``sheet``.
 
     Returns
     -------
@@ -357,13 +359,13 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     # nothing is created.
     from analysis.schema import read_cohort
 
-    check_eligible(read_cohort(data_dir), params, data_dir)
+    check_eligible(read_cohort(data_dir, sheet=sheet), params, data_dir)
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
             final = _build(name, params, data_dir, formats, runs_dir, engine, jobs, log,
-                           notebooks_dir, cache)
+                           notebooks_dir, cache, sheet)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
         if not is_write_error(exc):
             raise
@@ -373,7 +375,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 
 def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
            runs_dir: Path, engine: str, jobs: int | None, log: Callable[[str], None],
-           notebooks_dir: Path, cache: bool) -> Path:
+           notebooks_dir: Path, cache: bool, sheet: str | None = None) -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
     final = runs_dir / name
@@ -386,13 +388,15 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         params_text = write_params_file(stage, params)
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
-                                  "published_dir": str(PUBLISHED), "run_name": name},
+                                  "published_dir": str(PUBLISHED), "run_name": name,
+                                  "sheet": sheet},
                           kernel_name(), notebooks_dir, log)
         (stage / "notebooks").mkdir()
         provenance = {"git_commit": git_commit(), "inputs": input_hashes(data_dir),
                       "packages": package_versions()}
         code = code_hash(notebooks_dir)
-        keys = {nb: step_key(nb, params_text, provenance["inputs"], code) for nb in INDEPENDENT}
+        read_as = params_text + (f"\n# sheet: {sheet}\n" if sheet else "")  # a step's input too
+        keys = {nb: step_key(nb, read_as, provenance["inputs"], code) for nb in INDEPENDENT}
         steps = run_independent_steps(setup, keys, runs_dir / ".cache" if cache else None, jobs)
         steps[COLLECT] = run_collecting_step(setup)
         write_run_notes(stage, name, params, provenance, runs_dir / "paper")
