@@ -412,9 +412,7 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
     rows = _rows(data, rows)
     is_resp = _flags(data, group, rows)
     out = frame.copy()
-    for col in EFFECT_COLUMNS:
-        out[col] = "" if col in ("effect_measure", "effect_ci", "or_ci", "mean_diff_ci") \
-            else np.nan
+    cells: dict[str, dict] = {col: {} for col in EFFECT_COLUMNS}
     for row in ROWS:
         lines = out[out["variable"] == row.key]
         if row.kind == "continuous":
@@ -442,5 +440,8 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
                               "effect_ci": "bootstrap_percentile" if ok else "not_estimable"}
                     target = lines.index[0]
         for col, value in values.items():
-            out.loc[target, col] = value
+            cells[col][target] = value
+    for col in EFFECT_COLUMNS:  # one assignment per column, not one per cell
+        blank = "" if col in ("effect_measure", "effect_ci", "or_ci", "mean_diff_ci") else np.nan
+        out[col] = [cells[col].get(i, blank) for i in out.index]
     return out
