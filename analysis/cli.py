@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-p", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override one parameter, e.g. -p fvc_decline=0.05 (repeatable)")
     run.add_argument("--data", type=Path, help="folder of the export (default: data/raw)")
+    run.add_argument("--sheet", help="Excel: the sheet to read in every .xlsx file "
+                     "(default: the first sheet whose header matches the codebook)")
     run.add_argument("--to", default="html,pdf,docx",
                      help="formats to render: html,pdf,docx (or none)")
     run.add_argument("--engine", default="auto", choices=("auto", "quarto", "pandoc"),
@@ -81,9 +83,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; "
                             "allowed: html, pdf, docx")
     # Check the export before anything is created, and show its warnings.
-    _check_data(args.data, quiet_ok=True)
+    _check_data(args.data, quiet_ok=True, sheet=args.sheet)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,
-        engine=args.engine, jobs=args.jobs, cache=not args.no_cache)
+        engine=args.engine, jobs=args.jobs, cache=not args.no_cache, sheet=args.sheet)
     return 0
 
 

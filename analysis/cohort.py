@@ -21,7 +21,8 @@ from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
 __all__ = ["EXCLUSIONS", "apply_eligibility", "response_groups", "group_matrices",
-           "analysis_groups", "flow_table"]
+           "group_basis", "groups_for", "group_matrix_chunks", "MAX_CELLS", "analysis_groups",
+           "flow_table"]
 
 #: Exclusion criteria in the order the Methods list them, with the label Figure 1 shows.
 EXCLUSIONS: dict[str, str] = {
@@ -128,22 +129,59 @@ def group_matrices(patients: pd.DataFrame, assessments: pd.DataFrame, definition
     -------
     dict of arrays, rows in the order of ``patients``: ``ids``, ``included`` (bool),
     ``myositis_type`` (str), ``tac_eligible`` (bool) and the matrices of
-    :func:`response_groups`.
+    :func:`response_groups`. :func:`group_matrix_chunks` gives the same in slices of the
+    definitions, for many patients.
     """
+    basis = group_basis(patients, assessments, params)
+    return groups_for(basis, definitions)
+
+
+def group_basis(patients: pd.DataFrame, assessments: pd.DataFrame,
+                params: Params) -> dict[str, Any]:
+    """What every definition shares: ids, eligibility, myositis type, tacrolimus
+    eligibility, and the assessment changes of the conventional and tacrolimus periods."""
     eligible = apply_eligibility(patients, params)
     ids = eligible["patient_id"].astype(str).tolist()
-    included = eligible["included"].to_numpy(dtype=bool)
     tac_eligible = ((eligible["second_line"] == "tacrolimus").fillna(False).to_numpy(dtype=bool)
                     & eligible["tacrolimus_data_sufficient"].astype("boolean").fillna(False)
                     .to_numpy(dtype=bool))
-    conventional = evaluate(assessment_changes(
-        assessments, "index", params.conventional_followup, ids), definitions)
-    tacrolimus = evaluate(assessment_changes(
-        assessments, "tac_start", params.tacrolimus_followup, ids), definitions)
-    return {"ids": np.asarray(ids), "included": included,
+    return {"ids": np.asarray(ids), "included": eligible["included"].to_numpy(dtype=bool),
             "myositis_type": eligible["myositis_type"].astype(str).to_numpy(),
             "tac_eligible": tac_eligible,
-            **response_groups(included, tac_eligible, conventional, tacrolimus)}
+            "conventional": assessment_changes(assessments, "index",
+                                               params.conventional_followup, ids),
+            "tacrolimus": assessment_changes(assessments, "tac_start",
+                                             params.tacrolimus_followup, ids)}
+
+
+def groups_for(basis: Mapping[str, Any], definitions: Any) -> dict[str, np.ndarray]:
+    """:func:`group_matrices` of some definitions, from a :func:`group_basis`."""
+    conventional = evaluate(basis["conventional"], definitions)
+    tacrolimus = evaluate(basis["tacrolimus"], definitions)
+    fixed = {k: basis[k] for k in ("ids", "included", "myositis_type", "tac_eligible")}
+    return {**fixed, **response_groups(basis["included"], basis["tac_eligible"], conventional,
+                                       tacrolimus)}
+
+
+#: Patients x definitions cells per slice of :func:`group_matrix_chunks`: a float matrix of
+#: this size is 16 MB, so the sweep's memory does not grow with the number of definitions
+#: (100,000 patients x 7,776 definitions would be 6 GB per float matrix). The paper's 67
+#: patients take the whole grid in one slice.
+MAX_CELLS = 1 << 21
+
+
+def group_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
+                        definitions: pd.DataFrame, params: Params,
+                        max_cells: int | None = None):
+    """:func:`group_matrices` over consecutive slices of the rows of ``definitions`` (a
+    frame), each of at most ``max_cells`` (default :data:`MAX_CELLS`) patients x definitions:
+    yields ``(start, stop, groups)``. The eligibility and assessment changes are computed
+    once."""
+    basis = group_basis(patients, assessments, params)
+    step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
+    for start in range(0, len(definitions), step):
+        stop = min(start + step, len(definitions))
+        yield start, stop, groups_for(basis, definitions.iloc[start:stop])
 
 
 def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,

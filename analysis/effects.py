@@ -188,16 +188,18 @@ def moses_rank(m: int, n: int, confidence: float = CONFIDENCE) -> int:
     return max(k, 1)
 
 
-def _kth_difference(x: np.ndarray, y: np.ndarray, k: int) -> float:
+def _kth_difference(x: np.ndarray, y: np.ndarray, k: int,
+                    distinct: tuple[np.ndarray, ...] | None = None) -> float:
     """The k-th smallest (1-based) of the differences x_i - y_j.
 
     Enumerated over the distinct values, each difference weighted by how many pairs give it
     (exact; fast on tied data such as integer % predicted), when there are at most 4 million
     distinct pairs; above, found by bisection on the count #{x_i - y_j <= d} (sorted y,
-    ``searchsorted``), to machine precision.
+    ``searchsorted``), to machine precision. ``distinct``: ``np.unique(.., return_counts=True)``
+    of x and of y when the caller has them (one sort per sample for several k).
     """
-    ux, cx = np.unique(x, return_counts=True)
-    uy, cy = np.unique(y, return_counts=True)
+    ux, cx, uy, cy = distinct or (*np.unique(x, return_counts=True),
+                                  *np.unique(y, return_counts=True))
     if ux.size * uy.size <= _ENUMERATE_LIMIT:
         diffs = np.subtract.outer(ux, uy).ravel()
         order = np.argsort(diffs, kind="stable")
@@ -236,14 +238,19 @@ def hodges_lehmann(x: np.ndarray, y: np.ndarray,
     if m == 0 or n == 0:
         return NAN3
     total = m * n
+    distinct = (*np.unique(x, return_counts=True), *np.unique(y, return_counts=True))
+
+    def kth(k: int) -> float:
+        return _kth_difference(x, y, k, distinct)
+
     if total % 2:
-        estimate = _kth_difference(x, y, total // 2 + 1)
+        estimate = kth(total // 2 + 1)
     else:
-        estimate = (_kth_difference(x, y, total // 2) + _kth_difference(x, y, total // 2 + 1)) / 2
+        estimate = (kth(total // 2) + kth(total // 2 + 1)) / 2
     k = moses_rank(m, n, confidence)
     if total < 2 or k > total + 1 - k:
         return estimate, math.nan, math.nan
-    return estimate, _kth_difference(x, y, k), _kth_difference(x, y, total + 1 - k)
+    return estimate, kth(k), kth(total + 1 - k)
 
 
 def mean_diff_t(x: np.ndarray, y: np.ndarray, pooled: bool = True,

@@ -252,15 +252,18 @@ class Plan:
 
 
 def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
-             cache_dir: Path | None) -> Plan:
-    """Parameters, provenance and cache keys of a run (no file is written)."""
+             cache_dir: Path | None, sheet: str | None = None) -> Plan:
+    """Parameters, provenance and cache keys of a run (no file is written). The Excel sheet,
+    when one is named, is part of what the data steps read, so it joins their keys (an unnamed
+    sheet leaves the keys as they were)."""
     from analysis import stepcache
 
     text = params_yaml(params)
+    read_as = text + (f"\n# sheet: {sheet}\n" if sheet else "")
     data, published = input_hashes(data_dir), published_hashes()
     provenance = {"git_commit": git_commit(), "inputs": {**data, **published},
                   "packages": package_versions()}
-    keys = {nb: stepcache.step_key(nb, text, stepcache.step_inputs(nb, data, published),
+    keys = {nb: stepcache.step_key(nb, read_as, stepcache.step_inputs(nb, data, published),
                                    stepcache.code_hash(ROOT, notebooks_dir / nb))
             for nb in INDEPENDENT}
     keys[COLLECT] = stepcache.collect_key(
@@ -463,7 +466,7 @@ def kernel_name() -> str:
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = _say,
-        notebooks_dir: Path | None = None, cache: bool = True) -> Path:
+        notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -480,6 +483,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
     cache : reuse a step's result (``runs/.cache``) when what it reads is unchanged
         (:mod:`analysis.stepcache`); the manifest says which steps were reused.
+    sheet : Excel: the sheet every ``.xlsx`` file of the export is read from (default: the
+        first whose header matches the codebook); given to every notebook as ``sheet``.
 
     Returns
     -------
@@ -493,7 +498,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir = Path(runs_dir or ROOT / "runs").resolve()
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
     check_run_request(name, data_dir)
-    plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None)
+    plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None,
+                    sheet)
     to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]
     pool = KernelPool(min(jobs or DEFAULT_KERNELS, max(1, len(to_run) - (COLLECT in to_run))),
                       kernel_name(), notebooks_dir, _ipc_kernel_manager(),
@@ -508,12 +514,12 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         if any(nb in to_run for nb in INDEPENDENT):
             from analysis.schema import read_cohort
 
-            check_eligible(read_cohort(data_dir), params, data_dir)
+            check_eligible(read_cohort(data_dir, sheet=sheet), params, data_dir)
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
             final = _build(name, params, data_dir, formats, runs_dir, engine, log,
-                           notebooks_dir, plan, pool)
+                           notebooks_dir, plan, pool, sheet)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
         pool.close(kill=True)
         if not is_write_error(exc):
@@ -529,7 +535,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 
 def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
            runs_dir: Path, engine: str, log: Callable[[str], None], notebooks_dir: Path,
-           plan: Plan, pool) -> Path:
+           plan: Plan, pool, sheet: str | None = None) -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
     final = runs_dir / name
@@ -543,7 +549,8 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         write_params_file(stage, params)
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
-                                  "published_dir": str(PUBLISHED), "run_name": name},
+                                  "published_dir": str(PUBLISHED), "run_name": name,
+                                  "sheet": sheet},
                           pool.kernel, notebooks_dir, log)
         (stage / "notebooks").mkdir()
         steps = run_independent_steps(setup, plan, pool)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import group_matrices
+from analysis.cohort import group_matrix_chunks
 from analysis.errors import DataValidationError, ParameterError
 from analysis.params import SENSITIVITY_AXES, SENSITIVITY_GRID, Params
 from analysis.report.format import p_clause
@@ -229,16 +229,39 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     """
     params = params or Params()
     defs = definitions(grid, params)
-    g = group_matrices(patients, assessments, _response_definitions(defs, params), params)
+    start = (assessments.loc[assessments["timepoint"] == "tac_start"]
+             .drop_duplicates("patient_id").set_index("patient_id"))
+    caches: dict[str, dict] = {"fisher": {}, "rxc": {}, "binom": {}, "fvc": {}, "tlc": {}}
+    columns: dict[str, Any] = {}
+    values: dict[str, np.ndarray] = {}
+    # Slices of the definitions, so memory stays flat at registry scale (MAX_CELLS); p-values
+    # are cached across slices, per distinct table or pair of groups.
+    for _, _, g in group_matrix_chunks(patients, assessments,
+                                       _response_definitions(defs, params), params):
+        values = values or {m: _floats(start[m].reindex(pd.Index(g["ids"])))
+                            for m in _T3_MEASURES}
+        for part in (_conventional_columns(g, params, caches), _tacrolimus_columns(g, caches),
+                     _table3_columns(g, values, params, caches)):
+            for name, value in part.items():
+                columns[name] = _extend(columns.get(name), value)
     out = defs.copy()
-    for part in (_conventional_columns(g, params), _tacrolimus_columns(g),
-                 _table3_columns(g, assessments, params)):
-        for name, values in part.items():
-            out[name] = values
+    for name, value in columns.items():
+        out[name] = value
     return out
 
 
-def _conventional_columns(g: Mapping[str, np.ndarray], params: Params) -> dict[str, Any]:
+def _extend(done: Any, more: Any) -> Any:
+    """One sweep column over slices: a constant stays a constant, arrays and lists are
+    concatenated in order."""
+    if done is None or np.ndim(more) == 0:
+        return more
+    if isinstance(more, list):
+        return done + more
+    return np.concatenate([done, more])
+
+
+def _conventional_columns(g: Mapping[str, np.ndarray], params: Params,
+                          caches: dict[str, dict]) -> dict[str, Any]:
     """Conventional response and PM vs DM (and CADM): counts, and p-values cached per
     distinct table (two-sided Fisher 2 x 2; Table 2's myositis row, two-sided)."""
     from analysis import stats
@@ -259,8 +282,7 @@ def _conventional_columns(g: Mapping[str, np.ndarray], params: Params) -> dict[s
     out["pm_dm_diff"] = out["pm_pct"] - out["dm_pct"]
     tables = np.column_stack([np.column_stack([counts[k][1], counts[k][0] - counts[k][1]])
                               for k in ("pm", "dm", "cadm")])  # pm_r, pm_n, dm_r, ...
-    fisher_cache: dict[tuple[int, ...], float] = {}
-    rxc_cache: dict[tuple[int, ...], tuple[float, str]] = {}
+    fisher_cache, rxc_cache = caches["fisher"], caches["rxc"]
     pm_dm_p, myo_p, myo_test = [], [], []
     for row in tables.tolist():
         key = tuple(row)
@@ -279,13 +301,13 @@ def _conventional_columns(g: Mapping[str, np.ndarray], params: Params) -> dict[s
     return out
 
 
-def _tacrolimus_columns(g: Mapping[str, np.ndarray]) -> dict[str, Any]:
+def _tacrolimus_columns(g: Mapping[str, np.ndarray], caches: dict[str, dict]) -> dict[str, Any]:
     """Tacrolimus response (the group depends on the definition: failures of conventional
     treatment) and the exact binomial test of the rate against 50%, cached per (k, n)."""
     out: dict[str, Any] = {"tac_n": g["tac_analysed"].sum(axis=0),
                            "tac_responders": g["tac_responder"].sum(axis=0)}
     out["tac_pct"] = _pct(out["tac_responders"], out["tac_n"])
-    binom_cache: dict[tuple[int, int], float] = {}
+    binom_cache = caches["binom"]
     binom_p = []
     for k, n in zip(out["tac_responders"].tolist(), out["tac_n"].tolist(), strict=True):
         if (k, n) not in binom_cache:
@@ -295,21 +317,19 @@ def _tacrolimus_columns(g: Mapping[str, np.ndarray]) -> dict[str, Any]:
     return out
 
 
-def _table3_columns(g: Mapping[str, np.ndarray], assessments: pd.DataFrame,
-                    params: Params) -> dict[str, Any]:
-    """Table 3: FVC and TLC at tacrolimus start, responders minus non-responders, and the
-    row's two-sample test, cached per distinct pair of groups."""
+def _table3_columns(g: Mapping[str, np.ndarray], start: Mapping[str, np.ndarray],
+                    params: Params, caches: dict[str, dict]) -> dict[str, Any]:
+    """Table 3: FVC and TLC at tacrolimus start (``start``: measure -> values in the rows'
+    order), responders minus non-responders, and the row's two-sample test, cached per
+    distinct pair of groups."""
     from analysis import stats
 
     tac, analysed = g["tac_responder"], g["tac_analysed"]
-    start = (assessments.loc[assessments["timepoint"] == "tac_start"]
-             .drop_duplicates("patient_id").set_index("patient_id")
-             .reindex(pd.Index(g["ids"])))
     nonresp = analysed & ~tac
     group_keys = [a + b for a, b in zip(_column_keys(tac), _column_keys(nonresp), strict=True)]
     out: dict[str, Any] = {}
     for measure in _T3_MEASURES:
-        values = _floats(start[measure])
+        values = start[measure]
         known = ~np.isnan(values)
         filled = np.where(known, values, 0.0)
         n_r = (tac & known[:, None]).sum(axis=0)
@@ -318,7 +338,7 @@ def _table3_columns(g: Mapping[str, np.ndarray], assessments: pd.DataFrame,
             mean_r = np.where(n_r > 0, filled @ (tac & known[:, None]) / n_r, np.nan)
             mean_n = np.where(n_n > 0, filled @ (nonresp & known[:, None]) / n_n, np.nan)
         test = params.continuous_test(f"t3.{measure}")
-        cache: dict[bytes, float] = {}
+        cache = caches[measure]
         p_values = []
         for j, key in enumerate(group_keys):
             if key not in cache:
@@ -539,12 +559,21 @@ def _percentile(samples: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _boot_mean(rng: np.random.Generator, values: np.ndarray, n_resamples: int) -> np.ndarray:
-    """Means of ``n_resamples`` resamples (with replacement) of ``values`` (NaN if empty)."""
+def _boot_mean(rng: np.random.Generator, values: np.ndarray, n_resamples: int,
+               max_cells: int = 1 << 21) -> np.ndarray:
+    """Means of ``n_resamples`` resamples (with replacement) of ``values`` (NaN if empty).
+
+    Drawn in blocks of resamples of at most ``max_cells`` indices (16 MB), so memory does not
+    grow with resamples x patients; numpy's generator fills consecutive blocks with the same
+    stream as one draw of the whole matrix, so the means are those of a single draw.
+    """
     if values.size == 0:
         return np.full(n_resamples, np.nan)
-    idx = rng.integers(0, values.size, size=(n_resamples, values.size))
-    return values[idx].mean(axis=1)
+    step = max(1, max_cells // values.size)
+    return np.concatenate([
+        values[rng.integers(0, values.size, size=(min(step, n_resamples - done),
+                                                  values.size))].mean(axis=1)
+        for done in range(0, n_resamples, step)])
 
 
 def bootstrap(groups: pd.DataFrame, assessments: pd.DataFrame, n_resamples: int = 5000,

@@ -98,8 +98,21 @@ def analysis_dataset(patients: pd.DataFrame, groups: pd.DataFrame, assessments: 
     group_cols = ["patient_id", "included", "excluded_by", "conv_responder", "tac_analysed",
                   "tac_responder"]
     base = patients.drop(columns=[c for c in group_cols[1:] if c in patients.columns])
-    return (base.merge(groups[group_cols], on="patient_id", how="left")
-            .merge(measures, on="patient_id", how="left"))
+    out = (base.merge(groups[group_cols], on="patient_id", how="left")
+           .merge(measures, on="patient_id", how="left"))
+    return _as_categories(out)
+
+
+def _as_categories(data: pd.DataFrame) -> pd.DataFrame:
+    """The text columns of the tables' categorical rows as pandas categoricals (categories:
+    the values seen, sorted), so a table counts integer codes instead of hashing or
+    comparing strings per patient; comparisons, ``isna`` and values are as before."""
+    for row in ROWS:
+        if row.kind == "categorical" and pd.api.types.is_string_dtype(data[row.column]):
+            values = data[row.column]
+            data[row.column] = pd.Categorical(
+                values, categories=sorted(values.dropna().unique().tolist()))
+    return data
 
 
 def _levels(row: Row, table: str) -> tuple[tuple[str, str, str], ...]:
@@ -113,15 +126,77 @@ def _levels(row: Row, table: str) -> tuple[tuple[str, str, str], ...]:
     return tuple((k, v, T23_LEVEL_LABEL.get((row.key, k), label)) for k, v, label in levels)
 
 
-def _row_frame(row: Row, data: pd.DataFrame) -> pd.DataFrame:
-    """The patients a row is computed on (histology: biopsied patients only)."""
-    if row.denominator == "biopsied":
-        return data[data[row.column].notna() & (data[row.column] != "none")]
-    return data
+#: Values a row's denominator leaves out besides missing ones (histology: % of the biopsied).
+_NOT_COUNTED = {"biopsied": ("none",), "all": ()}
 
 
-def table1(data: pd.DataFrame) -> pd.DataFrame:
+def _rows(data: pd.DataFrame, rows: object | None) -> np.ndarray | None:
+    """The patients a table is computed on, as a bool array (None: all), never a frame copy."""
+    if rows is None:
+        return None
+    if isinstance(rows, str):
+        rows = data[rows]
+    return pd.Series(rows).to_numpy(dtype=bool, na_value=False)
+
+
+def _take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def _flags(data: pd.DataFrame, column: str, rows: np.ndarray | None) -> np.ndarray:
+    """A boolean column as a bool array (missing: False)."""
+    return _take(data[column].to_numpy(dtype=bool, na_value=False), rows)
+
+
+def _numbers(data: pd.DataFrame, column: str, rows: np.ndarray | None) -> np.ndarray:
+    """A numeric column as a float array (missing: NaN)."""
+    return _take(data[column].to_numpy(dtype=float, na_value=np.nan), rows)
+
+
+def _level_codes(data: pd.DataFrame, row: Row, levels: tuple, rows: np.ndarray | None
+                 ) -> np.ndarray:
+    """Each patient's level of a categorical or binary row as a code: ``0 .. k-1`` the
+    levels in order, ``k`` any other value the row's denominator counts, ``-1`` missing or
+    left out of the denominator (histology: not biopsied). One hashing pass over the column
+    (``pandas.factorize``), then a lookup over its few distinct values: no per-row Python and
+    no comparison per level."""
+    column = data[row.column]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # codes already (analysis_dataset)
+        codes, uniques = column.cat.codes.to_numpy(), list(column.cat.categories)
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = [value for _, value, _ in levels]
+    dropped = _NOT_COUNTED[row.denominator]
+    lookup = [-1 if u in dropped else next((i for i, v in enumerate(values) if u == v),
+                                           len(values)) for u in uniques]
+    return _take(np.asarray([*lookup, -1], dtype=np.int64)[codes], rows)
+
+
+def _level_counts(codes: np.ndarray, n_levels: int, resp: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Counts of each code ``0 .. n_levels`` (levels, then "other counted"), in one pass:
+    a vector, or with ``resp`` a ``(n_levels + 1) x 2`` table (responders, others)."""
+    known = codes >= 0
+    if resp is None:
+        return np.bincount(codes[known], minlength=n_levels + 1)
+    cells = codes[known] * 2 + (~resp[known]).astype(np.int64)
+    return np.bincount(cells, minlength=2 * (n_levels + 1)).reshape(n_levels + 1, 2)
+
+
+def _groups(values: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-missing values of the responders and of the others, in row order."""
+    known = ~np.isnan(values)
+    return values[known & resp], values[known & ~resp]
+
+
+def table1(data: pd.DataFrame, rows: object | None = None) -> pd.DataFrame:
     """Table 1: n (%) and mean (SD) over the included patients.
+
+    Parameters
+    ----------
+    data : the analysis dataset (:func:`analysis_dataset`).
+    rows : the patients to describe (a bool mask or the name of a bool column, e.g.
+        ``"included"``); default every row of ``data`` (the caller has selected them).
 
     Returns
     -------
@@ -129,21 +204,22 @@ def table1(data: pd.DataFrame) -> pd.DataFrame:
     binary rows), ``label``, ``n`` (count of the level, or non-missing n for a mean),
     ``denominator``, ``pct``, ``mean``, ``sd``.
     """
+    rows = _rows(data, rows)
+    n_rows = len(data) if rows is None else int(rows.sum())
     records = []
     for row in ROWS:
-        frame = _row_frame(row, data)
         if row.kind == "continuous":
-            values = frame[row.column].astype("Float64").dropna().to_numpy(dtype=float)
+            values = _numbers(data, row.column, rows)
+            values = values[~np.isnan(values)]
             records.append({"variable": row.key, "level": "", "label": row.label,
-                            "n": len(values), "denominator": len(frame),
+                            "n": len(values), "denominator": n_rows,
                             "mean": values.mean() if len(values) else np.nan,
                             "sd": values.std(ddof=1) if len(values) > 1 else np.nan})
             continue
-        known = frame[row.column].notna()
-        denominator = int(known.sum())
         levels = row.levels if row.kind == "categorical" else (("", True, row.label),)
-        for key, value, label in levels:
-            count = int((frame.loc[known, row.column] == value).sum())
+        counts = _level_counts(_level_codes(data, row, levels, rows), len(levels))
+        denominator = int(counts.sum())
+        for (key, _, label), count in zip(levels, counts.tolist(), strict=False):
             records.append({"variable": row.key, "level": key, "label": label, "n": count,
                             "denominator": denominator,
                             "pct": 100 * count / denominator if denominator else np.nan})
@@ -158,16 +234,18 @@ def table1(data: pd.DataFrame) -> pd.DataFrame:
 MIN_PER_GROUP = {"continuous": 2, "categorical": 1, "binary": 1}
 
 
-def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -> pd.DataFrame:
+def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params,
+                   rows: object | None = None) -> pd.DataFrame:
     """Tables 2 and 3: per-group counts or means, and p-values under the run's test rules.
 
     Parameters
     ----------
-    data : analysis dataset restricted to the table's patients.
+    data : analysis dataset (the table's patients, or all with ``rows``).
     group : boolean column splitting responders (True) from the others (False).
     table : "t2" or "t3" (selects the labels and the declared continuous tests).
     params : test rules (``fisher_rule``, ``fisher_threshold``, ``fisher_sided``,
         ``chi2_correction``, ``continuous_tests``).
+    rows : the table's patients (bool mask or bool column name); default every row.
 
     Returns
     -------
@@ -175,18 +253,21 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
     means for continuous rows), ``n_resp``, ``n_nonresp`` (patients the statistic is based on),
     ``p``, ``test`` (the test that gave ``p``), ``p_two_sided`` (the recommended two-sided test
     where it differs from the paper's choice), ``test_two_sided``.
+
+    Notes
+    -----
+    Each categorical row is counted in one pass over category codes
+    (:func:`_level_codes`, :func:`_level_counts`); no frame is copied.
     """
     from analysis import stats
 
-    is_resp = data[group].fillna(False).astype(bool)
+    rows = _rows(data, rows)
+    is_resp = _flags(data, group, rows)
     records = []
     for row in ROWS:
-        frame = _row_frame(row, data)
-        resp_mask = is_resp.loc[frame.index]
         label = row.t2_label or row.label
         if row.kind == "continuous":
-            x = frame.loc[resp_mask, row.column].astype("Float64").dropna().to_numpy(dtype=float)
-            y = frame.loc[~resp_mask, row.column].astype("Float64").dropna().to_numpy(dtype=float)
+            x, y = _groups(_numbers(data, row.column, rows), is_resp)
             test = params.continuous_test(f"{table}.{row.key}")
             need = MIN_PER_GROUP["continuous"]
             p = stats.two_sample(x, y, test=test) if min(len(x), len(y)) >= need else np.nan
@@ -196,19 +277,14 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
                             "n_resp": len(x), "n_nonresp": len(y), "p": p, "test": test,
                             "p_two_sided": p, "test_two_sided": test})
             continue
-        known = frame[row.column].notna()
+        levels = _levels(row, table) if row.kind == "categorical" else (("", True, label),)
+        table_ = _level_counts(_level_codes(data, row, levels, rows), len(levels), is_resp)
+        n_r, n_n = (int(v) for v in table_.sum(axis=0))
+        counts = table_[:len(levels)].tolist()
         if row.kind == "categorical":
-            levels = _levels(row, table)
-            counts = [[int(((frame[row.column] == value) & known & resp_mask).sum()),
-                       int(((frame[row.column] == value) & known & ~resp_mask).sum())]
-                      for _, value, _ in levels]
             contingency = np.array(counts)
         else:
-            pos_r = int((frame[row.column].fillna(False).astype(bool) & resp_mask).sum())
-            pos_n = int((frame[row.column].fillna(False).astype(bool) & ~resp_mask).sum())
-            n_r, n_n = int((known & resp_mask).sum()), int((known & ~resp_mask).sum())
-            levels = (("", True, label),)
-            counts = [[pos_r, pos_n]]
+            pos_r, pos_n = counts[0]
             contingency = np.array([[pos_r, pos_n], [n_r - pos_r, n_n - pos_n]])
         declared = params.categorical_test(f"{table}.{row.key}")
         if declared == "rule":
@@ -223,8 +299,7 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
         for i, (key, _, level_label) in enumerate(levels):
             records.append({"variable": row.key, "level": key, "label": level_label,
                             "resp": counts[i][0], "nonresp": counts[i][1],
-                            "n_resp": int((known & resp_mask).sum()),
-                            "n_nonresp": int((known & ~resp_mask).sum()),
+                            "n_resp": n_r, "n_nonresp": n_n,
                             "p": p if i == 0 else np.nan, "test": test if i == 0 else "",
                             "p_two_sided": p2 if i == 0 else np.nan,
                             "test_two_sided": test2 if i == 0 else ""})
@@ -235,16 +310,16 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params) -
 
 def table2(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Table 2: conventional responders vs failures among the included patients."""
-    included = data[data["included"].fillna(False).astype(bool)]
-    return add_effects(compare_groups(included, "conv_responder", "t2", params), included,
-                       "conv_responder")
+    included = _rows(data, "included")
+    return add_effects(compare_groups(data, "conv_responder", "t2", params, included), data,
+                       "conv_responder", included)
 
 
 def table3(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Table 3: tacrolimus responders vs no response among the analysed patients."""
-    analysed = data[data["tac_analysed"].fillna(False).astype(bool)]
-    return add_effects(compare_groups(analysed, "tac_responder", "t3", params), analysed,
-                       "tac_responder")
+    analysed = _rows(data, "tac_analysed")
+    return add_effects(compare_groups(data, "tac_responder", "t3", params, analysed), data,
+                       "tac_responder", analysed)
 
 
 # --------------------------------------------------------------------------- results
@@ -299,11 +374,9 @@ def _effect_2x2(pos_r: int, n_r: int, pos_n: int, n_n: int) -> dict:
             "or_ci": odds[3]}
 
 
-def _effect_continuous(frame: pd.DataFrame, row: Row, is_resp: pd.Series, test: str) -> dict:
+def _effect_continuous(x: np.ndarray, y: np.ndarray, test: str) -> dict:
     from analysis import effects
 
-    x = frame.loc[is_resp, row.column].astype("Float64").dropna().to_numpy(dtype=float)
-    y = frame.loc[~is_resp, row.column].astype("Float64").dropna().to_numpy(dtype=float)
     hl = effects.hodges_lehmann(x, y)
     out = {"effect_measure": "hl_shift", "effect": hl[0], "effect_low": hl[1],
            "effect_high": hl[2],
@@ -315,7 +388,8 @@ def _effect_continuous(frame: pd.DataFrame, row: Row, is_resp: pd.Series, test: 
     return out
 
 
-def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str) -> pd.DataFrame:
+def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
+                rows: object | None = None) -> pd.DataFrame:
     """Tables 2 and 3 with an effect size and its 95% CI beside each p-value (issue 16).
 
     Appends :data:`EFFECT_COLUMNS` (the existing columns are unchanged), computed by
@@ -331,28 +405,28 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str) -> pd.DataF
       Moses interval); rows tested with a t test also get the mean difference and t CI.
 
     Empty cells are NaN; ``effect_ci`` / ``or_ci`` / ``mean_diff_ci`` name the interval.
+    ``rows`` selects the table's patients in ``data`` as in :func:`compare_groups`.
     """
     from analysis import effects
 
-    is_resp = data[group].fillna(False).astype(bool)
+    rows = _rows(data, rows)
+    is_resp = _flags(data, group, rows)
     out = frame.copy()
-    for col in EFFECT_COLUMNS:
-        out[col] = "" if col in ("effect_measure", "effect_ci", "or_ci", "mean_diff_ci") \
-            else np.nan
+    cells: dict[str, dict] = {col: {} for col in EFFECT_COLUMNS}
     for row in ROWS:
-        sub = _row_frame(row, data)
-        resp = is_resp.loc[sub.index]
-        rows = out[out["variable"] == row.key]
+        lines = out[out["variable"] == row.key]
         if row.kind == "continuous":
-            values = _effect_continuous(sub, row, resp, str(rows["test"].iloc[0]))
-            target = rows.index[0]
+            x, y = _groups(_numbers(data, row.column, rows), is_resp)
+            values = _effect_continuous(x, y, str(lines["test"].iloc[0]))
+            target = lines.index[0]
         else:
-            counts = rows[["resp", "nonresp"]].to_numpy(dtype=int)
-            n_r, n_n = int(rows["n_resp"].iloc[0]), int(rows["n_nonresp"].iloc[0])
+            counts = lines[["resp", "nonresp"]].to_numpy(dtype=int)
+            n_r, n_n = int(lines["n_resp"].iloc[0]), int(lines["n_nonresp"].iloc[0])
             if row.kind == "binary":
-                values, target = _effect_2x2(counts[0, 0], n_r, counts[0, 1], n_n), rows.index[0]
+                values = _effect_2x2(counts[0, 0], n_r, counts[0, 1], n_n)
+                target = lines.index[0]
             else:
-                used = rows[counts.sum(axis=1) > 0]
+                used = lines[counts.sum(axis=1) > 0]
                 if len(used) == 2:
                     pick = used[used["level"] == EFFECT_LEVEL.get(row.key, "")]
                     target = (pick if len(pick) else used).index[0]
@@ -364,7 +438,10 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str) -> pd.DataF
                     values = {"effect_measure": "cramers_v", "effect": est[0],
                               "effect_low": est[1], "effect_high": est[2],
                               "effect_ci": "bootstrap_percentile" if ok else "not_estimable"}
-                    target = rows.index[0]
+                    target = lines.index[0]
         for col, value in values.items():
-            out.loc[target, col] = value
+            cells[col][target] = value
+    for col in EFFECT_COLUMNS:  # one assignment per column, not one per cell
+        blank = "" if col in ("effect_measure", "effect_ci", "or_ci", "mean_diff_ci") else np.nan
+        out[col] = [cells[col].get(i, blank) for i in out.index]
     return out

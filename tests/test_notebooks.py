@@ -32,8 +32,9 @@ from analysis.pipeline import NOTEBOOKS
 FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
 BOOKS = sorted(FOLDER.glob("*.ipynb"))
 #: What a parameters cell may declare: the parameter file and the folders (plus the run's name
-#: for the collecting step, which records it). The pipeline injects each of these.
-ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name"}
+#: for the collecting step, which records it, and the Excel sheet of the export: ``run
+#: --sheet``). The pipeline injects each of these.
+ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name", "sheet"}
 FIELDS = {f.name for f in dataclasses.fields(Params)}
 #: Steps whose outputs depend on the parameters: each records the parameter set it ran with.
 STAMPED = ("02_flow", "03_tables", "04_tapers", "06_sensitivity")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.errors import DataValidationError
-from analysis.schema.codebook import SUFFIXES, TABLES, Codebook, Cohort, load_codebook
+from analysis.schema.codebook import (
+    DEFAULT_CODEBOOK,
+    SUFFIXES,
+    TABLES,
+    Codebook,
+    Cohort,
+    load_codebook,
+)
 from analysis.schema.problems import Problem, format_problems
 from analysis.schema.read import TableRead, _as_text, find_table, os_reason, read_export
 from analysis.schema.rules import (
@@ -58,6 +66,7 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
         Only when the folder itself does not exist or cannot be read.
     """
     folder = Path(folder)
+    default_codebook = codebook is None
     codebook = codebook or load_codebook()
     try:
         if not folder.is_dir():
@@ -86,6 +95,9 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
         from analysis.schema.empty import empty_data_warnings
 
         warnings.extend(empty_data_warnings(cohort, params, names))
+        if default_codebook:
+            _remember(folder, sheet, cohort)
+            cohort = _copies(cohort)
     return ExportCheck(cohort if not problems else None, problems,
                        _place(warnings, reads, names, codebook), names)
 
@@ -181,18 +193,62 @@ def _read_fix(message: str) -> str:
     return "export the table again as CSV (UTF-8), .xlsx or .dta"
 
 
-def read_cohort(folder: str | Path, codebook: Codebook | None = None) -> Cohort:
+def read_cohort(folder: str | Path, codebook: Codebook | None = None,
+                sheet: str | None = None) -> Cohort:
     """Read and validate ``patients``, ``assessments`` and ``doses`` from an export folder.
+
+    ``sheet``: the sheet every ``.xlsx`` file is read from (default: chosen by its header).
+    With the default codebook, a folder whose files are unchanged since the last clean read
+    in this process is not read again (:func:`_memo_key`); each call returns its own
+    shallow copies of the tables.
 
     Raises
     ------
     DataValidationError
         Listing every problem found, each with file, row, column, rule and fix.
     """
-    check = check_export(folder, codebook)
+    key = _memo_key(folder, sheet) if codebook is None else None
+    if key is not None and key in _MEMO:
+        return _copies(_MEMO[key])
+    check = check_export(folder, codebook, sheet=sheet)
     if check.problems:
         raise DataValidationError(format_problems(check.problems, folder=folder))
-    return check.cohort
+    return _copies(check.cohort)
+
+
+#: The last clean read of this process: ``{_memo_key: Cohort}`` (one entry).
+_MEMO: dict[tuple, Cohort] = {}
+
+
+def _memo_key(folder: str | Path, sheet: str | None) -> tuple | None:
+    """What a clean read depends on: the folder's files and the default codebook, each as
+    (path, size, mtime_ns), and the sheet. None when the folder cannot be listed. A file
+    rewritten within the same nanosecond with the same size would be missed; an export
+    is not rewritten while a run reads it."""
+    try:
+        files = [Path(folder).resolve() / name for name in sorted(os.listdir(folder))]
+        files.append(DEFAULT_CODEBOOK.resolve())
+        return (sheet, *((str(p), st.st_size, st.st_mtime_ns)
+                         for p in files if p.is_file() for st in [p.stat()]))
+    except OSError:
+        return None
+
+
+def _remember(folder: Path, sheet: str | None, cohort: Cohort) -> None:
+    key = _memo_key(folder, sheet)
+    _MEMO.clear()
+    if key is not None:
+        _MEMO[key] = cohort
+
+
+def _copies(cohort: Cohort) -> Cohort:
+    """Shallow copies of the tables: under pandas 3 copy-on-write a caller's change to its
+    copy through pandas (a new column, ``loc``/``iloc`` assignment, ``fillna``, ``rename``)
+    copies the data it changes first, so the remembered tables never change. Copy-on-write
+    does not guard writing into a column's buffer directly (``series.array[i] = v``); the
+    package never does that."""
+    return Cohort(cohort.patients.copy(deep=False), cohort.assessments.copy(deep=False),
+                  cohort.doses.copy(deep=False))
 
 
 def describe_cohort(cohort: Cohort) -> pd.DataFrame:

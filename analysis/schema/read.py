@@ -42,12 +42,17 @@ def _cell_text(value) -> str:
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Any frame as text cells with a 0-based row index and stripped text column names."""
-    def cells(column: pd.Series):
+    def cells(column: pd.Series) -> list:
         # float32 scalars keep their own shortest text ("123.8"); others as Python objects.
-        return column.to_numpy() if column.dtype == "float32" else column.astype(object)
+        values = column.to_numpy() if column.dtype == "float32" else column.astype(object)
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":
+            # Every cell is text (a CSV, read as str): _cell_text is str.strip, without its
+            # per-cell type checks (a 100,000-patient export has millions of cells).
+            return [v.strip() for v in values]
+        return [_cell_text(v) for v in values]
 
-    out = pd.DataFrame({i: [_cell_text(v) for v in cells(frame.iloc[:, i])]
-                        for i in range(frame.shape[1])}, dtype=object)
+    out = pd.DataFrame({i: cells(frame.iloc[:, i]) for i in range(frame.shape[1])},
+                       dtype=object)
     out.columns = [_cell_text(c) for c in frame.columns]
     return out
 

@@ -9,11 +9,11 @@ collected, each naming file, row, column, the rule and how to fix it.
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.schema.codebook import GRAIN, TABLES, TIMEPOINT_ORDER, Codebook, Cohort, _split
@@ -240,41 +240,52 @@ def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebo
     blank = text == ""
     if kind in ("category", "boolean"):
         mapping = codebook.spellings(table, column)
-        mapped = pd.Series([mapping.get(v) for v in text], index=text.index, dtype=object)
+        mapped = text.map(mapping)  # a spelling the codebook does not list: missing
+        unknown = ~blank & mapped.isna()
         allowed = spec["allowed"].replace("|", ", ")
-        for idx in text.index[~blank & mapped.isna()]:
+        for idx in text.index[unknown]:
             problems.append(Problem(
                 file, idx + 2, column, f"unknown category; allowed: {allowed}", text[idx],
                 fix="use one of the allowed values, or add this spelling to the codebook's "
                     f"'spellings' column (e.g. {_spelling_example(spec)})"))
         if kind == "boolean":
-            result = pd.Series([None if v is None else v == "Yes" for v in mapped],
-                               index=text.index, dtype="boolean")
+            result = pd.Series(pd.arrays.BooleanArray(
+                (mapped == "Yes").fillna(False).to_numpy(dtype=bool),
+                mapped.isna().to_numpy(dtype=bool)), index=text.index)
         else:
             result = mapped.astype("string")
         return result, problems
     if kind == "string":
         return text.where(~blank, None).astype("string"), problems
-    numbers = []
+    return _numbers(text, blank, kind, spec, file, column, problems)
+
+
+def _numbers(text: pd.Series, blank: pd.Series, kind: str, spec: pd.Series, file: str,
+             column: str, problems: list[Problem]) -> tuple[pd.Series, list[Problem]]:
+    """Plain decimals (``12``, ``-3.5``, ``1e3``) to numbers, a whole number where ``kind`` is
+    "integer"; any other text is a problem (in row order) and then missing. Vectorised: the
+    pattern and ``float`` run over the column, problems are built for the bad cells only."""
     unit = f" in {spec['unit']}" if spec["unit"] else ""
-    for idx, value in text.items():
-        if value == "":
-            numbers.append(None)
-            continue
-        number = float(value) if _NUMBER.fullmatch(value) else None
-        if number is None or not math.isfinite(number):
-            problems.append(Problem(file, idx + 2, column, f"must be a number{unit}", value,
-                                    fix="enter the number only (no units, text or commas); "
-                                        "leave the cell blank if it is not known"
-                                        if spec["required"] != "yes" else
-                                        "enter the number only (no units, text or commas)"))
-            numbers.append(None)
-        elif kind == "integer" and not number.is_integer():
-            problems.append(Problem(file, idx + 2, column, f"must be a whole number{unit}",
-                                    value, fix="round to a whole number"))
-            numbers.append(None)
+    filled = ~blank.to_numpy(dtype=bool)
+    plain = np.zeros(len(text), dtype=bool)
+    plain[filled] = text[filled].str.fullmatch(_NUMBER.pattern).to_numpy(dtype=bool)
+    numbers = np.full(len(text), np.nan)
+    numbers[plain] = text[plain].astype(float).to_numpy()
+    not_number = filled & ~(plain & np.isfinite(numbers))
+    not_whole = (kind == "integer") & ~not_number & filled & (numbers != np.floor(numbers))
+    for i in np.flatnonzero(not_number | not_whole):
+        idx, value = text.index[i], text.iloc[i]
+        if not_number[i]:
+            problems.append(Problem(file, idx + 2, column, f"must be a number{unit}",
+                                    value, fix="enter the number only (no units, text or "
+                                    "commas); leave the cell blank if it is not known"
+                                    if spec["required"] != "yes" else
+                                    "enter the number only (no units, text or commas)"))
         else:
-            numbers.append(number)
+            problems.append(Problem(file, idx + 2, column,
+                                    f"must be a whole number{unit}", value,
+                                    fix="round to a whole number"))
+    numbers[not_number | not_whole] = np.nan
     return pd.Series(numbers, index=text.index, dtype="Float64"), problems
 
 
