@@ -53,7 +53,7 @@ def test_binder_reads_environment_yml_and_postbuild():
 
 
 @pytest.mark.slow
-def test_the_binder_environment_builds_with_pip_and_runs_a_notebook(tmp_path):
+def test_the_binder_environment_builds_from_its_files_and_runs_a_notebook(tmp_path):
     python, pip = binder_files()
     interpreter = shutil.which(f"python{python}")
     if interpreter is None:
