@@ -4,8 +4,17 @@ test_snapshot_paper_run), and one variant run for the tests that need a second p
 
 Both live in one session folder, so the variant and any later run there reuse the paper run's
 step cache where nothing they depend on changed.
+
+With pytest-xdist (``-n 2``, the default in pyproject.toml) "one per session" means one for all
+workers: :func:`once` computes a session's expensive result in the first worker that asks for
+it, under a file lock in the folder the workers share, and the others wait for it and reuse it
+(the pattern pytest-xdist documents for session fixtures). The runs of other names that tests
+make in the same folder are safe side by side: each run name has its own lock and staging
+folder, and step-cache entries are written aside and renamed (analysis/runfolder.py).
 """
 
+import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,30 +24,69 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def shared_tmp(tmp_path_factory) -> Path:
+    """The session's temporary folder shared by all xdist workers (the test session's own
+    folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once(tmp_path_factory, key: str, make: Callable[[], object]) -> None:
+    """Call ``make()`` exactly once for the whole session: the first worker to get the lock
+    ``key`` calls it, the others wait for it and then find it done. A failure leaves no done
+    mark, so each worker that needs it tries again (and fails the same way)."""
+    from filelock import FileLock
+
+    root = shared_tmp(tmp_path_factory)
+    with FileLock(root / f"{key}.lock"):
+        if not (root / f"{key}.done").is_file():
+            make()
+            (root / f"{key}.done").touch()
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory) -> Path:
+    """The session's temporary folder shared by the xdist workers."""
+    return shared_tmp(tmp_path_factory).resolve()
+
+
+@pytest.fixture(scope="session")
+def session_once(tmp_path_factory) -> Callable[[str, Callable[[], object]], None]:
+    """:func:`once` for a test module's own session-wide result: ``session_once(key, make)``."""
+    return lambda key, make: once(tmp_path_factory, key, make)
+
+
 @pytest.fixture(scope="session")
 def runs_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("runs")
+    """The session's runs folder (shared by the xdist workers)."""
+    folder = shared_tmp(tmp_path_factory).resolve() / "runs"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
-def paper_run(runs_dir) -> Path:
+def paper_run(tmp_path_factory, runs_dir) -> Path:
     """The default run (papermill notebooks + pip-only rendering) into a temporary runs/.
 
     Computed from scratch: the session's step cache is empty when it starts."""
     from analysis.pipeline import run
 
-    return run("paper", runs_dir=runs_dir, engine="pandoc", log=lambda _: None)
+    once(tmp_path_factory, "paper_run",
+         lambda: run("paper", runs_dir=runs_dir, engine="pandoc", log=lambda _: None))
+    return runs_dir / "paper"
 
 
 @pytest.fixture(scope="session")
-def variant_run(paper_run):
+def variant_run(tmp_path_factory, paper_run):
     """A variant (FVC decline of 5% instead of the paper's 10%) beside the paper run, HTML only:
     its report compares itself with the paper run of the same folder."""
     from analysis.params import Params
     from analysis.pipeline import run
 
-    return run("fvc5", Params(fvc_decline=0.05), runs_dir=paper_run.parent, engine="pandoc",
-               formats=("html",), log=lambda _: None)
+    once(tmp_path_factory, "variant_run", lambda: run(
+        "fvc5", Params(fvc_decline=0.05), runs_dir=paper_run.parent, engine="pandoc",
+        formats=("html",), log=lambda _: None))
+    return paper_run.parent / "fvc5"
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,10 @@ Cohorts are made by dropping patients from the bundled synthetic cohort (every r
 three tables with their ``patient_id``), so each stays a valid export: nobody, one or two
 patients failing conventional treatment, none or one of them analysed for tacrolimus, and
 only one responder. Hypothesis draws the cases (few examples, derandomised: each is a whole
-pipeline run) and the whole pipeline runs on each (``formats=()``); one case is rendered.
+pipeline run) and the whole pipeline runs on each (``formats=()``); the nobody-failing case
+is rendered to HTML too, which its report test reads. Each distinct case runs once per test
+session (:func:`small_run`): Hypothesis may draw a case again (its derandomised draws repeat
+the explicit examples), and the report test reuses the nobody-failing case's run.
 
 What is checked does not come from the code under test: the report's own source
 (``report.qmd``) is scanned with a regular expression for every ``{{< var ... >}}`` it names,
@@ -122,28 +125,42 @@ def check_bundle(bundle: Path, failures: int, tacrolimus: int) -> None:
         assert re.search(r"not computable \(n = \d+ vs 0; needs 2 per group\)", table2)
 
 
+def small_run(shared_dir: Path, session_once, failures: int, tacrolimus: int,
+              responders: int | None) -> Path:
+    """The whole pipeline on the cohort of one case (the HTML report only for nobody failing,
+    the one case whose report is read): run once per session for each distinct case (shared
+    by the xdist workers), then reused."""
+    case = f"small-{failures}-{tacrolimus}-{responders or 'all'}"
+    base = shared_dir / "degenerate" / case
+    formats = ("html",) if (failures, tacrolimus, responders) == (0, 0, None) else ()
+
+    def make():
+        shutil.rmtree(base, ignore_errors=True)  # a failed attempt's leftovers
+        data = cohort(base / "data", failures, tacrolimus, responders)
+        run(case, data_dir=data, runs_dir=base / "runs", formats=formats, engine="pandoc",
+            log=lambda _: None)
+
+    session_once(case, make)
+    return base / "runs" / case
+
+
 @settings(max_examples=2, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(failures=st.integers(0, 2), tacrolimus=st.integers(0, 1),
        responders=st.sampled_from([None, 1]))
 @example(failures=0, tacrolimus=0, responders=None)  # issue 13: nobody failing
 @example(failures=1, tacrolimus=1, responders=1)  # one failure, on tacrolimus; one responder
-def test_small_groups_run_through_the_whole_pipeline(tmp_path_factory, failures, tacrolimus,
-                                                     responders):
+def test_small_groups_run_through_the_whole_pipeline(shared_dir, session_once, failures,
+                                                     tacrolimus, responders):
     tacrolimus = min(tacrolimus, failures)
-    base = tmp_path_factory.mktemp("cohort")
-    data = cohort(base / "data", failures, tacrolimus, responders)
-    bundle = run("small", data_dir=data, runs_dir=base / "runs", formats=(),
-                 log=lambda _: None)
+    bundle = small_run(shared_dir, session_once, failures, tacrolimus, responders)
     check_bundle(bundle, failures, tacrolimus)
 
 
-def test_nobody_failing_renders_a_report(tmp_path):
+def test_nobody_failing_renders_a_report(shared_dir, session_once):
     """Issue 13: ``report.qmd:104: variable 'dose.conv_fail_prednisone_baseline_mean' not
     found``. The report renders and says why the numbers are missing."""
-    data = cohort(tmp_path / "data", 0, 0, None)
-    bundle = run("nofail", data_dir=data, runs_dir=tmp_path / "runs", formats=("html",),
-                 engine="pandoc", log=lambda _: None)
+    bundle = small_run(shared_dir, session_once, 0, 0, None)
     check_bundle(bundle, 0, 0)
     html = " ".join((bundle / "report.html").read_text(encoding="utf-8").split())
     assert "No patient failed conventional treatment (n = 0)" in html

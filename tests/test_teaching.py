@@ -84,13 +84,25 @@ def classroom(root: Path) -> Path:
     return books
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """Every notebook run once, in order, with the committed (paper's) lab file."""
-    root = tmp_path_factory.mktemp("class")
-    books = classroom(root)
-    executed = {path.stem: execute(books / path.name) for path in BOOKS}
-    return root, executed
+@pytest.fixture(scope="session")
+def lab(shared_dir, session_once):
+    """Every notebook run once, in order, with the committed (paper's) lab file: once for the
+    session, shared by the xdist workers (conftest's ``once``); the executed notebooks are
+    kept in ``class/executed``."""
+    import nbformat
+
+    root = shared_dir / "class"
+
+    def make():
+        shutil.rmtree(root, ignore_errors=True)  # a failed attempt's leftovers
+        books = classroom(root)
+        (root / "executed").mkdir()
+        for path in BOOKS:
+            nbformat.write(execute(books / path.name), root / "executed" / path.name)
+
+    session_once("class", make)
+    return root, {path.stem: nbformat.read(root / "executed" / path.name, as_version=4)
+                  for path in BOOKS}
 
 
 @pytest.mark.slow
