@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,15 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", 
             "pandera", "pypandoc-binary", "typst", "jupyterlab", "ipykernel", "pyyaml")
 
 
+_SAY_LOCK = threading.Lock()
+
+
 def _say(message: str) -> None:
-    print(message, flush=True)
+    """Print one progress line. Steps report from the kernel pool's threads: the line and its
+    newline go out in one write under a lock, so two threads' lines never run together."""
+    with _SAY_LOCK:
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()
 
 
 def sha256(path: Path) -> str:
@@ -344,80 +352,15 @@ def run_collecting_step(setup: StepSetup, plan: Plan, pool) -> dict:
     return record
 
 
-def package_digest() -> str:
-    """SHA-256 of every file of the :mod:`analysis` package (code and resources)."""
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "analysis").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(ROOT)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-class WorkbookStep:
-    """``tables/tables.xlsx`` (:func:`analysis.report.workbook.write_workbook`), written in a
-    thread while the report renders: the workbook reads only ``tables/*.csv`` and the
-    renderer never reads the workbook. It is built in the staging folder's hidden
-    ``.workbook/`` (which :func:`analysis.stepcache.render_key` does not read) and moved into
-    ``tables/`` by :meth:`finish`; reused from the cache (``runs/.cache/workbook``) when the
-    CSV files, the package and openpyxl and pandas are unchanged."""
-
-    def __init__(self, stage: Path, cache_dir: Path | None) -> None:
-        import threading
-
-        self.stage, self.work = stage, stage / ".workbook"
-        digest = hashlib.sha256(json.dumps([package_digest(), metadata.version("openpyxl"),
-                                            metadata.version("pandas")]).encode())
-        for table in sorted((stage / "tables").glob("*.csv")):
-            digest.update(table.name.encode() + b"\0" + table.read_bytes())
-        self.entry = cache_dir / "workbook" / digest.hexdigest() if cache_dir else None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._write, daemon=True)
-        self.cached = self.entry is not None and (self.entry / "tables.xlsx").is_file()
-        if not self.cached:
-            (self.work / "tables").mkdir(parents=True)
-            for table in (stage / "tables").glob("*.csv"):
-                shutil.copy2(table, self.work / "tables" / table.name)
-            self.thread.start()
-
-    def _write(self) -> None:
-        from analysis.report.workbook import write_workbook
-
-        try:
-            write_workbook(self.work)
-        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
-            self.error = exc
-
-    def wait(self) -> None:
-        if self.thread.ident is not None:
-            self.thread.join()
-
-    def finish(self) -> None:
-        """Wait for the workbook and put it in ``tables/`` (and in the cache)."""
-        from analysis.stepcache import store
-
-        if self.cached:
-            shutil.copy2(self.entry / "tables.xlsx", self.stage / "tables" / "tables.xlsx")
-            return
-        self.wait()
-        if self.error is not None:
-            raise self.error
-        built = self.work / "tables" / "tables.xlsx"
-        if built.is_file():  # none when the run has no table
-            os.replace(built, self.stage / "tables" / "tables.xlsx")
-            if self.entry is not None:
-                store(self.stage / "tables", self.entry, ["tables.xlsx"])
-        shutil.rmtree(self.work, ignore_errors=True)
-
-
 def render_inputs(engine: str) -> dict:
     """What the render step reads besides the staging folder: the package's files (the
     renderer and its resources), tool versions, the Quarto CLI when used, the PDF date."""
+    from analysis import stepcache
     from analysis.render import find_quarto
 
     quarto = find_quarto() if engine in ("auto", "quarto") else None
     tool = Path(quarto).stat() if quarto else None
-    return {"code": package_digest(), "packages": package_versions(),
+    return {"code": stepcache.package_digest(ROOT), "packages": package_versions(),
             "quarto": [str(quarto), tool.st_size, tool.st_mtime_ns] if tool else None,
             "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")}
 
@@ -538,6 +481,8 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
            plan: Plan, pool, sheet: str | None = None) -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
+    from analysis import stepcache
+
     final = runs_dir / name
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
     started = datetime.now(UTC)
@@ -557,7 +502,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         steps[COLLECT] = run_collecting_step(setup, plan, pool)
         pool.close(wait=False)  # the kernels shut down while the report renders
         write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper")
-        workbook = WorkbookStep(stage, plan.cache_dir)  # tables.xlsx (issue 14)
+        workbook = stepcache.WorkbookStep(stage, plan.cache_dir, ROOT)  # tables.xlsx (issue 14)
         if formats:
             steps["render"] = render_step(stage, formats, engine, log, plan.cache_dir)
         workbook.finish()

@@ -38,6 +38,8 @@ import hashlib
 import json
 import os
 import shutil
+import threading
+from importlib import metadata
 from pathlib import Path
 
 __all__ = ["READS_PUBLISHED", "code_hash", "step_inputs", "step_key", "collect_key",
@@ -144,3 +146,66 @@ def restore(entry: Path, folder: Path) -> None:
     """Copy a cache entry's files into ``folder`` (the marker file excepted)."""
     shutil.copytree(entry, folder, dirs_exist_ok=True,
                     ignore=lambda _, names: [n for n in names if n == ".complete"])
+
+
+def package_digest(root: Path) -> str:
+    """SHA-256 of every file of the :mod:`analysis` package under ``root`` (code and
+    resources)."""
+    digest = hashlib.sha256()
+    for path in sorted((root / "analysis").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class WorkbookStep:
+    """``tables/tables.xlsx`` (:func:`analysis.report.workbook.write_workbook`), written in a
+    thread while the report renders: the workbook reads only ``tables/*.csv`` and the
+    renderer never reads the workbook. It is built in the staging folder's hidden
+    ``.workbook/`` (which :func:`analysis.stepcache.render_key` does not read) and moved into
+    ``tables/`` by :meth:`finish`; reused from the cache (``runs/.cache/workbook``) when the
+    CSV files, the package and openpyxl and pandas are unchanged."""
+
+    def __init__(self, stage: Path, cache_dir: Path | None, root: Path) -> None:
+        self.stage, self.work = stage, stage / ".workbook"
+        digest = hashlib.sha256(json.dumps([package_digest(root), metadata.version("openpyxl"),
+                                            metadata.version("pandas")]).encode())
+        for table in sorted((stage / "tables").glob("*.csv")):
+            digest.update(table.name.encode() + b"\0" + table.read_bytes())
+        self.entry = cache_dir / "workbook" / digest.hexdigest() if cache_dir else None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write, daemon=True)
+        self.cached = self.entry is not None and (self.entry / "tables.xlsx").is_file()
+        if not self.cached:
+            (self.work / "tables").mkdir(parents=True)
+            for table in (stage / "tables").glob("*.csv"):
+                shutil.copy2(table, self.work / "tables" / table.name)
+            self.thread.start()
+
+    def _write(self) -> None:
+        from analysis.report.workbook import write_workbook
+
+        try:
+            write_workbook(self.work)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
+            self.error = exc
+
+    def wait(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the workbook and put it in ``tables/`` (and in the cache)."""
+        if self.cached:
+            shutil.copy2(self.entry / "tables.xlsx", self.stage / "tables" / "tables.xlsx")
+            return
+        self.wait()
+        if self.error is not None:
+            raise self.error
+        built = self.work / "tables" / "tables.xlsx"
+        if built.is_file():  # none when the run has no table
+            os.replace(built, self.stage / "tables" / "tables.xlsx")
+            if self.entry is not None:
+                store(self.stage / "tables", self.entry, ["tables.xlsx"])
+        shutil.rmtree(self.work, ignore_errors=True)
