@@ -495,23 +495,29 @@ def main(argv: list[str] | None = None) -> int:
     res: dict = {"mode": "quick" if args.quick else "full", "label": args.label,
                  "rows": sorted(rows), "repeat": args.repeat, "machine": machine(),
                  "load_average_at_start": os.getloadavg()}
+    def save() -> None:  # after every part, so a long run interrupted keeps what it measured
+        res["goals"] = goals(res)
+        res["benchmark_seconds"] = time.perf_counter() - started
+        res["load_average_at_end"] = os.getloadavg()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+
     log("computation (best of 5) ...")
     res["computation"] = computation()
     if rows & {1, 2, 3}:
         log(f"pipeline against the floor, {args.repeat} repetitions ...")
         res["pipeline_pairs"] = pipeline_pairs(args.repeat, log)
+        save()
     if 4 in rows or args.quick:
         res["scaling"] = scaling(SIZES[:2] if args.quick else SIZES, log)
+        save()
     if 5 in rows:
         res["registry"] = registry_run(args.registry_size, log)
+        save()
     if 6 in rows:
         log("test suite ...")
         res["suite"] = suite_run()
-    res["goals"] = goals(res)
-    res["benchmark_seconds"] = time.perf_counter() - started
-    res["load_average_at_end"] = os.getloadavg()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+    save()
     print(render_goals(res["goals"]) + "\n\n" + render(res))
     load = res["load_average_at_start"][0], res["load_average_at_end"][0]
     print(f"\nbenchmark took {res['benchmark_seconds']:.0f} s (load average {load[0]:.1f} at "
