@@ -144,6 +144,7 @@ def registry_tools():
 
     spec = importlib.util.spec_from_file_location("ma_ild_bench_registry", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module.write_registry_export, module.peak_rss_of, "benchmarks/registry.py"
 
