@@ -36,6 +36,8 @@ from compute import DATA, ROOT, SEED, SIZES, computation, scaling  # noqa: E402
 #: Goal rows measured by default (6, the test suite, only with --suite).
 ROWS = (1, 2, 3, 4, 5)
 REGISTRY_SIZE = 100_000
+#: Seconds after which the run of row 5 is stopped (coreutils ``timeout``; exit 124).
+REGISTRY_TIMEOUT = 1200
 
 
 # ----------------------------------------------------------------- 2. whole processes
@@ -214,10 +216,11 @@ def _fallback_peak_rss_of(cmd: list[str], cwd=None, env=None, interval: float = 
 # END OF PRIVATE FALLBACK
 
 
-def registry_run(size: int, log) -> dict:
+def registry_run(size: int, log, timeout: int = REGISTRY_TIMEOUT) -> dict:
     """Row 5: write a ``size``-patient export, then a full ``--no-cache`` run (HTML + PDF)
     on it as a subprocess: wall seconds, CPU of the process tree, and the peak of the summed
-    RSS of all its processes (sampled; see ``peak_rss_of``)."""
+    RSS of all its processes (sampled; see ``peak_rss_of``). The run is stopped after
+    ``timeout`` s (``timeout`` of coreutils; the kernels end with their parent)."""
     write_export, peak_rss_of, source = registry_tools()
     with tempfile.TemporaryDirectory(prefix="ma-ild-bench-registry-") as tmp:
         log(f"  registry: writing a {size:,}-patient export ({source}) ...")
@@ -225,14 +228,16 @@ def registry_run(size: int, log) -> dict:
         data = write_export(size, Path(tmp) / "export")
         written = time.perf_counter() - started
         log(f"  registry: full run on {size:,} patients ...")
-        cmd = run_command("registry", Path(tmp) / "runs", "--no-cache", "--data", str(data))
+        cmd = ["timeout", "--kill-after=10", str(timeout),
+               *run_command("registry", Path(tmp) / "runs", "--no-cache", "--data", str(data))]
         load = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         rec = peak_rss_of(cmd, cwd=ROOT, env=dict(os.environ))
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         manifest = manifest_steps(Path(tmp) / "runs" / "registry")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"size": size, "tools": source, "export_seconds": written, "wall": rec.seconds,
+    return {"size": size, "tools": source, "timeout": timeout, "timed_out":
+            rec.returncode in (124, 137), "export_seconds": written, "wall": rec.seconds,
             "cpu": cpu, "load_1min": load, "peak_bytes": rec.peak_bytes,
             "peak_gb": rec.peak_bytes / 1e9, "samples": rec.samples,
             "per_process_peak_mb": {k: round(v / 2**20, 1) for k, v in sorted(
@@ -317,7 +322,8 @@ def goals(res: dict) -> list[dict]:
     ok = reg is not None and reg["returncode"] == 0
     size = f"{reg['size']:,}" if reg else "100,000"
     why = ("not measured" if reg is None else
-           "" if ok else f"run failed (exit {reg['returncode']})")
+           "" if ok else f"stopped after {reg['timeout']} s" if reg.get("timed_out") else
+           f"run failed (exit {reg['returncode']})")
     rows += [goal_row(5, f"full run on a {size}-patient export, wall", reg["wall"] if ok else None,
                       "s", "<=", 60, detail=why or f"CPU {reg['cpu']:.0f} s"),
              goal_row(5, f"full run on a {size}-patient export, peak memory (all processes)",
@@ -478,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
                              "together; default 1-5, and 6 with --suite)")
     parser.add_argument("--registry-size", type=int, default=REGISTRY_SIZE, metavar="N",
                         help="patients in the export of row 5 (default 100000)")
+    parser.add_argument("--registry-timeout", type=int, default=REGISTRY_TIMEOUT, metavar="S",
+                        help="stop the run of row 5 after S seconds (default 1200)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--label", default="",
                         help="free text saved with the figures (e.g. the commit of a snapshot)")
@@ -513,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         res["scaling"] = scaling(SIZES[:2] if args.quick else SIZES, log)
         save()
     if 5 in rows:
-        res["registry"] = registry_run(args.registry_size, log)
+        res["registry"] = registry_run(args.registry_size, log, args.registry_timeout)
         save()
     if 6 in rows:
         log("test suite ...")
