@@ -266,7 +266,8 @@ def suite_run() -> dict:
     summary = [line.strip("= ") for line in text.splitlines() if " in " in line
                and any(w in line for w in ("passed", "failed", "error"))]
     return {**res, "command": "python " + " ".join(SUITE),
-            "summary": summary[-1] if summary else "", "slowest": parse_durations(text)}
+            "summary": summary[-1] if summary else "", "slowest": parse_durations(text),
+            "failed": [line for line in text.splitlines() if line.startswith(("FAILED", "ERROR"))]}
 
 
 # ----------------------------------------------------------------- goals (issue 17's table)
