@@ -1,20 +1,25 @@
-"""Benchmark of the analysis: pure computation, the full pipeline, re-runs, and scaling.
+"""Benchmark of issue 17's goals: each row a ratio or a figure measured in the same run.
 
-Run with ``make bench`` (``.venv/bin/python benchmarks/run.py``); ``--quick`` skips the
-1,000,000-patient size and the pipeline runs. Prints a table and writes
+Run with ``make bench`` (``.venv/bin/python benchmarks/run.py``). Rows: 1-3 the pipeline
+(``python -m analysis run``, a subprocess) against the floor (papermill running one notebook
+of imports, a subprocess), interleaved pair by pair, median of ``--repeat`` ratios, wall and
+CPU of the process tree; 4 Tables 1-3 at 1,000,000 patients against tableone; 5 a full run
+on a 100,000-patient export (seconds, peak memory over all processes); 6 the test suite
+(``--suite`` only). ``--quick`` skips the 1,000,000-patient size and every pipeline run.
+Prints the goal table (measure | value | goal | met?) and the details, and writes
 ``benchmarks/results.json``. What each figure means: ``benchmarks/README.md``.
 
-The script benchmarks the checkout it lives in: that checkout's ``analysis`` package is put
-first on ``sys.path`` and on ``PYTHONPATH`` (which the notebook kernels inherit).
+The script benchmarks the checkout it lives in (see ``compute.py``: that checkout's
+``analysis`` package first on ``sys.path`` and ``PYTHONPATH``).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,371 +30,265 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compute import ROOT, SIZES, computation, scaling  # noqa: E402
 
-DATA = ROOT / "data" / "raw"
-SIZES = (1_000, 100_000, 1_000_000)
-SEED = 2017
-#: Table 1's columns as tableone sees them: (column, categorical?).
-T1_CATEGORICAL = ("sex", "race", "smoking", "myositis_type", "honeycombing", "biopsy", "ana",
-                  "anti_jo1", "ssa", "mi2", "pl7", "srp", "ku", "aza_conventional",
-                  "mtx_conventional", "mmf_conventional")
-T1_CONTINUOUS = ("age_at_onset", "ck", "aldolase", "fvc", "tlc", "dlco")
+#: Goal rows measured by default (6, the test suite, only with --suite).
+ROWS = (1, 2, 3, 4, 5)
+REGISTRY_SIZE = 100_000
+#: Seconds after which the run of row 5 is stopped (coreutils ``timeout``; exit 124).
+REGISTRY_TIMEOUT = 1200
 
 
-def best_of(fn, repeat: int) -> tuple[float, list[float], object]:
-    """Best wall time of ``repeat`` calls (time.perf_counter), all times, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), times, result
+# ----------------------------------------------------------------- 2. whole processes
+#: The floor: one notebook importing what a statistical notebook imports, executed by
+#: papermill's command line in its own process (issue 17: the floor of a notebook step).
+FLOOR_CELL = ("import pandas as pd\nimport scipy.stats\nimport matplotlib.pyplot as plt\n"
+              "import seaborn as sns\nimport statsmodels.api as sm\n")
+#: The report formats of the pipeline rows (issue 17: "HTML + PDF").
+FORMATS = "html,pdf"
 
 
-# ----------------------------------------------------------------- 1. pure computation
-def computation(repeat: int = 5) -> dict:
-    """Each stage of the analysis in this process, as the notebooks chain them."""
-    from analysis import consistency, doses, published, results, tables
-    from analysis.cohort import analysis_groups, flow_table
-    from analysis.params import Params
-    from analysis.schema import read_cohort
-
-    params = Params()
-    stage_names = ("load+validate", "classify", "tables 1-3", "tapers", "flow", "reproduction")
-    runs: dict[str, list[float]] = {name: [] for name in stage_names}
-    totals: list[float] = []
-    summary = ""
-
-    def lap(name: str, started: float) -> float:
-        now = time.perf_counter()
-        runs[name].append(now - started)
-        return now
-
-    for _ in range(repeat):
-        state: dict = {}
-        t0 = t = time.perf_counter()
-        cohort = read_cohort(DATA)
-        t = lap("load+validate", t)
-        groups = analysis_groups(cohort.patients, cohort.assessments, params)
-        t = lap("classify", t)
-        # notebook 03: the tables and their fragment
-        at_index = tables.analysis_dataset(cohort.patients, groups, cohort.assessments, "index")
-        at_tac = tables.analysis_dataset(cohort.patients, groups, cohort.assessments,
-                                         "tac_start")
-        frames = {"table1": tables.table1(at_index[at_index["included"]]),
-                  "table2": tables.table2(at_index, params),
-                  "table3": tables.table3(at_tac, params)}
-        state["tables"] = results.subgroup_results(at_index, params)
-        for frame in frames.values():
-            state["tables"].update(tables.table_results(frame))
-        t = lap("tables 1-3", t)
-        # notebook 04: taper summary and the dose fragment
-        doses.taper_summary(cohort.doses, groups, params)
-        state["doses"] = doses.dose_results(cohort.doses, groups, params)
-        t = lap("tapers", t)
-        # notebook 02: Figure 1's counts and the flow fragment
-        flow = flow_table(groups)
-        state["flow"] = {**results.flow_results(flow), **results.response_results(groups)}
-        t = lap("flow", t)
-        # notebook 05: merged fragments against the published numbers
-        merged: dict = {}
-        for fragment in (state["doses"], state["flow"], state["tables"]):
-            merged.update(fragment)
-        numbers = published.load_published()
-        comparison = published.compare(numbers, merged, consistency.verdicts(numbers))
-        summary = published.summary_line(comparison)
-        lap("reproduction", t)
-        totals.append(time.perf_counter() - t0)
-    figures = figure_stage(cohort, groups, params, repeat)
-    return {"repeat": repeat,
-            "stages": {name: {"best": min(v), "first": v[0], "runs": v}
-                       for name, v in runs.items()},
-            "figures_not_in_total": figures,
-            "total": {"best": min(totals), "first": totals[0], "runs": totals},
-            "reproduction_summary": summary}
+def timed_process(cmd: list[str], what: str, check: bool = True) -> dict:
+    """Run ``cmd`` as a subprocess: wall time and the CPU time (user + system) of the process
+    and every descendant it waited for (notebook kernels, renderers), from
+    ``resource.getrusage(RUSAGE_CHILDREN)`` before and after; the 1-minute load average at
+    its start. Raises (with the end of its stderr) if it fails and ``check``."""
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    if check and proc.returncode:
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+                           f"{proc.stderr[-3000:]}")
+    return {"wall": wall, "cpu": user + system, "user": user, "system": system,
+            "load_1min": load, "returncode": proc.returncode, "stdout": proc.stdout}
 
 
-def figure_stage(cohort, groups, params, repeat: int) -> dict:
-    """Not one of the stages above, but part of notebooks 02 and 04: drawing Figure 1 and the
-    two taper figures and saving each as PNG and SVG (into a temporary folder)."""
-    import matplotlib
+def floor_command(folder: Path) -> list[str]:
+    """Write the floor notebook (one cell: :data:`FLOOR_CELL`) into ``folder`` and return the
+    papermill command executing it with the project's kernel."""
+    from analysis.pipeline import kernel_name
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from analysis import doses
-    from analysis.cohort import flow_table
-    from analysis.report import figures
-
-    summary = doses.taper_summary(cohort.doses, groups, params)
-    flow = flow_table(groups)
-    with tempfile.TemporaryDirectory(prefix="ma-ild-bench-fig-") as tmp:
-        def draw():
-            for stem, fig in (("figure1", figures.plot_flow(flow)),
-                              ("taper_conventional", figures.plot_taper_conventional(summary)),
-                              ("taper_tacrolimus", figures.plot_taper_tacrolimus(summary))):
-                figures.save_figure(fig, tmp, stem)
-                plt.close(fig)
-
-        best, times, _ = best_of(draw, repeat)
-    return {"best": best, "first": times[0], "runs": times}
+    cell = {"cell_type": "code", "execution_count": None, "id": "imports", "metadata": {},
+            "outputs": [], "source": FLOOR_CELL}
+    book = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    source = folder / "floor.ipynb"
+    source.write_text(json.dumps(book), encoding="utf-8")
+    return [sys.executable, "-m", "papermill", str(source), str(folder / "floor.out.ipynb"),
+            "-k", kernel_name(), "--cwd", str(folder), "--no-progress-bar"]
 
 
-# ----------------------------------------------------------------- 2. kernel floor
-EMPTY_NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-#: What the step notebooks import at their top (the modules import pandas, matplotlib, ...).
-IMPORTS_CELL = ("import importlib\n"
-                "for name in ('params', 'schema', 'report', 'cohort', 'results', 'tables',\n"
-                "             'doses', 'report.figures', 'published', 'printed'):\n"
-                "    importlib.import_module('analysis.' + name)\n")
+def run_command(name: str, runs_dir: Path, *extra: str) -> list[str]:
+    """``python -m analysis run`` of ``name`` into ``runs_dir``, HTML + PDF."""
+    return [sys.executable, "-m", "analysis", "run", "--name", name, "--runs-dir",
+            str(runs_dir), "--to", FORMATS, *extra]
 
 
-def kernel_floor(repeat: int = 3) -> dict:
-    """papermill on an empty notebook with the project's kernel (the start-up every step pays),
-    and on a one-cell notebook importing what the notebooks import."""
-    import papermill
-
-    from analysis import pipeline
-
-    kernel = pipeline.kernel_name() if hasattr(pipeline, "kernel_name") else "ma-ild-analysis"
-    manager = getattr(pipeline, "_ipc_kernel_manager", None)
-    extra = {"kernel_manager_class": manager()} if manager else {}
-    out = {"kernel": kernel}
-    with tempfile.TemporaryDirectory(prefix="ma-ild-bench-nb-") as tmp:
-        for label, cells in (("empty", []), ("imports", [IMPORTS_CELL])):
-            book = {**EMPTY_NOTEBOOK, "cells": [
-                {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
-                 "outputs": [], "source": src} for i, src in enumerate(cells)]}
-            source = Path(tmp) / f"{label}.ipynb"
-            source.write_text(json.dumps(book), encoding="utf-8")
-
-            def once(source=source, label=label):
-                papermill.execute_notebook(str(source), str(Path(tmp) / f"{label}.out.ipynb"),
-                                           kernel_name=kernel, cwd=tmp, progress_bar=False,
-                                           log_output=False, **extra)
-
-            best, times, _ = best_of(once, repeat)
-            out[label] = {"best": best, "runs": times}
-    return out
-
-
-# ----------------------------------------------------------------- 3. the pipeline
-def pipeline_runs() -> dict:
-    """Full run (cold), a re-run with one cutoff changed, and a re-run with nothing changed,
-    all into one temporary runs folder (so a step cache there can be exercised)."""
-    import inspect
-
-    from analysis import pipeline
-    from analysis.params import Params
-
-    accepts_log = "log" in inspect.signature(pipeline.run).parameters
-    runs_dir = Path(tempfile.mkdtemp(prefix="ma-ild-bench-runs-"))
-    out = {}
+def manifest_steps(bundle: Path) -> dict:
+    """The run's own account from ``manifest.json``: elapsed and per-step seconds, and any
+    key about the cache or kernels (missing keys skipped)."""
     try:
-        for label, params in (("full (cold)", Params()),
-                              ("one cutoff changed (fvc_decline=0.05)", Params(fvc_decline=0.05)),
-                              ("nothing changed", Params(fvc_decline=0.05))):
-            kwargs = {"log": lambda _: None} if accepts_log else {}
-            started = time.perf_counter()
-            bundle = pipeline.run("bench", params=params, runs_dir=runs_dir, engine="pandoc",
-                                  **kwargs)
-            wall = time.perf_counter() - started
-            manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-            keep = ("elapsed_seconds", "step_seconds", "steps", "kernel_start", "cache")
-            out[label] = {"wall": wall, **{k: manifest[k] for k in keep if k in manifest},
-                          **{k: v for k, v in manifest.items()
-                             if k not in keep and ("cache" in k or "kernel" in k)}}
-    finally:
-        shutil.rmtree(runs_dir, ignore_errors=True)
-    return out
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    keep = ("elapsed_seconds", "step_seconds", "steps")
+    return {k: v for k, v in manifest.items()
+            if k in keep or "cache" in k or "kernel" in k}
 
 
-# ----------------------------------------------------------------- 4. scaling (subprocess)
-def _rss_tools():
-    """Peak-memory probe: reset the kernel's high-water mark (/proc/self/clear_refs "5") and
-    read VmHWM; falls back to tracemalloc where /proc is not available."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return None
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except OSError:
-        trim = None
-
-    def status(field: str) -> int:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-        raise RuntimeError(field)
-
-    def start() -> int:
-        gc.collect()
-        if trim is not None:
-            trim(0)  # give freed heap back, so the baseline is live memory only
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return status("VmRSS")
-
-    def peak(baseline: int) -> int:
-        return status("VmHWM") - baseline
-
-    return start, peak
+#: One repetition, in order: (key, run name or None for the floor, extra arguments).
+#: Each pipeline run is preceded by a floor of its own; "prime" (a cache-on run after the
+#: --no-cache one, which may not write the cache) makes "unchanged" a true re-run.
+SEQUENCE = (("floor_cold", None, ()), ("cold", "paper", ("--no-cache",)),
+            ("prime", "paper", ()), ("floor_unchanged", None, ()), ("unchanged", "paper", ()),
+            ("floor_cutoff", None, ()), ("cutoff", "cutoff", ("-p", "fvc_decline=0.05")))
+#: Goal rows 1-3: (run key, its floor's key).
+PAIRS = {"cold": "floor_cold", "unchanged": "floor_unchanged", "cutoff": "floor_cutoff"}
 
 
-def measure(fn, repeat: int) -> dict:
-    """Time ``fn`` (best of ``repeat``) and its peak memory above the live baseline (first
-    call, untraced, so the timing is not slowed)."""
-    tools = _rss_tools()
-    if tools is not None:
-        start, peak = tools
-        base = start()
-        t = time.perf_counter()
-        result = fn()
-        first = time.perf_counter() - t
-        peak_bytes, method = peak(base), "rss"
-    else:
-        import tracemalloc
-
-        gc.collect()
-        tracemalloc.start()
-        result = fn()
-        peak_bytes, method = tracemalloc.get_traced_memory()[1], "tracemalloc"
-        tracemalloc.stop()
-        t = time.perf_counter()
-        result = fn()
-        first = time.perf_counter() - t
-    times = [first]
-    for _ in range(repeat - 1):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return {"best": min(times), "runs": times, "peak_mb": peak_bytes / 2**20,
-            "memory_method": method, "result": result}
-
-
-def synthetic(size: int):
-    """``size`` patients resampled with replacement (seeded) from the included patients of the
-    bundled cohort, at index and at tacrolimus start (same patients), ids re-labelled."""
-    import numpy as np
-    import pandas as pd
-
-    from analysis.cohort import analysis_groups
-    from analysis.params import Params
-    from analysis.schema import read_cohort
-    from analysis.tables import analysis_dataset
-
-    cohort = read_cohort(DATA)
-    groups = analysis_groups(cohort.patients, cohort.assessments, Params())
-    at_index = analysis_dataset(cohort.patients, groups, cohort.assessments, "index")
-    at_tac = analysis_dataset(cohort.patients, groups, cohort.assessments, "tac_start")
-    included = np.flatnonzero(at_index["included"].to_numpy(dtype=bool))
-    rows = included[np.random.default_rng(SEED).integers(0, len(included), size)]
-    ids = pd.array([f"S{i:07d}" for i in range(1, size + 1)], dtype="string")
+def pipeline_pairs(repeat: int, log) -> list[dict]:
+    """``repeat`` repetitions of :data:`SEQUENCE`, each into a fresh runs folder (so the
+    cache starts empty and the cutoff run follows a paper run in the same folder); each run's
+    wall/CPU ratio to the floor just before it."""
     out = []
-    for frame in (at_index, at_tac):
-        big = frame.iloc[rows].reset_index(drop=True)
-        big["patient_id"] = ids
-        out.append(big)
+    with tempfile.TemporaryDirectory(prefix="ma-ild-bench-") as tmp:
+        floor = floor_command(Path(tmp))
+        for i in range(repeat):
+            runs_dir = Path(tmp) / f"runs{i}"
+            rep: dict = {}
+            for key, name, extra in SEQUENCE:
+                log(f"  pipeline {i + 1}/{repeat}: {key} ...")
+                cmd = floor if name is None else run_command(name, runs_dir, *extra)
+                rep[key] = timed_process(cmd, key)
+                rep[key].pop("stdout")
+                if name is not None:
+                    rep[key]["manifest"] = manifest_steps(runs_dir / name)
+            for key, floor_key in PAIRS.items():
+                rep[f"{key}_ratio"] = {m: rep[key][m] / rep[floor_key][m] for m in ("wall", "cpu")}
+            shutil.rmtree(runs_dir, ignore_errors=True)
+            out.append(rep)
     return out
 
 
-def _ours_numbers(t1) -> dict[str, str]:
-    """Our Table 1 as tableone prints it: 'n (pct)' per level, 'mean (SD)' per continuous row,
-    keyed by tableone's (row, level)."""
-    from analysis.tables import ROWS
+# ----------------------------------------------------------------- 3. registry scale (row 5)
+def registry_tools():
+    """``write_registry_export(n, out_dir)`` and ``peak_rss_of(cmd, cwd=, env=)`` from
+    ``benchmarks/registry.py``, and where they came from."""
+    import importlib.util
 
-    spec = {row.key: row for row in ROWS}
-    out = {}
-    for rec in t1.to_dict("records"):
-        row = spec[rec["variable"]]
-        if row.kind == "continuous":
-            out[f"{row.column}, mean (SD)|"] = f"{rec['mean']:.1f} ({rec['sd']:.1f})"
-            continue
-        value = "True" if row.kind == "binary" else next(
-            str(v) for k, v, _ in row.levels if k == rec["level"])
-        out[f"{row.column}, n (%)|{value}"] = f"{rec['n']} ({rec['pct']:.1f})"
-    return out
+    path = Path(__file__).resolve().parent / "registry.py"
+    spec = importlib.util.spec_from_file_location("ma_ild_bench_registry", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.write_registry_export, module.peak_rss_of, "benchmarks/registry.py"
+# END OF PRIVATE FALLBACK
 
 
-def _tableone_numbers(frame) -> dict[str, str]:
-    """tableone's Overall column, keyed 'row|level'. Histology (ours: % of the biopsied) is
-    re-based on tableone's own counts, leaving out its 'none' level."""
+def registry_run(size: int, log, timeout: int = REGISTRY_TIMEOUT) -> dict:
+    """Row 5: write a ``size``-patient export, then a full ``--no-cache`` run (HTML + PDF)
+    on it as a subprocess: wall seconds, CPU of the process tree, and the peak of the summed
+    RSS of all its processes (sampled; see ``peak_rss_of``). The run is stopped after
+    ``timeout`` s (``timeout`` of coreutils; the kernels end with their parent)."""
+    write_export, peak_rss_of, source = registry_tools()
+    with tempfile.TemporaryDirectory(prefix="ma-ild-bench-registry-") as tmp:
+        log(f"  registry: writing a {size:,}-patient export ({source}) ...")
+        started = time.perf_counter()
+        data = write_export(size, Path(tmp) / "export")
+        written = time.perf_counter() - started
+        log(f"  registry: full run on {size:,} patients ...")
+        cmd = ["timeout", "--kill-after=10", str(timeout),
+               *run_command("registry", Path(tmp) / "runs", "--no-cache", "--data", str(data))]
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rec = peak_rss_of(cmd, cwd=ROOT, env=dict(os.environ))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        manifest = manifest_steps(Path(tmp) / "runs" / "registry")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"size": size, "tools": source, "timeout": timeout, "timed_out":
+            rec.returncode in (124, 137), "export_seconds": written, "wall": rec.seconds,
+            "cpu": cpu, "load_1min": load, "peak_bytes": rec.peak_bytes,
+            "peak_gb": rec.peak_bytes / 1e9, "samples": rec.samples,
+            "per_process_peak_mb": {k: round(v / 2**20, 1) for k, v in sorted(
+                rec.per_process_peak.items(), key=lambda kv: -kv[1])[:12]},
+            "returncode": rec.returncode, "manifest": manifest,
+            "stderr_tail": rec.stderr.strip().splitlines()[-15:] if rec.returncode else []}
+
+
+# ----------------------------------------------------------------- 4. test suite (row 6)
+SUITE = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=15")
+
+
+def parse_durations(text: str) -> list[dict]:
+    """pytest's ``--durations`` lines (``1.23s call     tests/x.py::test_y``), in order."""
     import re
 
-    overall = frame.tableone["Overall"]
-    out = {f"{row}|{level}": str(text) for (row, level), text in overall.items()}
-    biopsy = {k: int(re.match(r"\s*(\d+)", v).group(1)) for k, v in out.items()
-              if k.startswith("biopsy, n (%)|") and not k.endswith("|none")}
-    biopsied = sum(biopsy.values())
-    for key, n in biopsy.items():
-        out[key] = f"{n} ({100 * n / biopsied:.1f})"
-    return out
+    found = re.findall(r"^\s*(\d+(?:\.\d+)?)s (call|setup|teardown)\s+(\S.*?)\s*$", text,
+                       flags=re.MULTILINE)
+    return [{"seconds": float(s), "phase": phase, "test": test} for s, phase, test in found]
 
 
-def scale_worker(size: int, impl: str, repeat: int) -> dict:
-    """One size and one implementation, in its own process (clean memory baseline)."""
-    warnings.simplefilter("ignore")  # tableone's pandas deprecation warnings
-    from analysis.params import Params
-    from analysis.tables import table1, table2, table3
+def suite_run() -> dict:
+    """Row 6: the whole test suite in a subprocess; wall, CPU, outcome and the 15 slowest."""
+    res = timed_process([sys.executable, *SUITE], "test suite", check=False)
+    text = res.pop("stdout")
+    summary = [line.strip("= ") for line in text.splitlines() if " in " in line
+               and any(w in line for w in ("passed", "failed", "error"))]
+    return {**res, "command": "python " + " ".join(SUITE),
+            "summary": summary[-1] if summary else "", "slowest": parse_durations(text),
+            "failed": [line for line in text.splitlines() if line.startswith(("FAILED", "ERROR"))]}
 
-    params = Params()
-    at_index, at_tac = synthetic(size)
-    small_index, small_tac = at_index.iloc[:200], at_tac.iloc[:200]
-    out: dict = {"size": size, "impl": impl}
-    if impl == "ours":
-        for fn in (lambda: table1(small_index), lambda: table2(small_index, params),
-                   lambda: table3(small_tac, params)):
-            fn()  # warm-up: lazy imports (scipy) are not counted
-        for name, fn in (("table1", lambda: table1(at_index)),
-                         ("table2", lambda: table2(at_index, params)),
-                         ("table3", lambda: table3(at_tac, params))):
-            res = measure(fn, repeat)
-            if name == "table1":
-                out["numbers"] = _ours_numbers(res["result"])
-            out[name] = {k: v for k, v in res.items() if k != "result"}
+
+# ----------------------------------------------------------------- goals (issue 17's table)
+def goal_row(row: int, measure: str, value, unit: str, op: str, target, **extra) -> dict:
+    """One row of the goal table: ``met`` is ``value op target`` (None when not measured)."""
+    if value is None:
+        met = None
+    elif op == "same":
+        met = bool(value)
     else:
-        from tableone import TableOne
-
-        columns = list(T1_CATEGORICAL + T1_CONTINUOUS)
-        data = at_index[columns]
-        TableOne(small_index[columns], columns=columns, categorical=list(T1_CATEGORICAL))
-        res = measure(lambda: TableOne(data, columns=columns, categorical=list(T1_CATEGORICAL),
-                                       decimals=1), repeat)
-        out["numbers"] = _tableone_numbers(res["result"])
-        out["n"] = str(res["result"].tableone["Overall"].iloc[0])
-        out["table1"] = {k: v for k, v in res.items() if k != "result"}
-    return out
+        met = {"<=": value <= target, ">=": value >= target, "<": value < target}[op]
+    return {"row": row, "measure": measure, "value": value, "unit": unit, "op": op,
+            "target": target, "met": met, **extra}
 
 
-def scaling(sizes: tuple[int, ...], log) -> dict:
-    out = {}
-    for size in sizes:
-        repeat = 1 if size >= 1_000_000 else 3
-        entry = {"repeat": repeat}
-        for impl in ("ours", "tableone"):
-            log(f"  scaling: {size:,} patients, {impl} ...")
-            proc = subprocess.run([sys.executable, __file__, "--worker", str(size), impl,
-                                   str(repeat)], capture_output=True, text=True, cwd=ROOT)
-            if proc.returncode:
-                raise RuntimeError(f"worker {size} {impl} failed:\n{proc.stderr}")
-            entry[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
-        ours, ref = entry["ours"].pop("numbers"), entry["tableone"].pop("numbers")
-        differ = sorted(k for k in ours if ref.get(k) != ours[k])
-        entry["compared"] = len(ours)
-        entry["differ"] = {k: {"ours": ours[k], "tableone": ref.get(k)} for k in differ}
-        entry["n_agrees"] = entry["tableone"].pop("n") == str(size)
-        entry["same_numbers"] = not differ and entry["n_agrees"]
-        out[str(size)] = entry
-    return out
+def goals(res: dict) -> list[dict]:
+    """Issue 17's table from the measurements in ``res``; each row keeps its individual
+    measurements (ratios per pair, or the runs it was read from)."""
+    from statistics import median
+
+    rows = []
+    pairs = res.get("pipeline_pairs") or []
+    for row, key, metric, target, measure in (
+            (1, "cold", "wall", 2.0, "cold full report (--no-cache, HTML+PDF) / floor, wall"),
+            (1, "cold", "cpu", 2.5, "cold full report (--no-cache, HTML+PDF) / floor, CPU"),
+            (2, "unchanged", "wall", 1.2, "unchanged re-run / floor, wall"),
+            (3, "cutoff", "wall", 1.5, "one cutoff changed after a paper run / floor, wall")):
+        ratios = [p[f"{key}_ratio"][metric] for p in pairs]
+        runs, floors = ([p[k][metric] for p in pairs] for k in (key, PAIRS[key]))
+        other = "cpu" if metric == "wall" else "wall"
+        rows.append(goal_row(
+            row, measure, median(ratios) if pairs else None, "x", "<=", target,
+            ratios=ratios, seconds=runs, floor_seconds=floors,
+            other_ratios={other: [p[f"{key}_ratio"][other] for p in pairs]},
+            detail=f"median {median(runs):.1f} s / {median(floors):.1f} s {metric}, "
+                   f"median of {len(pairs)} pairs" if pairs else "not measured"))
+    big = res.get("scaling", {}).get(str(SIZES[-1]))
+    if big:
+        ours, ref = big["ours"], big["tableone"]["table1"]
+        total = sum(ours[t]["best"] for t in ("table1", "table2", "table3"))
+        rows += [goal_row(4, "Table 1 at 1,000,000 patients vs tableone, times faster",
+                          ref["best"] / ours["table1"]["best"], "x", ">=", 100,
+                          detail=f"{ref['best']:.2f} s / {ours['table1']['best']:.3f} s"),
+                 goal_row(4, "Table 1 at 1,000,000: same numbers as tableone",
+                          big["same_numbers"], "bool", "same", True,
+                          detail=f"{big['compared']} values and n compared"),
+                 goal_row(4, "Tables 1-3 at 1,000,000 patients", total, "s", "<", 2.0,
+                          detail="sum of the three bests")]
+    else:
+        rows.append(goal_row(4, "Table 1 at 1,000,000 vs tableone; Tables 1-3 < 2 s", None,
+                             "x", ">=", 100, detail="not measured (--quick or --rows)"))
+    reg = res.get("registry")
+    ok = reg is not None and reg["returncode"] == 0
+    size = f"{reg['size']:,}" if reg else "100,000"
+    why = ("not measured" if reg is None else
+           "" if ok else f"stopped after {reg['timeout']} s" if reg.get("timed_out") else
+           f"run failed (exit {reg['returncode']})")
+    rows += [goal_row(5, f"full run on a {size}-patient export, wall", reg["wall"] if ok else None,
+                      "s", "<=", 60, detail=why or f"CPU {reg['cpu']:.0f} s"),
+             goal_row(5, f"full run on a {size}-patient export, peak memory (all processes)",
+                      reg["peak_gb"] if reg else None, "GB", "<=", 1.0,
+                      detail=why or f"{reg['samples']} samples of the process tree")]
+    suite = res.get("suite")
+    rows.append(goal_row(6, "test suite (pytest), wall", suite["wall"] if suite else None,
+                         "s", "<=", 90, detail=suite["summary"] if suite
+                         else "not measured (use --suite)"))
+    return rows
+
+
+def render_goals(rows: list[dict]) -> str:
+    """The goal table: measure | value | goal | met?"""
+    def fmt(value, unit: str) -> str:
+        if value is None:
+            return "-"
+        return {"x": f"{value:.2f}x", "s": f"{value:.2f} s", "GB": f"{value:.2f} GB",
+                "bool": "yes" if value else "no"}[unit]
+
+    table = [("measure", "value", "goal", "met?")]
+    for r in rows:
+        value = fmt(r["value"], r["unit"]) + (f" ({r['detail']})" if r.get("detail") else "")
+        target = "same" if r["op"] == "same" else f"{r['op']} {fmt(r['target'], r['unit'])}"
+        met = "-" if r["met"] is None else "yes" if r["met"] else "NO"
+        table.append((f"{r['row']}. {r['measure']}", value, target, met))
+    widths = [max(len(t[i]) for t in table) for i in range(4)]
+    lines = [" | ".join(f"{c:<{w}}" for c, w in zip(t, widths, strict=True)).rstrip()
+             for t in table]
+    lines.insert(1, "-|-".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------- report
@@ -448,21 +347,31 @@ def render(res: dict) -> str:
         add("figures: draw + save PNG/SVG", fig["best"],
             note=f"(first {fig['first']:.3f}; not in total; notebooks 02, 04)")
     rows.append(("  reproduction check", "", "", comp["reproduction_summary"]))
-    if "kernel_floor" in res:
-        kf = res["kernel_floor"]
-        section(f"kernel start floor, papermill, kernel {kf['kernel']}, best of "
-                f"{len(kf['empty']['runs'])}")
-        add("empty notebook", kf["empty"]["best"])
-        add("one cell: imports of the notebooks", kf["imports"]["best"])
-    for label, run in res.get("pipeline", {}).items():
-        section(f"pipeline: {label}")
-        add("end to end (wall)", run["wall"])
-        steps = run.get("steps", {})
-        for step, seconds in run.get("step_seconds", {}).items():
-            info = steps.get(step, {}) if isinstance(steps, dict) else {}
-            note = ", ".join(f"{k} {v}" for k, v in info.items()
-                             if k in ("cache", "kernel_start", "cells"))
-            add(step, seconds, note=note)
+    for i, rep in enumerate(res.get("pipeline_pairs") or [], 1):
+        section(f"pipeline, repetition {i}: each run after its own floor (CPU: process tree)")
+        for key, _, _ in SEQUENCE:
+            ratio = rep.get(f"{key}_ratio")
+            add(key, rep[key]["wall"], note=f"CPU {rep[key]['cpu']:.1f} s" + (
+                f"; / floor: {ratio['wall']:.2f}x wall, {ratio['cpu']:.2f}x CPU" if ratio else ""))
+            if i == 1 and key in PAIRS:
+                steps = rep[key].get("manifest", {}).get("steps", {})
+                for step, info in steps.items() if isinstance(steps, dict) else ():
+                    note = ", ".join(f"{k} {v}" for k, v in info.items()
+                                     if k in ("cache", "kernel_start", "cells"))
+                    add(f"  {step}", info.get("seconds"), note=note)
+    reg = res.get("registry")
+    if reg:
+        section(f"registry: full run on {reg['size']:,} patients ({reg['tools']}); MB = "
+                "peak RSS per process")
+        add("write the export", reg["export_seconds"])
+        add("run (wall)", reg["wall"], reg["peak_bytes"] / 2**20,
+            f"CPU {reg['cpu']:.0f} s; exit {reg['returncode']}; MB: sum over all processes")
+        for label, mb in list(reg["per_process_peak_mb"].items())[:6]:
+            add(f"  {label}", None, mb)
+    if res.get("suite"):
+        section(f"test suite: {res['suite']['summary']}; the slowest")
+        for t in res["suite"]["slowest"]:
+            add(f"{t['phase']} {t['test']}", t["seconds"])
     for size, entry in res.get("scaling", {}).items():
         n = int(size)
         section(f"scaling: {n:,} patients, best of {entry['repeat']}, peak memory "
@@ -493,20 +402,33 @@ def render(res: dict) -> str:
     return "\n".join(lines)
 
 
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="skip the 1,000,000-patient size and the pipeline runs")
+                        help="skip the 1,000,000-patient size and every pipeline run "
+                             "(rows 1-3 and 5)")
+    parser.add_argument("--repeat", type=int, default=5, metavar="N",
+                        help="floor/pipeline pairs of rows 1-3 (median of N; default 5)")
+    parser.add_argument("--suite", action="store_true",
+                        help="also time the test suite (row 6; minutes)")
+    parser.add_argument("--rows", default=None, metavar="LIST",
+                        help="measure only these goal rows, e.g. 1,5 (rows 1-3 are measured "
+                             "together; default 1-5, and 6 with --suite)")
+    parser.add_argument("--registry-size", type=int, default=REGISTRY_SIZE, metavar="N",
+                        help="patients in the export of row 5 (default 100000)")
+    parser.add_argument("--registry-timeout", type=int, default=REGISTRY_TIMEOUT, metavar="S",
+                        help="stop the run of row 5 after S seconds (default 1200)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--label", default="",
                         help="free text saved with the figures (e.g. the commit of a snapshot)")
-    parser.add_argument("--worker", nargs=3, metavar=("SIZE", "IMPL", "REPEAT"),
-                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        size, impl, repeat = args.worker
-        print(json.dumps(scale_worker(int(size), impl, int(repeat))))
-        return 0
+    rows = set(ROWS) | ({6} if args.suite else set())
+    if args.rows:
+        rows = {int(r) for r in args.rows.split(",")}
+    if args.quick:
+        rows -= {1, 2, 3, 5}
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -514,20 +436,32 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     started = time.perf_counter()
     res: dict = {"mode": "quick" if args.quick else "full", "label": args.label,
-                 "machine": machine(), "load_average_at_start": os.getloadavg()}
+                 "rows": sorted(rows), "repeat": args.repeat, "machine": machine(),
+                 "load_average_at_start": os.getloadavg()}
+    def save() -> None:  # after every part, so a long run interrupted keeps what it measured
+        res["goals"] = goals(res)
+        res["benchmark_seconds"] = time.perf_counter() - started
+        res["load_average_at_end"] = os.getloadavg()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+
     log("computation (best of 5) ...")
     res["computation"] = computation()
-    if not args.quick:
-        log("kernel start floor (best of 3) ...")
-        res["kernel_floor"] = kernel_floor()
-        log("pipeline: full run, one cutoff changed, nothing changed ...")
-        res["pipeline"] = pipeline_runs()
-    res["scaling"] = scaling(SIZES[:2] if args.quick else SIZES, log)
-    res["benchmark_seconds"] = time.perf_counter() - started
-    res["load_average_at_end"] = os.getloadavg()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
-    print(render(res))
+    if rows & {1, 2, 3}:
+        log(f"pipeline against the floor, {args.repeat} repetitions ...")
+        res["pipeline_pairs"] = pipeline_pairs(args.repeat, log)
+        save()
+    if 4 in rows or args.quick:
+        res["scaling"] = scaling(SIZES[:2] if args.quick else SIZES, log)
+        save()
+    if 5 in rows:
+        res["registry"] = registry_run(args.registry_size, log, args.registry_timeout)
+        save()
+    if 6 in rows:
+        log("test suite ...")
+        res["suite"] = suite_run()
+    save()
+    print(render_goals(res["goals"]) + "\n\n" + render(res))
     load = res["load_average_at_start"][0], res["load_average_at_end"][0]
     print(f"\nbenchmark took {res['benchmark_seconds']:.0f} s (load average {load[0]:.1f} at "
           f"start, {load[1]:.1f} at end, {res['machine']['cpus_usable']} CPUs); "
