@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="renderer: quarto if installed (auto), or pandoc + Typst")
     run.add_argument("--runs-dir", type=Path, help="where runs are written (default: runs/)")
     run.add_argument("--jobs", type=int, default=None,
-                     help="kernels the notebooks run in (default: 1)")
+                     help="kernels the notebooks run in (default: 2, or 1 on a one-CPU machine)")
     run.add_argument("--no-cache", action="store_true",
                      help="recompute every step (default: reuse steps whose notebook, code, "
                           "inputs and parameters did not change)")

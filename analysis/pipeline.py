@@ -227,11 +227,13 @@ def notebook_timing(path: Path) -> dict[str, float]:
             "total": round(meta.get("duration") or 0.0, 2)}
 
 
-#: Kernels in the pool by default (``jobs``). Measured on our shared 2-core machine (issue 17,
-#: cold run with HTML and PDF against the floor, median of 3 pairs): one kernel 4.8x wall and
-#: 6.8x CPU, two kernels 6.6x and 7.9x; a second kernel costs a second start and set of
-#: imports, and the notebooks' own work leaves little to gain from running two at once.
-DEFAULT_KERNELS = 1
+#: Kernels in the pool by default (``jobs``): two where there are two CPUs, else one. Measured
+#: on a quiet 2-core machine (cold run, HTML and PDF, ``--no-cache``, alternating): one kernel
+#: 27.3 s and 26.0 s wall (30.5 s and 29.5 s CPU), two kernels 20.3 s and 20.5 s wall (32.9 s
+#: and 33.5 s CPU): the second kernel's start and imports cost about 2.5 s of CPU, and the
+#: notebooks' 14 s of cells then use both cores. (On the same machine loaded by other work,
+#: load average 11, one kernel measured faster: with no idle core, a second start is pure cost.)
+DEFAULT_KERNELS = min(2, os.cpu_count() or 1)
 #: The independent steps, longest first (time in cells, measured), so that with several
 #: kernels the last one to start is short.
 BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
@@ -421,8 +423,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir : where runs live (default ``<repo>/runs``).
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
     jobs : kernels the notebooks run in (each started once per run, the notebooks shared out
-        among them, :mod:`analysis.kernels`); default :data:`DEFAULT_KERNELS` (1, measured on
-        2 cores), never more than the notebooks to execute.
+        among them, :mod:`analysis.kernels`); default :data:`DEFAULT_KERNELS` (2 on two or
+        more CPUs, measured), never more than the notebooks to execute.
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
     cache : reuse a step's result (``runs/.cache``) when what it reads is unchanged
         (:mod:`analysis.stepcache`); the manifest says which steps were reused.
