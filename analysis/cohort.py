@@ -12,6 +12,8 @@ after the age criterion of the inclusion sentence.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,8 @@ from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
 __all__ = ["EXCLUSIONS", "apply_eligibility", "response_groups", "group_matrices",
-           "group_basis", "groups_for", "group_matrix_chunks", "MAX_CELLS", "analysis_groups",
-           "flow_table"]
+           "group_basis", "groups_for", "distinct_basis", "group_matrix_chunks", "MAX_CELLS",
+           "analysis_groups", "flow_table"]
 
 #: Exclusion criteria in the order the Methods list them, with the label Figure 1 shows.
 EXCLUSIONS: dict[str, str] = {
@@ -170,18 +172,78 @@ def groups_for(basis: Mapping[str, Any], definitions: Any) -> dict[str, np.ndarr
 MAX_CELLS = 1 << 21
 
 
+def _basis_rows(basis: Mapping[str, Any]) -> np.ndarray:
+    """Everything :func:`groups_for` reads about each patient, one float64 row per patient:
+    included, tacrolimus eligibility, myositis type (code) and, for both periods, has_pair,
+    every decline, CK at baseline and follow-up and the three follow-up flags."""
+    columns = [basis["included"], basis["tac_eligible"],
+               pd.factorize(basis["myositis_type"])[0]]
+    for period in ("conventional", "tacrolimus"):
+        changes = basis[period]
+        columns += [changes.has_pair, *(changes.declines[k] for k in sorted(changes.declines)),
+                    changes.ck_0, changes.ck_1, changes.weakness, changes.symptoms,
+                    changes.hospitalised]
+    return np.column_stack([np.asarray(c, dtype=float) for c in columns])
+
+
+def distinct_basis(basis: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
+    """The :func:`group_basis` of one patient per distinct pattern, and each patient's pattern.
+
+    Two patients whose rows of :func:`_basis_rows` are equal bit for bit (same bytes: NaN is
+    NaN, 0.0 and -0.0 differ) read the same inputs, so every rule of
+    :func:`analysis.response.evaluate` and :func:`response_groups` gives them the same row
+    under every definition: each cell (patient, definition) is computed from that patient's
+    inputs and that definition only. Hence ``groups_for(distinct, defs)[name][inverse]`` equals
+    ``groups_for(basis, defs)[name]`` element for element (the paper's 67 patients have 59
+    patterns; a registry resampled from them at most 67). Patterns keep the order of their
+    first patient; with no shared pattern ``distinct`` is ``basis`` itself.
+
+    Returns
+    -------
+    ``(distinct, inverse)``: ``distinct`` is a basis with one row per pattern (``ids`` of the
+    first patient of each), ``inverse[i]`` the pattern of patient ``i``.
+    """
+    rows = np.ascontiguousarray(_basis_rows(basis))
+    keys = rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1])))[:, 0]
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # patterns in the order of their first patient
+    keep = first[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    inverse = rank[np.ravel(inverse)]
+    if len(keep) == len(rows):
+        return dict(basis), inverse
+    out = {k: np.asarray(basis[k])[keep] for k in ("ids", "included", "myositis_type",
+                                                    "tac_eligible")}
+    for period in ("conventional", "tacrolimus"):
+        c = basis[period]
+        out[period] = replace(
+            c, patient_ids=tuple(c.patient_ids[i] for i in keep), has_pair=c.has_pair[keep],
+            declines=MappingProxyType({k: v[keep] for k, v in c.declines.items()}),
+            ck_0=c.ck_0[keep], ck_1=c.ck_1[keep], weakness=c.weakness[keep],
+            symptoms=c.symptoms[keep], hospitalised=c.hospitalised[keep])
+    return out, inverse
+
+
 def group_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
                         definitions: pd.DataFrame, params: Params,
                         max_cells: int | None = None):
     """:func:`group_matrices` over consecutive slices of the rows of ``definitions`` (a
     frame), each of at most ``max_cells`` (default :data:`MAX_CELLS`) patients x definitions:
     yields ``(start, stop, groups)``. The eligibility and assessment changes are computed
-    once."""
+    once; the rules are evaluated once per distinct patient pattern (:func:`distinct_basis`;
+    a resampled registry has as many patterns as its source has patients) and each
+    patient's row is copied from their pattern's, so the matrices are those of
+    :func:`group_matrices`, element for element."""
     basis = group_basis(patients, assessments, params)
+    distinct, inverse = distinct_basis(basis)
+    fixed = ("ids", "included", "myositis_type", "tac_eligible")
     step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
     for start in range(0, len(definitions), step):
         stop = min(start + step, len(definitions))
-        yield start, stop, groups_for(basis, definitions.iloc[start:stop])
+        groups = groups_for(distinct, definitions.iloc[start:stop])
+        yield start, stop, {**{k: basis[k] for k in fixed},
+                            **{k: v[inverse] for k, v in groups.items() if k not in fixed}}
 
 
 def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
