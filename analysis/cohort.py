@@ -247,18 +247,22 @@ def group_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
 
 
 def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
-                    params: Params) -> pd.DataFrame:
+                    params: Params, basis: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Eligibility plus the response groups of Tables 2 and 3, one row per screened patient.
 
     Adds to :func:`apply_eligibility`'s output: ``conv_responder`` (bool, included only),
     ``tac_analysed`` (failed conventional treatment, received tacrolimus with sufficient data),
     ``tac_myositis_improved``, ``tac_ild_improved``, ``tac_responder`` (analysed only),
     ``tac_hospitalised`` (hospitalised for an exacerbation in the year after tacrolimus start).
-    The one-definition case of :func:`group_matrices`.
+    The one-definition case of :func:`group_matrices`. ``basis``, optional: a
+    :func:`group_basis` of the same tables under parameters with ``params``' eligibility and
+    time points (``min_age``, ``age_rule``, ``conventional_followup``,
+    ``tacrolimus_followup``: all it reads of them), to share it between definitions.
     """
     out = apply_eligibility(patients, params).set_index("patient_id")
+    basis = group_basis(patients, assessments, params) if basis is None else basis
     groups = {name: np.asarray(value)[:, 0] if np.ndim(value) == 2 else value
-              for name, value in group_matrices(patients, assessments, params, params).items()}
+              for name, value in groups_for(basis, params).items()}
     included = groups["included"]
     out["conv_responder"] = _boolean_where(groups["conv_responder"], included, out.index)
     out["tac_analysed"] = pd.Series(groups["tac_analysed"], index=out.index, dtype="boolean")
