@@ -23,7 +23,8 @@ from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
 __all__ = ["EXCLUSIONS", "apply_eligibility", "response_groups", "group_matrices",
-           "group_basis", "groups_for", "distinct_basis", "group_matrix_chunks", "MAX_CELLS",
+           "group_basis", "groups_for", "distinct_basis", "pattern_matrix_chunks",
+           "group_matrix_chunks", "MAX_CELLS",
            "analysis_groups", "flow_table"]
 
 #: Exclusion criteria in the order the Methods list them, with the label Figure 1 shows.
@@ -225,25 +226,42 @@ def distinct_basis(basis: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray
     return out, inverse
 
 
+def pattern_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
+                          definitions: pd.DataFrame, params: Params,
+                          max_cells: int | None = None):
+    """:func:`group_matrix_chunks` with one row per distinct patient pattern
+    (:func:`distinct_basis`): yields ``(start, stop, groups)`` where ``groups`` is
+    :func:`groups_for` of the patterns plus ``inverse`` (the pattern of each patient),
+    ``weights`` (patients per pattern, int64) and ``patient_ids`` (every patient). The slices
+    are those of :func:`group_matrix_chunks` (at most ``max_cells`` patients x definitions),
+    so a patient-level matrix rebuilt as ``groups[name][inverse]`` has the same shape."""
+    basis = group_basis(patients, assessments, params)
+    distinct, inverse = distinct_basis(basis)
+    extra = {"inverse": inverse, "weights": np.bincount(inverse, minlength=len(distinct["ids"])),
+             "patient_ids": basis["ids"]}
+    step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
+    for start in range(0, len(definitions), step):
+        stop = min(start + step, len(definitions))
+        yield start, stop, {**groups_for(distinct, definitions.iloc[start:stop]), **extra}
+
+
 def group_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
                         definitions: pd.DataFrame, params: Params,
                         max_cells: int | None = None):
     """:func:`group_matrices` over consecutive slices of the rows of ``definitions`` (a
     frame), each of at most ``max_cells`` (default :data:`MAX_CELLS`) patients x definitions:
     yields ``(start, stop, groups)``. The eligibility and assessment changes are computed
-    once; the rules are evaluated once per distinct patient pattern (:func:`distinct_basis`;
-    a resampled registry has as many patterns as its source has patients) and each
-    patient's row is copied from their pattern's, so the matrices are those of
-    :func:`group_matrices`, element for element."""
-    basis = group_basis(patients, assessments, params)
-    distinct, inverse = distinct_basis(basis)
-    fixed = ("ids", "included", "myositis_type", "tac_eligible")
-    step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
-    for start in range(0, len(definitions), step):
-        stop = min(start + step, len(definitions))
-        groups = groups_for(distinct, definitions.iloc[start:stop])
-        yield start, stop, {**{k: basis[k] for k in fixed},
-                            **{k: v[inverse] for k, v in groups.items() if k not in fixed}}
+    once; the rules are evaluated once per distinct patient pattern
+    (:func:`pattern_matrix_chunks`; a resampled registry has as many patterns as its source
+    has patients) and each patient's row is copied from their pattern's, so the matrices are
+    those of :func:`group_matrices`, element for element."""
+    for start, stop, g in pattern_matrix_chunks(patients, assessments, definitions, params,
+                                                max_cells):
+        rows = g["inverse"]
+        yield start, stop, {"ids": g["patient_ids"],
+                            **{k: np.asarray(g[k])[rows] for k in ("included", "myositis_type",
+                                                                   "tac_eligible")},
+                            **{k: v[rows] for k, v in g.items() if np.ndim(v) == 2}}
 
 
 def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,

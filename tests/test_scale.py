@@ -118,6 +118,28 @@ def test_sweep_groups_on_distinct_patients_equal_per_patient_groups(tmp_path):
         assert np.array_equal(got, matrix), name
 
 
+def test_sweep_counts_on_patterns_equal_per_patient_sums(tmp_path):
+    """The sweep counts with integer weights on distinct patient patterns: on 2,000
+    resampled patients its counts equal plain column sums of the per-patient matrices of
+    group_matrices, and Table 3's FVC means equal numpy means over the patients."""
+    cohort = read_cohort(write_registry_export(2000, tmp_path / "big", seed=9))
+    grid = {"fvc_decline": [0.05, 0.15], "ck_fall": [0.3, 0.7], "pft_missing": ["met", "not_met"]}
+    swept = sensitivity.sweep(cohort.patients, cohort.assessments, Params(), grid)
+    defs = sensitivity._response_definitions(sensitivity.definitions(grid), Params())
+    g = cohort_module.group_matrices(cohort.patients, cohort.assessments, defs, Params())
+    pm = g["included"] & (g["myositis_type"] == "PM")
+    assert swept["n_included"].eq(g["included"].sum()).all()
+    assert swept["conv_responders"].tolist() == g["conv_responder"].sum(axis=0).tolist()
+    assert swept["pm_responders"].tolist() == g["conv_responder"][pm].sum(axis=0).tolist()
+    assert swept["tac_n"].tolist() == g["tac_analysed"].sum(axis=0).tolist()
+    assert swept["tac_responders"].tolist() == g["tac_responder"].sum(axis=0).tolist()
+    start = cohort.assessments[cohort.assessments["timepoint"] == "tac_start"]
+    fvc = start.set_index("patient_id")["fvc"].reindex(g["ids"]).astype(float).to_numpy()
+    for j in range(len(swept)):
+        resp = fvc[g["tac_responder"][:, j] & ~np.isnan(fvc)]
+        assert swept["fvc_resp"].iloc[j] == pytest.approx(resp.mean(), rel=1e-12)
+
+
 def test_bootstrap_blocks_are_one_numpy_draw():
     values = np.random.default_rng(1).random(1001)
     blocked = sensitivity._boot_mean(np.random.default_rng(2017), values, 2000, max_cells=7007)
