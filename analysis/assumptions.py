@@ -26,10 +26,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.cohort import analysis_groups, flow_table
+from analysis.cohort import analysis_groups, flow_table, group_basis
 from analysis.consistency import verdicts
 from analysis.params import FITTED_ROWS, MAPPINGS, Params
 from analysis.published import compare, load_published
+from analysis.response import DEFINITION_FIELDS
 from analysis.results import flow_results, response_results, subgroup_results
 from analysis.tables import analysis_dataset, table2, table3, table_results
 
@@ -127,14 +128,30 @@ def _current(params: Params, name: str) -> Any:
     return value.get(row) if row else value
 
 
+#: What :func:`analysis.cohort.group_basis` reads of Params (eligibility, time points), and
+#: all :func:`analysis.cohort.analysis_groups` reads (those plus the response rules);
+#: :func:`analysis.tables.analysis_dataset` reads none. Alternatives equal in these fields
+#: share the basis, or the groups and datasets (e.g. a test override shares both).
+_BASIS_FIELDS = ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup")
+_GROUP_FIELDS = (*_BASIS_FIELDS, *DEFINITION_FIELDS)
+
+
+def _datasets(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params,
+              basis: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, ...]:
+    """The groups and the analysis datasets at the index and at tacrolimus start."""
+    groups = analysis_groups(patients, assessments, params, basis=basis)
+    return (groups, analysis_dataset(patients, groups, assessments, "index"),
+            analysis_dataset(patients, groups, assessments, "tac_start"))
+
+
 def reproduced_results(patients: pd.DataFrame, assessments: pd.DataFrame,
-                       params: Params) -> dict[str, float]:
+                       params: Params,
+                       datasets: tuple[pd.DataFrame, ...] | None = None) -> dict[str, float]:
     """The reproduced numbers an assumption is judged on: Figure 1 and the response paragraphs
     (:mod:`analysis.results`), and Tables 2 and 3 (:mod:`analysis.tables`), under
-    ``params``; keys as in ``data/published``."""
-    groups = analysis_groups(patients, assessments, params)
-    at_index = analysis_dataset(patients, groups, assessments, "index")
-    at_tacrolimus = analysis_dataset(patients, groups, assessments, "tac_start")
+    ``params``; keys as in ``data/published``. ``datasets``, optional: :func:`_datasets` under
+    parameters equal to ``params`` in :data:`_GROUP_FIELDS` (read only)."""
+    groups, at_index, at_tacrolimus = datasets or _datasets(patients, assessments, params)
     return {**flow_results(flow_table(groups)), **response_results(groups),
             **subgroup_results(at_index, params), **table_results(table2(at_index, params)),
             **table_results(table3(at_tacrolimus, params))}
@@ -192,11 +209,21 @@ def assumption_table(patients: pd.DataFrame, assessments: pd.DataFrame,
     params = params or Params()
     published = load_published() if published is None else published
     cache: dict[str, dict[str, float]] = {}
+    bases: dict[str, Any] = {}
+    datasets: dict[str, tuple[pd.DataFrame, ...]] = {}
+
+    def fields(p: Params, names: tuple[str, ...]) -> str:
+        return repr([(name, getattr(p, name)) for name in names])
 
     def results_for(p: Params) -> dict[str, float]:
         key = repr(sorted(p.to_dict().items()))
         if key not in cache:
-            cache[key] = reproduced_results(patients, assessments, p)
+            b_key, d_key = fields(p, _BASIS_FIELDS), fields(p, _GROUP_FIELDS)
+            if d_key not in datasets:
+                if b_key not in bases:
+                    bases[b_key] = group_basis(patients, assessments, p)
+                datasets[d_key] = _datasets(patients, assessments, p, bases[b_key])
+            cache[key] = reproduced_results(patients, assessments, p, datasets[d_key])
         return cache[key]
 
     base = results_for(params)

@@ -12,6 +12,8 @@ after the age criterion of the inclusion sentence.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,9 @@ from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
 __all__ = ["EXCLUSIONS", "apply_eligibility", "response_groups", "group_matrices",
-           "group_basis", "groups_for", "group_matrix_chunks", "MAX_CELLS", "analysis_groups",
-           "flow_table"]
+           "group_basis", "groups_for", "distinct_basis", "pattern_matrix_chunks",
+           "group_matrix_chunks", "MAX_CELLS",
+           "analysis_groups", "flow_table"]
 
 #: Exclusion criteria in the order the Methods list them, with the label Figure 1 shows.
 EXCLUSIONS: dict[str, str] = {
@@ -170,33 +173,114 @@ def groups_for(basis: Mapping[str, Any], definitions: Any) -> dict[str, np.ndarr
 MAX_CELLS = 1 << 21
 
 
+def _basis_rows(basis: Mapping[str, Any]) -> np.ndarray:
+    """Everything :func:`groups_for` reads about each patient, one float64 row per patient:
+    included, tacrolimus eligibility, myositis type (code) and, for both periods, has_pair,
+    every decline, CK at baseline and follow-up and the three follow-up flags."""
+    columns = [basis["included"], basis["tac_eligible"],
+               pd.factorize(basis["myositis_type"])[0]]
+    for period in ("conventional", "tacrolimus"):
+        changes = basis[period]
+        columns += [changes.has_pair, *(changes.declines[k] for k in sorted(changes.declines)),
+                    changes.ck_0, changes.ck_1, changes.weakness, changes.symptoms,
+                    changes.hospitalised]
+    return np.column_stack([np.asarray(c, dtype=float) for c in columns])
+
+
+def distinct_basis(basis: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
+    """The :func:`group_basis` of one patient per distinct pattern, and each patient's pattern.
+
+    Two patients whose rows of :func:`_basis_rows` are equal bit for bit (same bytes: NaN is
+    NaN, 0.0 and -0.0 differ) read the same inputs, so every rule of
+    :func:`analysis.response.evaluate` and :func:`response_groups` gives them the same row
+    under every definition: each cell (patient, definition) is computed from that patient's
+    inputs and that definition only. Hence ``groups_for(distinct, defs)[name][inverse]`` equals
+    ``groups_for(basis, defs)[name]`` element for element (the paper's 67 patients have 59
+    patterns; a registry resampled from them at most 67). Patterns keep the order of their
+    first patient; with no shared pattern ``distinct`` is ``basis`` itself.
+
+    Returns
+    -------
+    ``(distinct, inverse)``: ``distinct`` is a basis with one row per pattern (``ids`` of the
+    first patient of each), ``inverse[i]`` the pattern of patient ``i``.
+    """
+    rows = np.ascontiguousarray(_basis_rows(basis))
+    keys = rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1])))[:, 0]
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # patterns in the order of their first patient
+    keep = first[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    inverse = rank[np.ravel(inverse)]
+    if len(keep) == len(rows):
+        return dict(basis), inverse
+    out = {k: np.asarray(basis[k])[keep] for k in ("ids", "included", "myositis_type",
+                                                    "tac_eligible")}
+    for period in ("conventional", "tacrolimus"):
+        c = basis[period]
+        out[period] = replace(
+            c, patient_ids=tuple(c.patient_ids[i] for i in keep), has_pair=c.has_pair[keep],
+            declines=MappingProxyType({k: v[keep] for k, v in c.declines.items()}),
+            ck_0=c.ck_0[keep], ck_1=c.ck_1[keep], weakness=c.weakness[keep],
+            symptoms=c.symptoms[keep], hospitalised=c.hospitalised[keep])
+    return out, inverse
+
+
+def pattern_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
+                          definitions: pd.DataFrame, params: Params,
+                          max_cells: int | None = None):
+    """:func:`group_matrix_chunks` with one row per distinct patient pattern
+    (:func:`distinct_basis`): yields ``(start, stop, groups)`` where ``groups`` is
+    :func:`groups_for` of the patterns plus ``inverse`` (the pattern of each patient),
+    ``weights`` (patients per pattern, int64) and ``patient_ids`` (every patient). The slices
+    are those of :func:`group_matrix_chunks` (at most ``max_cells`` patients x definitions),
+    so a patient-level matrix rebuilt as ``groups[name][inverse]`` has the same shape."""
+    basis = group_basis(patients, assessments, params)
+    distinct, inverse = distinct_basis(basis)
+    extra = {"inverse": inverse, "weights": np.bincount(inverse, minlength=len(distinct["ids"])),
+             "patient_ids": basis["ids"]}
+    step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
+    for start in range(0, len(definitions), step):
+        stop = min(start + step, len(definitions))
+        yield start, stop, {**groups_for(distinct, definitions.iloc[start:stop]), **extra}
+
+
 def group_matrix_chunks(patients: pd.DataFrame, assessments: pd.DataFrame,
                         definitions: pd.DataFrame, params: Params,
                         max_cells: int | None = None):
     """:func:`group_matrices` over consecutive slices of the rows of ``definitions`` (a
     frame), each of at most ``max_cells`` (default :data:`MAX_CELLS`) patients x definitions:
     yields ``(start, stop, groups)``. The eligibility and assessment changes are computed
-    once."""
-    basis = group_basis(patients, assessments, params)
-    step = max(1, (max_cells or MAX_CELLS) // max(1, len(basis["ids"])))
-    for start in range(0, len(definitions), step):
-        stop = min(start + step, len(definitions))
-        yield start, stop, groups_for(basis, definitions.iloc[start:stop])
+    once; the rules are evaluated once per distinct patient pattern
+    (:func:`pattern_matrix_chunks`; a resampled registry has as many patterns as its source
+    has patients) and each patient's row is copied from their pattern's, so the matrices are
+    those of :func:`group_matrices`, element for element."""
+    for start, stop, g in pattern_matrix_chunks(patients, assessments, definitions, params,
+                                                max_cells):
+        rows = g["inverse"]
+        yield start, stop, {"ids": g["patient_ids"],
+                            **{k: np.asarray(g[k])[rows] for k in ("included", "myositis_type",
+                                                                   "tac_eligible")},
+                            **{k: v[rows] for k, v in g.items() if np.ndim(v) == 2}}
 
 
 def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
-                    params: Params) -> pd.DataFrame:
+                    params: Params, basis: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Eligibility plus the response groups of Tables 2 and 3, one row per screened patient.
 
     Adds to :func:`apply_eligibility`'s output: ``conv_responder`` (bool, included only),
     ``tac_analysed`` (failed conventional treatment, received tacrolimus with sufficient data),
     ``tac_myositis_improved``, ``tac_ild_improved``, ``tac_responder`` (analysed only),
     ``tac_hospitalised`` (hospitalised for an exacerbation in the year after tacrolimus start).
-    The one-definition case of :func:`group_matrices`.
+    The one-definition case of :func:`group_matrices`. ``basis``, optional: a
+    :func:`group_basis` of the same tables under parameters with ``params``' eligibility and
+    time points (``min_age``, ``age_rule``, ``conventional_followup``,
+    ``tacrolimus_followup``: all it reads of them), to share it between definitions.
     """
     out = apply_eligibility(patients, params).set_index("patient_id")
+    basis = group_basis(patients, assessments, params) if basis is None else basis
     groups = {name: np.asarray(value)[:, 0] if np.ndim(value) == 2 else value
-              for name, value in group_matrices(patients, assessments, params, params).items()}
+              for name, value in groups_for(basis, params).items()}
     included = groups["included"]
     out["conv_responder"] = _boolean_where(groups["conv_responder"], included, out.index)
     out["tac_analysed"] = pd.Series(groups["tac_analysed"], index=out.index, dtype="boolean")

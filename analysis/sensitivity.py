@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import group_matrix_chunks
+from analysis.cohort import pattern_matrix_chunks
 from analysis.errors import DataValidationError, ParameterError
 from analysis.params import SENSITIVITY_AXES, SENSITIVITY_GRID, Params
 from analysis.report.format import p_clause
@@ -235,10 +235,12 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     columns: dict[str, Any] = {}
     values: dict[str, np.ndarray] = {}
     # Slices of the definitions, so memory stays flat at registry scale (MAX_CELLS); p-values
-    # are cached across slices, per distinct table or pair of groups.
-    for _, _, g in group_matrix_chunks(patients, assessments,
-                                       _response_definitions(defs, params), params):
-        values = values or {m: _floats(start[m].reindex(pd.Index(g["ids"])))
+    # are cached across slices, per distinct table or pair of groups. The groups come per
+    # distinct patient pattern (rows) with its number of patients (weights): counts are
+    # weights @ matrix (exact integers); Table 3's means and tests read patient values.
+    for _, _, g in pattern_matrix_chunks(patients, assessments,
+                                         _response_definitions(defs, params), params):
+        values = values or {m: _floats(start[m].reindex(pd.Index(g["patient_ids"])))
                             for m in _T3_MEASURES}
         for part in (_conventional_columns(g, params, caches), _tacrolimus_columns(g, caches),
                      _table3_columns(g, values, params, caches)):
@@ -266,15 +268,15 @@ def _conventional_columns(g: Mapping[str, np.ndarray], params: Params,
     distinct table (two-sided Fisher 2 x 2; Table 2's myositis row, two-sided)."""
     from analysis import stats
 
-    conv, included = g["conv_responder"], g["included"]
+    conv, included, w = g["conv_responder"], g["included"], g["weights"]
     n_defs = conv.shape[1]
-    n_included = int(included.sum())
-    out: dict[str, Any] = {"n_included": n_included, "conv_responders": conv.sum(axis=0)}
+    n_included = int(w @ included)
+    out: dict[str, Any] = {"n_included": n_included, "conv_responders": w @ conv}
     out["conv_pct"] = _pct(out["conv_responders"], np.full(n_defs, n_included))
     counts = {}
     for key, level in (("pm", "PM"), ("dm", "DM"), ("cadm", "CADM")):
         members = included & (g["myositis_type"] == level)
-        counts[key] = (int(members.sum()), (conv & members[:, None]).sum(axis=0))
+        counts[key] = (int(w @ members), (w * members) @ conv)
         out[f"{key}_n"] = counts[key][0]
         out[f"{key}_responders"] = counts[key][1]
     out["pm_pct"] = _pct(out["pm_responders"], out["pm_n"])
@@ -304,8 +306,8 @@ def _conventional_columns(g: Mapping[str, np.ndarray], params: Params,
 def _tacrolimus_columns(g: Mapping[str, np.ndarray], caches: dict[str, dict]) -> dict[str, Any]:
     """Tacrolimus response (the group depends on the definition: failures of conventional
     treatment) and the exact binomial test of the rate against 50%, cached per (k, n)."""
-    out: dict[str, Any] = {"tac_n": g["tac_analysed"].sum(axis=0),
-                           "tac_responders": g["tac_responder"].sum(axis=0)}
+    out: dict[str, Any] = {"tac_n": g["weights"] @ g["tac_analysed"],
+                           "tac_responders": g["weights"] @ g["tac_responder"]}
     out["tac_pct"] = _pct(out["tac_responders"], out["tac_n"])
     binom_cache = caches["binom"]
     binom_p = []
@@ -319,21 +321,24 @@ def _tacrolimus_columns(g: Mapping[str, np.ndarray], caches: dict[str, dict]) ->
 
 def _table3_columns(g: Mapping[str, np.ndarray], start: Mapping[str, np.ndarray],
                     params: Params, caches: dict[str, dict]) -> dict[str, Any]:
-    """Table 3: FVC and TLC at tacrolimus start (``start``: measure -> values in the rows'
-    order), responders minus non-responders, and the row's two-sample test, cached per
-    distinct pair of groups."""
+    """Table 3: FVC and TLC at tacrolimus start (``start``: measure -> values of each
+    patient), responders minus non-responders, and the row's two-sample test, cached per
+    distinct pair of groups (the patterns' columns decide the patients'). Means and tests
+    are taken over the patients (``g["inverse"]`` rebuilds their rows)."""
     from analysis import stats
 
-    tac, analysed = g["tac_responder"], g["tac_analysed"]
-    nonresp = analysed & ~tac
-    group_keys = [a + b for a, b in zip(_column_keys(tac), _column_keys(nonresp), strict=True)]
+    nonresp_k = g["tac_analysed"] & ~g["tac_responder"]
+    group_keys = [a + b for a, b in zip(_column_keys(g["tac_responder"]),
+                                        _column_keys(nonresp_k), strict=True)]
+    tac, nonresp = g["tac_responder"][g["inverse"]], nonresp_k[g["inverse"]]
     out: dict[str, Any] = {}
     for measure in _T3_MEASURES:
         values = start[measure]
         known = ~np.isnan(values)
         filled = np.where(known, values, 0.0)
-        n_r = (tac & known[:, None]).sum(axis=0)
-        n_n = (nonresp & known[:, None]).sum(axis=0)
+        known_k = np.bincount(g["inverse"], weights=known, minlength=len(g["weights"]))
+        n_r = np.rint(known_k @ g["tac_responder"]).astype(np.int64)  # exact: integers
+        n_n = np.rint(known_k @ nonresp_k).astype(np.int64)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_r = np.where(n_r > 0, filled @ (tac & known[:, None]) / n_r, np.nan)
             mean_n = np.where(n_n > 0, filled @ (nonresp & known[:, None]) / n_n, np.nan)
