@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="renderer: quarto if installed (auto), or pandoc + Typst")
     run.add_argument("--runs-dir", type=Path, help="where runs are written (default: runs/)")
     run.add_argument("--jobs", type=int, default=None,
-                     help="kernels the notebooks run in (default: 2, or 1 on a one-CPU machine)")
+                     help="kernels the notebooks run in (default: 2; 1 on a one-CPU machine "
+                          "or for an export over 10 MB, to bound memory)")
     run.add_argument("--no-cache", action="store_true",
                      help="recompute every step (default: reuse steps whose notebook, code, "
                           "inputs and parameters did not change)")

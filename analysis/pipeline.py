@@ -234,6 +234,19 @@ def notebook_timing(path: Path) -> dict[str, float]:
 #: notebooks' 14 s of cells then use both cores. (On the same machine loaded by other work,
 #: load average 11, one kernel measured faster: with no idle core, a second start is pure cost.)
 DEFAULT_KERNELS = min(2, os.cpu_count() or 1)
+#: Each kernel holds its own copy of the export, about 20 times the files' size (measured at
+#: 100,000 patients: a 31 MB export, 615 MB per kernel). Above this size (all files of the
+#: data folder) the notebooks share one kernel, so that a registry-size run stays within 1 GB
+#: over all processes (issue 13 item 6; measured at 100,000 patients, HTML + PDF: one kernel
+#: 0.88 GB peak in 66 s, two kernels 1.37 GB in 52 s).
+ONE_KERNEL_ABOVE_BYTES = 10 * 2**20
+
+
+def default_kernels(data_dir: Path) -> int:
+    """Kernels for a run that does not say (``jobs``): :data:`DEFAULT_KERNELS`, or one for
+    an export over :data:`ONE_KERNEL_ABOVE_BYTES`."""
+    size = sum(p.stat().st_size for p in Path(data_dir).iterdir() if p.is_file())
+    return 1 if size > ONE_KERNEL_ABOVE_BYTES else DEFAULT_KERNELS
 #: The independent steps, longest first (time in cells, measured), so that with several
 #: kernels the last one to start is short.
 BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
@@ -423,8 +436,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir : where runs live (default ``<repo>/runs``).
     engine : renderer: ``auto`` (Quarto if on PATH, else pandoc + Typst), ``quarto``, ``pandoc``.
     jobs : kernels the notebooks run in (each started once per run, the notebooks shared out
-        among them, :mod:`analysis.kernels`); default :data:`DEFAULT_KERNELS` (2 on two or
-        more CPUs, measured), never more than the notebooks to execute.
+        among them, :mod:`analysis.kernels`); default :func:`default_kernels` (2 on two or
+        more CPUs, 1 for an export over 10 MB; measured), never more than the notebooks to
+        execute.
     notebooks_dir : folder of the step notebooks (default ``<repo>/notebooks``).
     cache : reuse a step's result (``runs/.cache``) when what it reads is unchanged
         (:mod:`analysis.stepcache`); the manifest says which steps were reused.
@@ -446,7 +460,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None,
                     sheet)
     to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]
-    pool = KernelPool(min(jobs or DEFAULT_KERNELS, max(1, len(to_run) - (COLLECT in to_run))),
+    kernels = jobs or default_kernels(data_dir)
+    pool = KernelPool(min(kernels, max(1, len(to_run) - (COLLECT in to_run))),
                       kernel_name(), notebooks_dir, _ipc_kernel_manager(),
                       notebook_imports([notebooks_dir / nb for nb in to_run]))
     if to_run:
@@ -460,6 +475,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
             from analysis.schema import read_cohort
 
             check_eligible(read_cohort(data_dir, sheet=sheet), params, data_dir)
+            release_export()
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
@@ -524,6 +540,25 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         copy_paper_figures(final)
     log(f"run '{name}' complete in {time.perf_counter() - t0:.1f} s: {final}")
     return final
+
+
+def release_export() -> None:
+    """The run's own process validated the export and analyses nothing itself (the kernels
+    read their own copy): drop its remembered read and hand the freed heap back to the
+    operating system (glibc's ``malloc_trim``; a no-op elsewhere), so that a registry-size
+    export is not held twice while the kernels work (issue 13, item 6: peak memory over all
+    processes)."""
+    import ctypes
+    import gc
+
+    from analysis.schema.export import forget_reads
+
+    forget_reads()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: memory is returned as the allocator does
+        pass
 
 
 def check_run_request(name: str, data_dir: Path) -> None:

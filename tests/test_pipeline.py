@@ -223,3 +223,28 @@ def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
 def test_a_cutoff_change_runs_every_step_again(variant_run: Path):
     steps = json.loads((variant_run / "manifest.json").read_text())["steps"]
     assert {steps[nb]["cache"] for nb in INDEPENDENT} == {"miss"}
+
+
+def test_a_registry_size_export_runs_in_one_kernel(tmp_path):
+    """Each kernel holds its own copy of the export (issue 13 item 6: a 100,000-patient run
+    within 1 GB over all processes), so an export over 10 MB gets one kernel; the bundled
+    cohort (34 kB) gets the CPU-count default. Sizes written by hand."""
+    from analysis.pipeline import DEFAULT_KERNELS, ROOT, default_kernels
+
+    assert default_kernels(ROOT / "data" / "raw") == DEFAULT_KERNELS
+    (tmp_path / "assessments.csv").write_bytes(b"x" * (10 * 2**20 + 1))
+    assert default_kernels(tmp_path) == 1
+    (tmp_path / "assessments.csv").write_bytes(b"x" * (10 * 2**20))
+    assert default_kernels(tmp_path) == DEFAULT_KERNELS
+
+
+def test_the_run_process_lets_go_of_the_export_it_validated():
+    """The CLI process validates the export but analyses nothing; after
+    ``release_export`` it no longer holds the remembered read (issue 13 item 6)."""
+    from analysis.pipeline import ROOT, release_export
+    from analysis.schema import export, read_cohort
+
+    read_cohort(ROOT / "data" / "raw")
+    assert export._MEMO
+    release_export()
+    assert not export._MEMO

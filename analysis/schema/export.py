@@ -29,7 +29,7 @@ from analysis.schema.rules import (
     validate_tables,
 )
 
-__all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort"]
+__all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "forget_reads"]
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,12 @@ def _memo_key(folder: str | Path, sheet: str | None) -> tuple | None:
                          for p in files if p.is_file() for st in [p.stat()]))
     except OSError:
         return None
+
+
+def forget_reads() -> None:
+    """Drop the remembered read (:func:`read_cohort`), e.g. in a process that validated an
+    export it will not analyse itself."""
+    _MEMO.clear()
 
 
 def _remember(folder: Path, sheet: str | None, cohort: Cohort) -> None:
