@@ -17,7 +17,6 @@ from that one file (see ``notebooks/README.md``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -46,6 +45,7 @@ from analysis.runfolder import (
     start_record,
     update_record,
 )
+from analysis.stepcache import file_digest
 
 __all__ = ["ROOT", "NOTEBOOKS", "INDEPENDENT", "COLLECT", "run", "KERNEL_NAME"]
 
@@ -72,14 +72,6 @@ def _say(message: str) -> None:
     with _SAY_LOCK:
         sys.stdout.write(message + "\n")
         sys.stdout.flush()
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_commit() -> str:
@@ -114,7 +106,8 @@ def package_versions() -> dict[str, str]:
 
 
 def _hashes(files: list[Path]) -> dict[str, str]:
-    return {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p): sha256(p) for p in files}
+    return {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p): file_digest(p)
+            for p in files}
 
 
 def input_hashes(data_dir: Path) -> dict[str, str]:

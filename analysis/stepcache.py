@@ -49,7 +49,8 @@ __all__ = ["READS_PUBLISHED", "code_hash", "step_inputs", "step_key", "collect_k
 READS_PUBLISHED = ("02_flow.ipynb", "05_reproduction.ipynb")
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 64 kB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
@@ -104,7 +105,7 @@ def render_key(stage: Path, formats: tuple[str, ...], engine: str, extra: dict) 
     """Cache key of the render step: every file in the staging folder (path and SHA-256;
     hidden working folders aside), the formats, the engine, and ``extra`` (tool versions,
     the PDF date)."""
-    files = {str(p.relative_to(stage)): _file_digest(p) for p in _files(stage)}
+    files = {str(p.relative_to(stage)): file_digest(p) for p in _files(stage)}
     payload = json.dumps({"files": files, "formats": list(formats), "engine": engine,
                           **extra}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
