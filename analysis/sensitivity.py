@@ -42,8 +42,8 @@ import pandas as pd
 from analysis.cohort import pattern_matrix_chunks
 from analysis.errors import DataValidationError, ParameterError
 from analysis.params import SENSITIVITY_AXES, SENSITIVITY_GRID, Params
-from analysis.report.format import p_clause
 from analysis.response import DEFINITION_FIELDS
+from analysis.tables import row_test
 
 __all__ = [
     "DEFAULT_GRID",
@@ -54,6 +54,8 @@ __all__ = [
     "sweep",
     "conclusions",
     "claim_rows",
+    "grid_numbers",
+    "swept_claims",
     "bootstrap",
     "reference_label",
     "format_count",
@@ -231,9 +233,11 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     defs = definitions(grid, params)
     start = (assessments.loc[assessments["timepoint"] == "tac_start"]
              .drop_duplicates("patient_id").set_index("patient_id"))
-    caches: dict[str, dict] = {"fisher": {}, "rxc": {}, "binom": {}, "fvc": {}, "tlc": {}}
+    caches: dict[str, dict] = {"fisher": {}, "rxc": {}, "binom": {}, "fvc": {}, "tlc": {},
+                               "sex": {}, "jo1": {}, "newcombe": {}}
     columns: dict[str, Any] = {}
     values: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
     # Slices of the definitions, so memory stays flat at registry scale (MAX_CELLS); p-values
     # are cached across slices, per distinct table or pair of groups. The groups come per
     # distinct patient pattern (rows) with its number of patients (weights): counts are
@@ -242,7 +246,9 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
                                          _response_definitions(defs, params), params):
         values = values or {m: _floats(start[m].reindex(pd.Index(g["patient_ids"])))
                             for m in _T3_MEASURES}
-        for part in (_conventional_columns(g, params, caches), _tacrolimus_columns(g, caches),
+        codes = codes or _row_codes(patients, g["patient_ids"])
+        for part in (_conventional_columns(g, params, caches),
+                     _row_columns(g, codes, params, caches), _tacrolimus_columns(g, caches),
                      _table3_columns(g, values, params, caches)):
             for name, value in part.items():
                 columns[name] = _extend(columns.get(name), value)
@@ -292,14 +298,88 @@ def _conventional_columns(g: Mapping[str, np.ndarray], params: Params,
             two = np.array([[key[0], key[1]], [key[2], key[3]]])
             fisher_cache[key[:4]] = stats.fisher_exact(two)  # nan if a group is empty
         if key not in rxc_cache:
-            rxc_cache[key] = tuple(stats.choose_categorical_test(
-                np.array(key).reshape(3, 2), rule=params.fisher_rule,
-                threshold=params.fisher_threshold, fisher_sided="two-sided",
-                correction=params.chi2_correction))
+            rxc_cache[key] = row_test(np.array(key).reshape(3, 2), "t2", "myositis", params)
         pm_dm_p.append(fisher_cache[key[:4]])
         myo_p.append(rxc_cache[key][0])
         myo_test.append(rxc_cache[key][1])
     out.update(pm_dm_p=pm_dm_p, myositis_p=myo_p, myositis_test=myo_test)
+    return out
+
+
+#: Table rows beyond the sweep's own columns that the paper's conclusions read (row of
+#: :data:`analysis.tables.ROWS`, the table, the group whose patients it counts).
+_CLAIM_ROWS = (("sex", "t2"), ("jo1", "t3"))
+
+
+def _row_codes(patients: pd.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Each patient's level code of the rows of :data:`_CLAIM_ROWS`, as Tables 2-3 count
+    them (:func:`analysis.tables._level_codes`), in the order of ``ids``."""
+    from analysis.tables import ROWS, _level_codes, _levels
+
+    frame = patients.set_index("patient_id").reindex(pd.Index(ids)).reset_index()
+    rows = {row.key: row for row in ROWS}
+    out = {}
+    for key, table in _CLAIM_ROWS:
+        row = rows[key]
+        levels = _levels(row, table) if row.kind == "categorical" else (("", True, row.label),)
+        out[key] = _level_codes(frame, row, levels, None)
+    return out
+
+
+def _row_columns(g: Mapping[str, np.ndarray], codes: Mapping[str, np.ndarray], params: Params,
+                 caches: dict[str, dict]) -> dict[str, Any]:
+    """Table 2's sex row (included patients, conventional responders vs failures) and Table
+    3's anti-Jo1 row (patients analysed for tacrolimus, responders vs failures) under every
+    definition: counts (exact integers, weights @ matrix), the row's p-value and test
+    (:func:`analysis.tables.row_test`, Table 2-3's own choice) and, for anti-Jo1, the row's
+    effect (:func:`analysis.tables._effect_2x2`), each cached per distinct table."""
+    from analysis.tables import _effect_2x2
+
+    inverse, n_patterns = g["inverse"], len(g["weights"])
+
+    def per_pattern(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(inverse, weights=mask.astype(float), minlength=n_patterns)
+
+    out: dict[str, Any] = {}
+    # sex: levels male (code 0), female (1); Table 2's contingency is levels x (resp, fail)
+    sex = codes["sex"]
+    conv, included = g["conv_responder"], g["included"]
+    cells = {}
+    for level, code in (("male", 0), ("female", 1)):
+        k = per_pattern(sex == code)
+        n_level = int(np.rint(k @ included))
+        cells[level] = (np.rint(k @ conv).astype(np.int64), n_level)
+    sex_p, sex_test = [], []
+    for m_r, f_r in zip(cells["male"][0].tolist(), cells["female"][0].tolist(), strict=True):
+        key = (m_r, cells["male"][1] - m_r, f_r, cells["female"][1] - f_r)
+        if key not in caches["sex"]:
+            caches["sex"][key] = row_test(np.array(key).reshape(2, 2), "t2", "sex", params)
+        sex_p.append(caches["sex"][key][0])
+        sex_test.append(caches["sex"][key][1])
+    out.update(male_n=cells["male"][1], male_responders=cells["male"][0],
+               female_n=cells["female"][1], female_responders=cells["female"][0],
+               sex_p=sex_p, sex_test=sex_test)
+    # anti-Jo1 among the patients analysed for tacrolimus: positive (code 0), negative (1)
+    jo1 = codes["jo1"]
+    analysed, resp = g["tac_analysed"], g["tac_responder"]
+    fail = analysed & ~resp
+    pos, known = per_pattern(jo1 == 0), per_pattern(jo1 >= 0)
+    counts = [np.rint(a @ b).astype(np.int64) for a in (pos, known) for b in (resp, fail)]
+    jo1_p, jo1_test, effect = [], [], {"effect": [], "effect_low": [], "effect_high": []}
+    for pos_r, pos_n, n_r, n_n in zip(*(c.tolist() for c in counts), strict=True):
+        key = (pos_r, pos_n, n_r, n_n)
+        if key not in caches["jo1"]:
+            table = np.array([[pos_r, pos_n], [n_r - pos_r, n_n - pos_n]])
+            caches["jo1"][key] = (*row_test(table, "t3", "jo1", params),
+                                  _effect_2x2(pos_r, n_r, pos_n, n_n))
+        p, test, eff = caches["jo1"][key]
+        jo1_p.append(p)
+        jo1_test.append(test)
+        for stat in effect:
+            effect[stat].append(eff[stat])
+    out.update(jo1_responders=counts[0], jo1_failures=counts[1], jo1_p=jo1_p,
+               jo1_test=jo1_test, **{f"jo1_{k}": np.asarray(v, dtype=float)
+                                     for k, v in effect.items()})
     return out
 
 
@@ -309,13 +389,20 @@ def _tacrolimus_columns(g: Mapping[str, np.ndarray], caches: dict[str, dict]) ->
     out: dict[str, Any] = {"tac_n": g["weights"] @ g["tac_analysed"],
                            "tac_responders": g["weights"] @ g["tac_responder"]}
     out["tac_pct"] = _pct(out["tac_responders"], out["tac_n"])
+    from analysis.effects import proportion_exact
+
     binom_cache = caches["binom"]
-    binom_p = []
+    cells: dict[str, list] = {"tac_binom_p": [], "tac_pct_low": [], "tac_pct_high": []}
     for k, n in zip(out["tac_responders"].tolist(), out["tac_n"].tolist(), strict=True):
         if (k, n) not in binom_cache:
-            binom_cache[k, n] = (float(_binomtest(k, n)) if n > 0 else math.nan)
-        binom_p.append(binom_cache[k, n])
-    out["tac_binom_p"] = binom_p
+            binom_cache[k, n] = proportion_exact(int(k), int(n))
+        _, low, high, p = binom_cache[k, n]
+        cells["tac_binom_p"].append(p)
+        cells["tac_pct_low"].append(100 * low)
+        cells["tac_pct_high"].append(100 * high)
+    out["tac_binom_p"] = cells["tac_binom_p"]
+    out["tac_pct_low"] = np.asarray(cells["tac_pct_low"], dtype=float)
+    out["tac_pct_high"] = np.asarray(cells["tac_pct_high"], dtype=float)
     return out
 
 
@@ -326,6 +413,7 @@ def _table3_columns(g: Mapping[str, np.ndarray], start: Mapping[str, np.ndarray]
     distinct pair of groups (the patterns' columns decide the patients'). Means and tests
     are taken over the patients (``g["inverse"]`` rebuilds their rows)."""
     from analysis import stats
+    from analysis.tables import MIN_PER_GROUP, _effect_continuous
 
     nonresp_k = g["tac_analysed"] & ~g["tac_responder"]
     group_keys = [a + b for a, b in zip(_column_keys(g["tac_responder"]),
@@ -344,30 +432,29 @@ def _table3_columns(g: Mapping[str, np.ndarray], start: Mapping[str, np.ndarray]
             mean_n = np.where(n_n > 0, filled @ (nonresp & known[:, None]) / n_n, np.nan)
         test = params.continuous_test(f"t3.{measure}")
         cache = caches[measure]
-        p_values = []
+        p_values, effect = [], {"effect": [], "effect_low": [], "effect_high": []}
         for j, key in enumerate(group_keys):
             if key not in cache:
                 x = values[tac[:, j] & known]
                 y = values[nonresp[:, j] & known]
-                cache[key] = (stats.two_sample(x, y, test=test) if len(x) > 1 and len(y) > 1
-                              else math.nan)
-            p_values.append(cache[key])
+                enough = len(x) >= MIN_PER_GROUP["continuous"] <= len(y)
+                cache[key] = (stats.two_sample(x, y, test=test) if enough else math.nan,
+                              _effect_continuous(x, y, test))
+            p_values.append(cache[key][0])
+            for stat in effect:
+                effect[stat].append(cache[key][1][stat])
         out[f"{measure}_resp"] = mean_r
         out[f"{measure}_nonresp"] = mean_n
         out[f"{measure}_diff"] = mean_r - mean_n
         out[f"{measure}_p"] = p_values
         out[f"{measure}_test"] = test
+        for stat, column in effect.items():
+            out[f"{measure}_{stat}"] = np.asarray(column, dtype=float)
     return out
 
 
 def _floats(series: pd.Series) -> np.ndarray:
     return series.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _binomtest(k: int, n: int) -> float:
-    import scipy.stats
-
-    return scipy.stats.binomtest(k, n, 0.5, alternative="two-sided").pvalue
 
 
 
@@ -388,152 +475,161 @@ def format_count(value: float) -> str:
     return "n/a" if pd.isna(value) else str(int(value))
 
 
-_CATEGORICAL_NAMES = {"fisher_rxc": "Fisher-Freeman-Halton exact test",
-                      "chi2": "Pearson chi-square test", "chi2_yates": "chi-square with Yates",
-                      "not_testable": "not testable"}
-_TEST_NAMES = {"mannwhitney": "two-sided Mann-Whitney test", "t": "two-sided Student t test",
-               "welch": "two-sided Welch t test"}
+def grid_numbers(row: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
+    """One definition of the sweep as a run's numbers: the keys of ``results.json`` that the
+    swept claims of :mod:`analysis.paper.claims` read, and the test of each table row.
+
+    The sweep computes these with the functions a run uses (:func:`analysis.tables.row_test`,
+    :func:`analysis.stats.fisher_exact`, :func:`analysis.stats.two_sample`, the effects of
+    :func:`analysis.tables.add_effects`), so a claim judged on them is the claim a run of that
+    definition writes in ``tables/claims.csv`` (tested on sampled definitions).
+    """
+    def f(name: str) -> float:
+        value = row.get(name)
+        return math.nan if value is None or pd.isna(value) else float(value)
+
+    n = {"t2.myositis.pm.resp": f("pm_responders"),
+         "t2.myositis.pm.nonresp": f("pm_n") - f("pm_responders"),
+         "t2.myositis.dm.resp": f("dm_responders"),
+         "t2.myositis.dm.nonresp": f("dm_n") - f("dm_responders"),
+         "t2.myositis.p": f("myositis_p"), "conv.pm_vs_dm.p_2x2": f("pm_dm_p"),
+         "t2.sex.female.resp": f("female_responders"),
+         "t2.sex.female.nonresp": f("female_n") - f("female_responders"),
+         "t2.sex.male.resp": f("male_responders"),
+         "t2.sex.male.nonresp": f("male_n") - f("male_responders"), "t2.sex.p": f("sex_p"),
+         "flow.tac_responders": f("tac_responders"), "flow.tac_analysed": f("tac_n"),
+         "t3.jo1.resp": f("jo1_responders"), "t3.jo1.nonresp": f("jo1_failures"),
+         "t3.jo1.p": f("jo1_p")}
+    for stat in ("effect", "effect_low", "effect_high"):
+        n[f"t3.jo1.{stat}"] = f(f"jo1_{stat}")
+    for measure in _T3_MEASURES:
+        for stat, column in (("resp", "resp"), ("nonresp", "nonresp"), ("p", "p"),
+                             ("effect", "effect"), ("effect_low", "effect_low"),
+                             ("effect_high", "effect_high")):
+            n[f"t3.{measure}.{stat}"] = f(f"{measure}_{column}")
+    tests = {"t2.myositis": str(row.get("myositis_test", "")),
+             "t2.sex": str(row.get("sex_test", "")), "t3.jo1": str(row.get("jo1_test", "")),
+             **{f"t3.{m}": str(row.get(f"{m}_test", "")) for m in _T3_MEASURES}}
+    return {k: v for k, v in n.items() if not math.isnan(v)}, tests
 
 
-def _claims(alpha: float, ref: pd.Series) -> list[dict[str, Any]]:
-    """The paper's conclusions, each as a rule on a row of the sweep."""
-    a = f"{alpha:g}"
+#: The sweep's columns :func:`grid_numbers` reads.
+_CLAIM_INPUTS = ("pm_responders", "pm_n", "dm_responders", "dm_n", "myositis_p", "myositis_test",
+                 "pm_dm_p", "female_responders", "female_n", "male_responders", "male_n",
+                 "sex_p", "sex_test", "tac_responders", "tac_n", "jo1_responders",
+                 "jo1_failures", "jo1_p", "jo1_test", "jo1_effect", "jo1_effect_low",
+                 "jo1_effect_high",
+                 *(f"{m}_{stat}" for m in _T3_MEASURES
+                   for stat in ("resp", "nonresp", "p", "test", "effect", "effect_low",
+                                "effect_high")))
 
-    def test_name(measure):
-        test = str(ref.get(f"{measure}_test", ""))
-        return _TEST_NAMES.get(test, test or "Table 3's test")
 
-    def pm_vs_dm(r):
-        return (r["pm_pct"] > r["dm_pct"]) & (r["pm_dm_p"] < alpha)
+def swept_claims() -> tuple:
+    """The claims of :mod:`analysis.paper.claims` the grid recomputes (``Claim.swept``)."""
+    from analysis.paper.claims import CLAIMS
 
-    def myositis(r):
-        return r["myositis_p"] < alpha
+    return tuple(claim for claim in CLAIMS if claim.swept)
 
-    def tac_majority(r):
-        return r["tac_pct"] > 50
 
-    def lower(measure):
-        return lambda r: (r[f"{measure}_diff"] > 0) & (r[f"{measure}_p"] < alpha)
+def claim_rows(sweep: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Each swept claim's verdict and numbers in each row of the sweep.
 
-    return [
-        {"conclusion": "pm_vs_dm", "source": "Abstract; Results, conventional treatment",
-         "claim": "PM-ILD responded to conventional treatment more often than DM-ILD",
-         "criterion": f"(PM rate above DM rate, two-sided Fisher exact test p < {a})",
-         "rule": pm_vs_dm,
-         "detail": lambda r: (f"{format_count(r['pm_responders'])}/"
-                              f"{format_count(r['pm_n'])} vs "
-                              f"{format_count(r['dm_responders'])}/"
-                              f"{format_count(r['dm_n'])}, "
-                              f"{p_clause(r['pm_dm_p'])}")},
-        {"conclusion": "myositis_type", "source": "Table 2, myositis row (printed p = 0.013)",
-         "claim": "Response to conventional treatment differed by myositis type",
-         "criterion": f"(PM, DM and CADM; Table 2's test of the row, two-sided, p < {a})",
-         "rule": myositis,
-         "detail": lambda r: (f"{p_clause(r['myositis_p'])}, "
-                              f"{_CATEGORICAL_NAMES.get(r['myositis_test'], r['myositis_test'])}")},
-        {"conclusion": "tac_majority", "source": "Abstract; Results, use of tacrolimus",
-         "claim": "A majority of the patients given tacrolimus responded",
-         "criterion": "(response rate above 50%)",
-         "rule": tac_majority,
-         "detail": lambda r: (f"{format_count(r['tac_responders'])}/"
-                              f"{format_count(r['tac_n'])}; exact "
-                              f"binomial test against 50%: {p_clause(r['tac_binom_p'])}")},
-        {"conclusion": "fvc_lower", "source": "Results, use of tacrolimus; Table 3",
-         "claim": "Tacrolimus non-responders had lower FVC at tacrolimus start",
-         "criterion": f"(responders' mean above non-responders', {test_name('fvc')} "
-                      f"p < {a})",
-         "rule": lower("fvc"),
-         "detail": lambda r: (f"{format_value(r['fvc_resp'])} vs {format_value(r['fvc_nonresp'])}, "
-                              f"{p_clause(r['fvc_p'])}")},
-        {"conclusion": "tlc_lower", "source": "Results, use of tacrolimus; Table 3",
-         "claim": "Tacrolimus non-responders had lower TLC at tacrolimus start",
-         "criterion": f"(responders' mean above non-responders', {test_name('tlc')} "
-                      f"p < {a})",
-         "rule": lower("tlc"),
-         "detail": lambda r: (f"{format_value(r['tlc_resp'])} vs {format_value(r['tlc_nonresp'])}, "
-                              f"{p_clause(r['tlc_p'])}")},
-    ]
+    The judgement is :func:`analysis.paper.claims.judge` on :func:`grid_numbers` of the
+    row: the same code that writes a run's ``tables/claims.csv``. Rows with the same numbers
+    are judged once.
+
+    Returns
+    -------
+    DataFrame on ``sweep``'s index: for each swept claim id, ``<id>`` (the verdict),
+    ``<id>_detail`` (the numbers in words), ``<id>_p`` and ``<id>_estimate``.
+    """
+    from analysis.paper.claims import judge, measure
+
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must lie between 0 and 1, got {alpha!r}")
+    claims = swept_claims()
+    columns = [c for claim in claims
+               for c in (claim.id, f"{claim.id}_detail", f"{claim.id}_p", f"{claim.id}_estimate")]
+    if sweep.empty:
+        return pd.DataFrame(index=sweep.index, columns=columns)
+    # many definitions give the same numbers: judge each distinct row of the inputs once
+    inputs = sweep[[c for c in _CLAIM_INPUTS if c in sweep.columns]]
+    which = inputs.groupby(list(inputs.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(which))).groupby(which).first().to_numpy()
+    records = []
+    for row in inputs.iloc[first].to_dict("records"):
+        numbers, tests = grid_numbers(row)
+        rec = {}
+        for claim in claims:
+            m = measure(claim, numbers, tests, alpha)
+            rec.update({claim.id: judge(claim, m, alpha), f"{claim.id}_detail": m.detail,
+                        f"{claim.id}_p": m.p, f"{claim.id}_estimate": m.estimate})
+        records.append(rec)
+    distinct = pd.DataFrame.from_records(records, columns=columns)
+    return distinct.iloc[which].set_axis(sweep.index)
 
 
 def conclusions(sweep: pd.DataFrame, alpha: float = 0.05,
                 label: str = "paper's definition") -> pd.DataFrame:
-    """The share of the grid where each of the paper's conclusions holds.
+    """The share of the grid where each swept claim of the paper is supported.
 
     Parameters
     ----------
     sweep : from :func:`sweep`.
-    alpha : significance level of the two-sided tests.
+    alpha : significance level.
     label : how the sentences name the reference definition (:func:`reference_label`).
 
     Returns
     -------
-    DataFrame, one row per conclusion: ``conclusion`` (id: pm_vs_dm, myositis_type,
-    tac_majority, fvc_lower, tlc_lower), ``source`` (where the paper states it), ``claim``,
-    ``criterion``, ``n_definitions`` (rows with ``in_grid``), ``n_holds``, ``share`` (0-1),
-    ``reference_holds`` (bool), ``reference_detail`` (the numbers under the reference) and
-    ``sentence``, e.g. "PM-ILD responded to conventional treatment more often than DM-ILD
-    (...) in 266 of 648 definitions (41%; paper's definition: yes, 20/30 vs 7/20,
-    p = 0.043)."
+    DataFrame, one row per swept claim (:func:`swept_claims`): ``conclusion`` (the claim's
+    id), ``source`` (where the paper states it), ``claim`` (its label), ``criterion`` (what
+    supports it), ``n_definitions`` (rows with ``in_grid``), ``n_holds`` (definitions where
+    the verdict is *holds* or *established*), ``share`` (0-1), ``n_direction`` (the paper's
+    direction, any p), ``reference_verdict``, ``reference_holds`` (bool),
+    ``reference_detail`` and ``sentence``.
 
     Notes
     -----
-    A missing p-value or rate (an empty group) counts as "does not hold". Conclusion
-    ``pm_vs_dm`` tests PM against DM directly (2 x 2, two-sided Fisher); ``myositis_type`` is
-    the test Table 2 prints (PM, DM and CADM), which does not by itself say PM did better.
+    The verdicts are those of :func:`claim_rows` (:func:`analysis.paper.claims.judge`).
     """
-    if not 0 < alpha < 1:
-        raise ParameterError(f"alpha must lie between 0 and 1, got {alpha!r}")
+    from analysis.paper.claims import SUPPORTING
+
     grid = sweep[sweep["in_grid"].astype(bool)]
     reference = sweep[sweep["is_reference"].astype(bool)]
     if len(reference) != 1 or grid.empty:
         raise DataValidationError("sensitivity sweep: expected a non-empty grid and exactly "
                                   "one reference definition")
-    ref = reference.iloc[0]
+    verdicts = claim_rows(pd.concat([grid, reference]), alpha)
+    on_grid, ref = verdicts.iloc[:len(grid)], verdicts.iloc[len(grid)]
     records = []
-    for claim in _claims(alpha, ref):
-        holds = claim["rule"](grid).fillna(False).astype(bool)
-        ref_holds = bool(claim["rule"](ref)) if not pd.isna(claim["rule"](ref)) else False
-        n, k = len(grid), int(holds.sum())
-        detail = claim["detail"](ref)
-        sentence = (f"{claim['claim']} {claim['criterion']} in {k} of {n} definitions "
-                    f"({_share_text(k, n)}; {label}: {'yes' if ref_holds else 'no'}, "
-                    f"{detail}).")
-        records.append({"conclusion": claim["conclusion"], "source": claim["source"],
-                        "claim": claim["claim"], "criterion": claim["criterion"],
-                        "n_definitions": n, "n_holds": k, "share": k / n,
-                        "reference_holds": ref_holds, "reference_detail": detail,
+    for claim in swept_claims():
+        column = on_grid[claim.id]
+        n, k = len(grid), int(column.isin(SUPPORTING).sum())
+        same_way = int(column.isin(SUPPORTING + ("direction only", "not established")).sum())
+        criterion = _criterion(claim, alpha)
+        verdict = str(ref[claim.id])
+        sentence = (f"{claim.label} ({criterion}) in {k} of {n} definitions "
+                    f"({_share_text(k, n)}); in the paper's direction in {same_way} "
+                    f"({_share_text(same_way, n)}); {label}: {verdict}, "
+                    f"{ref[f'{claim.id}_detail']}.")
+        records.append({"conclusion": claim.id, "source": claim.where, "claim": claim.label,
+                        "criterion": criterion, "n_definitions": n, "n_holds": k,
+                        "share": k / n, "n_direction": same_way,
+                        "reference_verdict": verdict,
+                        "reference_holds": verdict in SUPPORTING,
+                        "reference_detail": str(ref[f"{claim.id}_detail"]),
                         "sentence": sentence})
     return pd.DataFrame.from_records(records)
 
 
-def claim_rows(sweep: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Whether each of the paper's conclusions holds in each row of the sweep, and its numbers.
-
-    The rules are those of :func:`conclusions` (one place: ``_claims``), applied row by row
-    instead of summed over the grid; the robustness explorer of the HTML report
-    (:mod:`analysis.report.explorer`) looks them up.
-
-    Parameters
-    ----------
-    sweep : from :func:`sweep` (any subset of its rows, e.g. the distinct results).
-    alpha : significance level of the two-sided tests.
-
-    Returns
-    -------
-    DataFrame on ``sweep``'s index: for each conclusion id (pm_vs_dm, myositis_type,
-    tac_majority, fvc_lower, tlc_lower) a bool column ``<id>`` (a missing p-value or rate:
-    False) and a text column ``<id>_detail`` (e.g. "20/30 vs 7/20, p = 0.043").
-    """
-    if not 0 < alpha < 1:
-        raise ParameterError(f"alpha must lie between 0 and 1, got {alpha!r}")
-    out = pd.DataFrame(index=sweep.index)
-    if sweep.empty:
-        return out
-    for claim in _claims(alpha, sweep.iloc[0]):
-        name = claim["conclusion"]
-        out[name] = claim["rule"](sweep).fillna(False).astype(bool)
-        out[f"{name}_detail"] = [claim["detail"](row) for _, row in sweep.iterrows()]
-    return out
+def _criterion(claim: Any, alpha: float) -> str:
+    """What supports a claim, in words (the rule of :func:`analysis.paper.claims.judge`)."""
+    if claim.kind == "descriptive":
+        return f"established: the whole 95% interval above {claim.threshold:g}%"
+    test = claim.preferred_test or claim.test
+    if claim.significant:
+        return f"holds: the paper's direction and p < {alpha:g}, {test.split(' (')[0]}"
+    return "holds: the paper's direction (the paper does not claim significance)"
 
 
 def _share_text(k: int, n: int) -> str:
@@ -677,6 +773,8 @@ def sensitivity_results(sweep: pd.DataFrame, claims: pd.DataFrame,
     out: dict[str, float] = {"sens.n_definitions": float(len(grid))}
     for rec in claims.to_dict("records"):
         out[f"sens.share.{rec['conclusion']}"] = 100.0 * rec["share"]
+        out[f"sens.direction.{rec['conclusion']}"] = 100.0 * rec["n_direction"] / rec[
+            "n_definitions"]
         out[f"sens.reference.{rec['conclusion']}"] = float(rec["reference_holds"])
     for column in ("conv_responders", "tac_pct"):
         out[f"sens.{column}.min"] = float(grid[column].min())

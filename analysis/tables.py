@@ -22,7 +22,7 @@ import pandas as pd
 from analysis.params import Params
 
 __all__ = ["ROWS", "Row", "MIN_PER_GROUP", "analysis_dataset", "table1", "compare_groups",
-           "table2", "table3", "table_results", "add_effects", "EFFECT_COLUMNS"]
+           "table2", "table3", "table_results", "add_effects", "EFFECT_COLUMNS", "row_test"]
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,23 @@ def table1(data: pd.DataFrame, rows: object | None = None) -> pd.DataFrame:
 MIN_PER_GROUP = {"continuous": 2, "categorical": 1, "binary": 1}
 
 
+def row_test(contingency: np.ndarray, table: str, key: str, params: Params) -> tuple[float, str]:
+    """The p-value and test id of one categorical or binary row of Tables 2-3: the test the
+    run declares for the row (``params.categorical_tests``), else the run's rule (Pearson
+    chi-square, Fisher's exact when counts are small, sided as ``params.fisher_sided``).
+    The one place this choice is made: :func:`compare_groups` and the sensitivity sweep
+    (:mod:`analysis.sensitivity`) both call it."""
+    from analysis import stats
+
+    declared = params.categorical_test(f"{table}.{key}")
+    if declared == "rule":
+        p, test = stats.choose_categorical_test(
+            contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
+            fisher_sided=params.fisher_sided, correction=params.chi2_correction)
+        return float(p), str(test)
+    return float(stats.categorical_p(contingency, declared)), declared
+
+
 def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params,
                    rows: object | None = None) -> pd.DataFrame:
     """Tables 2 and 3: per-group counts or means, and p-values under the run's test rules.
@@ -286,13 +303,7 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params,
         else:
             pos_r, pos_n = counts[0]
             contingency = np.array([[pos_r, pos_n], [n_r - pos_r, n_n - pos_n]])
-        declared = params.categorical_test(f"{table}.{row.key}")
-        if declared == "rule":
-            p, test = stats.choose_categorical_test(
-                contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
-                fisher_sided=params.fisher_sided, correction=params.chi2_correction)
-        else:
-            p, test = stats.categorical_p(contingency, declared), declared
+        p, test = row_test(contingency, table, row.key, params)
         p2, test2 = stats.choose_categorical_test(
             contingency, rule=params.fisher_rule, threshold=params.fisher_threshold,
             fisher_sided="two-sided", correction=params.chi2_correction)
@@ -350,6 +361,10 @@ def table_results(frame: pd.DataFrame) -> dict[str, float]:
                 out[f"{stem}.n_nonresp"] = float(rec["n_nonresp"])
             if not pd.isna(rec.get("p")):
                 out[f"{rec['table']}.{rec['variable']}.p"] = float(rec["p"])
+            if not pd.isna(rec.get("effect", np.nan)):  # add_effects: the row's effect, 95% CI
+                for stat in ("effect", "effect_low", "effect_high"):
+                    if not pd.isna(rec[stat]):
+                        out[f"{rec['table']}.{rec['variable']}.{stat}"] = float(rec[stat])
     return out
 
 

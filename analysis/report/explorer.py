@@ -32,11 +32,12 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import DataValidationError
+from analysis.paper.claims import RULES_TEXT
 from analysis.params import Params
 from analysis.report.format import format_p
-from analysis.sensitivity import SWEPT, claim_rows, same_value
+from analysis.sensitivity import SWEPT, claim_rows, same_value, swept_claims
 
-__all__ = ["AXIS_LABELS", "CONCLUSION_P", "axis_key", "explorer_data", "explorer_html",
+__all__ = ["AXIS_LABELS", "axis_key", "explorer_data", "explorer_html",
            "explorer_markdown", "save_explorer"]
 
 #: How each swept field is named above its menu.
@@ -52,11 +53,6 @@ AXIS_LABELS: dict[str, str] = {
     "ck_missing_followup": "Missing follow-up CK",
     "pft_missing": "Missing FVC, TLC or DLCO",
 }
-
-#: The p-value shown beside each conclusion (the column of the sweep).
-CONCLUSION_P: dict[str, str] = {"pm_vs_dm": "pm_dm_p", "myositis_type": "myositis_p",
-                                "tac_majority": "tac_binom_p", "fvc_lower": "fvc_p",
-                                "tlc_lower": "tlc_p"}
 
 #: The flow counts shown (cell name, row label).
 FLOW_ROWS: tuple[tuple[str, str], ...] = (
@@ -170,10 +166,11 @@ def _cells(distinct: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[s
         k, n = ("conv_responders", "n_included") if key == "conv" else \
             (f"{key}_responders", f"{key}_n")
         columns[key] = [_share(r[k], r[n]) for r in rows]
-    for cid, p_column in CONCLUSION_P.items():
+    for claim in swept_claims():
+        cid = claim.id
         columns[f"{cid}_detail"] = claims[f"{cid}_detail"].tolist()
-        columns[f"{cid}_p"] = [format_p(r[p_column]) for r in rows]
-        columns[f"{cid}_holds"] = ["yes" if h else "no" for h in claims[cid].tolist()]
+        columns[f"{cid}_p"] = [format_p(v) for v in claims[f"{cid}_p"].tolist()]
+        columns[f"{cid}_verdict"] = claims[cid].tolist()
     names = list(columns)
     return names, [list(t) for t in zip(*columns.values(), strict=True)]
 
@@ -312,7 +309,7 @@ SCRIPT = r"""
       if (el) {
         var text = data.words[j][row[j]];
         el.textContent = text;
-        if (el.hasAttribute("data-holds")) { el.setAttribute("data-holds", text); }
+        if (el.hasAttribute("data-verdict")) { el.setAttribute("data-verdict", text); }
       }
     });
     selects.forEach(function (s, k) { s.selectedIndex = sel[k]; });
@@ -371,8 +368,12 @@ STYLE = """
   grid-template-columns: repeat(auto-fill, minmax(15em, 1fr)); margin: 0.8em 0; }
 #robustness-explorer .explorer-controls label { display: flex; flex-direction: column;
   font-size: 0.9em; }
-#robustness-explorer [data-holds="yes"] { color: #1a6b1a; font-weight: bold; }
-#robustness-explorer [data-holds="no"] { color: #a3191d; font-weight: bold; }
+#robustness-explorer [data-verdict="holds"],
+#robustness-explorer [data-verdict="established"] { color: #1a6b1a; font-weight: bold; }
+#robustness-explorer [data-verdict="reversed"],
+#robustness-explorer [data-verdict="not computable"] { color: #a3191d; font-weight: bold; }
+#robustness-explorer [data-verdict="direction only"],
+#robustness-explorer [data-verdict="not established"] { color: #8a5a00; font-weight: bold; }
 #robustness-explorer [data-status] { font-weight: bold; }
 #robustness-explorer table { margin: 0.6em 0 1em 0; }
 #robustness-explorer td, #robustness-explorer th { padding: 0.15em 0.6em; vertical-align: top;
@@ -398,8 +399,8 @@ def _table(caption: str, head: Sequence[str], body: Sequence[Sequence[str]]) -> 
     return [*out, "</tbody>", "</table>"]
 
 
-def _td(name: str, holds: bool = False) -> str:
-    extra = ' data-holds=""' if holds else ""
+def _td(name: str, verdict: bool = False) -> str:
+    extra = ' data-verdict=""' if verdict else ""
     return f'<td data-cell="{name}"{extra}></td>'
 
 
@@ -442,7 +443,7 @@ def explorer_html(data: Mapping[str, Any],
         f"<p>Choose a value for each part of the definition of response among the values of "
         f"the grid above ({data['n_definitions']} definitions). The page shows, for that "
         f"definition, the study flow, the responders per group and each conclusion of the "
-        f"paper with its p-value and whether it holds. Every number was computed when this "
+        f"paper with its p-value and its verdict. Every number was computed when this "
         f"report was built; the page only looks it up (nothing is fetched). Values marked "
         f"&ldquo;paper&rdquo; are the paper&rsquo;s definition. The address of the page "
         f"holds the selection (<code>#explore:fvc_decline=0.05</code>), so a definition can "
@@ -455,12 +456,15 @@ def explorer_html(data: Mapping[str, Any],
                 [[f"<th>{esc(t)}</th>", _td(n), ref_td(n)] for n, t in FLOW_ROWS]),
         *_table("Response to conventional treatment", head,
                 [[f"<th>{esc(t)}</th>", _td(n), ref_td(n)] for n, t in GROUP_ROWS]),
-        *_table("The paper's conclusions", ["Conclusion", "Numbers", "p", "Holds",
-                                            f"Holds under {the_label}"],
-                [[f"<th>{esc(c['claim'])} <small>{esc(c['criterion'])}</small></th>",
+        *_table("The paper's conclusions", ["Conclusion", "Numbers", "p", "Verdict",
+                                            f"Verdict under {the_label}"],
+                [[f"<th>{esc(c['claim'])} <small>({esc(c['criterion'])})</small></th>",
                   _td(f"{c['conclusion']}_detail"), _td(f"{c['conclusion']}_p"),
-                  _td(f"{c['conclusion']}_holds", holds=True),
-                  ref_td(f"{c['conclusion']}_holds")] for c in conclusions]),
+                  _td(f"{c['conclusion']}_verdict", verdict=True),
+                  ref_td(f"{c['conclusion']}_verdict")] for c in conclusions]),
+        f"<p><small>{esc(RULES_TEXT)} Conclusions that rest on every row of Table 2 or on "
+        f"the dose tapers are judged by a run of the definition (its table of "
+        f"conclusions), not in this grid.</small></p>",
         f"<style>{STYLE}</style>",
         f'<script type="application/json" id="explorer-data">{_script_json(data)}</script>',
         f"<script>{SCRIPT}</script>",

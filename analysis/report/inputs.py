@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.params import Params
 from analysis.report.atomic import write_atomic
+from analysis.report.claims import save_claims
 from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import write_results
@@ -33,8 +34,9 @@ SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 
 def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
                         published: pd.DataFrame, params: Params, run_name: str,
                         checks: pd.DataFrame) -> None:
-    """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*`` and
-    ``_variables.yml`` into the run folder; ``checks`` are the run's consistency verdicts
+    """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*``,
+    ``tables/claims.*`` (the paper's conclusions judged on this run) and ``_variables.yml``
+    into the run folder; ``checks`` are the run's consistency verdicts
     (:func:`analysis.consistency.verdicts`, Appendix B's computed evidence)."""
     from analysis.audit import evidence_table, printed_counts
 
@@ -47,8 +49,10 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     evidence = evidence_table(printed_counts(published), params)
     save_table(run_dir, "audit", evidence)
     write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published, checks))
-    write_variables(run_dir, report_variables(results, comparison, params, run_name,
-                                              row_tests(run_dir)))
+    tests = row_tests(run_dir)
+    claims = save_claims(run_dir, results, tests, published, params.alpha)
+    write_variables(run_dir, report_variables(results, comparison, params, run_name, tests,
+                                              claims))
 
 
 def row_tests(run_dir: Path) -> dict[str, str]:

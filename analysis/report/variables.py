@@ -67,13 +67,19 @@ def _repro_variables(comparison: pd.DataFrame) -> dict[str, str]:
 
 
 def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: Params,
-                     run_name: str, tests: Mapping[str, str] | None = None) -> dict[str, Any]:
+                     run_name: str, tests: Mapping[str, str] | None = None,
+                     claims: pd.DataFrame | None = None) -> dict[str, Any]:
     """The prose variables as a nested mapping of strings (Results, Sharma 2017).
 
     ``tests`` maps a table row (``"t2.myositis"``) to the test this run used for it
     (:func:`analysis.report.inputs.row_tests`), so that each comparison in the prose names its
-    test; a row without one reads "test not recorded".
+    test; a row without one reads "test not recorded". ``claims`` is the run's
+    ``tables/claims.csv``: the sentences that state a direction (``prose.*``,
+    :mod:`analysis.report.prose`) take their words from it.
     """
+    from analysis.paper.claims import RULES_TEXT
+    from analysis.report.prose import prose_variables
+
     r = results.get
     tests = tests or {}
 
@@ -134,6 +140,8 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
         },
         "dose": dose_variables(results),
         "repro": _repro_variables(comparison),
+        "prose": prose_variables(results, claims, tests),
+        "claims": {"rules": RULES_TEXT},
     }
 
 

@@ -129,17 +129,30 @@ def _changed_table(block: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     return table[table["Paper run"] != table["This run"]]
 
 
-def _conclusions_part(paper: dict, this: dict, alpha: float) -> list[str]:
-    from analysis.report.claims import claim_table
+def _conclusions_part(paper_dir: Path, run_dir: Path, alpha: float) -> list[str]:
+    """The paper's conclusions, paper run against this run, from both runs' claims.csv."""
+    from analysis.paper.claims import SUPPORTING
+    from analysis.report.claims import load_claims, variant_claims_table
 
-    claims = claim_table(paper, this, alpha)
-    lost = int((claims["Verdict"] == "no longer holds").sum())
-    return ["## The paper's conclusions in this run", "",
-            f"Each conclusion of the paper as the paper printed it, as the paper run computes "
-            f"it and as this run computes it; {lost} of {len(claims)} no longer "
-            f"hold{'s' if lost == 1 else ''} (significance level {alpha:g}).", "",
-            markdown_table(claims, "The paper's conclusions: the paper, the paper run and "
-                           "this run", left_columns=len(claims.columns))]
+    paper, this = load_claims(paper_dir), load_claims(run_dir)
+    head = ["## The paper's conclusions in this run", ""]
+    if paper is None or this is None:
+        missing = "the paper run (`runs/paper`)" if paper is None else "this run"
+        return head + [f"The table of conclusions of {missing} is missing, so the verdicts "
+                       "cannot be compared; re-run it with this version.", ""]
+    table = variant_claims_table(paper, this)
+    before = paper.set_index("id")["verdict"].isin(SUPPORTING)
+    after = this.set_index("id")["verdict"].isin(SUPPORTING)
+    lost = int((before & ~after.reindex(before.index, fill_value=False)).sum())
+    gained = int((~before & after.reindex(before.index, fill_value=False)).sum())
+    return head + [
+        f"Each conclusion of the paper as the paper printed it, as the paper run computes it "
+        f"and as this run computes it, judged by the rule stated in the Methods "
+        f"(significance level {alpha:g}). Of the {len(table)} conclusions, {lost} supported "
+        f"by the paper run {'is' if lost == 1 else 'are'} no longer supported here and "
+        f"{gained} {'is' if gained == 1 else 'are'} newly supported.", "",
+        markdown_table(table, "The paper's conclusions: the paper, the paper run and this run",
+                       left_columns=len(table.columns))]
 
 
 def _flow_part(changed: pd.DataFrame, labels: dict[str, str], run_dir: Path) -> list[str]:
@@ -186,7 +199,7 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
                      "compared; run `make report` first.\n")
         return "\n".join(lines)
     this = _numbers(run_dir)
-    lines += _conclusions_part(paper, this, params.alpha)
+    lines += _conclusions_part(paper_dir, run_dir, params.alpha)
     changed = changed_rows(this, paper, params.alpha)
     labels = key_labels(run_dir)
     lines += _flow_part(changed, labels, run_dir)
