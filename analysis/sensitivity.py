@@ -765,8 +765,10 @@ def sensitivity_results(sweep: pd.DataFrame, claims: pd.DataFrame,
                         boot: pd.DataFrame) -> dict[str, float]:
     """Summary numbers for the run's results (keys ``sens.*``).
 
-    Keys: ``sens.n_definitions``; ``sens.share.<conclusion>`` (percent of the grid) and
-    ``sens.reference.<conclusion>`` (1 or 0); ``sens.conv_responders.min``/``.max``;
+    Keys: ``sens.n_definitions``; ``sens.share.<conclusion>`` (percent of the grid where it
+    is supported), ``sens.direction.<conclusion>`` (percent in the paper's direction) and
+    ``sens.reference.<conclusion>`` (1 or 0: supported under the reference);
+    ``sens.conv_responders.min``/``.max``;
     ``sens.tac_pct.min``/``.max``; ``sens.boot.<quantity>.estimate``/``.low``/``.high``.
     """
     grid = sweep[sweep["in_grid"].astype(bool)]

@@ -169,3 +169,67 @@ def test_clopper_pearson_in_closed_form_equals_scipy_s_root_search():
         assert (low, high) == pytest.approx((ci.low, ci.high), abs=1e-9)
         assert p == pytest.approx(scipy.stats.binomtest(k, n).pvalue)
     assert np.isnan(proportion_exact(0, 0)[0])
+
+
+# ------------------------------------------------------------------ both paths agree
+def run_path_numbers(cohort, params):
+    """A run's numbers and row tests as the notebooks compute them (steps 02-04: the flow,
+    Tables 2-3 with effects, the doses), without papermill."""
+    from analysis.cohort import analysis_groups, flow_table
+    from analysis.doses import dose_results
+    from analysis.effects import change_results, dose_changes
+    from analysis.results import flow_results, response_results, subgroup_results
+    from analysis.tables import analysis_dataset, table2, table3, table_results
+
+    groups = analysis_groups(cohort.patients, cohort.assessments, params)
+    numbers = {**flow_results(flow_table(groups)), **response_results(groups)}
+    at_index = analysis_dataset(cohort.patients, groups, cohort.assessments, "index")
+    at_start = analysis_dataset(cohort.patients, groups, cohort.assessments, "tac_start")
+    numbers.update(subgroup_results(at_index, params))
+    tests = {}
+    for frame in (table2(at_index, params), table3(at_start, params)):
+        numbers.update(table_results(frame))
+        for rec in frame[frame["test"] != ""].to_dict("records"):
+            tests.setdefault(f"{rec['table']}.{rec['variable']}", rec["test"])
+    numbers.update(dose_results(cohort.doses, groups, params))
+    numbers.update(change_results(dose_changes(cohort.doses, groups)))
+    return numbers, tests
+
+
+#: Five definitions of the grid below, the FVC-5% variant of issue 21 among them.
+DEFINITIONS = ({"fvc_decline": 0.05}, {}, {"ild_criteria_required": 3},
+               {"fvc_decline": 0.15, "decline_scale": "absolute"},
+               {"ild_criteria_required": 1, "ck_fall": 0.3})
+GRID = {"fvc_decline": [0.05, 0.10, 0.15], "ild_criteria_required": [1, 2, 3],
+        "decline_scale": ["relative", "absolute"], "ck_fall": [0.3, 0.5]}
+
+
+def test_the_explorer_and_a_run_of_the_definition_give_the_same_verdicts(cohort):
+    """For five definitions, the robustness explorer's embedded verdicts (the sweep's
+    vectorised groups and cached tests) equal the claims a run of that definition writes
+    (the notebooks' Tables 2-3 engine), claim by claim, numbers included."""
+    from analysis import sensitivity
+    from analysis.params import Params
+    from analysis.report import explorer
+
+    swept = sensitivity.sweep(cohort.patients, cohort.assessments, Params(), GRID)
+    data = explorer.explorer_data(swept)
+    for definition in DEFINITIONS:
+        params = Params(**definition)
+        numbers, tests = run_path_numbers(cohort, params)
+        run = claims_table(numbers, params.alpha, tests).set_index("id")
+        pos = 0
+        for axis in data["axes"]:
+            value = getattr(params, axis["name"])
+            pos = pos * len(axis["values"]) + axis["values"].index(
+                value if isinstance(value, str) else f"{float(value):g}")
+        row = data["rows"][data["index"][pos]]
+        shown = {name: data["words"][j][row[j]] for j, name in enumerate(data["cells"])}
+        for claim in sensitivity.swept_claims():
+            assert shown[f"{claim.id}_verdict"] == run.loc[claim.id, "verdict"], \
+                (definition, claim.id)
+            assert shown[f"{claim.id}_detail"] == run.loc[claim.id, "detail"], \
+                (definition, claim.id)
+    fvc5 = claims_table(*run_path_numbers(cohort, Params(fvc_decline=0.05))[:1], 0.05)
+    assert fvc5.set_index("id").loc["pm_vs_dm", "detail"].startswith(
+        "PM 18/30 (60%) vs DM 6/20 (30%), p = 0.048")

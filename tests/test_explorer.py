@@ -343,3 +343,17 @@ def test_chromium_without_a_fragment_shows_the_papers_definition(paper_run: Path
     assert page.cells["tac_responders"] == "13"  # Results: 13 of 18
     assert page.notes["data-status"] == "Selected: the paper's definition."
     assert page.section["data-fragment"] == ""
+
+
+def test_the_fvc5_run_and_the_papers_explorer_agree_on_every_swept_conclusion(paper_run,
+                                                                               variant_run):
+    """Issue 21: ``report.html#explore:fvc_decline=0.05`` of the paper run and a run with
+    ``-p fvc_decline=0.05`` (its ``tables/claims.csv``) give the same verdict and numbers for
+    every conclusion the grid recomputes (PM vs DM included: 18/30 vs 6/20, p = 0.048)."""
+    data = embedded((paper_run / "tables" / "explorer.md").read_text(encoding="utf-8"))
+    shown = lookup(data, {"fvc_decline": "0.05"})
+    claims = pd.read_csv(variant_run / "tables" / "claims.csv").set_index("id")
+    for claim in sensitivity.swept_claims():
+        assert shown[f"{claim.id}_verdict"] == claims.loc[claim.id, "verdict"], claim.id
+        assert shown[f"{claim.id}_detail"] == claims.loc[claim.id, "detail"], claim.id
+    assert shown["pm_vs_dm_detail"].startswith("PM 18/30 (60%) vs DM 6/20 (30%), p = 0.048")

@@ -315,7 +315,7 @@ CLAIMS: tuple[Claim, ...] = (
           "Results, use of tacrolimus; Discussion; Table 3, anti-Jo1 row",
           ("text.t3.jo1.resp", "t3.jo1.nonresp", "text.t3.jo1.p"),
           "{0} responders, {1} failures, p = {2}", _GROUPS_WORDS, True, _jo1),
-    Claim("prednisone_m3_6", "The prednisone dose fell by 3-6 months after tacrolimus start",
+    Claim("prednisone_m3_6", "The prednisone dose fell by 3–6 months after tacrolimus start",
           "comparison", "mean paired change of the daily prednisone dose (t interval)", "mg",
           "less", True, "paired Student t test", "",
           "Abstract; Results, change in the doses", (
@@ -395,6 +395,7 @@ def printed_text(claim: Claim, published: Any) -> str:
     printed = published.set_index("id")["printed"]
     try:
         values = [str(printed.loc[i]) for i in claim.printed]
+        values = [f"< {v[1:]}" if v.startswith("<") else v for v in values]  # "p < 0.001"
     except KeyError as err:  # a renamed id must fail loudly, not print a stale text
         raise KeyError(f"claim {claim.id!r}: id {err.args[0]!r} is not in numbers.csv") from None
     return claim.paper_format.format(*values)

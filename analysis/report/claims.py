@@ -31,6 +31,9 @@ def estimate_text(rec: Mapping[str, Any]) -> str:
     >>> estimate_text({"estimate": 31.7, "low": 4.9, "high": 52.1, "unit": "percentage points",
     ...                "kind": "comparison"})
     '31.7 percentage points (95% CI 4.9 to 52.1)'
+    >>> estimate_text({"estimate": 72.2, "low": 46.52, "high": 90.3, "unit": "percent",
+    ...                "kind": "descriptive"})
+    '72% (95% CI 47% to 90%)'
     >>> estimate_text({"estimate": float("nan"), "low": 1, "high": 2, "unit": "mg",
     ...                "kind": "comparison"})
     'not computable'
@@ -40,11 +43,16 @@ def estimate_text(rec: Mapping[str, Any]) -> str:
         return "not computable"
     if rec.get("kind") == "absence":
         return f"{int(est)} {'row' if int(est) == 1 else 'rows'} with p below the level"
-    digits = 0 if rec.get("unit") == "percent" else 1
-    text = f"{format_number(est, digits)} {rec.get('unit', '')}".rstrip()
+    percent = rec.get("unit") == "percent"
+    digits = 0 if percent else 1
+
+    def show(value: float) -> str:
+        return format_number(value, digits) + ("%" if percent else "")
+
+    text = show(est) if percent else f"{show(est)} {rec.get('unit', '')}".rstrip()
     low, high = rec.get("low"), rec.get("high")
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
-        text += f" (95% CI {format_number(low, digits)} to {format_number(high, digits)})"
+        text += f" (95% CI {show(low)} to {show(high)})"
     return text
 
 

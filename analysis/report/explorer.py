@@ -3,7 +3,8 @@
 A reviewer who has only ``report.html`` picks each cutoff of the response definition among the
 values of the sensitivity grid (``Params.sensitivity_grid``) and sees, for that definition, the
 flow counts, the responders per group and each conclusion of Sharma 2017 with its p-value and
-whether it holds. Nothing is recomputed in the page: every definition of the grid was computed
+its verdict (:func:`analysis.paper.claims.judge`, the rule of the whole report). Nothing is
+recomputed in the page: every definition of the grid was computed
 by :func:`analysis.sensitivity.sweep` when the run was built, and the page looks the numbers up.
 
 The section is written as ``tables/explorer.md``: a Markdown include holding one raw HTML block

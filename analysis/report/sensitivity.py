@@ -237,8 +237,8 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
 
 
 def plot_shares(claims: pd.DataFrame, label: str = "paper's definition") -> Figure:
-    """Horizontal bars: share of the grid where each conclusion holds (from
-    :func:`analysis.sensitivity.conclusions`), with whether it holds under the reference
+    """Horizontal bars: share of the grid where each conclusion is supported (from
+    :func:`analysis.sensitivity.conclusions`), with its verdict under the reference
     definition."""
     from analysis.report.style import new_figure, palette, style_context
 
