@@ -89,8 +89,10 @@ def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
     notes = (f"{supported} of {len(frame)} conclusions are supported by this run (*holds* or "
              f"*established*), at a significance level of {alpha:g}; the verdicts follow the "
              "rule stated in the Methods. Estimates are with their 95% confidence intervals.")
-    return markdown_table(shown, "The paper's conclusions and what this run finds",
-                          "tbl-claims", notes, left_columns=len(shown.columns))
+    # No cross-reference label: the paper's Tables 1-3 keep their numbers (this table comes
+    # before them), as the variant report's tables do.
+    return markdown_table(shown, "The paper's conclusions and what this run finds", None, notes,
+                          left_columns=len(shown.columns))
 
 
 def variant_claims_table(paper: pd.DataFrame, this: pd.DataFrame) -> pd.DataFrame:
