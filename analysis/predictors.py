@@ -26,7 +26,7 @@ from scipy import optimize
 from scipy import stats as sps
 from scipy.special import expit
 
-from analysis.tables import ROWS, Row
+from analysis.paper.rows import BY_KEY, ROWS, Row
 
 __all__ = ["SCALES", "FirthFit", "covariate_patterns", "firth_logit", "firth_profile", "firth_ci",
            "design", "fit_term_table", "univariable", "exploratory_model"]
@@ -286,8 +286,7 @@ def exploratory_model(data: pd.DataFrame, keys: tuple[str, str] = ("myositis", "
     predictors), Firth-penalised throughout so that a zero cell (CADM) does not break it;
     not a validated prediction model."""
     base = _outcome(data)
-    by_key = {row.key: row for row in ROWS}
-    parts = [design(base, by_key[k]) for k in keys]
+    parts = [design(base, BY_KEY[k]) for k in keys]
     terms = pd.concat([p[0] for p in parts], axis=1, join="inner")
     labels = [label for p in parts for label in p[1]]
     y = base.loc[terms.index, "failure"].to_numpy(dtype=float)
