@@ -31,8 +31,10 @@ from analysis.paper.rows import BY_KEY, ROWS, Row
 __all__ = ["SCALES", "FirthFit", "covariate_patterns", "firth_logit", "firth_profile", "firth_ci",
            "design", "fit_term_table", "univariable", "exploratory_model"]
 
-#: Units an odds ratio of a continuous characteristic refers to (OR per this many units).
-SCALES = {"age": 10.0, "ck": 1000.0, "aldolase": 10.0, "fvc": 10.0, "tlc": 10.0, "dlco": 10.0}
+#: Units an odds ratio of a continuous characteristic refers to (OR per this many units): per
+#: 1000 U/l of CK, per 10 units of every other continuous row (years, aldolase, % predicted).
+SCALES = {row.key: 1000.0 if row.key == "ck" else 10.0 for row in ROWS
+          if row.kind == "continuous"}
 _CHI2_95 = sps.chi2.ppf(0.95, 1)
 
 

@@ -61,6 +61,10 @@ class Row:
     short : the row's name in a sentence ("CK"), continuous rows.
     whole_numbers : the values are whole numbers (CK is reported in whole U/l), which the
         consistency checks use (a mean of n whole numbers is a multiple of 1/n).
+    printed : the paper prints the row (every row below). A row added to the tables that the
+        paper does not print (``printed=False``) is computed and shown like the others, but
+        left out of the role lists below, which everything about the paper's printed numbers
+        (the audit, the consistency checks, the synthetic cohort) reads.
     """
 
     key: str
@@ -74,6 +78,7 @@ class Row:
     source: str = "patients"
     short: str | None = None
     whole_numbers: bool = False
+    printed: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in FAMILY:
@@ -194,18 +199,18 @@ def under(heading: str) -> tuple[str, ...]:
 
 
 def _keys(*kinds: str) -> tuple[str, ...]:
-    return tuple(r.key for r in ROWS if r.kind in kinds)
+    return tuple(r.key for r in ROWS if r.kind in kinds and r.printed)
 
 
-#: Rows printed as a mean, in table order.
+#: Rows the paper prints as a mean, in table order.
 CONTINUOUS = _keys("continuous")
-#: Rows printed as several levels with one p, in table order.
+#: Rows the paper prints as several levels with one p, in table order.
 CATEGORICAL = _keys("categorical")
-#: Rows printed as one count of positive / treated patients per group, in table order.
+#: Rows the paper prints as one count of positive / treated patients per group, in table order.
 BINARY = _keys("binary")
-#: Every row printed as counts (the paper's "categorical variables": chi-square or Fisher).
+#: Every row the paper prints as counts (its "categorical variables": chi-square or Fisher).
 COUNTED = _keys("categorical", "binary")
-#: Columns of an assessment that enter the tables, in table order.
+#: Columns of an assessment that enter the tables (printed or not), in table order.
 MEASURES = tuple(r.column for r in ROWS if r.source == "assessments")
 
 

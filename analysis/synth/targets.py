@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DataValidationError
-from analysis.paper.rows import CONTINUOUS, ROWS
+from analysis.paper import rows as paper_rows
+from analysis.paper.rows import BY_KEY, CONTINUOUS
 from analysis.params import CONTINUOUS_TEST_ROWS
 from analysis.printed import Printed
 from analysis.synth.fit import EDGE, Constraint, mann_whitney_variance
@@ -38,9 +39,10 @@ CELLS = ("conv_responder", "tac_responder", "tac_failure", "second_line_other")
 #: Multi-level rows of Tables 1-3 (:mod:`analysis.paper.rows`): variable -> (patients.csv
 #: column, level -> value), levels in Table 1's order.
 CATEGORICAL: dict[str, tuple[str, dict[str, object]]] = {
-    r.key: (r.column, {k: v for k, v, _ in r.levels}) for r in ROWS if r.kind == "categorical"}
+    key: (BY_KEY[key].column, {k: v for k, v, _ in BY_KEY[key].levels})
+    for key in paper_rows.CATEGORICAL}
 #: Yes/No rows of Tables 1-3: variable -> patients.csv column.
-BINARY: dict[str, str] = {r.key: r.column for r in ROWS if r.kind == "binary"}
+BINARY: dict[str, str] = {key: BY_KEY[key].column for key in paper_rows.BINARY}
 #: Multi-level rows whose printed levels may leave patients out, and the level they get:
 #: race "other" (the codebook allows "Other"; the paper prints four races), histology "none"
 #: (no biopsy: Table 1 prints histology among the 14 biopsied). Every other multi-level row's
