@@ -14,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+from analysis import paths
 from analysis.errors import AnalysisError, DataValidationError
 
 __all__ = ["main"]
@@ -50,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = sub.add_parser("synth", help="regenerate the synthetic cohort from data/published")
     synth.add_argument("--seed", type=int, default=2017)
-    synth.add_argument("--out", type=Path, default=Path("data/raw"))
+    synth.add_argument("--out", type=Path, default=paths.RAW,
+                       help="folder to write (default: the repository's data/raw)")
 
     validate = sub.add_parser("validate", help="check an export against the codebook and "
                               "print every problem (exit status 2 if any)")
@@ -100,9 +102,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _data_dir(data: Path | None) -> Path:
-    from analysis.schema import DEFAULT_CODEBOOK
-
-    return data if data is not None else DEFAULT_CODEBOOK.parent
+    return data if data is not None else paths.RAW
 
 
 def _check_data(data: Path | None, quiet_ok: bool = False, sheet: str | None = None,

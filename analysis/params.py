@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ParameterError
+from analysis.paper import rows as paper_rows
 from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
@@ -33,7 +34,7 @@ __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TE
 #: test (Stata's ranksum); the t test stays available per row.
 CONTINUOUS_TEST_ROWS: dict[str, str] = {
     f"{table}.{row}": "mannwhitney"
-    for table in ("t2", "t3") for row in ("age", "ck", "aldolase", "fvc", "tlc", "dlco")
+    for table in paper_rows.COMPARED for row in paper_rows.CONTINUOUS
 }
 CONTINUOUS_TESTS = ("t", "welch", "mannwhitney")
 
@@ -346,8 +347,12 @@ def parse_assignment(item: str) -> tuple[str, Any]:
     return name, value
 
 
+#: Mapping parameters: name -> (defaults, allowed values, rows allowed besides the defaults:
+#: a categorical test may be declared for any row of Tables 2 and 3 printed as counts).
 MAPPINGS = {"continuous_tests": (CONTINUOUS_TEST_ROWS, CONTINUOUS_TESTS, None),
-            "categorical_tests": (CATEGORICAL_TEST_ROWS, CATEGORICAL_TESTS, ("t2.", "t3.")),
+            "categorical_tests": (CATEGORICAL_TEST_ROWS, CATEGORICAL_TESTS,
+                                  tuple(f"{table}.{row}" for table in paper_rows.COMPARED
+                                        for row in paper_rows.COUNTED)),
             "sensitivity_grid": (SENSITIVITY_GRID, None, None)}
 
 
@@ -426,13 +431,12 @@ def _check_value(f: dataclasses.Field, value: Any) -> None:
         _check_grid(value)
         return
     if isinstance(value, dict):
-        defaults, tests, prefixes = MAPPINGS[f.name]
+        defaults, tests, others = MAPPINGS[f.name]
         for row, test in value.items():
-            known = row in defaults or (prefixes and row.startswith(prefixes))
-            if not known:
+            if row not in defaults and row not in (others or ()):
                 raise ParameterError(f"parameter '{f.name}' has unknown row {row!r}; "
-                                     "allowed: " + ", ".join(defaults)
-                                     + (" or any t2./t3. row" if prefixes else ""))
+                                     "allowed: " + ", ".join(dict.fromkeys(
+                                         [*defaults, *(others or ())])))
             if test not in tests:
                 raise ParameterError(f"parameter '{f.name}.{row}' must be one of "
                                      f"{' | '.join(tests)}, got {test!r}")

@@ -33,6 +33,7 @@ from functools import partial
 from importlib import metadata
 from pathlib import Path
 
+from analysis import paths
 from analysis.errors import PipelineError
 from analysis.params import Params, parameter_rows
 from analysis.runfolder import (
@@ -49,9 +50,9 @@ from analysis.stepcache import file_digest
 
 __all__ = ["ROOT", "NOTEBOOKS", "INDEPENDENT", "COLLECT", "run", "KERNEL_NAME"]
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT / "data" / "raw"
-PUBLISHED = ROOT / "data" / "published"
+#: The repository, the default data and the printed numbers (:mod:`analysis.paths`); module
+#: names so that a test can point one run elsewhere (``monkeypatch.setattr``).
+ROOT, DEFAULT_DATA, PUBLISHED = paths.ROOT, paths.RAW, paths.PUBLISHED
 KERNEL_NAME = "ma-ild-analysis"
 #: Steps that only read the data: independent, run side by side and cached.
 INDEPENDENT = ("01_cohort.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
@@ -447,8 +448,8 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 
     params = params or Params()
     data_dir = Path(data_dir or DEFAULT_DATA).resolve()
-    runs_dir = Path(runs_dir or ROOT / "runs").resolve()
-    notebooks_dir = Path(notebooks_dir or ROOT / "notebooks").resolve()
+    runs_dir = Path(runs_dir or paths.RUNS).resolve()
+    notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS).resolve()
     check_run_request(name, data_dir)
     plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None,
                     sheet)
@@ -529,7 +530,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         raise
     finally:
         clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
-    if name == "paper" and runs_dir == (ROOT / "runs").resolve():
+    if name == "paper" and runs_dir == paths.RUNS.resolve():
         copy_paper_figures(final)
     log(f"run '{name}' complete in {time.perf_counter() - t0:.1f} s: {final}")
     return final
@@ -614,7 +615,7 @@ def write_manifest(stage: Path, name: str, started: datetime, elapsed: float,
 def copy_paper_figures(bundle: Path) -> None:
     """The repository's ``figures/`` holds the default run's figures (not those of test or
     variant runs)."""
-    figures = ROOT / "figures"
+    figures = paths.FIGURES
     figures.mkdir(exist_ok=True)
     for figure in sorted((bundle / "figures").glob("*")):
         shutil.copy2(figure, figures / figure.name)

@@ -26,13 +26,15 @@ from scipy import optimize
 from scipy import stats as sps
 from scipy.special import expit
 
-from analysis.tables import ROWS, Row
+from analysis.paper.rows import BY_KEY, ROWS, Row
 
 __all__ = ["SCALES", "FirthFit", "covariate_patterns", "firth_logit", "firth_profile", "firth_ci",
            "design", "fit_term_table", "univariable", "exploratory_model"]
 
-#: Units an odds ratio of a continuous characteristic refers to (OR per this many units).
-SCALES = {"age": 10.0, "ck": 1000.0, "aldolase": 10.0, "fvc": 10.0, "tlc": 10.0, "dlco": 10.0}
+#: Units an odds ratio of a continuous characteristic refers to (OR per this many units): per
+#: 1000 U/l of CK, per 10 units of every other continuous row (years, aldolase, % predicted).
+SCALES = {row.key: 1000.0 if row.key == "ck" else 10.0 for row in ROWS
+          if row.kind == "continuous"}
 _CHI2_95 = sps.chi2.ppf(0.95, 1)
 
 
@@ -286,8 +288,7 @@ def exploratory_model(data: pd.DataFrame, keys: tuple[str, str] = ("myositis", "
     predictors), Firth-penalised throughout so that a zero cell (CADM) does not break it;
     not a validated prediction model."""
     base = _outcome(data)
-    by_key = {row.key: row for row in ROWS}
-    parts = [design(base, by_key[k]) for k in keys]
+    parts = [design(base, BY_KEY[k]) for k in keys]
     terms = pd.concat([p[0] for p in parts], axis=1, join="inner")
     labels = [label for p in parts for label in p[1]]
     y = base.loc[terms.index, "failure"].to_numpy(dtype=float)

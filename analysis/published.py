@@ -25,9 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import printed
+from analysis import paths, printed
 from analysis.consistency import row_verdicts
 from analysis.errors import DataValidationError, ParameterError
+from analysis.paper.rows import TABLES
 from analysis.printed import format_at, matches
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "compare",
     "default_path",
     "load_published",
+    "printed_group_sizes",
     "summary_line",
 ]
 
@@ -98,19 +100,19 @@ _NAME = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 
 
 def default_path() -> Path:
-    """Path of the project's ``data/published/numbers.csv``.
+    """Path of the project's ``data/published/numbers.csv`` (:data:`analysis.paths.NUMBERS`).
 
     Returns
     -------
     pathlib.Path
-        ``<repository>/data/published/numbers.csv``, located from this file.
+        ``<repository>/data/published/numbers.csv``.
 
     Examples
     --------
     >>> default_path().parts[-3:]
     ('data', 'published', 'numbers.csv')
     """
-    return Path(__file__).resolve().parents[1] / "data" / "published" / "numbers.csv"
+    return paths.NUMBERS
 
 
 # --------------------------------------------------------------------------- row rules
@@ -301,6 +303,51 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     frame["value"] = frame["value"].astype("float64")
     frame["decimals"] = frame["decimals"].astype("int64")
     return frame
+
+
+def printed_group_sizes(published: pd.DataFrame | None = None) -> dict[str, tuple[int, int]]:
+    """The group sizes the column headers of Tables 2 and 3 print, read from the published
+    numbers at the ids :data:`analysis.paper.rows.TABLES` declares.
+
+    Parameters
+    ----------
+    published : pandas.DataFrame, optional
+        :func:`load_published`'s frame (columns ``id`` and ``value`` used); default the
+        project's ``data/published/numbers.csv``.
+
+    Returns
+    -------
+    dict
+        Table key ("t2", "t3") -> (responders, the others), e.g. Table 2's "Responders,
+        n = 31 / Nonresponders, n = 23".
+
+    Raises
+    ------
+    analysis.errors.DataValidationError
+        When a header's id is missing or its value is not a whole number.
+
+    Examples
+    --------
+    >>> printed_group_sizes()
+    {'t2': (31, 23), 't3': (13, 5)}
+    """
+    if published is None:
+        published = load_published()
+    values = dict(zip(published["id"], published["value"], strict=True))
+    out = {}
+    for table in TABLES:
+        if table.sizes is None:
+            continue
+        sizes = []
+        for ident in table.sizes:
+            value = values.get(ident)
+            if value is None or pd.isna(value) or float(value) != int(float(value)):
+                raise DataValidationError(
+                    f"published numbers: row with id {ident!r} (column 'value') must hold "
+                    f"{table.name}'s printed group size, a whole number; got {value!r}")
+            sizes.append(int(float(value)))
+        out[table.key] = (sizes[0], sizes[1])
+    return out
 
 
 def compare(

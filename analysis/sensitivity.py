@@ -314,14 +314,16 @@ _CLAIM_ROWS = (("sex", "t2"), ("jo1", "t3"))
 def _row_codes(patients: pd.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
     """Each patient's level code of the rows of :data:`_CLAIM_ROWS`, as Tables 2-3 count
     them (:func:`analysis.tables._level_codes`), in the order of ``ids``."""
-    from analysis.tables import ROWS, _level_codes, _levels
+    from analysis.paper.rows import ROWS, printed_levels
+    from analysis.tables import _level_codes
 
     frame = patients.set_index("patient_id").reindex(pd.Index(ids)).reset_index()
     rows = {row.key: row for row in ROWS}
     out = {}
     for key, table in _CLAIM_ROWS:
         row = rows[key]
-        levels = _levels(row, table) if row.kind == "categorical" else (("", True, row.label),)
+        levels = (printed_levels(row, table) if row.kind == "categorical"
+                  else (("", True, row.label),))
         out[key] = _level_codes(frame, row, levels, None)
     return out
 

@@ -42,6 +42,8 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
+from analysis import paths
+
 __all__ = ["READS_PUBLISHED", "code_hash", "step_inputs", "step_key", "collect_key",
            "render_key", "store", "restore", "changed_files"]
 
@@ -64,7 +66,7 @@ def code_hash(root: Path, notebook: Path) -> str:
     the codebook."""
     digest = hashlib.sha256()
     files = sorted((root / "analysis").rglob("*.py"))
-    for path in [*files, notebook, root / "data" / "raw" / "codebook.csv"]:
+    for path in [*files, notebook, root / paths.CODEBOOK.relative_to(paths.ROOT)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -14,72 +14,14 @@ paper's layout is a separate last pass (:func:`analysis.report.paper_tables.form
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from analysis.paper.rows import MEASURES, ROWS, TABLE, Row, printed_levels
 from analysis.params import Params
 
-__all__ = ["ROWS", "Row", "MIN_PER_GROUP", "analysis_dataset", "table1", "compare_groups",
+__all__ = ["MIN_PER_GROUP", "analysis_dataset", "table1", "compare_groups",
            "table2", "table3", "table_results", "add_effects", "EFFECT_COLUMNS", "row_test"]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One variable of the tables: how to read it and how the paper labels it."""
-
-    key: str
-    label: str
-    kind: str  # "continuous", "categorical" (levels of one column) or "binary" (positive)
-    column: str
-    levels: tuple[tuple[str, str, str], ...] = ()  # (level key, value in data, printed label)
-    t2_label: str | None = None  # Tables 2 and 3 label where it differs from Table 1
-    denominator: str = "all"  # "all" or "biopsied" (histology percentages of 14)
-
-
-ROWS: tuple[Row, ...] = (
-    Row("age", "Age at onset, yrs", "continuous", "age_at_onset",
-        t2_label="Age at onset of myositis, yrs"),
-    Row("sex", "Sex", "categorical", "sex", (("male", "M", "Male"), ("female", "F", "Female"))),
-    Row("race", "Race", "categorical", "race",
-        (("black", "Black", "Black"), ("white", "White", "White"),
-         ("hispanic", "Hispanic", "Hispanic"), ("asian", "Asian", "Asian"))),
-    Row("smoking", "Smoking history", "categorical", "smoking",
-        (("never", "Never", "Never"), ("former", "Former", "Former"),
-         ("active", "Active", "Active"))),
-    Row("myositis", "Myositis", "categorical", "myositis_type",
-        (("pm", "PM", "Polymyositis"), ("dm", "DM", "Dermatomyositis"),
-         ("cadm", "CADM", "CADM"))),
-    Row("ck", "Baseline CK, U/l", "continuous", "ck"),
-    Row("aldolase", "Baseline aldolase", "continuous", "aldolase"),
-    Row("ana", "ANA", "binary", "ana"),
-    Row("jo1", "Anti-Jo1", "binary", "anti_jo1"),
-    Row("ssa", "SSA", "binary", "ssa"),
-    Row("mi2", "Mi-2", "binary", "mi2"),
-    Row("pl7", "PL-7", "binary", "pl7"),
-    Row("srp", "SRP", "binary", "srp"),
-    Row("ku", "Ku", "binary", "ku"),
-    Row("fvc", "FVC", "continuous", "fvc"),
-    Row("tlc", "TLC", "continuous", "tlc"),
-    Row("dlco", "DLCO", "continuous", "dlco"),
-    Row("honeycomb", "CT chest", "categorical", "honeycombing",
-        (("absent", False, "Honeycombing absent"), ("present", True, "Honeycombing present"))),
-    Row("histology", "Lung histopathology", "categorical", "biopsy",
-        (("op", "OP", "OP"), ("nsip", "NSIP", "NSIP"), ("uip", "UIP", "UIP"),
-         ("other", "other", "Others*")), denominator="biopsied"),
-    Row("aza", "AZA", "binary", "aza_conventional"),
-    Row("mtx", "MTX", "binary", "mtx_conventional"),
-    Row("mmf", "MMF", "binary", "mmf_conventional"),
-)
-
-#: Section headings the paper prints above groups of rows (inserted before the row key).
-HEADINGS = {"ana": "Serologic data", "fvc": "PFT, %", "aza": "Conventional DMARD"}
-#: Row order of Tables 2 and 3 where it differs from Table 1 (the paper reorders two groups).
-T23_LEVEL_ORDER = {"race": ("black", "white", "asian", "hispanic"),
-                   "histology": ("op", "uip", "nsip", "other")}
-T23_LEVEL_LABEL = {("histology", "op"): "COP"}
-MEASURES = ["ck", "aldolase", "fvc", "tlc", "dlco"]
 
 
 def analysis_dataset(patients: pd.DataFrame, groups: pd.DataFrame, assessments: pd.DataFrame,
@@ -113,17 +55,6 @@ def _as_categories(data: pd.DataFrame) -> pd.DataFrame:
             data[row.column] = pd.Categorical(
                 values, categories=sorted(values.dropna().unique().tolist()))
     return data
-
-
-def _levels(row: Row, table: str) -> tuple[tuple[str, str, str], ...]:
-    if table == "t1" or row.key not in T23_LEVEL_ORDER:
-        levels = row.levels
-    else:
-        by_key = {lvl[0]: lvl for lvl in row.levels}
-        levels = tuple(by_key[k] for k in T23_LEVEL_ORDER[row.key])
-    if table == "t1":
-        return levels
-    return tuple((k, v, T23_LEVEL_LABEL.get((row.key, k), label)) for k, v, label in levels)
 
 
 #: Values a row's denominator leaves out besides missing ones (histology: % of the biopsied).
@@ -294,7 +225,7 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params,
                             "n_resp": len(x), "n_nonresp": len(y), "p": p, "test": test,
                             "p_two_sided": p, "test_two_sided": test})
             continue
-        levels = _levels(row, table) if row.kind == "categorical" else (("", True, label),)
+        levels = printed_levels(row, table) if row.kind == "categorical" else (("", True, label),)
         table_ = _level_counts(_level_codes(data, row, levels, rows), len(levels), is_resp)
         n_r, n_n = (int(v) for v in table_.sum(axis=0))
         counts = table_[:len(levels)].tolist()
@@ -319,18 +250,22 @@ def compare_groups(data: pd.DataFrame, group: str, table: str, params: Params,
     return out
 
 
+def _compared(data: pd.DataFrame, params: Params, table: str) -> pd.DataFrame:
+    """Table 2 or 3 on its patients and groups (:data:`analysis.paper.rows.TABLES`)."""
+    spec = TABLE[table]
+    patients = _rows(data, spec.patients)
+    return add_effects(compare_groups(data, spec.group, table, params, patients), data,
+                       spec.group, patients)
+
+
 def table2(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Table 2: conventional responders vs failures among the included patients."""
-    included = _rows(data, "included")
-    return add_effects(compare_groups(data, "conv_responder", "t2", params, included), data,
-                       "conv_responder", included)
+    return _compared(data, params, "t2")
 
 
 def table3(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Table 3: tacrolimus responders vs no response among the analysed patients."""
-    analysed = _rows(data, "tac_analysed")
-    return add_effects(compare_groups(data, "tac_responder", "t3", params, analysed), data,
-                       "tac_responder", analysed)
+    return _compared(data, params, "t3")
 
 
 # --------------------------------------------------------------------------- results

@@ -35,8 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "raw"
+from analysis import paths
+
+ROOT, DATA = paths.ROOT, paths.RAW
 TABLES = ("patients", "assessments", "doses")
 SEED = 2017
 
@@ -300,14 +301,14 @@ def profile_notebook(name: str, data_dir: str | Path, run_dir: str | Path,
 
         write_params_file(run_dir, Params())
         params_file = run_dir / "params.yaml"
-    book = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+    book = json.loads((paths.NOTEBOOKS / name).read_text(encoding="utf-8"))
     namespace: dict = {"__name__": "__main__"}
     injected = {"data_dir": str(data_dir), "run_dir": str(run_dir),
-                "params_file": str(params_file), "published_dir": str(ROOT / "data" / "published"),
+                "params_file": str(params_file), "published_dir": str(paths.PUBLISHED),
                 "run_name": "profile"}
     out = []
     cwd = os.getcwd()
-    os.chdir(ROOT / "notebooks")
+    os.chdir(paths.NOTEBOOKS)
     try:
         for i, cell in enumerate(book["cells"]):
             if cell["cell_type"] != "code":

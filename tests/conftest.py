@@ -21,7 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from analysis import paths
+
+ROOT = paths.ROOT
 
 
 def shared_tmp(tmp_path_factory) -> Path:
@@ -93,7 +95,7 @@ def variant_run(tmp_path_factory, paper_run):
 def cohort():
     from analysis.schema import read_cohort
 
-    return read_cohort(ROOT / "data" / "raw")
+    return read_cohort(paths.RAW)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,5 +178,5 @@ def export(tmp_path) -> Path:
     folder = tmp_path / "export"
     folder.mkdir()
     for table in TABLES:
-        shutil.copy(ROOT / "data" / "raw" / f"{table}.csv", folder)
+        shutil.copy(paths.RAW / f"{table}.csv", folder)
     return folder

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 import scipy.stats
 
+from analysis import paths
 from analysis.audit import (
     best_rule,
     candidate_rules,
@@ -480,8 +480,7 @@ def test_published_numbers_transcribe_the_same_counts(counts):
     """Cross-check: data/published/numbers.csv holds the counts typed above."""
     from analysis.published import load_published
 
-    path = Path(__file__).resolve().parents[1] / "data" / "published" / "numbers.csv"
-    from_file = printed_counts(load_published(path))
+    from_file = printed_counts(load_published(paths.NUMBERS))
     mine = counts.copy()
     # Table 3 histology prints "N/A", which numbers.csv does not transcribe
     mine.loc[mine["printed_p"] == "N/A", "printed_p"] = pd.NA

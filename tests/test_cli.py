@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli
+from analysis import cli, paths
 from analysis.errors import ParameterError
 from analysis.schema import TABLES, load_codebook
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -28,10 +28,11 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from analysis import paths
 from analysis.pipeline import run
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 TABLES = ("patients.csv", "assessments.csv", "doses.csv")
 
 pytestmark = pytest.mark.slow

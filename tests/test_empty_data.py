@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import cli
+from analysis import cli, paths
 from analysis.params import Params
 from analysis.schema import check_export, empty_data_warnings, read_cohort
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 
 
 def blank(folder: Path, column: str, where=None) -> None:

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
-from analysis import cli
+from analysis import cli, paths
 from analysis.schema import TABLES, check_export, read_cohort
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from analysis import paths
 from analysis.pipeline import BY_COST
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.ROOT
 NAME = "keep"
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from analysis import paths
 from analysis.errors import ParameterError
 from analysis.params import (
     GROUPS,
@@ -29,7 +30,7 @@ from analysis.params import (
 )
 from analysis.pipeline import NOTEBOOKS
 
-FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
+FOLDER = paths.NOTEBOOKS
 BOOKS = sorted(FOLDER.glob("*.ipynb"))
 #: What a parameters cell may declare: the parameter file and the folders (plus the run's name
 #: for the collecting step, which records it, and the Excel sheet of the export: ``run

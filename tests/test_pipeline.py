@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import pipeline
+from analysis import paths, pipeline
 from analysis.errors import PipelineError
 from analysis.params import Params, check_one_parameter_set, params_digest
 from analysis.pipeline import COLLECT, INDEPENDENT, NOTEBOOKS, plan_run, run
@@ -165,7 +165,7 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     books = tmp_path / "notebooks"
     books.mkdir()
     for name in NOTEBOOKS:
-        (books / name).write_bytes((pipeline.ROOT / "notebooks" / name).read_bytes())
+        (books / name).write_bytes((paths.NOTEBOOKS / name).read_bytes())
     before = plan_run("paper", Params(), data, books, None).keys
     published = tmp_path / "published"
     published.mkdir()
@@ -229,9 +229,9 @@ def test_a_registry_size_export_runs_in_one_kernel(tmp_path):
     """Each kernel holds its own copy of the export (issue 13 item 6: a 100,000-patient run
     within 1 GB over all processes), so an export over 10 MB gets one kernel; the bundled
     cohort (34 kB) gets the CPU-count default. Sizes written by hand."""
-    from analysis.pipeline import DEFAULT_KERNELS, ROOT, default_kernels
+    from analysis.pipeline import DEFAULT_KERNELS, default_kernels
 
-    assert default_kernels(ROOT / "data" / "raw") == DEFAULT_KERNELS
+    assert default_kernels(paths.RAW) == DEFAULT_KERNELS
     (tmp_path / "assessments.csv").write_bytes(b"x" * (10 * 2**20 + 1))
     assert default_kernels(tmp_path) == 1
     (tmp_path / "assessments.csv").write_bytes(b"x" * (10 * 2**20))
@@ -241,10 +241,10 @@ def test_a_registry_size_export_runs_in_one_kernel(tmp_path):
 def test_the_run_process_lets_go_of_the_export_it_validated():
     """The CLI process validates the export but analyses nothing; after
     ``release_export`` it no longer holds the remembered read (issue 13 item 6)."""
-    from analysis.pipeline import ROOT, release_export
+    from analysis.pipeline import release_export
     from analysis.schema import export, read_cohort
 
-    read_cohort(ROOT / "data" / "raw")
+    read_cohort(paths.RAW)
     assert export._MEMO
     release_export()
     assert not export._MEMO

@@ -142,11 +142,11 @@ def _per_patient_firth(X, y, fixed=None):
 
 def _myositis_fvc(data):
     # Exploratory model's design: myositis type (CADM: a zero cell) and FVC, complete cases
-    from analysis.predictors import ROWS, design
+    from analysis.paper.rows import BY_KEY
+    from analysis.predictors import design
 
     base = data[data["included"].fillna(False).astype(bool)]
-    by_key = {row.key: row for row in ROWS}
-    terms = pd.concat([design(base, by_key[k])[0] for k in ("myositis", "fvc")], axis=1,
+    terms = pd.concat([design(base, BY_KEY[k])[0] for k in ("myositis", "fvc")], axis=1,
                       join="inner")
     y = (~base.loc[terms.index, "conv_responder"].fillna(False).astype(bool)).to_numpy(float)
     return np.column_stack([np.ones(len(y)), terms.to_numpy(float)]), y

@@ -17,14 +17,15 @@ import pandas as pd
 import pytest
 
 import analysis.tables as tb
+from analysis import paths
 from analysis.cohort import analysis_groups
 from analysis.params import Params
 from analysis.report.paper_tables import format_table, save_paper_table
 from analysis.schema import load_codebook, read_cohort
 from analysis.tables import analysis_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 TEXT_SUFFIXES = {".csv", ".md", ".json", ".yml", ".yaml", ".txt", ".svg", ".html", ".qmd",
                  ".typ", ".tex", ".log"}
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")

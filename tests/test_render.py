@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from analysis import paths
 from analysis.errors import AnalysisError
 from analysis.render import (
     PROJECT_FILES,
@@ -30,7 +31,7 @@ from analysis.render import (
     resolve_quarto_markdown,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = paths.ROOT
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "render"
 NBSP = "\u00a0"
 

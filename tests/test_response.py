@@ -8,12 +8,12 @@ Methods in exact decimal arithmetic, over many random (seeded) definitions.
 
 import random
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.params import Params
 from analysis.response import (
     DEFINITION_FIELDS,
@@ -23,7 +23,7 @@ from analysis.response import (
     evaluate,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 
 
 def pair(fvc=(70, 70), tlc=(80, 80), dlco=(60, 60), ck=(1000, 150), weakness=False,

@@ -17,11 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from analysis import paths
 from analysis.errors import PipelineError
 from analysis.pipeline import NOTEBOOKS, run
 from analysis.runfolder import check_run_name, clean_stale, run_lock, update_record
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.ROOT
 
 BAD_NAMES = ["*", "?", "[ab]", "_failed", ".hidden", ".cache", "a b", "a/b", "..", "",
              "x" * 65, "naïve", "a\n", "-p"]

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cli, sensitivity
+from analysis import cli, paths, sensitivity
 from analysis import cohort as cohort_module
 from analysis.cohort import analysis_groups
+from analysis.paper.rows import ROWS
 from analysis.params import Params
 from analysis.schema import check_export, load_codebook, read_cohort
-from analysis.tables import ROWS, analysis_dataset, compare_groups, table1
+from analysis.tables import analysis_dataset, compare_groups, table1
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from registry import write_registry_export  # noqa: E402
 

@@ -6,21 +6,20 @@ rules themselves are tested in ``test_response.py`` (the sweep uses the same eng
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
 
-from analysis import sensitivity
+from analysis import paths, sensitivity
 from analysis.cohort import analysis_groups
 from analysis.errors import ParameterError
 from analysis.params import Params
 from analysis.report import sensitivity as sensitivity_report
 from analysis.tables import analysis_dataset, table2, table3
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 
 
 @pytest.fixture(scope="module")
@@ -303,9 +302,9 @@ def test_notebook_runs_under_papermill_and_writes_the_section(tmp_path, swept, c
     run_dir = tmp_path / "run"
     start = time.perf_counter()
     papermill.execute_notebook(
-        str(ROOT / "notebooks" / "06_sensitivity.ipynb"), str(tmp_path / "out.ipynb"),
-        parameters={"data_dir": str(ROOT / "data" / "raw"), "run_dir": str(run_dir)},
-        kernel_name="ma-ild-analysis", cwd=str(ROOT / "notebooks"), progress_bar=False,
+        str(paths.NOTEBOOKS / "06_sensitivity.ipynb"), str(tmp_path / "out.ipynb"),
+        parameters={"data_dir": str(paths.RAW), "run_dir": str(run_dir)},
+        kernel_name="ma-ild-analysis", cwd=str(paths.NOTEBOOKS), progress_bar=False,
         kernel_manager_class=_ipc_kernel_manager())
     print(f"\nbenchmark: 06_sensitivity.ipynb under papermill: "
           f"{time.perf_counter() - start:.1f} s")

@@ -18,14 +18,15 @@ import pandas as pd
 import pytest
 import scipy.stats
 
+from analysis import paths
 from analysis.cohort import analysis_groups, flow_table
 from analysis.params import Params
 from analysis.printed import matches
 from analysis.published import load_published
 from analysis.schema import read_cohort
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 TABLES = ("patients", "assessments", "doses")
 
 # Table rows -> patients.csv column and value (written independently of the generator).

@@ -15,12 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.params import Params
 from analysis.teaching import EXERCISES, check
 from analysis.teaching.display import show_table, table_html
 
-ROOT = Path(__file__).resolve().parent.parent
-FOLDER = ROOT / "notebooks"
+ROOT = paths.ROOT
+FOLDER = paths.NOTEBOOKS
 BOOKS = sorted(FOLDER.glob("*.ipynb"))
 
 

@@ -8,13 +8,13 @@ require the project's own error (never a pandas or numpy exception).
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis import paths
 from analysis.errors import DataValidationError, ParameterError
 from analysis.params import Params
 from analysis.schema import (
@@ -26,8 +26,8 @@ from analysis.schema import (
     validate_tables,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
+ROOT = paths.ROOT
+RAW = paths.RAW
 CODEBOOK = load_codebook()
 
 

@@ -105,24 +105,16 @@ reproduces a printed one is decided by :func:`analysis.printed.matches`.
 
 No I/O here: the printed numbers come in as arguments (from ``data/published/numbers.csv``,
 keys ``t2.<var>.<level>.resp``, ``t2.<var>.<level>.nonresp``, ``t2.<var>.p``, see
-:func:`counts_from_published`).
+:func:`counts_from_published`), except that :func:`categorical_evidence` called without group
+sizes reads the ones the paper's column headers print from that file.
 """
 
-from analysis.audit.counts import (
-    BINARY_VARIABLES,
-    CATEGORICAL_VARIABLES,
-    PAPER_GROUP_SIZES,
-    counts_from_published,
-    printed_counts,
-)
+from analysis.audit.counts import counts_from_published, printed_counts
 from analysis.audit.evidence import categorical_evidence
 from analysis.audit.readings import pm_vs_dm_readings, race_readings
 from analysis.audit.rules import best_rule, candidate_rules, evidence_table, rule_scores
 
 __all__ = [
-    "BINARY_VARIABLES",
-    "CATEGORICAL_VARIABLES",
-    "PAPER_GROUP_SIZES",
     "best_rule",
     "candidate_rules",
     "categorical_evidence",

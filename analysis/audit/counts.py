@@ -13,43 +13,9 @@ import pandas as pd
 
 from analysis import printed as printed_number
 from analysis.errors import DataValidationError
+from analysis.paper.rows import COMPARED, COUNTED
 
-__all__ = [
-    "BINARY_VARIABLES",
-    "CATEGORICAL_VARIABLES",
-    "PAPER_GROUP_SIZES",
-    "counts_from_published",
-    "printed_counts",
-]
-
-#: Categorical rows of Tables 2 and 3, in the order the tables print them.
-CATEGORICAL_VARIABLES: tuple[str, ...] = (
-    "sex",
-    "race",
-    "smoking",
-    "myositis",
-    "ana",
-    "jo1",
-    "ssa",
-    "mi2",
-    "pl7",
-    "srp",
-    "ku",
-    "honeycomb",
-    "histology",
-    "aza",
-    "mtx",
-    "mmf",
-)
-
-#: Rows printed as one count per group (positive / treated); the complement is negative.
-BINARY_VARIABLES: frozenset[str] = frozenset(
-    {"ana", "jo1", "ssa", "mi2", "pl7", "srp", "ku", "aza", "mtx", "mmf"}
-)
-
-#: Group sizes of the table headers: Table 2 "Responders, n = 31 / Nonresponders, n = 23",
-#: Table 3 "Responders, n = 13 / No Response, n = 5".
-PAPER_GROUP_SIZES: Mapping[str, tuple[int, int]] = {"t2": (31, 23), "t3": (13, 5)}
+__all__ = ["counts_from_published", "printed_counts"]
 
 
 def counts_from_published(values: Mapping[str, object]) -> pd.DataFrame:
@@ -87,8 +53,8 @@ def counts_from_published(values: Mapping[str, object]) -> pd.DataFrame:
     """
     cells, printed = _read_keys(values)
     rows = []
-    for table in ("t2", "t3"):
-        for variable in CATEGORICAL_VARIABLES:
+    for table in COMPARED:
+        for variable in COUNTED:
             for key in (k for k in cells if k[0] == table and k[1] == variable):
                 groups = cells[key]
                 for group in ("resp", "nonresp"):
@@ -116,8 +82,8 @@ def _read_keys(values: Mapping[str, object]
     printed: dict[tuple[str, str], str] = {}
     for key, value in values.items():
         parts = str(key).split(".")
-        if (len(parts) not in (3, 4) or parts[0] not in ("t2", "t3")
-                or parts[1] not in CATEGORICAL_VARIABLES):
+        if (len(parts) not in (3, 4) or parts[0] not in COMPARED
+                or parts[1] not in COUNTED):
             continue
         table, variable = parts[0], parts[1]
         if len(parts) == 3 and parts[2] == "p":

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.audit.counts import CATEGORICAL_VARIABLES, PAPER_GROUP_SIZES
 from analysis.errors import DataValidationError, ParameterError
+from analysis.paper.rows import COUNTED
 from analysis.printed import reproduces
 from analysis.stats import categorical_p, drop_empty, expected_counts
 
@@ -116,7 +116,7 @@ EVIDENCE_COLUMNS = [
 
 
 def categorical_evidence(
-    counts: pd.DataFrame, group_sizes: Mapping[str, tuple[int, int]] = PAPER_GROUP_SIZES
+    counts: pd.DataFrame, group_sizes: Mapping[str, tuple[int, int]] | None = None
 ) -> pd.DataFrame:
     """Every candidate test's p-value for every printed categorical row of Tables 2 and 3.
 
@@ -127,10 +127,13 @@ def categorical_evidence(
         ``table`` ("t2"/"t3"), ``variable``, ``level`` (missing for a positive-count row,
         whose negatives are the group size minus it), ``resp``, ``nonresp`` and
         ``printed_p`` (the printed text; the first non-missing value of a variable is
-        used). Rows of variables not in :data:`CATEGORICAL_VARIABLES` are ignored. Not
-        mutated.
-    group_sizes : mapping of str to (int, int), default :data:`PAPER_GROUP_SIZES`
-        Responders and nonresponders per table, for the positive-count rows.
+        used). Rows of variables not printed as counts (:data:`analysis.paper.rows.COUNTED`)
+        are ignored. Not mutated.
+    group_sizes : mapping of str to (int, int), optional
+        Responders and nonresponders per table, for the positive-count rows; default the
+        sizes the column headers of Tables 2 and 3 print ("Responders, n = 31 /
+        Nonresponders, n = 23"; 13 / 5), read from ``data/published/numbers.csv``
+        (:func:`analysis.published.printed_group_sizes`).
 
     Returns
     -------
@@ -173,7 +176,11 @@ def categorical_evidence(
             f"counts frame lacks column(s) {', '.join(sorted(missing))}; "
             f"needs {', '.join(sorted(required))}"
         )
-    keep = counts[counts["variable"].isin(CATEGORICAL_VARIABLES)]
+    if group_sizes is None:
+        from analysis.published import printed_group_sizes
+
+        group_sizes = printed_group_sizes()
+    keep = counts[counts["variable"].isin(COUNTED)]
     out = []
     order = list(dict.fromkeys(zip(keep["table"], keep["variable"], strict=True)))
     for table, variable in order:

@@ -203,7 +203,8 @@ def _rule_spec(rule: object, evidence: pd.DataFrame) -> dict[str, Any]:
         ) from exc
 
 
-def evidence_table(evidence: pd.DataFrame, rule: object = None) -> pd.DataFrame:
+def evidence_table(evidence: pd.DataFrame, rule: object = None,
+                   group_sizes: Mapping[str, tuple[int, int]] | None = None) -> pd.DataFrame:
     """Tidy methods-audit table: each printed p, every candidate test, and the rule's choice.
 
     Parameters
@@ -215,6 +216,8 @@ def evidence_table(evidence: pd.DataFrame, rule: object = None) -> pd.DataFrame:
         Selection rule: a dict with keys ``rule``, ``threshold``, ``fisher_sided``,
         ``correction``, or a ``Params`` (fields ``fisher_rule``, ``fisher_threshold``,
         ``fisher_sided``, ``chi2_correction``); default :func:`best_rule` of ``evidence``.
+    group_sizes : mapping of str to (int, int), optional
+        Passed to :func:`categorical_evidence` when ``evidence`` is a counts frame.
 
     Returns
     -------
@@ -239,7 +242,7 @@ def evidence_table(evidence: pd.DataFrame, rule: object = None) -> pd.DataFrame:
     ('fisher_one_sided', 0.0924, 0.1141)
     """
     if "counts" not in evidence.columns and {"resp", "nonresp"} <= set(evidence.columns):
-        evidence = categorical_evidence(evidence)
+        evidence = categorical_evidence(evidence, group_sizes)
     spec = _rule_spec(rule, evidence)
     two_sided = {**spec, "fisher_sided": "two-sided"}
     # Rows where the run declares its own test (Params.categorical_tests) keep that test.

@@ -34,6 +34,7 @@ from analysis.consistency.granularity import (
 from analysis.consistency.pvalues import paired_t_range, two_sample_p
 from analysis.consistency.sprite import sd_on_grid
 from analysis.errors import DataValidationError
+from analysis.paper import rows
 from analysis.printed import Printed
 
 __all__ = ["COLUMNS", "Numbers", "row_verdicts", "verdicts"]
@@ -41,20 +42,13 @@ __all__ = ["COLUMNS", "Numbers", "row_verdicts", "verdicts"]
 #: Columns of the frame :func:`verdicts` returns.
 COLUMNS = ("id", "check", "verdict", "sentence", "inputs", "evidence")
 
-#: Table 2/3 categorical blocks: block -> levels (row order as printed).
-BLOCKS = {
-    "sex": ("male", "female"),
-    "race": ("black", "white", "asian", "hispanic"),
-    "smoking": ("never", "former", "active"),
-    "myositis": ("pm", "dm", "cadm"),
-    "honeycomb": ("absent", "present"),
-    "histology": ("op", "uip", "nsip", "other"),
-}
+#: Table 2/3 categorical blocks: block -> levels (row order as printed; analysis.paper.rows).
+BLOCKS = {key: rows.level_keys(rows.row(key), "t2") for key in rows.CATEGORICAL}
 #: Table 2/3 rows that are "positive" counts of a yes/no variable.
-BINARY = ("ana", "jo1", "ssa", "mi2", "pl7", "srp", "ku", "aza", "mtx", "mmf")
+BINARY = rows.BINARY
 #: Continuous rows of Tables 1-3 and whether their values are whole numbers.
-CONTINUOUS = {"age": None, "ck": GRIDS["whole"], "aldolase": None,
-              "fvc": None, "tlc": None, "dlco": None}
+CONTINUOUS = {key: GRIDS["whole"] if rows.row(key).whole_numbers else None
+              for key in rows.CONTINUOUS}
 
 #: Drug dose series of the Results ("Change in the doses of DMARD"): drug -> (grid, printed n
 #: id at start, printed mode (value id, count id) or None).
@@ -202,7 +196,7 @@ def _levels(nums: Numbers) -> Iterator[Found]:
         for col in ("resp", "nonresp"):
             header = f"{table}.header.{col}.n"
             for block, levels in BLOCKS.items():
-                if block == "histology":  # only the biopsied patients
+                if rows.row(block).denominator != "all":  # histology: only the biopsied
                     continue
                 parts = [f"{table}.{block}.{lv}.{col}" for lv in levels]
                 v = level_sum(nums.n(header), [nums.n(x) for x in parts],

@@ -193,7 +193,7 @@ _ABSENCE_EXCLUDES = ("t2.myositis.p", "t2.sex.p")
 
 
 def _no_other(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
-    from analysis.tables import ROWS
+    from analysis.paper.rows import ROWS
 
     labels = {f"t2.{row.key}.p": row.t2_label or row.label for row in ROWS}
     ps = {key: _num(n, key) for key in labels if key not in _ABSENCE_EXCLUDES}

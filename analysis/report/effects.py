@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.paper.rows import ROWS
 from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number, format_p, not_computable, p_clause
 from analysis.report.markdown import markdown_table
-from analysis.tables import ROWS
 
 #: A categorical row's heading (Cramér's V describes the whole row, not a level).
 ROW_LABELS = {row.key: row.label for row in ROWS}

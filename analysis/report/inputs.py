@@ -39,6 +39,7 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     into the run folder; ``checks`` are the run's consistency verdicts
     (:func:`analysis.consistency.verdicts`, Appendix B's computed evidence)."""
     from analysis.audit import evidence_table, printed_counts
+    from analysis.published import printed_group_sizes
 
     run_dir = Path(run_dir)
     write_results(run_dir, results, published, params, run_name)
@@ -46,7 +47,7 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
                "reproduced", "status", "reason", "verdict", "check", "evidence", "curator_note"]
     save_table(run_dir, "reproduction", comparison[columns])
     write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
-    evidence = evidence_table(printed_counts(published), params)
+    evidence = evidence_table(printed_counts(published), params, printed_group_sizes(published))
     save_table(run_dir, "audit", evidence)
     write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published, checks))
     tests = row_tests(run_dir)

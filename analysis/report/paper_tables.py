@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.paper.rows import BY_KEY, HEADINGS
 from analysis.params import Params
 from analysis.report.format import format_p, not_computable
 from analysis.report.markdown import save_table
-from analysis.tables import HEADINGS, MIN_PER_GROUP, ROWS
+from analysis.tables import MIN_PER_GROUP
 
 __all__ = ["FOOTNOTE", "format_table", "caption", "p_value_note", "table_notes",
            "save_paper_table"]
@@ -56,30 +57,24 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
     """
     table = frame["table"].iloc[0]
     rows: list[dict[str, str]] = []
-    row_specs = {r.key: r for r in ROWS}
     if table != "t1":  # group sizes, as in the caption: a mean on fewer patients says so
         sizes = frame.loc[frame["variable"] == "sex", ["resp", "nonresp"]].sum()
     for variable, block in frame.groupby("variable", sort=False):
-        spec = row_specs[variable]
+        spec = BY_KEY[variable]
         if variable in HEADINGS:
             rows.append({"Clinical characteristics": f"**{HEADINGS[variable]}**"})
         multi = (block["level"] != "").any() and spec.kind == "categorical"
         if multi:
-            heading = spec.label
-            if table != "t1" and spec.key == "honeycomb":
-                heading = "CT chest"
-            rows.append({"Clinical characteristics": f"**{heading}**",
+            rows.append({"Clinical characteristics": f"**{spec.label}**",
                          **({"p": _p_cell(block.iloc[0].to_dict(), spec.kind)}
                             if table != "t1" else {})})
-        indent = "\u2003" if multi or variable in ("ana", "jo1", "ssa", "mi2", "pl7", "srp",
-                                                   "ku", "fvc", "tlc", "dlco", "aza", "mtx",
-                                                   "mmf") else ""
+        indent = "\u2003" if multi or spec.heading else ""
         for rec in block.to_dict("records"):
             label = indent + str(rec["label"])
             if table == "t1":
                 if spec.kind == "continuous":
                     value = _t1_mean_cell(rec)
-                    if variable in ("age", "ck", "aldolase"):
+                    if not spec.heading:  # the paper marks a heading (PFT), not its rows
                         label += ", mean (SD)"
                 elif suppress_below and 0 < rec["n"] < suppress_below:
                     value = f"<{suppress_below}"  # the percentage would give the count back

@@ -39,7 +39,7 @@ def key_label(key: str, labels: dict[str, str]) -> str:
     >>> key_label("t3.fvc.p", {})
     'Table 3 · FVC · p'
     """
-    from analysis.tables import ROWS
+    from analysis.paper.rows import ROWS
 
     parts = key.split(".")
     rows = {row.key: row for row in ROWS}
@@ -99,7 +99,7 @@ def changed_rows(variant: dict[str, float], paper: dict[str, float],
 
 def _row_order(key: str) -> tuple[int, str]:
     """Table order of a computed key: its row's place in Tables 1-3 (ROWS), then the key."""
-    from analysis.tables import ROWS
+    from analysis.paper.rows import ROWS
 
     order = {row.key: i for i, row in enumerate(ROWS)}
     parts = key.split(".")

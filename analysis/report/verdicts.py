@@ -15,13 +15,14 @@ from typing import Any
 import pandas as pd
 
 from analysis.consistency import row_verdicts
+from analysis.paper import rows as paper_rows
 from analysis.printed import format_at
 
 __all__ = ["continuous_tests_text", "contradictions_text", "dose_series_text"]
 
-#: Continuous rows of Tables 2 and 3, in the order the tables print them.
-CONTINUOUS = {"age": "age", "ck": "CK", "aldolase": "aldolase", "fvc": "FVC", "tlc": "TLC",
-              "dlco": "DLCO"}
+#: Continuous rows of Tables 2 and 3, in the order the tables print them: key -> name in a
+#: sentence.
+CONTINUOUS = {key: paper_rows.row(key).short for key in paper_rows.CONTINUOUS}
 #: Printed numbers whose verdicts Appendix B spells out (Results, Table 1): id -> (title, check).
 DOSE_SERIES = {
     "text.dose.conv_fail.prednisone.m6_12.p": ("Prednisone in the conventional failures",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import paths
 from analysis.errors import DataValidationError
 
 __all__ = ["Codebook", "Cohort", "load_codebook", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
@@ -22,7 +23,7 @@ TABLES = ("patients", "assessments", "doses")
 SUFFIXES = (".csv", ".xlsx", ".dta")
 TIMEPOINT_ORDER = ("index", "month6", "month12", "tac_start", "tac_month6", "tac_month12")
 DOSE_TIMEPOINT_ORDER = ("conv_baseline", "conv_6_12m", "tac_start", "tac_3_6m", "tac_1y")
-DEFAULT_CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "raw" / "codebook.csv"
+DEFAULT_CODEBOOK = paths.CODEBOOK
 #: What one row of each table is (for messages and the template).
 GRAIN = {"patients": "one row per screened patient",
          "assessments": "one row per patient and time point",

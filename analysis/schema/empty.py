@@ -17,6 +17,7 @@ classification, so a group blank within one response group is the report's to st
 
 from __future__ import annotations
 
+from analysis.paper.rows import ROWS
 from analysis.schema.codebook import Cohort
 from analysis.schema.problems import Problem
 
@@ -26,8 +27,9 @@ __all__ = ["empty_data_warnings"]
 _ROLES = {"conv_base": ("conventional", "base"), "conv_follow": ("conventional", "follow"),
           "tac_base": ("tacrolimus", "base"), "tac_follow": ("tacrolimus", "follow")}
 _PFT = {"fvc": "FVC", "tlc": "TLC", "dlco": "DLCO"}
-_TABLE_ROWS = {"ck": "Baseline CK", "aldolase": "Baseline aldolase", "fvc": "FVC",
-               "tlc": "TLC", "dlco": "DLCO"}
+#: The assessment columns Tables 1-3 show: column -> the row's label without its unit.
+_TABLE_ROWS = {row.column: row.label.partition(",")[0] for row in ROWS
+               if row.source == "assessments"}
 _COLUMNS = ("ck", "aldolase", "fvc", "tlc", "dlco", "worsening_weakness",
             "worsening_resp_symptoms")
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.paper import rows as paper_rows
 from analysis.params import Params
 from analysis.schema import TIMEPOINT_ORDER
 from analysis.synth.fit import Constraint, FitError, solve
@@ -46,7 +47,8 @@ __all__ = ["ASSESSMENT_COLUMNS", "MEASURES", "make_assessments"]
 #: Columns of assessments.csv in file order.
 ASSESSMENT_COLUMNS = ("patient_id", "timepoint", "month", "ck", "aldolase", "fvc", "tlc", "dlco",
                       "worsening_weakness", "worsening_resp_symptoms", "hospitalised")
-MEASURES = ("ck", "aldolase", "fvc", "tlc", "dlco")
+#: The measurements Tables 1-3 show (:data:`analysis.paper.rows.MEASURES`).
+MEASURES = paper_rows.MEASURES
 FLAGS = ("worsening_weakness", "worsening_resp_symptoms", "hospitalised")
 PFT = ("fvc", "tlc", "dlco")
 #: The assumed upper limit of normal of CK (U/l), the default of the analysis' parameter.

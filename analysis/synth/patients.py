@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from analysis.paper.rows import under
 from analysis.synth.fit import solve
 from analysis.synth.targets import BINARY, CATEGORICAL, CELLS, Targets, continuous_constraints
 
@@ -34,6 +35,11 @@ PATIENT_COLUMNS = (
     "mtx_conventional", "mmf_conventional", "second_line", "tacrolimus_data_sufficient",
 )
 _MSA = ("anti_jo1", "pl7", "mi2", "srp")  # myositis-specific antibodies: one per patient
+#: The order the generator gives the serology rows of Tables 1-3 (``under("Serologic data")``)
+#: their positive patients: the myositis-specific antibodies first (one per patient), then
+#: the rarer before the common. An order of drawing, not a role: a test checks it holds
+#: every serology row once.
+SEROLOGY_ORDER = ("jo1", "pl7", "mi2", "srp", "ku", "ssa", "ana")
 
 
 def choose(n: int, k: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -149,11 +155,12 @@ def _included_categories(frame: pd.DataFrame, roles: pd.DataFrame, targets: Targ
         _assign_levels(frame, rows, "biopsy", level_counts("histology"), "none", rng)
         _assign_levels(frame, rows, "honeycombing", {True: level_counts("honeycomb")[True]},
                        False, rng, _honeycomb_weight)
-        for var in ("jo1", "pl7", "mi2", "srp", "ku", "ssa", "ana"):
+        for var in SEROLOGY_ORDER:
             column = BINARY[var]
             _assign_levels(frame, rows, column, {True: yes(var)}, False, rng,
                            _serology_weight(column))
-        _assign_dmards(frame, rows, {BINARY[v]: yes(v) for v in ("aza", "mtx", "mmf")}, rng)
+        _assign_dmards(frame, rows, {BINARY[v]: yes(v) for v in under("Conventional DMARD")},
+                       rng)
 
 
 #: Myositis type of patients excluded under each criterion (the one fact that excludes them).

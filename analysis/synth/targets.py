@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DataValidationError
+from analysis.paper import rows as paper_rows
+from analysis.paper.rows import BY_KEY, CONTINUOUS
 from analysis.params import CONTINUOUS_TEST_ROWS
 from analysis.printed import Printed
 from analysis.synth.fit import EDGE, Constraint, mann_whitney_variance
@@ -34,24 +36,18 @@ __all__ = ["CELLS", "CATEGORICAL", "BINARY", "CONTINUOUS", "EXCLUSION_ORDER",
 
 #: The four groups of included patients that Tables 2 and 3 separate.
 CELLS = ("conv_responder", "tac_responder", "tac_failure", "second_line_other")
-#: Multi-level rows of Tables 1-3: variable -> (patients.csv column, level -> value).
+#: Multi-level rows of Tables 1-3 (:mod:`analysis.paper.rows`): variable -> (patients.csv
+#: column, level -> value), levels in Table 1's order.
 CATEGORICAL: dict[str, tuple[str, dict[str, object]]] = {
-    "sex": ("sex", {"male": "M", "female": "F"}),
-    "race": ("race", {"black": "Black", "white": "White", "hispanic": "Hispanic",
-                      "asian": "Asian"}),
-    "smoking": ("smoking", {"never": "Never", "former": "Former", "active": "Active"}),
-    "myositis": ("myositis_type", {"pm": "PM", "dm": "DM", "cadm": "CADM"}),
-    "honeycomb": ("honeycombing", {"absent": False, "present": True}),
-    "histology": ("biopsy", {"op": "OP", "nsip": "NSIP", "uip": "UIP", "other": "other"}),
-}
+    key: (BY_KEY[key].column, {k: v for k, v, _ in BY_KEY[key].levels})
+    for key in paper_rows.CATEGORICAL}
 #: Yes/No rows of Tables 1-3: variable -> patients.csv column.
-BINARY: dict[str, str] = {
-    "ana": "ana", "jo1": "anti_jo1", "ssa": "ssa", "mi2": "mi2", "pl7": "pl7", "srp": "srp",
-    "ku": "ku", "aza": "aza_conventional", "mtx": "mtx_conventional",
-    "mmf": "mmf_conventional",
-}
-#: Continuous rows of Tables 1-3.
-CONTINUOUS = ("age", "ck", "aldolase", "fvc", "tlc", "dlco")
+BINARY: dict[str, str] = {key: BY_KEY[key].column for key in paper_rows.BINARY}
+#: Multi-level rows whose printed levels may leave patients out, and the level they get:
+#: race "other" (the codebook allows "Other"; the paper prints four races), histology "none"
+#: (no biopsy: Table 1 prints histology among the 14 biopsied). Every other multi-level row's
+#: levels sum to the group sizes.
+REST_LEVEL: dict[str, str] = {"race": "other", "histology": "none"}
 #: Exclusion criteria in the order ``analysis.cohort`` applies them.
 EXCLUSION_ORDER = ("under_age", "overlap", "ibm", "cancer_chemo", "other_myopathy",
                    "no_conventional")
@@ -166,14 +162,14 @@ def read_targets(published: pd.DataFrame) -> Targets:
         frame = pd.DataFrame(rows).T.reindex(columns=list(CELLS)).astype(int)
         if (frame < 0).to_numpy().any():
             problems.append(f"{var}: Table 3 counts exceed Table 2 nonresponders")
-        if var in ("sex", "smoking", "myositis", "honeycomb"):
-            if (frame.sum() != pd.Series(sizes)).to_numpy().any():
-                problems.append(f"{var}: Table 2/3 columns do not sum to the group sizes")
-        if var in ("race", "histology"):
+        if var in REST_LEVEL:
             rest = pd.Series(sizes) - frame.sum()
             if (rest < 0).to_numpy().any():
                 problems.append(f"{var}: more patients in a column than in the group")
-            frame.loc["other" if var == "race" else "none"] = rest
+            frame.loc[REST_LEVEL[var]] = rest
+        elif var in CATEGORICAL:
+            if (frame.sum() != pd.Series(sizes)).to_numpy().any():
+                problems.append(f"{var}: Table 2/3 columns do not sum to the group sizes")
         counts[var] = frame
     if problems:
         raise DataValidationError("published numbers cannot make a cohort: "

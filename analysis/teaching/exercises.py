@@ -199,7 +199,7 @@ def _fisher(ctx: Context, answer: Any) -> tuple[list[str], bool]:
 def _t_test(ctx: Context, answer: Any) -> tuple[list[str], bool]:
     from scipy import stats
 
-    from analysis.tables import ROWS
+    from analysis.paper.rows import BY_KEY
 
     changed = {k: v for k, v in ctx.params.continuous_tests.items()
                if Params().continuous_tests.get(k) != v}
@@ -211,7 +211,7 @@ def _t_test(ctx: Context, answer: Any) -> tuple[list[str], bool]:
     subset, group = ((data[data["included"].fillna(False).astype(bool)], "conv_responder")
                      if table == "t2" else
                      (data[data["tac_analysed"].fillna(False).astype(bool)], "tac_responder"))
-    column = next(r.column for r in ROWS if r.key == variable)
+    column = BY_KEY[variable].column
     values = subset.dropna(subset=[column])
     skew = stats.skew(values[column].astype(float))
     medians = values.groupby(values[group].astype(bool))[column].median()
