@@ -130,7 +130,7 @@ local function break_after_underscore(cell)
   return pandoc.walk_block(pandoc.Div(cell.contents), {
     Str = function(s)
       if s.text:find("_", 1, true) then
-        -- idempotent: a table inside Quarto's layout table is visited twice
+        -- idempotent: a cell already given its break chances keeps them
         return pandoc.Str((s.text:gsub(ZWSP, ""):gsub("_", "_" .. ZWSP)))
       end
     end,
@@ -205,7 +205,8 @@ end
 local function table_caption(para)
   local inlines = pandoc.Inlines({})
   for i = 2, #para.content do inlines:insert(para.content[i]) end
-  return pandoc.Div({ pandoc.Para(inlines) }, pandoc.Attr("", {}, { ["custom-style"] = "Table Caption" }))
+  return pandoc.Div({ pandoc.Para(inlines) },
+                   pandoc.Attr("", {}, { ["custom-style"] = "Table Caption" }))
 end
 
 -- The contents of Quarto's layout table, unwrapped: captions restyled, each table inside sized
