@@ -22,10 +22,21 @@
 -- Quarto's own `.landscape` div for docx (quarto-cli filters/quarto-post/landscape.lua), here
 -- with the reference document's paper and margins instead of A4.
 --
--- Quarto renders a captioned, labelled table for docx as a one-cell layout table holding the
--- caption and the table (quarto-cli filters/customnodes/floatreftarget.lua); at `post-render`
--- this filter sees both. The layout table keeps its full width, the table inside is sized for
--- the cell (text width less the cell's margins). Layout tables around figures are left alone.
+-- Quarto renders a captioned, labelled table for docx as a one-cell layout table whose column
+-- is centred, holding a block with the table's `tbl-` id, the caption (a paragraph styled
+-- "Image Caption" through raw OpenXML) and the table (quarto-cli filters/customnodes/
+-- floatreftarget.lua); at `post-render` this filter sees all of it. Observed with Quarto 1.10
+-- (/work/shared/QUARTO.md, defects 3 and 5): pandoc pushes the layout cell's centring into
+-- every nested paragraph, so each data cell carried two alignments and Word centred them all,
+-- and the caption's style does not keep with the next paragraph, so a caption could end a page
+-- with its table on the next. This filter unwraps that layout table: the block with the `tbl-`
+-- id (a Word bookmark, so cross-references still resolve), the caption in pandoc's "Table
+-- Caption" style (keep with next) and the table, sized for the text width -- the structure the
+-- pip-only renderer writes. Layout tables around figures are left alone.
+--
+-- Word's image description (alt text) comes from an image's inline text; for Word Quarto moves
+-- `fig-alt` into the image's `alt` attribute and leaves that text empty (QUARTO.md, defect 4).
+-- Where it is empty, the `alt` (or `fig-alt`) text is copied into it.
 --
 -- The page and type sizes are those of reference.docx (analysis/render/docx_reference.py, from
 -- _quarto.yml's typst options); tests/test_render.py checks that the two agree.
@@ -119,7 +130,7 @@ local function break_after_underscore(cell)
   return pandoc.walk_block(pandoc.Div(cell.contents), {
     Str = function(s)
       if s.text:find("_", 1, true) then
-        -- idempotent: a table inside Quarto's layout table is visited twice
+        -- idempotent: a cell already given its break chances keeps them
         return pandoc.Str((s.text:gsub(ZWSP, ""):gsub("_", "_" .. ZWSP)))
       end
     end,
@@ -183,6 +194,42 @@ local function holds_image(tbl)
   return found
 end
 
+-- Quarto's caption paragraph: a raw OpenXML paragraph-properties run ("Image Caption") first.
+local function is_quarto_caption(block)
+  local first = block.t == "Para" and block.content[1]
+  return first and first.t == "RawInline" and first.format == "openxml"
+    and first.text:find("<w:pPr>", 1, true) ~= nil
+end
+
+-- The caption in pandoc's "Table Caption" style (keep with next), its own properties dropped.
+local function table_caption(para)
+  local inlines = pandoc.Inlines({})
+  for i = 2, #para.content do inlines:insert(para.content[i]) end
+  return pandoc.Div({ pandoc.Para(inlines) },
+                   pandoc.Attr("", {}, { ["custom-style"] = "Table Caption" }))
+end
+
+-- The contents of Quarto's layout table, unwrapped: captions restyled, each table inside sized
+-- for the text width (landscape if need be). Returns the blocks and their widest words' total.
+local function unwrap(layout)
+  local least = 0
+  local cell = rows_of(layout)[1].cells[1]
+  local blocks = pandoc.Div(cell.contents):walk({
+    Para = function(para)
+      if is_quarto_caption(para) then return table_caption(para) end
+    end,
+    Table = function(inner)
+      local _, l = fit(inner, TEXT_WIDTH_PT)
+      if l > TEXT_WIDTH_PT then
+        fit(inner, LANDSCAPE_WIDTH_PT)
+      end
+      least = math.max(least, l)
+      return inner
+    end,
+  }).content
+  return blocks, least
+end
+
 local function handle(tbl)
   if holds_image(tbl) then
     return tbl -- Quarto's layout table around a figure (or a panel of figures): not data
@@ -194,21 +241,10 @@ local function handle(tbl)
     end
     return place(tbl, least)
   end
-  -- Quarto's layout table: size the table inside for the cell, and go landscape with it if
-  -- need be.
-  local least = 0
-  local cell = rows_of(tbl)[1].cells[1]
-  cell.contents = pandoc.walk_block(pandoc.Div(cell.contents), {
-    Table = function(inner)
-      local _, l = fit(inner, TEXT_WIDTH_PT - PAD_PT)
-      if l > TEXT_WIDTH_PT - PAD_PT then
-        fit(inner, LANDSCAPE_WIDTH_PT - PAD_PT)
-      end
-      least = math.max(least, l + PAD_PT)
-      return inner
-    end,
-  }).content
-  return place(tbl, least)
+  -- Quarto's layout table: its contents take its place (caption and table together, in a
+  -- landscape section if the table needs one).
+  local blocks, least = unwrap(tbl)
+  return place(pandoc.Div(blocks), least)
 end
 
 -- Tables among the document's blocks and inside divs and block quotes, walked from the top
@@ -230,7 +266,18 @@ local function process(blocks)
   return out
 end
 
+-- Word's alt text: the image's inline text, from `alt` / `fig-alt` where that text is empty.
+local function alt_text(img)
+  if #img.caption > 0 then return nil end
+  local alt = img.attributes["alt"] or img.attributes["fig-alt"]
+  if alt == nil or alt == "" then return nil end
+  img.caption = pandoc.Inlines({ pandoc.Str(alt) })
+  return img
+end
+
+-- Images first (inside figures' layout tables too), then the tables, walked from the top.
 function Pandoc(doc)
+  doc = doc:walk({ Image = alt_text })
   doc.blocks = process(doc.blocks)
   return doc
 end

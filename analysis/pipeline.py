@@ -494,6 +494,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
     from analysis import stepcache
+    from analysis.render import describe_renderer
 
     final = runs_dir / name
     stage = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=runs_dir))
@@ -513,14 +514,17 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         steps = run_independent_steps(setup, plan, pool)
         steps[COLLECT] = run_collecting_step(setup, plan, pool)
         pool.close(wait=False)  # the kernels shut down while the report renders
-        write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper")
+        # Which engine renders, and its version: for the manifest and Appendix C.
+        renderer = describe_renderer(engine) if formats else None
+        write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper", renderer)
         workbook = stepcache.WorkbookStep(stage, plan.cache_dir, ROOT)  # tables.xlsx (issue 14)
         if formats:
             steps["render"] = render_step(stage, formats, engine, log, plan.cache_dir)
         workbook.finish()
         write_manifest(stage, name, started, time.perf_counter() - t0, steps,
                        {**plan.provenance, "kernels": {"count": pool.size,
-                                                       "warm_up_seconds": pool.warm_seconds}})
+                                                       "warm_up_seconds": pool.warm_seconds},
+                        "renderer": renderer})
         _move_into_place(stage, final)
     except BaseException:
         pool.close(kill=True)  # no notebook may still write into the folder removed next
@@ -622,9 +626,10 @@ def copy_paper_figures(bundle: Path) -> None:
 
 
 def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
-                    paper_dir: Path) -> None:
+                    paper_dir: Path, renderer: dict | None = None) -> None:
     """The report's run-specific sections: what changed against the paper run (variants) and
-    Appendix C (parameters, input hashes, package versions, commit, how to re-run)."""
+    Appendix C (parameters, input hashes, package versions, commit, the engine that renders
+    the report and its version, how to re-run)."""
     import pandas as pd
 
     from analysis.report.atomic import write_atomic
@@ -647,6 +652,7 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     text = "\n".join([
         f"Git commit: `{provenance['git_commit']}`. To re-run exactly this report: "
         f"`{command}` (or `make report` for the paper's parameters).", "",
+        *([f"Rendered by {renderer['text']}.", ""] if renderer else []),
         markdown_table(table, "Parameters of this run", "tbl-params", left_columns=5),
         markdown_table(hashes, "Input files (SHA-256)", "tbl-inputs", left_columns=2),
         markdown_table(packages, "Package versions", "tbl-packages", left_columns=2)])

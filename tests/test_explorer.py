@@ -357,3 +357,36 @@ def test_the_fvc5_run_and_the_papers_explorer_agree_on_every_swept_conclusion(pa
         assert shown[f"{claim.id}_verdict"] == claims.loc[claim.id, "verdict"], claim.id
         assert shown[f"{claim.id}_detail"] == claims.loc[claim.id, "detail"], claim.id
     assert shown["pm_vs_dm_detail"].startswith("PM 18/30 (60%) vs DM 6/20 (30%), p = 0.048")
+
+
+# Bootstrap 5's reboot rules for tables (bootstrap/scss/_reboot.scss), which Quarto's HTML
+# theme includes and which reach the explorer's tables: Quarto gives them none of its own table
+# classes (they carry data-quarto-disable-processing), so captions went below and no rule was
+# drawn (/work/shared/QUARTO.md, defect 8).
+BOOTSTRAP_REBOOT_TABLES = """
+table { caption-side: bottom; border-collapse: collapse; }
+caption { padding-top: .5rem; padding-bottom: .5rem; color: #6c757d; text-align: left; }
+th { text-align: inherit; }
+thead, tbody, tfoot, tr, td, th { border-color: inherit; border-style: solid; border-width: 0; }
+"""
+
+
+def test_chromium_sets_the_explorers_tables_like_the_reports_under_quartos_bootstrap(
+        tmp_path: Path):
+    """Caption above the table, a rule under the header and between rows, with Bootstrap's
+    reboot rules on the page as under Quarto; computed by Chromium's own cascade."""
+    table = "\n".join(explorer._table("Study flow", ["", "Selected"],
+                                      [["<th>Included</th>", "<td>54</td>"],
+                                       ["<th>Responders</th>", "<td>27</td>"]]))
+    probe = """<script>
+      const s = (q) => getComputedStyle(document.querySelector(q));
+      document.body.dataset.probe = [s("caption").captionSide,
+        s("thead th").borderBottomWidth, s("tbody tr td").borderBottomWidth,
+        s("tbody tr td").borderBottomStyle, s("table").borderCollapse].join(" ");
+    </script>"""
+    page = tmp_path / "page.html"
+    page.write_text(f"<!DOCTYPE html><html><head><style>{BOOTSTRAP_REBOOT_TABLES}</style>"
+                    f"<style>{explorer.STYLE}</style></head><body>"
+                    f'<section id="robustness-explorer">{table}</section>{probe}</body></html>')
+    probe = re.search(r'data-probe="([^"]*)"', dump_dom(page, "")).group(1)
+    assert probe == "top 2px 1px solid collapse"

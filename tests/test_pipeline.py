@@ -38,6 +38,20 @@ def test_manifest_records_inputs_versions_and_commit(paper_run: Path):
     assert any(k.endswith("patients.csv") for k in manifest["inputs"])
     assert all(len(h) == 64 for h in manifest["inputs"].values())
     assert manifest["packages"]["pandas"] == "3.1.1"
+    # The engine that rendered the report and its version (/work/shared/QUARTO.md, defect 11):
+    # the paper run's fixture renders with the stand-in, so pandoc's and Typst's versions, as
+    # installed (pypandoc, importlib.metadata), and Appendix C says the same in words.
+    from importlib import metadata
+
+    import pypandoc
+
+    pandoc, typst = pypandoc.get_pandoc_version(), metadata.version("typst")
+    renderer = manifest["renderer"]
+    assert renderer["engine"] == "pandoc" and renderer["version"] == pandoc
+    assert renderer["tools"] == {"pandoc": pandoc, "typst": typst}
+    appendix = (paper_run / "tables" / "reproducibility.md").read_text(encoding="utf-8")
+    assert f"Rendered by pandoc {pandoc} and Typst {typst}" in appendix
+    assert not any(p.name in (".quarto", ".gitignore") for p in paper_run.rglob("*"))
 
 
 def test_executed_notebooks_read_the_run_parameter_file(paper_run: Path):

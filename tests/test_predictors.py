@@ -102,7 +102,8 @@ def test_report_section_names_method_and_shows_figure(table, tmp_path):
 
     save_predictors(tmp_path, *table)
     text = (tmp_path / "tables" / "predictors.md").read_text()
-    assert "{#fig-predictors}" in text and "Firth, profile penalised likelihood CI" in text
+    assert "{#fig-predictors fig-alt=\"Forest plot of " in text
+    assert "Firth, profile penalised likelihood CI" in text
     assert "*Exploratory only*" in text
     assert (tmp_path / "figures" / "predictors_forest.png").stat().st_size > 0
 

@@ -826,60 +826,119 @@ def test_docx_table_columns_fit_their_words_the_wide_one_landscape(rendered):
         [None, "landscape"]
 
 
-# Quarto's docx rendering of a captioned table (quarto-cli filters/customnodes/
-# floatreftarget.lua): a one-column, full-width layout table whose one cell holds the caption
-# and the table. This stand-in builds the same structure, so docx-tables.lua can be run on what
-# it will meet under Quarto at `post-render`.
-_QUARTO_LAYOUT_TABLE_LUA = """
-local function layout(blocks)
-  return pandoc.utils.from_simple_table(
-    pandoc.SimpleTable({}, {"AlignDefault"}, {1}, {}, {{blocks}}))
+# Quarto's docx rendering of captioned, labelled floats (quarto-cli filters/customnodes/
+# floatreftarget.lua, its docx renderer and docxDivCaption; /work/shared/QUARTO.md): a
+# one-column, full-width layout table whose column is centred, its one cell holding a block with
+# the float's id, the caption (a paragraph whose first inline is raw OpenXML paragraph
+# properties, style "Image Caption") and the content; and, for Word, a figure's fig-alt moved
+# into the image's alt attribute with the image's own text left empty. This Lua builds the same
+# structure from pandoc's, so docx-tables.lua can be run on what it meets under Quarto at
+# `post-render`.
+QUARTO_DOCX_FLOATS_LUA = r"""
+local function layout(id, blocks)
+  return pandoc.utils.from_simple_table(pandoc.SimpleTable(
+    {}, {"AlignCenter"}, {1}, {}, {{pandoc.Div(blocks, pandoc.Attr(id))}}))
+end
+local function caption(inlines)
+  local para = pandoc.Para({pandoc.RawInline("openxml", '<w:pPr>\n<w:jc w:val="left"/>\n'
+    .. '<w:spacing w:before="200" />\n<w:pStyle w:val="ImageCaption" />\n</w:pPr>\n')})
+  para.content:extend(inlines)
+  return para
 end
 function Figure(fig)
-  return layout({pandoc.Div(fig.content), pandoc.Div(fig.caption.long)})
+  local content = fig.content:walk({Image = function(img)
+    img.attributes["alt"] = img.attributes["fig-alt"]
+    img.attributes["fig-alt"] = nil
+    img.caption = {}
+    return img
+  end})
+  content:insert(caption(pandoc.utils.blocks_to_inlines(fig.caption.long)))
+  return layout(fig.identifier, content)
 end
 function Table(tbl)
-  if #tbl.caption.long == 0 then return nil end
-  local caption = pandoc.Div(tbl.caption.long, {["custom-style"] = "Table Caption"})
-  tbl.caption = pandoc.Caption()
-  return layout({caption, tbl})
+  if #tbl.caption.long == 0 or not tbl.identifier:match("^tbl%-") then return nil end
+  local id, cap = tbl.identifier, pandoc.utils.blocks_to_inlines(tbl.caption.long)
+  tbl.caption, tbl.identifier = pandoc.Caption(), ""
+  return layout(id, {caption(cap), tbl})
 end
 """
 
 
-def test_docx_filter_sizes_tables_inside_quarto_layout_tables(run_dir: Path):
-    """Under Quarto the filter meets each captioned table inside a one-cell layout table: the
-    layout table keeps its full width, the table inside gets content widths (fixed layout),
-    and a section never ends inside a table cell (the wide table's landscape section goes
-    around the layout table). A figure's layout table is left alone."""
+def quarto_docx(run_dir: Path, markdown: str, filters: list[str], name: str = "q") -> Path:
+    """``markdown`` through Quarto's docx floats (:data:`QUARTO_DOCX_FLOATS_LUA`), then
+    ``filters`` (project Lua files in ``run_dir``), to ``run_dir/<name>.docx`` with the
+    project's reference.docx."""
+    from analysis.render.pandoc import _run_pandoc
+
+    (run_dir / "quarto-docx-floats.lua").write_text(QUARTO_DOCX_FLOATS_LUA)
+    out = run_dir / f"{name}.docx"
+    _run_pandoc(markdown, ["--to=docx", f"--output={out}", "--lua-filter=quarto-docx-floats.lua",
+                           *(f"--lua-filter={f}" for f in filters),
+                           "--reference-doc=reference.docx"], run_dir, "test")
+    return out
+
+
+def test_docx_filter_unwraps_quartos_layout_tables_around_tables(run_dir: Path):
+    """/work/shared/QUARTO.md, defects 3 and 5: under Quarto each labelled table sat in a
+    one-cell layout table whose centred column put a second alignment on every cell paragraph
+    (Word centred every cell), and its caption, styled "Image Caption", could end a page alone.
+    docx-tables.lua unwraps it: the block with the table's id (a bookmark, for cross-references),
+    the caption in "Table Caption" (keep with next, reference.docx) and the table with content
+    widths; the wide table with its caption on a landscape page. A figure's layout table is left
+    alone (full width)."""
     import xml.etree.ElementTree as ET
     import zipfile
 
-    from analysis.render.pandoc import _run_pandoc
-
-    (run_dir / "quarto-layout.lua").write_text(_QUARTO_LAYOUT_TABLE_LUA)
-    markdown = "".join((run_dir / "tables" / n).read_text() + "\n: A caption\n\n"
-                       for n in ("table1.md", "wide.md"))
-    markdown += "![Flow of patients](figures/flow.png)\n"
-    out = run_dir / "q.docx"
-    _run_pandoc(markdown, ["--to=docx", f"--output={out}", "--lua-filter=quarto-layout.lua",
-                           "--lua-filter=docx-tables.lua", "--reference-doc=reference.docx"],
-                run_dir, "test")
+    markdown = ((run_dir / "tables" / "table1.md").read_text() + "\n"  # its own caption
+                + (run_dir / "tables" / "wide.md").read_text() + "\n: A caption {#tbl-wide}\n\n")
+    markdown += '![Flow of patients](figures/flow.png){#fig-flow fig-alt="Boxes and arrows."}\n'
+    out = quarto_docx(run_dir, markdown, ["docx-tables.lua"])
     with zipfile.ZipFile(out) as z:
         body = ET.fromstring(z.read("word/document.xml")).find(f"{_W}body")
-    outer = [b for b in body if b.tag == f"{_W}tbl"]
-    assert len(outer) == 3
-    # The figure's layout table is left as Quarto made it: full width.
-    figure = outer.pop()
+        styles = z.read("word/styles.xml").decode()
+    blocks = list(body)
+    tables = [b for b in blocks if b.tag == f"{_W}tbl"]
+    assert len(tables) == 3
+    figure = tables.pop()  # the figure's layout table, as Quarto made it: full width
+    # No paragraph outside it, in a table cell or not, carries two alignments.
+    paragraphs = [p for b in blocks if b is not figure for p in b.iter(f"{_W}p")]
+    assert max(len(p.findall(f"{_W}pPr/{_W}jc")) for p in paragraphs) == 1
     assert figure.find(f".//{_W}drawing") is not None
     assert figure.find(f"{_W}tblPr/{_W}tblW").get(f"{_W}w") == "5000"
-    for layout in outer:
-        assert len(list(layout.find(f"{_W}tblGrid"))) == 1
-        inner = layout.find(f".//{_W}tc/{_W}tbl")
-        assert inner.find(f"{_W}tblPr/{_W}tblLayout").get(f"{_W}type") == "fixed"
-        assert layout.find(f".//{_W}sectPr") is None
-    widths = [len(list(t.find(f".//{_W}tc/{_W}tbl/{_W}tblGrid"))) for t in outer]
-    assert widths == [4, 10]
-    blocks = list(body)
-    after_wide = blocks[blocks.index(outer[1]) + 1]
-    assert after_wide.find(f"{_W}pPr/{_W}sectPr/{_W}pgSz").get(f"{_W}orient") == "landscape"
+    assert [len(list(t.find(f"{_W}tblGrid"))) for t in tables] == [4, 10]  # data, not layout
+    captions = ("Baseline characteristics of the included patients", "A caption")
+    for table, label, text in zip(tables, ("tbl-table1", "tbl-wide"), captions, strict=True):
+        assert table.find(f"{_W}tblPr/{_W}tblLayout").get(f"{_W}type") == "fixed"
+        assert table.find(f".//{_W}tbl") is None and table.find(f".//{_W}sectPr") is None
+        caption = blocks[blocks.index(table) - 1]
+        assert _style(caption) == "TableCaption" and _w_text(caption) == text
+        assert caption.find(f"{_W}pPr/{_W}jc") is None
+        bookmarks = [b.get(f"{_W}name") for b in blocks[blocks.index(table) - 2].iter()
+                     if b.tag == f"{_W}bookmarkStart"] + \
+            [b.get(f"{_W}name") for b in caption.iter(f"{_W}bookmarkStart")]
+        assert label in bookmarks
+    caption_style = next(st for st in ET.fromstring(styles).iter(f"{_W}style")
+                         if st.get(f"{_W}styleId") == "TableCaption")
+    assert caption_style.find(f"{_W}pPr/{_W}keepNext") is not None  # kept with its table
+    # The wide table and its caption on a landscape page of their own.
+    sections = [b for b in blocks if b.find(f"{_W}pPr/{_W}sectPr") is not None]
+    wide = blocks.index(tables[1])  # after: bookmark start, caption; before: bookmark end
+    assert [blocks.index(s) for s in sections] == [wide - 3, wide + 2]
+    assert sections[1].find(f"{_W}pPr/{_W}sectPr/{_W}pgSz").get(f"{_W}orient") == "landscape"
+
+
+def test_docx_filter_gives_quartos_images_their_alt_text(run_dir: Path):
+    """/work/shared/QUARTO.md, defect 4: Quarto's Word images had no description (Word takes
+    it from the image's text, which Quarto leaves empty, having moved fig-alt into ``alt``).
+    docx-tables.lua copies the alt text in; without it the description is empty."""
+    markdown = '![Flow of patients](figures/flow.png){#fig-flow fig-alt="Boxes and arrows."}\n'
+    plain = quarto_docx(run_dir, markdown, [], "plain")
+    fixed = quarto_docx(run_dir, markdown, ["docx-tables.lua"], "fixed")
+    import zipfile
+
+    def descriptions(path: Path) -> list[str]:
+        with zipfile.ZipFile(path) as z:
+            return re.findall(r'<wp:docPr [^>]*descr="([^"]*)"', z.read("word/document.xml")
+                              .decode())
+    assert descriptions(plain) == [""]  # Quarto's structure as it is: no alt text
+    assert descriptions(fixed) == ["Boxes and arrows."]

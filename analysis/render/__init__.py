@@ -8,7 +8,7 @@ the report uses.
 README.md in this folder lists them and says why the stand-in exists.
 
 ==================  ============================================================================
-``engine``          :func:`render_report`: choose the engine, render HTML, PDF, Word
+``engine``          :func:`render_report`, :func:`describe_renderer`: the engine and version
 ``quarto``          the Quarto CLI: :func:`find_quarto`, ``quarto render``
 ``quarto_markdown`` :func:`resolve_quarto_markdown`: Quarto Markdown to pandoc Markdown
 ``source``          source lines with file and line, code blocks, front matter
@@ -22,7 +22,7 @@ README.md in this folder lists them and says why the stand-in exists.
 """
 
 from analysis.render.config import load_variables
-from analysis.render.engine import ENGINES, FORMATS, render_report
+from analysis.render.engine import ENGINES, FORMATS, describe_renderer, render_report
 from analysis.render.quarto import find_quarto
 from analysis.render.quarto_markdown import resolve_quarto_markdown
 from analysis.render.source import (
@@ -41,6 +41,7 @@ __all__ = [
     "REPORT_NAME",
     "VARIABLES_NAME",
     "RenderError",
+    "describe_renderer",
     "find_quarto",
     "load_variables",
     "render_report",

@@ -16,7 +16,7 @@ from analysis.render.config import (
     split_front_matter,
 )
 from analysis.render.pandoc import render_docx, render_html, render_pdf
-from analysis.render.quarto import find_quarto, render_quarto
+from analysis.render.quarto import find_quarto, quarto_version, render_quarto
 from analysis.render.quarto_markdown import resolve_quarto_markdown
 from analysis.render.source import PROJECT_NAME, REPORT_NAME, VARIABLES_NAME, RenderError
 
@@ -75,6 +75,56 @@ def render_report(
         return {fmt: render_quarto(run_dir, fmt, quarto) for fmt in formats}
 
     return render_with_standin(run_dir, formats)
+
+
+def describe_renderer(engine: str = "auto") -> dict[str, object]:
+    """The engine :func:`render_report` uses with ``engine``, and its version.
+
+    Parameters
+    ----------
+    engine : {"auto", "quarto", "pandoc"}
+        As for :func:`render_report`.
+
+    Returns
+    -------
+    dict
+        ``engine`` ("quarto" or "pandoc"), ``version`` (Quarto's, or pandoc's for the
+        stand-in), ``tools`` (each program that renders, with its version: Quarto, whose
+        release fixes the pandoc and Typst it bundles; or pandoc and Typst from the
+        ``pypandoc-binary`` and ``typst`` packages) and ``text``, the same in words for the
+        report's Appendix C.
+
+    Raises
+    ------
+    RenderError
+        ``engine`` is unknown, or is "quarto" and no Quarto CLI is found.
+
+    Notes
+    -----
+    DESIGN.md section 7; /work/shared/QUARTO.md, defect 11 (the manifest and Appendix C did
+    not say which engine rendered the report).
+    """
+    if engine not in ENGINES:
+        raise RenderError(f"engine must be one of {ENGINES}, got {engine!r}")
+    quarto = find_quarto() if engine in ("auto", "quarto") else None
+    if engine == "quarto" and quarto is None:
+        raise RenderError("engine='quarto' but no Quarto CLI found (set QUARTO or PATH)")
+    if quarto is not None:
+        version = quarto_version(quarto)
+        return {"engine": "quarto", "version": version, "tools": {"quarto": version},
+                "text": f"Quarto {version}"}
+    from importlib import metadata
+
+    from analysis.render.pandoc import pandoc_version
+
+    pandoc = pandoc_version()
+    try:
+        typst = metadata.version("typst")
+    except metadata.PackageNotFoundError:
+        typst = "not installed"
+    return {"engine": "pandoc", "version": pandoc, "tools": {"pandoc": pandoc, "typst": typst},
+            "text": f"pandoc {pandoc} and Typst {typst} (the project's stand-in for Quarto, "
+                     "installed with pip)"}
 
 
 def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:

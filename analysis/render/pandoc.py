@@ -78,6 +78,14 @@ def _pandoc_path() -> str:
 
 
 
+def pandoc_version() -> str:
+    """The version of the pandoc the stand-in runs (``pypandoc-binary``'s), e.g. ``3.9``."""
+    import pypandoc
+
+    _pandoc_path()  # a clear error when pandoc is missing
+    return str(pypandoc.get_pandoc_version())
+
+
 def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str,
                 env: Mapping[str, str] | None = None) -> str:
     cmd = [_pandoc_path(), "--from=markdown", *args]
@@ -103,8 +111,10 @@ def _with_metadata(meta: Mapping[str, Any], body: str) -> str:
 
 def render_html(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     def write(tmp: Path) -> None:
+        # The stand-in's CSS, then the html format's include-in-header (Quarto's option).
+        css = _HTML_CSS + header_includes(opts, run_dir, "html")
         args = ["--to=html5", "--standalone", "--embed-resources", "--mathml",
-                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{_HTML_CSS}",
+                "--resource-path=.", f"--output={tmp}", f"--variable=header-includes:{css}",
                 *_colwidth_args(opts), *filter_args(opts, run_dir, "html")]
         if opts.get("toc"):
             args += ["--toc", f"--toc-depth={int(opts.get('toc-depth', 3))}"]

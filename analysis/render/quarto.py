@@ -34,11 +34,60 @@ def find_quarto() -> str | None:
     return shutil.which("quarto")
 
 
+#: What every ``quarto render`` of a project leaves in its folder: Quarto's scratch folder, and
+#: a ``.gitignore`` for it when the folder is inside a git work tree (as runs/ is). Neither can
+#: be configured away (/work/shared/QUARTO.md, defect 11).
+QUARTO_SCRATCH = (".quarto", ".gitignore")
+
+
+def quarto_version(quarto: str) -> str:
+    """``quarto --version``: the version of the Quarto CLI (e.g. ``1.10.18``).
+
+    Raises
+    ------
+    RenderError
+        The CLI does not run or prints nothing.
+    """
+    try:
+        proc = subprocess.run([quarto, "--version"], capture_output=True, text=True,
+                              check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RenderError(f"'{quarto} --version' failed: {exc}") from exc
+    version = proc.stdout.strip()
+    if proc.returncode != 0 or not version:
+        raise RenderError(f"'{quarto} --version' failed (exit code {proc.returncode}): "
+                          f"{(proc.stderr or proc.stdout).strip()}")
+    return version.splitlines()[-1].strip()
+
+
+def _remove_scratch(run_dir: Path, existed: set[str]) -> None:
+    """Remove what Quarto created in ``run_dir`` (:data:`QUARTO_SCRATCH`), keeping what was
+    there before the render."""
+    for name in QUARTO_SCRATCH:
+        path = run_dir / name
+        if name in existed:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink(missing_ok=True)
+
+
 def render_quarto(run_dir: Path, fmt: str, quarto: str) -> Path:
     """``quarto render report.qmd --to html|typst|docx`` in ``run_dir``; "pdf" is Typst.
 
-    Options come from the run folder's ``_quarto.yml`` (Quarto reads it itself).
+    Options come from the run folder's ``_quarto.yml`` (Quarto reads it itself). Quarto's
+    scratch folder and ``.gitignore`` are removed afterwards (unless they were there before),
+    so that the run's bundle holds only the run's files.
     """
+    existed = {name for name in QUARTO_SCRATCH if (run_dir / name).exists()}
+    try:
+        return _render_quarto(run_dir, fmt, quarto)
+    finally:
+        _remove_scratch(run_dir, existed)
+
+
+def _render_quarto(run_dir: Path, fmt: str, quarto: str) -> Path:
     to, name = {"html": ("html", "report.html"), "pdf": ("typst", "report.pdf"),
                 "docx": ("docx", "report.docx")}[fmt]
     # A fresh output folder inside the project (relative, as Quarto expects; "_" keeps Quarto

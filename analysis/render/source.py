@@ -16,9 +16,11 @@ TYPST_HEADER_NAME = "report-header.typ"
 #: Word's styles and page (analysis/render/docx_reference.py) and its tables' column widths.
 DOCX_REFERENCE_NAME = "reference.docx"
 DOCX_FILTER_NAME = "docx-tables.lua"
+#: The PDF's captions of unlabelled tables under Quarto (typst-captions.lua says why).
+TYPST_FILTER_NAME = "typst-captions.lua"
 #: The project files a render needs in the run folder besides the run's own outputs.
 PROJECT_FILES = (REPORT_NAME, PROJECT_NAME, TYPST_HEADER_NAME, DOCX_REFERENCE_NAME,
-                 DOCX_FILTER_NAME)
+                 DOCX_FILTER_NAME, TYPST_FILTER_NAME)
 
 
 class RenderError(AnalysisError):

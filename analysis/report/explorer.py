@@ -376,12 +376,21 @@ STYLE = """
 #robustness-explorer [data-verdict="direction only"],
 #robustness-explorer [data-verdict="not established"] { color: #8a5a00; font-weight: bold; }
 #robustness-explorer [data-status] { font-weight: bold; }
-#robustness-explorer table { margin: 0.6em 0 1em 0; }
+#robustness-explorer table { margin: 0.6em 0 1em 0; border-collapse: collapse; }
 #robustness-explorer td, #robustness-explorer th { padding: 0.15em 0.6em; vertical-align: top;
-  text-align: left; }
+  text-align: left; border: none; border-bottom: 1px solid #dee2e6; }
+#robustness-explorer thead th { border-top: 2px solid #495057;
+  border-bottom: 2px solid #495057; }
+#robustness-explorer tbody tr:last-child > * { border-bottom: 2px solid #495057; }
 #robustness-explorer tbody th { font-weight: normal; }
-#robustness-explorer caption { text-align: left; font-weight: bold; }
+#robustness-explorer caption { caption-side: top; text-align: left; font-weight: bold; }
 """
+"""The explorer's own table style, the same in both engines: captions above, a rule under the
+header and between rows, as the report's other tables have. Its tables carry
+``data-quarto-disable-processing`` (Quarto would otherwise restyle the script's cells), so under
+Quarto they get none of the classes Quarto gives its own tables, and Bootstrap puts captions
+below and draws no rules (/work/shared/QUARTO.md, defect 8); an id selector outranks
+Bootstrap's element rules."""
 
 
 def _script_json(data: Mapping[str, Any]) -> str:

@@ -76,6 +76,18 @@ def _dm_sentence(frame: pd.DataFrame) -> str:
             "with CADM as a third category.")
 
 
+def _forest_alt(frame: pd.DataFrame) -> str:
+    """The forest plot's alt text (Quarto's ``fig-alt``): what :func:`forest_plot` draws, in
+    words, for screen readers and Word; the numbers are in the table above it. Without it
+    Quarto gives the figure no alt text at all (/work/shared/QUARTO.md, defect 6)."""
+    return (f"Forest plot of {len(frame)} odds ratios of failure of conventional treatment, "
+            "one row per characteristic, in the order of the table above: each a point (a "
+            "filled circle for an ordinary fit, an open square for a Firth-penalised one) on a "
+            "horizontal line for its 95% confidence interval, on a logarithmic axis from 0.01 "
+            "to 1000 with a dashed vertical line at 1 (no association); points right of the "
+            "line mean higher odds of failure.")
+
+
 def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
     """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
     exploratory two-predictor model; every number from ``frame`` and ``exploratory``, and a
@@ -110,7 +122,8 @@ def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
                        "(OR > 1: higher odds of failure)", "tbl-predictors", left_columns=3),
         "![Odds ratios of failure of conventional treatment with 95% CIs, one univariable "
         "model per characteristic; open squares are Firth-penalised fits (a zero cell).]"
-        "(figures/predictors_forest.png){#fig-predictors}", "",
+        f'(figures/predictors_forest.png){{#fig-predictors fig-alt="{_forest_alt(frame)}"}}',
+        "",
         f"*Exploratory only* ({n_explo} patients, {failures_explo} failures among the "
         "complete cases: no more than two predictors; not a validated prediction model): "
         "myositis type and FVC together, Firth-penalised.", "",
