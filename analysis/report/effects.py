@@ -26,9 +26,10 @@ __all__ = ["MEASURE_NAMES", "CI_NAMES", "effect_rows", "pm_dm_sentence", "dose_r
 
 MEASURE_NAMES = {"prop_diff": "Difference in %, points", "cramers_v": "Cramér's V",
                  "hl_shift": "Hodges-Lehmann shift"}
-CI_NAMES = {"newcombe_wilson": "Newcombe score", "bootstrap_percentile": "bootstrap percentile",
+CI_NAMES = {"newcombe_wilson": "Newcombe score", "noncentral_chi2": "noncentral chi-square",
             "moses_mann_whitney": "Moses (Mann-Whitney)", "exact_conditional": "exact conditional",
-            "not_estimable": "not estimable"}
+            "noncentral_chi2_empty": "none: counts closer to no association than chance "
+            "would give", "not_estimable": "not estimable"}
 
 
 def _num(value: float, decimals: int) -> str:
@@ -120,8 +121,12 @@ def effects_markdown(table2: pd.DataFrame, table3: pd.DataFrame, pm_dm: dict[str
              "(responders minus nonresponders). Two-category rows: difference in the "
              "percentage with the characteristic (Newcombe 1998 hybrid score interval) and the "
              "odds ratio (conditional maximum likelihood with the exact conditional interval, "
-             "as Fisher's exact test); rows of three or more categories: Cramér's V with a "
-             "percentile bootstrap interval (2000 resamples within each group, seed 2017); "
+             "as Fisher's exact test); rows of three or more categories: Cramér's V (0: no "
+             "association, 1: complete) with the noncentral chi-square interval (Smithson "
+             "2003), the values of V the chi-square test of independence does not reject; its "
+             "lower limit is 0 wherever that test finds no association, and, resting on the "
+             "chi-square approximation, it is rough where the table is sparse (there p is "
+             "Fisher's exact test and may disagree near 0.05); "
              "continuous rows: the Hodges-Lehmann shift (median of all pairwise differences) "
              "with the Moses interval from the Mann-Whitney distribution, in the row's units; "
              "dose changes: the mean paired change with its t interval. p is the table's.",
