@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-__all__ = ["CONFIDENCE", "EXACT_OR_LIMIT", "prop_diff_newcombe", "odds_ratio_exact",
+__all__ = ["CONFIDENCE", "EXACT_OR_LIMIT", "enough_events", "not_estimable_text",
+           "prop_diff_newcombe", "odds_ratio_exact",
            "cramers_v_ncp", "cramers_v_ncp_limits",
            "u_null_counts", "moses_rank", "hodges_lehmann", "mean_diff_t", "paired_change_t",
            "pm_vs_dm", "dose_changes"]
@@ -91,6 +92,24 @@ def odds_ratio_exact(table: np.ndarray, confidence: float = CONFIDENCE
     res = odds_ratio(table, kind="conditional")
     ci = res.confidence_interval(confidence_level=confidence)
     return float(res.statistic), float(ci.low), float(ci.high), "exact_conditional"
+
+
+def enough_events(events: int, terms: int, per_term: int) -> bool:
+    """The one small-numbers rule (issue 21): an odds ratio, from a logistic regression or a
+    2 x 2 table, is shown only with at least ``per_term`` events (the less frequent outcome)
+    per estimated term (``Params.min_events_per_term``; Vittinghoff E, McCulloch CE. Am J
+    Epidemiol 2007;165:710-8: problems fairly frequent at 2-4 events per variable,
+    uncommon at 5-9; Peduzzi P et al. J Clin Epidemiol 1996;49:1373-9: 10).
+
+    >>> enough_events(23, 3, 5), enough_events(5, 3, 5), enough_events(1, 1, 3)
+    (True, False, False)
+    """
+    return events >= per_term * max(terms, 1)
+
+
+def not_estimable_text(events: int) -> str:
+    """What an odds ratio from too few events prints: ``not estimable (1 event)``."""
+    return f"not estimable ({events} event{'' if events == 1 else 's'})"
 
 
 def _nonempty(table: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from scipy import optimize
 from scipy import stats as sps
 from scipy.special import expit
 
+from analysis.effects import enough_events, not_estimable_text
 from analysis.params import Params
 from analysis.tables import ROWS, Row
 
@@ -219,11 +220,10 @@ def events(y: np.ndarray) -> int:
 def not_estimable(terms: pd.DataFrame, y: np.ndarray, min_events_per_term: int) -> str:
     """Why no odds ratio is shown for these terms and outcomes ("" when one is).
 
-    - fewer events (:func:`events`) than ``min_events_per_term`` per term: "k events" (an
-      outcome of one value has 0). Few events give biased, unstable coefficients and
-      intervals of poor coverage, Firth's method included (Vittinghoff & McCulloch, Am J
-      Epidemiol 2007;165:710-8: problems fairly frequent at 2-4 events per variable,
-      uncommon at 5-9; Peduzzi et al. 1996: 10);
+    - fewer events (:func:`events`) than ``min_events_per_term`` per term
+      (:func:`analysis.effects.enough_events`): "k events" (an outcome of one value has 0).
+      Few events give biased, unstable coefficients and intervals of poor coverage, Firth's
+      method included;
     - a term that does not vary (e.g. nobody has the characteristic): no method identifies
       its coefficient (Firth 1993 removes separation, not a constant column).
 
@@ -233,8 +233,8 @@ def not_estimable(terms: pd.DataFrame, y: np.ndarray, min_events_per_term: int) 
     if len(y) == 0:
         return "no patients"
     k = events(y)
-    if k < min_events_per_term * max(terms.shape[1], 1):
-        return f"{k} event{'' if k == 1 else 's'}"
+    if not enough_events(k, terms.shape[1], min_events_per_term):
+        return not_estimable_text(k).removeprefix("not estimable (").removesuffix(")")
     constant = [str(c) for c in terms.columns if terms[c].nunique(dropna=True) < 2]
     if constant:
         return f"no variation in {', '.join(constant)}"

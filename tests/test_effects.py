@@ -258,7 +258,7 @@ def test_pm_vs_dm_sentence_states_effect_and_ci(tables):
     # is shrunk towards 1: 3.61)
     assert pm_dm["diff"] == pytest.approx(20 / 30 - 7 / 20)
     assert 1 < pm_dm["or"] < 260 / 70
-    text = pm_dm_sentence(pm_dm, 0.0434)
+    text = pm_dm_sentence(pm_dm, 0.0434, Params().min_events_per_term)
     assert "20 of 30 (67%) vs 7 of 20 (35%)" in text
     assert "difference of 31.7 percentage points (95% CI 3.5 to 53.7" in text
     assert "p = 0.043" in text
@@ -269,7 +269,7 @@ def test_effects_markdown_has_a_row_per_p_value(tables, cohort):
     from analysis.report.effects import effect_rows
 
     for frame in tables:
-        shown = effect_rows(frame)
+        shown = effect_rows(frame, Params().min_events_per_term)
         # one effect per row of the table that prints a p (or N/A): 22 variables
         assert len(shown) == frame["variable"].nunique() == 22
     groups = analysis_groups(cohort.patients, cohort.assessments, Params())
@@ -278,3 +278,32 @@ def test_effects_markdown_has_a_row_per_p_value(tables, cohort):
     # (doses.csv: conventional responders p = 2.5e-6, failures p = 0.08)
     conv = changes.set_index("cohort").loc[["conv_resp", "conv_fail"]]
     assert (conv["change_high"] < 0).tolist() == [True, False]
+
+
+def test_odds_ratio_of_a_two_by_two_row_needs_the_minimum_events(tables):
+    # Table 3 prints 13 tacrolimus responders and 5 nonresponders: 5 events (the fewer). At
+    # the default minimum of 5 the odds ratios are shown; at 6 none is, and no row of Table 3
+    # shows a number in the odds-ratio column
+    from analysis.report.effects import effect_rows
+
+    assert Params().min_events_per_term == 5
+    shown = effect_rows(tables[1], 5)
+    ors = shown.loc[shown["Measure"] == "Difference in %, points", "Odds ratio (exact 95% CI)"]
+    assert len(ors) and not ors.str.startswith("not estimable").any()
+    hidden = effect_rows(tables[1], 6)
+    ors = hidden.loc[hidden["Measure"] == "Difference in %, points", "Odds ratio (exact 95% CI)"]
+    assert set(ors) == {"not estimable (5 events)"}
+
+
+def test_pm_dm_sentence_with_one_event_has_no_odds_ratio():
+    # Hand: PM 10 of 10 responded, DM 4 of 5: one failure in all, one event
+    from analysis.report.effects import pm_dm_sentence
+
+    pm_dm = {"pm_n": 10, "pm_resp": 10, "dm_n": 5, "dm_resp": 4,
+             **dict(zip(("diff", "diff_low", "diff_high"),
+                        effects.prop_diff_newcombe(10, 10, 4, 5), strict=True)),
+             **dict(zip(("or", "or_low", "or_high"),
+                        effects.odds_ratio_exact(np.array([[10, 0], [4, 1]]))[:3], strict=True))}
+    text = pm_dm_sentence(pm_dm, 0.33, 5)
+    assert "10 of 10 (100%) vs 4 of 5 (80%)" in text
+    assert "the odds ratio is not estimable (1 event)" in text and "odds ratio of" not in text

@@ -226,3 +226,21 @@ def test_pattern_fit_equals_per_patient_fit(cohort, size):
         assert np.max(np.abs(fit.beta - beta)) < 1e-9
         assert abs(fit.loglik - ll) < 1e-9 * max(1.0, abs(ll))
         assert np.max(np.abs(fit.cov - inv)) < 1e-9 * np.max(np.abs(inv))
+
+
+def test_forest_plot_writes_the_reason_where_there_is_no_estimate():
+    # A not-estimable row keeps its line with the reason written on it, and draws no
+    # estimate or interval: the only line on the axes is the reference line at OR = 1
+    from analysis.report.predictors import forest_plot
+
+    nan = float("nan")
+    frame = pd.DataFrame([
+        {"variable": "ku", "term": "Ku", "n": 32, "failures": 1, "events": 1, "or": nan,
+         "or_low": nan, "or_high": nan, "p": nan, "method": "not estimable (1 event)"},
+        {"variable": "sex", "term": "Female vs Male", "n": 32, "failures": 1, "events": 1,
+         "or": nan, "or_low": nan, "or_high": nan, "p": nan,
+         "method": "not estimable (1 event)"}])
+    ax = forest_plot(frame).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["not estimable (1 event)"] * 2
+    assert [list(line.get_xdata()) for line in ax.get_lines()] == [[1.0, 1.0]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Female vs Male", "Ku"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.effects import not_estimable_text
 from analysis.report.atomic import write_atomic
 from analysis.report.format import format_p, p_clause
 from analysis.report.markdown import markdown_table
@@ -71,6 +72,7 @@ def forest_plot(frame: pd.DataFrame):
         ax.axvline(1.0, color="0.5", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         ax.set_xlim(lo_clip, hi_clip)
+        ax.set_ylim(-0.8, len(rows) - 0.2)  # the same margins whether or not a row is drawn
         ax.set_yticks(np.arange(len(rows)), rows["term"].tolist())
         ax.set_xlabel("Odds ratio of failure (95% CI, log scale)")
         ax.set_title("Univariable logistic regression (circle: ML; square: Firth)", fontsize=9)
@@ -82,7 +84,7 @@ def _method(rec: dict, terms: int = 1, min_events: int = 0) -> str:
     method = rec["method"]
     if not _not_estimable(method):
         return METHODS.get(method, method)
-    if rec["events"] < min_events * terms:
+    if method == not_estimable_text(rec["events"]) and rec["n"]:
         return f"none: fewer than {min_events * terms} events ({min_events} per term)"
     return "none: " + method.removeprefix("not estimable (").removesuffix(")")
 
