@@ -203,16 +203,17 @@ class Params:
                                    allowed=SENSITIVITY_AXES,
                                    source="sensitivity analysis (beyond the paper)")
     alpha: float = _spec(0.05, "Significance level used to flag rows", low=0, high=1)
-    # Beyond the paper (issue 21): a logistic regression odds ratio (predictors of failure)
-    # from fewer events than this per term prints "not estimable (k events)". Events: the
-    # less frequent outcome (failure or response) among the model's patients. 5, not
-    # Peduzzi's 10: Vittinghoff & McCulloch found problems "fairly frequent" at 2-4 events per
-    # variable and "uncommon" at 5-9; at 10 the paper run's race model (23 events, 3 terms)
-    # and the exploratory model (22 events, 3 terms) would not be shown. Low 3: no estimate
-    # from one or two events whatever the value.
+    # Beyond the paper (issue 21): an odds ratio (predictors of failure; the effect sizes'
+    # 2x2 rows) from fewer events than this per term prints "not estimable (k events)".
+    # Events: the less frequent outcome (failure or response) among the model's patients.
+    # 5, not Peduzzi's 10: Vittinghoff & McCulloch found problems "fairly frequent" at 2-4
+    # events per variable and "uncommon" at 5-9; at 10 the paper run's race model (23
+    # events, 3 terms) and the exploratory model (22 events, 3 terms) would not be shown. At
+    # 5 the paper run's histology model (14 biopsied, 5 responders, 3 terms) is not. Low 3:
+    # no estimate from one or two events whatever the value.
     min_events_per_term: int = _spec(5, "Fewest events (the less frequent outcome, failure or "
-                                     "response) per estimated term for an odds ratio of "
-                                     "failure to be shown; fewer prints 'not estimable'",
+                                     "response) per estimated term for an odds ratio to be "
+                                     "shown; fewer prints 'not estimable'",
                                      low=3, high=100, unit="events per term",
                                      source="Vittinghoff E, McCulloch CE. Am J Epidemiol "
                                      "2007;165:710-8 (at least 5); Peduzzi P et al. J Clin "
