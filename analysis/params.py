@@ -204,6 +204,21 @@ class Params:
                                    allowed=SENSITIVITY_AXES,
                                    source="sensitivity analysis (beyond the paper)")
     alpha: float = _spec(0.05, "Significance level used to flag rows", low=0, high=1)
+    # Beyond the paper (issue 21): an odds ratio (predictors of failure; the effect sizes'
+    # 2x2 rows) from fewer events than this per term prints "not estimable (k events)".
+    # Events: the less frequent outcome (failure or response) among the model's patients.
+    # 5, not Peduzzi's 10: Vittinghoff & McCulloch found problems "fairly frequent" at 2-4
+    # events per variable and "uncommon" at 5-9; at 10 the paper run's race model (23
+    # events, 3 terms) and the exploratory model (22 events, 3 terms) would not be shown. At
+    # 5 the paper run's histology model (14 biopsied, 5 responders, 3 terms) is not. Low 3:
+    # no estimate from one or two events whatever the value.
+    min_events_per_term: int = _spec(5, "Fewest events (the less frequent outcome, failure or "
+                                     "response) per estimated term for an odds ratio to be "
+                                     "shown; fewer prints 'not estimable'",
+                                     low=3, high=100, unit="events per term",
+                                     source="Vittinghoff E, McCulloch CE. Am J Epidemiol "
+                                     "2007;165:710-8 (at least 5); Peduzzi P et al. J Clin "
+                                     "Epidemiol 1996;49:1373-9 (10)")
     # --- Output ---
     suppress_below: int = _spec(0, "Replace counts below this by '<N' in report tables "
                                 "(small-cell rule for real data; 0 = off)", low=0, high=100)
@@ -476,7 +491,7 @@ def _check_grid(grid: Mapping[str, Any]) -> None:
 #: step reads. A notebook shows the groups it uses with :func:`parameter_table`.
 GROUPS: dict[str, tuple[str, ...]] = {
     "tests": ("fisher_rule", "fisher_threshold", "fisher_sided", "chi2_correction",
-              "continuous_tests", "categorical_tests", "alpha"),
+              "continuous_tests", "categorical_tests", "alpha", "min_events_per_term"),
     "output": ("suppress_below",),
     "sensitivity": ("sensitivity_grid", "alpha", "bootstrap_resamples", "bootstrap_seed"),
 }
