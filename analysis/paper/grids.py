@@ -61,8 +61,8 @@ DOSE_GRIDS: dict[str, DoseGrid] = {
         "label maximum of 2.5 mg/kg"),
     "mtx": DoseGrid(
         "mtx", "methotrexate", "mg/week", 2.5, 0.0, 30.0,
-        "methotrexate tablets are 2.5 mg (Trexall/generic label); the weekly cap is "
-        "MTX_WEEKLY_CAP"),
+        "methotrexate tablets are 2.5 mg (Trexall/generic label); the top is the weekly cap, "
+        "declared apart because verdicts rest on it"),
     "mmf": DoseGrid(
         "mmf", "mycophenolate mofetil", "mg/day", 250.0, 0.0, 3000.0,
         "mycophenolate mofetil comes as 250-mg capsules and 500-mg tablets (CellCept label); "
