@@ -56,9 +56,8 @@ def test_continuous_paragraph_is_computed():
 def test_contradictions_come_from_the_checks_not_the_typed_columns():
     items = contradictions_text(CHECKS, PUB)
     assert len(items) == 16
-    assert items[0].startswith("- Table 1, Race: Black (printed 48.2; Table 1, row ‘Race: "
-                               "Black’, column ‘Values’): `percent_granularity`: "
-                               "26/54 = 48.148%")  # hand: 26/54 = 0.481481...
+    assert items[0].startswith("- Table 1, row ‘Race: Black’, column ‘Values’ (printed 48.2): "
+                               "`percent_granularity`: 26/54 = 48.148%")  # hand: 0.481481...
     # the proofs that rest on a dose grid come after the plain ones, their condition named
     assert any("`sd_on_grid` — *MTX doses in 2.5-mg steps; n at follow-up at most the 5 "
                "taking it at start; MTX at most 30 mg/week*" in item for item in items)

@@ -196,7 +196,8 @@ def pooled_mean(
         "pooled_mean", verdict,
         "pooled {printed} vs group means {m1} (N = {big1}) and {m2} (N = {big2}): with all "
         "{total} measured the pooled mean is {clo}-{chi}{grid_txt}; {missing_txt}: {verdict}",
-        requires=(f"at least {missing} of the {total} values are missing (measured: "
+        requires=(f"at least {missing} of the {total} values "
+                  f"{'is' if missing == 1 else 'are'} missing (measured: "
                   + " or ".join(f"{a} and {b}" for a, b in best[:3]) + ")"
                   if pairs and missing > 0 else ""),
         printed=str(pooled), m1=str(m1), m2=str(m2), big1=big1, big2=big2, total=total,

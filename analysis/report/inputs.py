@@ -86,15 +86,16 @@ def row_tests(run_dir: Path) -> dict[str, str]:
     return tests
 
 
-def short_location(location: str, source: str) -> str:
-    """Where a number is printed, without what its group heading already says: a sentence of
-    the text as "¶2 s3" (paragraph, sentence; the subsection named when the source does not),
-    a table cell as "" (its label is the row and column).
+def short_location(location: str, source: str, heading: str = "") -> str:
+    """Where a number is printed, without what its group ``heading`` already says: a sentence
+    of the text as "¶2 s3" (paragraph, sentence; the subsection named unless the heading
+    names it), a table cell or a figure box as "" (its label is the row and column).
 
     >>> short_location("Results, 'Change in the doses of DMARD', paragraph 2, sentence 3 "
-    ...                "(“This decreased ...”)", "Results: Change in the doses of DMARD")
-    '¶2 s3'
-    >>> short_location("Results, paragraph 1, sentence 2 (“All 54 ...”)", "Results")
+    ...                "(“This decreased ...”)", "Results: Change in the doses of DMARD",
+    ...                "Results")
+    'Change in the doses of DMARD ¶2 s3'
+    >>> short_location("Results, paragraph 1, sentence 2 (“All 54 ...”)", "Results", "Results")
     '¶1 s2'
     >>> short_location("Abstract, Results, sentence 4 (“Ninety-four ...”)", "Abstract")
     'Results s4'
@@ -109,7 +110,7 @@ def short_location(location: str, source: str) -> str:
     rest = head[:m.start()].rstrip(", ")
     sub = rest.split(", ", 1)[1] if ", " in rest else ""
     sub = sub.strip("'")
-    if sub and sub not in source:
+    if sub and sub not in (heading or source):
         where = f"{sub} {where}"
     return where
 
@@ -142,7 +143,7 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
                                         else "assumed, **not met**")
         # A sentence with several numbers is printed once, on its first number's row.
         label = label.where(label != label.shift(), "")
-        where = [short_location(str(loc), str(src)) for loc, src in
+        where = [short_location(str(loc), str(src), group) for loc, src in
                  zip(block["location"], block["source"], strict=True)]
         shown = pd.DataFrame({"Number as printed": label, "Where": where,
                               "Printed": block["printed"].astype(str),
@@ -157,7 +158,7 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
                          "synthetic cohort is built to meet.\n")
         else:
             parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
-        parts.append(markdown_table(shown, text_columns=("Status", "Verdict")))
+        parts.append(markdown_table(shown, text_columns=("Where", "Status", "Verdict")))
         notes = [_note(r) for r in block.itertuples()]
         if any(notes):
             parts.append("\n".join(n for n in notes if n) + "\n")

@@ -123,10 +123,13 @@ def verdict_items(checks: pd.DataFrame, published: pd.DataFrame, klass: str) -> 
     items = []
     for rec in sorted(chosen.to_dict("records"), key=lambda r: order.get(r["id"], len(order))):
         row = labels[rec["id"]]
-        where = f"; {row['location']}" if row.get("location") else ""
         condition = f" — *{rec['condition']}*" if rec["condition"] else ""
-        items.append(f"- {row['source']}, {row['row_label']} (printed {row['printed']}{where}): "
-                     f"`{rec['check']}`{condition}: {rec['sentence']}")
+        if str(row["source"]).startswith(("Table", "Figure")) and row.get("location"):
+            head = f"{row['location']} (printed {row['printed']})"  # names row and column
+        else:
+            where = f"; {row['location']}" if row.get("location") else ""
+            head = f"{row['source']}, {row['row_label']} (printed {row['printed']}{where})"
+        items.append(f"- {head}: `{rec['check']}`{condition}: {rec['sentence']}")
     return items
 
 
