@@ -227,7 +227,7 @@ def assumption_table(patients: pd.DataFrame, assessments: pd.DataFrame,
         return cache[key]
 
     base = results_for(params)
-    checks = verdicts(published)
+    checks = verdicts(published, params)
     base_hits = _matched(published, base, checks)
     rows = []
     for item in registry():

@@ -18,6 +18,7 @@ from typing import Any
 
 from analysis.errors import ParameterError
 from analysis.paper import rows as paper_rows
+from analysis.paper.grids import DOSE_GRIDS, MTX_WEEKLY_CAP
 from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
@@ -198,6 +199,21 @@ class Params:
                                     "was fitted to the printed value)",
                                     assumption="t2.race and t2.smoking fitted to the printed "
                                     "value", alternatives=("rule",))
+    # --- Consistency checks on the printed numbers (issue 22): what a verdict rests on ---
+    check_aza_step: float = _spec(
+        DOSE_GRIDS["aza"].step, "Step of the AZA dose grid the consistency checks use "
+        "(12.5: halves of 75-mg tablets allowed)", low=0.5, high=50, unit="mg",
+        source=DOSE_GRIDS["aza"].source)
+    check_mtx_cap: float = _spec(
+        MTX_WEEKLY_CAP.value, "Largest weekly MTX dose the consistency checks allow (0 = no "
+        "cap: only the largest dose the printed mean and SD allow)", low=0, high=100,
+        unit="mg/week", source=MTX_WEEKLY_CAP.source)
+    check_followup_n: str = _spec(
+        "at_most_start", "Patients behind a follow-up dose mean: at most those taking the drug "
+        "at tacrolimus start ('at_most_start') or any of the patients analysed "
+        "('up_to_analysed')", allowed=("at_most_start", "up_to_analysed"),
+        source="Results prints n at tacrolimus start only; a patient who started the drug "
+        "later would count at follow-up")
     sensitivity_grid: dict = _spec(SENSITIVITY_GRID, "Values of each definition the "
                                    "sensitivity analysis sweeps (a list per parameter; axes not "
                                    "given keep these defaults)",
@@ -494,6 +510,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
               "continuous_tests", "categorical_tests", "alpha", "min_events_per_term"),
     "output": ("suppress_below",),
     "sensitivity": ("sensitivity_grid", "alpha", "bootstrap_resamples", "bootstrap_seed"),
+    "checks": ("check_aza_step", "check_mtx_cap", "check_followup_n"),
 }
 #: Mapping parameters with more entries than this show only their changed entries.
 _SHOWN_ENTRIES = 6

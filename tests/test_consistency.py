@@ -387,9 +387,11 @@ def test_cross_source_hand():
     assert level_sum(26, [14, 12], "Black", "Table 2").verdict == "consistent"
     # Discussion "all 6 patients with honeycombing" vs Table 3's 4 responders with it
     assert count_within(6, 4, "honeycombing", "Table 3").verdict == "inconsistent"
-    # 31.2 vs 31.6 mg: disjoint intervals; undecidable unless the same patients are meant
+    # 31.2 vs 31.6 mg: disjoint intervals ([31.15, 31.25] and [31.55, 31.65], 0.30 apart):
+    # possible only if the two printings cover different patients (issue 22)
     v = same_quantity(P(31.2, 1), P(31.6, 1), "prednisone", same_set=False)
-    assert v.verdict == "undecidable" and v.evidence["extra_dose_gap"] == pytest.approx(0.3)
+    assert v.verdict == "consistent" and v.evidence["extra_dose_gap"] == pytest.approx(0.3)
+    assert v.klass == "possible only if n differs" and "different patients" in v.requires
     assert same_quantity(P(31.2, 1), P(31.6, 1), "x", same_set=True).verdict == "inconsistent"
     assert same_quantity(P(40.7, 1), P(41, 0), "x", same_set=True).verdict == "consistent"
 

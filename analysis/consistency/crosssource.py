@@ -71,19 +71,25 @@ def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
         Words for the sentence.
     same_set : bool
         True when the text makes them the same quantity of the same patients; False when the
-        patients may differ (no n printed): disjoint intervals are then ``undecidable`` and
-        the evidence gives what one extra patient would need (``extra_dose_min`` =
+        patients may differ (no n printed): disjoint intervals are then ``consistent`` only if
+        the two cover different patients (:attr:`Verdict.requires` says so: *possible only if
+        n differs*), and the evidence gives what one extra patient would need (``extra_dose_min`` =
         ``b.lo + n (b.lo - a.hi)`` for ``n`` patients behind ``a``, when ``b > a``).
     """
     overlap = a.lo <= b.hi + 1e-9 and b.lo <= a.hi + 1e-9
     if overlap:
         verdict = CONSISTENT
     else:
-        verdict = INCONSISTENT if same_set else UNDECIDABLE
+        verdict = INCONSISTENT if same_set else CONSISTENT
     gap = max(b.lo - a.hi, a.lo - b.hi, 0.0)
     return make_verdict(
         "same_quantity", verdict,
         "{what}: {a} [{alo}, {ahi}] and {b} [{blo}, {bhi}] {rel}{extra_txt}: {verdict}",
+        requires=("" if overlap or same_set else
+                  "the two printings cover different patients (the second, more: one extra "
+                  + (f"patient at {b.lo:g} + {gap:.2f} n or more" if b.lo > a.hi else
+                     f"patient at {b.hi:g} - {gap:.2f} n or less")
+                  + ", n = patients behind the first)"),
         what=what, a=str(a), b=str(b), alo=a.lo, ahi=a.hi, blo=b.lo, bhi=b.hi, gap=gap,
         rel="overlap" if overlap else f"are {gap:.2f} apart",
         extra_dose_gap=gap,

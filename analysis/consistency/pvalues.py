@@ -143,6 +143,8 @@ def paired_t_range(
         "paired t, {a} +/- {sa} -> {b} +/- {sb}, n = {n}{reading_txt}: over r in [-1, 1] "
         "p lies in [{plo}, {phi}]; printed p = {printed} [{lo}, {hi}]: {r_txt}; n that fit: "
         "{fit_txt} of {ns_txt}: {verdict}",
+        requires=(f"{runs_text(fitting)} pairs were analysed, not {n0}"
+                  if fitting and n0 not in fitting else ""),
         a=str(pre[0]), sa=str(pre[1]), b=str(post[0]), sb=str(post[1]), n=n0,
         reading_txt=f" ({reading})" if reading else "",
         p_min=lo0, p_max=hi0, plo=fmt(lo0, 4), phi=fmt(hi0, 4), r_lo=r_lo, r_hi=r_hi,
@@ -273,9 +275,12 @@ def two_sample_p(
     verdict = CONSISTENT if (t_fits or mw_fits) else (
         INCONSISTENT if total_sd is not None and not t_fits and _mw_impossible(p, n1, n2)
         else UNDECIDABLE)
+    fewer = mw is not None and (mw[0], mw[1]) != (n1, n2) and not t_fits
     return make_verdict(
         "two_sample_p", verdict,
         "{a} (n = {n1}) vs {b} (n = {n2}), printed p = {printed}: {t_txt}; {u_txt}: {verdict}",
+        requires=(f"{mw[0]} vs {mw[1]} were measured, not {n1} vs {n2} (values missing)"
+                  if fewer else ""),
         a=str(means[0]), b=str(means[1]), n1=n1, n2=n2, printed=str(p), lo=p.lo, hi=p.hi,
         t_p_lo=t_lo, t_p_hi=t_hi, t_fits=bool(t_fits), mw_fits=mw_fits, mw_reading=mw,
         t_txt=t_txt, u_txt=u_txt,
