@@ -181,7 +181,11 @@ PARAM_FAULTS = {
     "out of range": ("ild_criteria_required: 5\n",
                      "{file}, line 1: parameter 'ild_criteria_required' must be between 1 and "
                      "4, got 5"),
-    "not a mapping": ("- fvc_decline\n", "{file}: expected a mapping of parameter names"),
+    "not a mapping": ("- fvc_decline\n", "{file}, line 1: expected lines of 'name: value'"),
+    # issue 26: the slip of a class, no space after the colon (YAML reads one word)
+    "no space": ("# a comment\nild_criteria_required:1\n",
+                 "{file}, line 2: 'ild_criteria_required:1' is not a 'name: value' line; "
+                 "write a space after the colon: 'ild_criteria_required: 1'"),
     "not YAML": ("fvc_decline: [0.1\n", "{file}, line 2, column 1: not a valid YAML file"),
     # issue 13, item 4: refused before anything is expanded, naming file, line and key
     "alias bomb": (BOMB, "{file}, line 1, key 'a': YAML anchors and aliases (&name, *name) "

@@ -152,7 +152,14 @@ def test_a_run_folder_mixing_two_parameter_sets_is_refused(tmp_path):
     assert str(error.value) == (
         f"{run_dir} mixes outputs of two parameter sets: 02_flow ran with "
         "ild_criteria_required=1 (now 2). Run every notebook again in order (01 to 06) so "
-        "that all outputs come from the same parameter file.")
+        "that all outputs come from the same parameter file (in the lab: `make reset`).")
+    # A mapping names only the entry that differs, never the whole mapping (issue 26).
+    (tmp_path / "t.yaml").write_text("continuous_tests: {t2.ck: t}\n")
+    load_step_params(tmp_path / "t.yaml", run_dir, "02_flow")
+    with pytest.raises(ParameterError) as error:
+        check_one_parameter_set(run_dir, Params())
+    assert "02_flow ran with continuous_tests.t2.ck='t' (now 'mannwhitney'). Run" in str(
+        error.value)
     # Collected under the new file instead, the other three steps are named.
     with pytest.raises(ParameterError, match="03_tables ran with ild_criteria_required=2 "
                                              r"\(now 1\); 04_tapers"):

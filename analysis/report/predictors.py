@@ -15,7 +15,8 @@ from analysis.report.format import format_p, p_clause
 from analysis.report.markdown import markdown_table
 from analysis.report.style import new_figure, palette, save_figure, style_context
 
-__all__ = ["METHODS", "format_or", "forest_plot", "predictors_markdown", "save_predictors"]
+__all__ = ["METHODS", "format_or", "forest_plot", "predictor_rows", "predictors_markdown",
+           "save_predictors"]
 
 METHODS = {"ml": "ML, Wald CI", "firth": "Firth, profile penalised likelihood CI"}
 
@@ -76,17 +77,23 @@ def _dm_sentence(frame: pd.DataFrame) -> str:
             "with CADM as a third category.")
 
 
-def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
-    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
-    exploratory two-predictor model; every number from ``frame`` and ``exploratory``, and a
-    model that cannot be fitted (one outcome only, a characteristic nobody has) says why."""
-    shown = pd.DataFrame({
+def predictor_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The univariable odds ratios (:func:`analysis.predictors.univariable`) as the report's
+    table prints them: characteristic, method, n (failures), OR (95% CI), p."""
+    return pd.DataFrame({
         "Characteristic": frame["term"], "Method": [_method(m) for m in frame["method"]],
         "n (failures)": [
             f"{n} ({f})" for n, f in zip(frame["n"], frame["failures"], strict=True)],
         "OR of failure (95% CI)": [format_or(*v) for v in
                                    frame[["or", "or_low", "or_high"]].to_numpy()],
         "p": [format_p(p) for p in frame["p"]]})
+
+
+def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
+    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
+    exploratory two-predictor model; every number from ``frame`` and ``exploratory``, and a
+    model that cannot be fitted (one outcome only, a characteristic nobody has) says why."""
+    shown = predictor_rows(frame)
     explo = pd.DataFrame({
         "Term": exploratory["term"],
         "OR of failure (95% CI)": [format_or(*v) for v in
