@@ -248,5 +248,7 @@ def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
     with pytest.raises(CellExecutionError) as refused:
         execute(books / "05_reproduction.ipynb")
     assert "mixes outputs of two parameter sets" in str(refused.value)
+    # one message, no traceback of the package's internals (issue 26)
+    assert "analysis/params.py" not in str(refused.value), str(refused.value)
     assert "04_tapers ran with ild_criteria_required=2 (now 1)" in str(refused.value)
     assert "02_flow" not in str(refused.value).split("parameter sets:")[1].split(". Run")[0]

@@ -454,9 +454,9 @@ EXERCISES: dict[str, Exercise] = {e.key: e for e in (
              "the share plot above ('yes' or 'no' beside each bar: whether the conclusion holds "
              "under your definition, with its numbers) and the heatmaps (the black box marks "
              "your definition).",
-             "Which of the paper's conclusions no longer holds under your definition? Name it "
-             "as the share plot does, e.g. 'PM-ILD responds more than DM-ILD' (or by its key, "
-             "e.g. 'pm_vs_dm'; 'none' if every one still holds).", "conclusions",
+             "Naming it as the share plot does (e.g. 'PM-ILD responds more than DM-ILD'; or "
+             "its key, e.g. 'pm_vs_dm'; or 'none'): which of the paper's conclusions no longer "
+             "holds under your definition?", "conclusions",
              "the conclusions whose bar says 'no' in the share plot", _not_holding, _robust_why,
              "did the shares move? Which conclusion would you call robust?"),
 )}
