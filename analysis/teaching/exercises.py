@@ -368,13 +368,15 @@ def _missing_why(ctx: Context) -> list[str]:
     moved = [f"{labels[k]} {paper[k]} -> {flow[k]}" for k in (
         "flow.conv_responders", "flow.conv_failures", "flow.tac_analysed",
         "flow.tac_responders") if paper[k] != flow[k]]
-    return ["The paper does not say how a missing baseline CK counts; the run assumes "
-            f"{row['default'].partition('=')[2]}: {row['source']}.",
+    return ["The paper does not say how a missing baseline CK counts; the paper run assumes "
+            f"'{row['default'].partition('=')[2]}' (a missing baseline CK with a follow-up CK "
+            "above the limit meets the CK criterion).",
             "Figure 1 moved: " + "; ".join(moved) + ".",
             f"The Assumptions table of 02_flow shows both readings: "
-            f"{row['value'].partition('=')[2]} gives {int(row['conv_responders'])} responders, "
-            f"{row['alternative_values'].partition('=')[2]} gives "
-            f"{int(row['conv_responders_alt'])}; only the paper's reading reproduces Figure 1."]
+            f"'{row['value'].partition('=')[2]}' (yours) gives {int(row['conv_responders'])} "
+            f"responders, '{row['alternative_values'].partition('=')[2]}' gives "
+            f"{int(row['conv_responders_alt'])}; only the paper run's reading reproduces the "
+            "printed Figure 1."]
 
 
 def _not_holding(ctx: Context) -> frozenset[str]:
