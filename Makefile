@@ -51,7 +51,7 @@ browser: ## Find the headless browser (Chromium or Chrome) of the explorer's end
 	@$(if $(BROWSER),echo "==> headless-browser test: $(BROWSER)",echo "$(NO_BROWSER)")
 
 reset: $(STAMP) ## Class: bring runs/lab back to notebooks/lab-params.yaml in seconds (step cache)
-	@$(BIN)/python -m analysis.teaching.reset
+	@$(BIN)/python -m analysis.teaching
 
 lab: $(STAMP) ## Open JupyterLab on the notebooks (parameters: notebooks/lab-params.yaml)
 	$(if $(LAB_AS_ROOT),@echo "==> running as root: passing --allow-root to JupyterLab")

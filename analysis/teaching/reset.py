@@ -27,7 +27,7 @@ from pathlib import Path
 
 from analysis.params import Params
 
-__all__ = ["LAB_RUN", "reset_lab", "committed_notebooks"]
+__all__ = ["LAB_RUN", "reset_lab", "committed_notebooks", "main"]
 
 #: The run the notebooks write when run by hand (their ``run_dir``, ``../runs/lab``).
 LAB_RUN = "lab"
@@ -100,11 +100,13 @@ def reset_lab(lab_file: str | Path | None = None, *, root: Path | None = None,
     return folder
 
 
-if __name__ == "__main__":  # make reset
+def main() -> int:
+    """``make reset`` (``python -m analysis.teaching``): the reset, a problem as one line."""
     from analysis.errors import AnalysisError
 
     try:
         reset_lab()
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+        return 2
+    return 0
