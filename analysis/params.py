@@ -631,20 +631,18 @@ def check_one_parameter_set(run_dir: str | Path, params: Params) -> dict[str, st
     import json
 
     expected = params_digest(params)
-    mine = params.to_dict()
     found, stale = {}, []
     for path in sorted((Path(run_dir) / STAMPS).glob("*.json")):
         stamp = json.loads(path.read_text(encoding="utf-8"))
         found[stamp["step"]] = stamp["params_sha256"]
         if stamp["params_sha256"] != expected:
-            theirs = stamp.get("parameters", {})
-            diff = ", ".join(f"{k}={theirs.get(k)!r} (now {mine.get(k)!r})"
-                             for k in sorted(set(theirs) | set(mine))
-                             if theirs.get(k) != mine.get(k))
+            theirs = Params.from_dict(stamp.get("parameters", {}), origin=str(path))
+            diff = ", ".join(f"{k}={a!r} (now {b!r})"  # of a mapping, the entries that differ
+                             for k, (a, b) in params.differences(theirs).items())
             stale.append(f"{stamp['step']} ran with {diff}")
     if stale:
         raise ParameterError(
             f"{run_dir} mixes outputs of two parameter sets: " + "; ".join(stale)
             + ". Run every notebook again in order (01 to 06) so that all outputs come from "
-            "the same parameter file.")
+            "the same parameter file (in the lab: `make reset`).")
     return found

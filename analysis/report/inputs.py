@@ -33,7 +33,7 @@ from analysis.report.verdicts import (
     verdict_items,
 )
 
-__all__ = ["write_report_inputs", "reproduction_markdown", "audit_markdown"]
+__all__ = ["write_report_inputs", "reproduction_markdown", "audit_rows", "audit_markdown"]
 
 SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 3",
                 "Discussion", "Assumed")
@@ -222,14 +222,10 @@ def _class_block(title: str, items: list[str]) -> list[str]:
     return [f"*{title}* ({len(items)}):", "", *items, ""] if items else []
 
 
-def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
-                   checks: pd.DataFrame) -> str:
-    """Appendix B: which test reproduces each printed categorical p-value, the run's choice
-    beside the recommended two-sided value, then the consistency checks' computed evidence
-    (:mod:`analysis.report.verdicts`): the continuous tests, the paper's internal
-    contradictions and the prednisone series. ``published`` gives labels only."""
+def audit_rows(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Appendix B's table: each printed categorical p-value, the p under each candidate test,
+    the tests that reproduce it, this run's choice and the recommended two-sided value."""
     from analysis.report.variants import key_label
-    from analysis.stats import TEST_LABELS
 
     short = {"chi2": "χ²", "chi2_yates": "Yates", "fisher_two_sided": "Fisher 2-sided",
              "fisher_one_sided": "Fisher 1-sided", "fisher_rxc": "exact r×c",
@@ -243,7 +239,7 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
     def p(value) -> str:
         return format_number(value, 3, missing="")
 
-    shown = pd.DataFrame({
+    return pd.DataFrame({
         "Row": [key_label(f"{t}.{v}.p", {}).rsplit(" · ", 1)[0]
                 for t, v in zip(evidence["table"], evidence["variable"], strict=True)],
         "Printed": evidence["printed_p"].astype(str),
@@ -255,6 +251,17 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
                                      if "test_chosen" in evidence else evidence["chosen_test"],
                                      strict=True)],
         "Two-sided": evidence["two_sided_p"].map(p)})
+
+
+def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
+                   checks: pd.DataFrame) -> str:
+    """Appendix B: which test reproduces each printed categorical p-value, the run's choice
+    beside the recommended two-sided value, then the consistency checks' computed evidence
+    (:mod:`analysis.report.verdicts`): the continuous tests, the paper's internal
+    contradictions and the prednisone series. ``published`` gives labels only."""
+    from analysis.stats import TEST_LABELS
+
+    shown = audit_rows(evidence)
     reproduced = int(evidence["reproduced"].sum())
     differ = evidence[(evidence["two_sided_p"].round(3) != evidence["chosen_p"].round(3))
                       & evidence["chosen_p"].notna()]

@@ -16,7 +16,8 @@ from analysis.report.format import format_p, p_clause
 from analysis.report.markdown import markdown_table
 from analysis.report.style import new_figure, palette, save_figure, style_context
 
-__all__ = ["METHODS", "format_or", "forest_plot", "predictors_markdown", "save_predictors"]
+__all__ = ["METHODS", "format_or", "forest_plot", "predictor_rows", "predictors_markdown",
+           "save_predictors"]
 
 METHODS = {"ml": "ML, Wald CI", "firth": "Firth, profile penalised likelihood CI"}
 
@@ -113,16 +114,13 @@ def _forest_alt(frame: pd.DataFrame) -> str:
             "line mean higher odds of failure.")
 
 
-def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame,
-                        min_events: int) -> str:
-    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
-    exploratory two-predictor model; every number from ``frame`` and ``exploratory``. A
-    model with fewer than ``min_events`` events per term (``Params.min_events_per_term``), or
-    that cannot be fitted (a characteristic nobody has), shows no odds ratio and no p:
-    "not estimable (k events)" and what it lacked (issue 21)."""
+def predictor_rows(frame: pd.DataFrame, min_events: int) -> pd.DataFrame:
+    """The univariable odds ratios (:func:`analysis.predictors.univariable`) as the report's
+    table prints them: characteristic, method, n (failures), OR (95% CI), p; a model with
+    fewer than ``min_events`` events per term reads "not estimable (k events)" (issue 21)."""
     terms = frame.groupby("variable")["term"].transform("size") if len(frame) else []
     records = frame.to_dict("records")
-    shown = pd.DataFrame({
+    return pd.DataFrame({
         "Characteristic": frame["term"],
         "Method": [_method(r, t, min_events)
                    for r, t in zip(records, terms, strict=True)],
@@ -130,6 +128,16 @@ def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame,
             f"{n} ({f})" for n, f in zip(frame["n"], frame["failures"], strict=True)],
         "OR of failure (95% CI)": [_or_cell(r) for r in records],
         "p": [format_p(p) for p in frame["p"]]})
+
+
+def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame,
+                        min_events: int) -> str:
+    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
+    exploratory two-predictor model; every number from ``frame`` and ``exploratory``. A
+    model with fewer than ``min_events`` events per term (``Params.min_events_per_term``), or
+    that cannot be fitted (a characteristic nobody has), shows no odds ratio and no p:
+    "not estimable (k events)" and what it lacked (issue 21)."""
+    shown = predictor_rows(frame, min_events)
     explo = pd.DataFrame({
         "Term": exploratory["term"],
         "OR of failure (95% CI)": [_or_cell(r) for r in exploratory.to_dict("records")],
