@@ -240,7 +240,7 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
 
 #: Each conclusion's short name, as the share plot labels its bar (line breaks included); the
 #: exercises' check accepts it as an answer.
-CONCLUSION_LABELS: dict[str, str] = {claim.id: claim.short for claim in CLAIMS}
+CONCLUSION_LABELS: dict[str, str] = {claim.id: claim.short for claim in CLAIMS if claim.swept}
 
 
 def plot_shares(claims: pd.DataFrame, label: str = "paper's definition") -> Figure:
