@@ -30,9 +30,16 @@ from analysis.schema.codebook import (
     Cohort,
     load_codebook,
 )
-from analysis.schema.empty import empty_data_warnings
-from analysis.schema.export import ExportCheck, check_export, describe_cohort, read_cohort
-from analysis.schema.problems import Problem, format_problems
+from analysis.schema.empty import empty_data_warnings, missing_visit_warnings
+from analysis.schema.export import (
+    ExportCheck,
+    check_export,
+    data_warnings,
+    describe_cohort,
+    param_warnings,
+    read_cohort,
+)
+from analysis.schema.problems import Problem, format_problems, warnings_markdown
 from analysis.schema.read import TableRead, find_table, read_export, read_table
 from analysis.schema.rules import EXCEL_ERRORS, codebook_names, unknown_columns, validate_tables
 
@@ -40,4 +47,5 @@ __all__ = ["Codebook", "Cohort", "ExportCheck", "Problem", "load_codebook", "rea
            "check_export", "read_table", "find_table", "validate_tables", "unknown_columns",
            "format_problems", "describe_cohort", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
            "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN", "empty_data_warnings",
-           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS"]
+           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS", "data_warnings",
+           "param_warnings", "missing_visit_warnings", "warnings_markdown"]

@@ -29,6 +29,9 @@ GRAIN = {"patients": "one row per screened patient",
          "doses": "one row per patient, drug and time point"}
 _CODEBOOK_COLUMNS = ("table", "column", "type", "unit", "allowed", "min", "max", "required",
                      "spellings", "meaning")
+#: Plausible ranges, the units a value is often typed in instead, and their clinical source
+#: (:mod:`analysis.schema.plausible`).
+_OPTIONAL_COLUMNS = ("plausible", "other_units", "plausible_source")
 _TYPES = ("string", "integer", "number", "category", "boolean")
 
 
@@ -91,6 +94,9 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     missing = [c for c in _CODEBOOK_COLUMNS if c not in frame.columns]
     if missing:
         raise DataValidationError(f"codebook {path}: missing column(s) {', '.join(missing)}")
+    for optional in _OPTIONAL_COLUMNS:  # an older codebook without them: no such checks
+        if optional not in frame.columns:
+            frame[optional] = ""
     bad = frame.loc[~frame["type"].isin(_TYPES), "column"].tolist()
     if bad:
         raise DataValidationError(f"codebook {path}: unknown type for {', '.join(bad)}; "

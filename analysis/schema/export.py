@@ -29,7 +29,8 @@ from analysis.schema.rules import (
     validate_tables,
 )
 
-__all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "forget_reads"]
+__all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "forget_reads",
+           "data_warnings", "param_warnings"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
     default_codebook = codebook is None
     codebook = codebook or load_codebook()
     try:
+        if folder.is_file():
+            raise DataValidationError(
+                f"{folder} is a file, not the export's folder: give the folder that holds "
+                f"patients, assessments and doses (--data {folder.parent})")
         if not folder.is_dir():
             raise DataValidationError(f"data folder not found: {folder}")
         reads, names, problems, warnings = _read_folder(folder, codebook, sheet)
@@ -91,15 +96,47 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
                            _place(warnings, reads, names, codebook), names)
     cohort, found = validate_tables(raw, codebook, names, labels)
     problems = _place(problems + found, reads, names, codebook)
+    warnings = _place(warnings, reads, names, codebook)
     if cohort is not None and not problems:
-        from analysis.schema.empty import empty_data_warnings
-
-        warnings.extend(empty_data_warnings(cohort, params, names))
         if default_codebook:
-            _remember(folder, sheet, cohort)
+            _remember(folder, sheet, cohort, warnings, names)
             cohort = _copies(cohort)
-    return ExportCheck(cohort if not problems else None, problems,
-                       _place(warnings, reads, names, codebook), names)
+        warnings = warnings + param_warnings(cohort, params, names)
+    return ExportCheck(cohort if not problems else None, problems, warnings, names)
+
+
+def param_warnings(cohort: Cohort, params=None, names: dict[str, str] | None = None
+                   ) -> list[Problem]:
+    """The warnings that depend on the run's parameters: data blank where a rule or a table
+    row needs it (:func:`analysis.schema.empty.empty_data_warnings`) and patients without the
+    follow-up assessment their response is judged on
+    (:func:`analysis.schema.empty.missing_visit_warnings`)."""
+    from analysis.schema.empty import empty_data_warnings, missing_visit_warnings
+
+    return [*missing_visit_warnings(cohort, params, names),
+            *empty_data_warnings(cohort, params, names)]
+
+
+def data_warnings(folder: str | Path, params=None, sheet: str | None = None) -> list[Problem]:
+    """Every warning about a valid export, worded for ``params`` (the run's): what the console
+    shows before a run and the report's data section lists.
+
+    Reuses the last clean read of this process (:func:`read_cohort`, :func:`check_export`)
+    when the folder is unchanged, so the export is validated once per process.
+
+    Raises
+    ------
+    DataValidationError
+        When the export has problems (listing them, as :func:`read_cohort`).
+    """
+    key = _memo_key(folder, sheet)
+    if key is not None and key in _MEMO:
+        cohort, warnings, names = _MEMO[key]
+        return [*warnings, *param_warnings(cohort, params, names)]
+    check = check_export(folder, sheet=sheet, params=params)
+    if check.problems:
+        raise DataValidationError(format_problems(check.problems, folder=folder))
+    return check.warnings
 
 
 def _read_folder(folder: Path, codebook: Codebook, sheet: str | None):
@@ -209,15 +246,16 @@ def read_cohort(folder: str | Path, codebook: Codebook | None = None,
     """
     key = _memo_key(folder, sheet) if codebook is None else None
     if key is not None and key in _MEMO:
-        return _copies(_MEMO[key])
+        return _copies(_MEMO[key][0])
     check = check_export(folder, codebook, sheet=sheet)
     if check.problems:
         raise DataValidationError(format_problems(check.problems, folder=folder))
     return _copies(check.cohort)
 
 
-#: The last clean read of this process: ``{_memo_key: Cohort}`` (one entry).
-_MEMO: dict[tuple, Cohort] = {}
+#: The last clean read of this process: ``{_memo_key: (Cohort, warnings that do not depend
+#: on the parameters, file names)}`` (one entry).
+_MEMO: dict[tuple, tuple[Cohort, list[Problem], dict[str, str]]] = {}
 
 
 def _memo_key(folder: str | Path, sheet: str | None) -> tuple | None:
@@ -240,11 +278,12 @@ def forget_reads() -> None:
     _MEMO.clear()
 
 
-def _remember(folder: Path, sheet: str | None, cohort: Cohort) -> None:
+def _remember(folder: Path, sheet: str | None, cohort: Cohort, warnings: list[Problem],
+              names: dict[str, str]) -> None:
     key = _memo_key(folder, sheet)
     _MEMO.clear()
     if key is not None:
-        _MEMO[key] = cohort
+        _MEMO[key] = (cohort, list(warnings), dict(names))
 
 
 def _copies(cohort: Cohort) -> Cohort:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.schema.codebook import GRAIN, TABLES, TIMEPOINT_ORDER, Codebook, Cohort, _split
+from analysis.schema.plausible import plausible_problems
 from analysis.schema.problems import Problem
 from analysis.schema.read import _as_text, _cell_text
 
@@ -176,6 +177,8 @@ def _validate_columns(frame: pd.DataFrame, table: str, codebook: Codebook, file:
     reported = {(p.row, p.column) for p in problems}
     problems.extend(p for p in _range_problems(typed, spec, frame, file)
                     if (p.row, p.column) not in reported)
+    reported = {(p.row, p.column) for p in problems}
+    problems.extend(plausible_problems(typed, spec, frame, file, reported))
     if not problems:
         for column, row in spec.iterrows():
             if row["type"] == "integer":
@@ -218,12 +221,29 @@ def _range_problems(typed: pd.DataFrame, spec: pd.DataFrame, text: pd.DataFrame,
                 rule = "value is required (blank is not allowed here)"
                 fix = "fill in the value from the chart"
             else:
+                rule += _hard_limit_unit(case.failure_case, spec.loc[case.column])
                 fix = f"check the value and its unit (allowed {limits}) and correct it"
                 if spec.at[case.column, "required"] != "yes":
                     fix += "; leave the cell blank if the true value is not known"
             problems.append(Problem(file, index + 2, case.column, rule,
                                     str(text.at[index, case.column]), fix=fix))
     return problems
+
+
+def _hard_limit_unit(value, row: pd.Series) -> str:
+    """The likely unit of a value outside the codebook's hard limits (ages typed in months):
+    :func:`analysis.schema.plausible.likely_unit` over the plausible range, else the limits."""
+    from analysis.schema.plausible import likely_unit, parse_plausible, parse_units
+
+    units = parse_units(row.get("other_units", ""))
+    if not units:
+        return ""
+    ranges = parse_plausible(row.get("plausible", "")).get(None) or [
+        (float(row["min"] or -np.inf), float(row["max"] or np.inf))]
+    try:
+        return likely_unit(float(value), ranges, units, row["unit"])
+    except (TypeError, ValueError):
+        return ""
 
 
 def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebook: Codebook,
