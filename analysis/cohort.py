@@ -22,7 +22,8 @@ import pandas as pd
 from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
-__all__ = ["EXCLUSIONS", "NOT_ASSESSABLE", "assessable", "apply_eligibility", "response_groups", "group_matrices",
+__all__ = ["EXCLUSIONS", "NOT_ASSESSABLE", "assessable", "apply_eligibility", "response_groups",
+           "group_matrices",
            "group_basis", "groups_for", "distinct_basis", "pattern_matrix_chunks",
            "group_matrix_chunks", "MAX_CELLS",
            "analysis_groups", "flow_table"]
@@ -322,7 +323,8 @@ def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
     The one-definition case of :func:`group_matrices`. ``basis``, optional: a
     :func:`group_basis` of the same tables under parameters with ``params``' eligibility and
     time points (``min_age``, ``age_rule``, ``conventional_followup``,
-    ``tacrolimus_followup``, ``missing_visit``: all it reads of them), to share it between definitions.
+    ``tacrolimus_followup``, ``missing_visit``: all it reads of them), to share it between
+    definitions.
     """
     out = apply_eligibility(patients, params).set_index("patient_id")
     basis = group_basis(patients, assessments, params) if basis is None else basis

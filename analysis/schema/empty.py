@@ -206,8 +206,9 @@ def missing_visit_warnings(cohort: Cohort, params=None,
         plural = "s" if n != 1 else ""
         out.append(Problem(file, None, "timepoint",
                            f"{treatment} response decided from both assessments ({base} and "
-                           f"{follow}) for {n - k} of {n} {who}{plural}; {k} lack{'s' if k == 1 else ''} "
-                           f"one of them and {'is' if k == 1 else 'are'} {rule}",
+                           f"{follow}) for {n - k} of {n} {who}{plural}; {k} "
+                           f"lack{'s' if k == 1 else ''} one of them and "
+                           f"{'is' if k == 1 else 'are'} {rule}",
                            fix=f"add the missing {base} or {follow} assessments if they exist; "
                                "the report's Assumptions section shows the counts under both "
                                "rules", level="warning"))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import DataValidationError
@@ -73,6 +74,10 @@ class TableRead:
     header_row: int = 1
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    structure: object | None = None  # Excel: analysis.schema.excel.SheetStructure
+    #: Stata: column -> [(frame row, code such as ".a")] of the extended missing values
+    #: (read as blank; :func:`_read_dta`).
+    extended_missing: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
@@ -133,8 +138,12 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
 
             got = read_workbook(path, expected, sheet, table)
             return TableRead(got.frame, got.letters, got.sheet, got.header_row, got.formulas,
-                             got.notes)
-        frame = _read_csv(path) if suffix == ".csv" else _read_dta(path)
+                             got.notes, got.structure)
+        extended: dict[str, list[tuple[int, str]]] = {}
+        if suffix == ".csv":
+            frame = _read_csv(path)
+        else:
+            frame, extended = _read_dta(path)
     except (DataValidationError, OSError):
         raise
     except UnicodeDecodeError:
@@ -156,7 +165,8 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
         raise DataValidationError(f"{path}: cannot be read as {kind} "
                                   f"({type(exc).__name__}: {exc})") from None
     frame = _as_text(frame.reset_index(drop=True))
-    return TableRead(frame, tuple(str(i + 1) for i in range(frame.shape[1])))
+    return TableRead(frame, tuple(str(i + 1) for i in range(frame.shape[1])),
+                     extended_missing=extended)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -170,16 +180,37 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_dta(path: Path) -> pd.DataFrame:
+def _read_dta(path: Path) -> tuple[pd.DataFrame, dict[str, list[tuple[int, str]]]]:
+    """A Stata file with its value labels applied, and its extended missing values.
+
+    Stata's extended missing values ``.a`` to ``.z`` say *why* a value is missing (not done,
+    refused); read as plain blanks they would vanish without a word, so they are read
+    (``user_missing=True``: pyreadstat gives the letter) and returned per column, as (row,
+    ``".a"``), and the cell is blank; the rules count them, and refuse them where a value is
+    required (:func:`analysis.schema.export._stata_problems`).
+    """
     import pyreadstat
 
-    frame, meta = pyreadstat.read_dta(str(path), apply_value_formats=True)
+    frame, meta = pyreadstat.read_dta(str(path), apply_value_formats=True, user_missing=True)
+    extended: dict[str, list[tuple[int, str]]] = {}
+    for column, kind in meta.readstat_variable_types.items():
+        if kind == "string" or frame[column].dtype != object:
+            continue
+        labels = {str(v) for v in (meta.variable_value_labels.get(column) or {}).values()}
+        values = frame[column]
+        codes = values.map(lambda v: isinstance(v, str) and len(v) == 1 and "a" <= v <= "z")
+        codes &= ~values.isin(labels)
+        if codes.any():
+            extended[column] = [(i, f".{values.iat[i]}") for i in np.flatnonzero(codes)]
+            frame[column] = values.where(~codes, np.nan)
+            if not values[~codes].map(lambda v: isinstance(v, str)).any():
+                frame[column] = pd.to_numeric(frame[column])
     # Stata 'float' is single precision: 123.8 is stored as 123.80000305..., read
     # back as float32 so that its text is the 123.8 that was typed.
     for column, kind in meta.readstat_variable_types.items():
         if kind == "float" and pd.api.types.is_float_dtype(frame[column]):
             frame[column] = frame[column].astype("float32")
-    return frame
+    return frame, extended
 
 
 #: Delimiters a spreadsheet's "CSV" may use instead of a comma, by name.
