@@ -336,6 +336,9 @@ def _place(problems: list[Problem], reads: dict[str, TableRead], names: dict[str
 
 
 def _read_fix(message: str) -> str:
+    if "byte-order mark" in message:
+        return ("run that command (or save the file from Excel as 'CSV UTF-8'), then validate "
+                "again")
     if "UTF-8" in message and "separated" not in message:
         return ("re-export as UTF-8: Excel 'CSV UTF-8 (Comma delimited)'; LibreOffice "
                 "character set 'Unicode (UTF-8)'; or give the .xlsx workbook itself")
@@ -352,7 +355,7 @@ def _read_fix(message: str) -> str:
         return "export the table again, with its header row and one row per record"
     if "cannot be read:" in message:
         return "check the disk or network share, copy the file to a local folder, try again"
-    return "export the table again as CSV (UTF-8), .xlsx or .dta"
+    return "export the table again as CSV (UTF-8), .xlsx, .dta or .parquet"
 
 
 def read_cohort(folder: str | Path, codebook: Codebook | None = None,

@@ -1,4 +1,5 @@
-"""Reading one export file (CSV, Excel .xlsx, Stata .dta) as text cells, blanks as ``""``.
+"""Reading one export file (CSV, Excel .xlsx, Stata .dta, Parquet) as text cells, blanks as
+``""``.
 
 Reading never interprets a value: types, spellings and ranges are the rules' job
 (:mod:`analysis.schema.rules`). What can go wrong while reading (a missing or unreadable
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DataValidationError
-from analysis.schema.codebook import SUFFIXES
+from analysis.schema.codebook import FORMATS_TEXT, SUFFIXES
 
 __all__ = ["TableRead", "read_table", "read_export", "find_table", "os_reason"]
 
@@ -129,7 +130,7 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise DataValidationError(f"{path}: unsupported file type {suffix!r} "
-                                  "(use .csv, .xlsx or .dta)")
+                                  f"(use {FORMATS_TEXT})")
     if path.stat().st_size == 0:
         raise DataValidationError(f"{path}: file is empty (expected a header row and data)")
     try:
@@ -141,7 +142,10 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
                              got.notes, got.structure)
         extended: dict[str, list[tuple[int, str]]] = {}
         if suffix == ".csv":
+            _refuse_wide_unicode(path)
             frame = _read_csv(path)
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)  # pyarrow, pinned; columns keep their types
         else:
             frame, extended = _read_dta(path)
     except (DataValidationError, OSError):
@@ -160,8 +164,8 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
         raise DataValidationError(f"{path}: not a well-formed CSV file ({exc}); check for "
                                   "unquoted commas inside values") from None
     except Exception as exc:  # noqa: BLE001 (openpyxl/pyreadstat raise many types)
-        kind = {".xlsx": "an Excel .xlsx workbook", ".dta": "a Stata .dta file"}.get(suffix,
-                                                                                   "a CSV file")
+        kind = {".xlsx": "an Excel .xlsx workbook", ".dta": "a Stata .dta file",
+                ".parquet": "a Parquet file"}.get(suffix, "a CSV file")
         raise DataValidationError(f"{path}: cannot be read as {kind} "
                                   f"({type(exc).__name__}: {exc})") from None
     frame = _as_text(frame.reset_index(drop=True))
@@ -233,6 +237,26 @@ def _refuse_other_delimiter(path: Path) -> None:
     if delimiter in _DELIMITERS and header.count(delimiter) > header.count(","):
         raise DataValidationError(f"{path}: this looks like a {_DELIMITERS[delimiter]}-"
                                   "separated file; save it as comma-separated CSV (UTF-8)")
+
+
+#: Byte-order marks of the Unicode encodings other than UTF-8 (UTF-32 first: its
+#: little-endian mark begins with UTF-16's).
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32", "utf-32"), (b"\x00\x00\xfe\xff", "UTF-32", "utf-32"),
+              (b"\xff\xfe", "UTF-16", "utf-16"), (b"\xfe\xff", "UTF-16", "utf-16"))
+
+
+def _refuse_wide_unicode(path: Path) -> None:
+    """Name a UTF-16 or UTF-32 file by its byte-order mark (Excel's "Unicode Text" and some
+    registry tools write UTF-16), with the one command that converts it: reading it as UTF-8
+    would fail on its first byte and blame an accented letter."""
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    for mark, name, codec in _WIDE_BOMS:
+        if start.startswith(mark):
+            raise DataValidationError(
+                f"{path}: {name} text (byte-order mark {mark.hex(' ').upper()}), not UTF-8; "
+                f"convert it in place with: python -c \"import pathlib; p = pathlib.Path("
+                f"'{path}'); p.write_text(p.read_text(encoding='{codec}'), encoding='utf-8')\"")
 
 
 def _first_non_utf8(path: Path) -> tuple[int, int]:

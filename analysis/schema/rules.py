@@ -16,7 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.schema.codebook import GRAIN, TABLES, TIMEPOINT_ORDER, Codebook, Cohort, _split
+from analysis.schema.codebook import (
+    GRAIN,
+    SUFFIXES,
+    TABLES,
+    TIMEPOINT_ORDER,
+    Codebook,
+    Cohort,
+    _split,
+    convert_command,
+)
 from analysis.schema.plausible import plausible_problems
 from analysis.schema.problems import Problem
 from analysis.schema.read import _as_text, _cell_text
@@ -32,15 +41,24 @@ _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def _missing_file(folder: Path | None, table: str) -> Problem:
-    near = sorted(p.name for p in folder.iterdir()
-                  if p.name.lower().startswith(table[:5]) and p.is_file()) \
-        if folder is not None and folder.is_dir() else []
-    hint = f" (found {', '.join(near)}: rename to {table}.csv, .xlsx or .dta)" if near else ""
+    """No file of a format read for ``table``: a file of another name or format that looks
+    like it is named, with what to do (rename it, or the command that converts it)."""
+    near = sorted((p for p in folder.iterdir()
+                   if p.name.lower().startswith(table[:5]) and p.is_file()),
+                  key=lambda p: p.name) if folder is not None and folder.is_dir() else []
+    readable = [p.name for p in near if p.suffix.lower() in SUFFIXES]
+    other = [p for p in near if p.suffix.lower() not in SUFFIXES]
+    hint = ""
+    if readable:
+        hint = f" (found {', '.join(readable)}: rename to {table}.csv, .xlsx, .dta or .parquet)"
+    elif other:
+        hint = (f" (found {', '.join(p.name for p in other)}: {other[0].suffix} files are not "
+                f"read; convert it: {convert_command(other[0], table)})")
     where = f" in {folder}" if folder is not None else ""
     return Problem(f"{table}.csv", None, None, f"file not found{where}{hint}",
                    fix=f"export the {table} table ({GRAIN[table]}) as {table}.csv, "
-                       f"{table}.xlsx or {table}.dta; `python -m analysis template` writes "
-                       "blank ones")
+                       f"{table}.xlsx, {table}.dta or {table}.parquet; `python -m analysis "
+                       "template` writes blank ones")
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], codebook: Codebook,
