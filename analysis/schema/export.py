@@ -25,6 +25,7 @@ from analysis.schema.rules import (
     _relabel,
     _validate_columns,
     codebook_names,
+    missing_tokens,
     unknown_columns,
     validate_tables,
 )
@@ -94,6 +95,9 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
             problems.extend(_relabel(found))
         return ExportCheck(None, _place(problems, reads, names, codebook),
                            _place(warnings, reads, names, codebook), names)
+    for table in list(raw):
+        raw[table], tokens = missing_tokens(raw[table], table, codebook, names[table])
+        warnings.extend(tokens)
     cohort, found = validate_tables(raw, codebook, names, labels)
     reported = {(p.file, p.row, p.column) for p in problems}  # e.g. a Stata .a, required
     found = [p for p in found if (p.file, p.row, p.column) not in reported]
