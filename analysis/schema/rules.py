@@ -371,7 +371,7 @@ def _numbers(text: pd.Series, blank: pd.Series, kind: str, spec: pd.Series, file
                     f"says it is {side} it)" + ("; leave the cell blank if it should count "
                                                 "as unknown" if spec["required"] != "yes"
                                                 else "")))
-        elif not_number[i] and value in NA_TOKENS:
+        elif not_number[i] and value in NA_TOKENS and spec["required"] == "yes":
             problems.append(Problem(file, idx + 2, column, f"no value ('{value}'), but a value "
                                     "is required here", value,
                                     fix="enter the value from the chart"))
