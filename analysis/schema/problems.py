@@ -143,4 +143,4 @@ def warnings_markdown(warnings: list[Problem], max_per_kind: int = 20) -> str:
 
 def _escape(text: str) -> str:
     """Markdown-safe text (no emphasis, links or raw HTML from a file's own names)."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_\[\]<])", r"\\\1", str(text))
