@@ -86,7 +86,8 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
     raw = {table: read.frame for table, read in reads.items()}
     labels = {table: read.labels for table, read in reads.items()}
     for table, frame in raw.items():
-        warnings.extend(unknown_columns(frame, table, codebook, names[table]))
+        ignored = pd.DataFrame(columns=list(frame.columns) + list(reads[table].ignored))
+        warnings.extend(unknown_columns(ignored, table, codebook, names[table]))
     if len(raw) < len(TABLES):
         # Check the tables that could be read, so every problem is reported at once.
         for table, frame in raw.items():

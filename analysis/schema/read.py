@@ -79,6 +79,9 @@ class TableRead:
     #: Stata: column -> [(frame row, code such as ".a")] of the extended missing values
     #: (read as blank; :func:`_read_dta`).
     extended_missing: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    #: CSV: headers of the columns not read (not in the codebook, in a file with more than
+    #: :data:`SKIP_UNKNOWN_ABOVE` of them; :func:`_read_csv`): named in the warnings only.
+    ignored: tuple[str, ...] = ()
 
 
 def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
@@ -141,9 +144,10 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
             return TableRead(got.frame, got.letters, got.sheet, got.header_row, got.formulas,
                              got.notes, got.structure)
         extended: dict[str, list[tuple[int, str]]] = {}
+        labels, ignored = None, ()
         if suffix == ".csv":
             _refuse_wide_unicode(path)
-            frame = _read_csv(path)
+            frame, labels, ignored = _read_csv(path, expected)
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)  # pyarrow, pinned; columns keep their types
         else:
@@ -169,19 +173,39 @@ def _read_any(path: Path, expected: Sequence[str], sheet: str | None,
         raise DataValidationError(f"{path}: cannot be read as {kind} "
                                   f"({type(exc).__name__}: {exc})") from None
     frame = _as_text(frame.reset_index(drop=True))
-    return TableRead(frame, tuple(str(i + 1) for i in range(frame.shape[1])),
-                     extended_missing=extended)
+    return TableRead(frame, labels or tuple(str(i + 1) for i in range(frame.shape[1])),
+                     extended_missing=extended, ignored=ignored)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+#: A CSV with more columns than this that the codebook does not know is read without them
+#: (their headers are still named in the warnings): a registry export of 100,000 patients
+#: with 5,000 extra columns would otherwise hold 500 million text cells it never uses.
+SKIP_UNKNOWN_ABOVE = 50
+
+
+def _read_csv(path: Path, expected: Sequence[str] = ()
+              ) -> tuple[pd.DataFrame, tuple[str, ...] | None, tuple[str, ...]]:
+    """The CSV as text cells; with ``expected`` (the codebook's columns) and more than
+    :data:`SKIP_UNKNOWN_ABOVE` other columns, only the codebook's columns (matched ignoring
+    case and outer spaces) are read. Returns the frame, the kept columns' 1-based positions
+    (None: all kept) and the headers of the columns not read."""
+    usecols, labels, ignored = None, None, ()
+    if expected:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        wanted = {c.lower() for c in expected}
+        keep = [i for i, name in enumerate(header) if name.strip().lower() in wanted]
+        if len(header) - len(keep) > SKIP_UNKNOWN_ABOVE and keep:
+            usecols, labels = keep, tuple(str(i + 1) for i in keep)
+            ignored = tuple(name for i, name in enumerate(header) if i not in set(keep))
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                        header=None)
-    if frame.shape[1] == 1:
+                        header=None, usecols=usecols)
+    if frame.shape[1] == 1 and usecols is None:
         _refuse_other_delimiter(path)
     header = frame.iloc[0] if len(frame) else pd.Series(dtype=object)
     frame = frame.iloc[1:]
     frame.columns = list(header)
-    return frame
+    return frame, labels, ignored
 
 
 def _read_dta(path: Path) -> tuple[pd.DataFrame, dict[str, list[tuple[int, str]]]]:
