@@ -554,3 +554,32 @@ def test_a_full_disk_during_a_run_is_one_sentence_and_the_bundle_stays(
     assert bundle_digest(previous_bundle / "paper") == before
     leftovers = [p.name for p in previous_bundle.iterdir() if p.name.startswith(".paper.")]
     assert leftovers == []
+
+
+# ------------------------------------------------------------------- one full run (slow)
+@pytest.mark.slow
+def test_a_run_with_missing_visits_says_so_in_the_console_and_the_report(
+        export, capsys, cohort, plain_flow, previous_bundle):
+    import json
+
+    _without_month6(export, cohort, plain_flow)
+    expected = plain_flow(read_cohort(export))  # independent reading: 29 / 25
+    before = bundle_digest(previous_bundle / "paper")
+    code, _, err = command("run", "--name", "gaps", "--data", export, "--runs-dir",
+                           previous_bundle, "--to", "html", "--engine", "pandoc",
+                           capsys=capsys)
+    assert code == 0
+    assert err[0].startswith(f"1 warning in {export}: assessments.csv, column 'timepoint': "
+                             "warning: conventional response decided from both assessments "
+                             "(index and month6) for 52 of 54 included patients; 2 lack one")
+    bundle = previous_bundle / "gaps"
+    numbers = json.loads((bundle / "results.json").read_text())["numbers"]
+    assert (numbers["flow.conv_responders"], numbers["flow.conv_failures"]) == (
+        expected["conv_responders"], expected["conv_failures"]) == (29, 25)
+    assert numbers["assume.missing_visit.excluded.conv_failures"] == 23
+    section = (bundle / "tables" / "data_warnings.md").read_text()
+    assert section.startswith("# Data warnings\n")
+    assert "for 52 of 54 included patients; 2 lack one of them" in section
+    html = (bundle / "report.html").read_text()
+    assert "Data warnings" in html and "52 of 54 included patients" in html
+    assert bundle_digest(previous_bundle / "paper") == before  # another run name: untouched
