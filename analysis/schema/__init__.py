@@ -11,12 +11,15 @@ once, each naming file, row (or Excel sheet and cell), column, the rule and how 
 One module per concept; every public name is importable from ``analysis.schema``:
 
 - :mod:`~analysis.schema.codebook`: the codebook, table names, time points;
-- :mod:`~analysis.schema.read`: one file (CSV, Excel, Stata) as text cells;
-- :mod:`~analysis.schema.excel`: an Excel workbook: sheet, header row, cells that are no value;
+- :mod:`~analysis.schema.read`: one file (CSV, Excel, Stata, Parquet) as text cells;
+- :mod:`~analysis.schema.excel`: an Excel workbook: sheet, header row, cells that are no value,
+  merged cells, hidden rows and columns, formulas;
 - :mod:`~analysis.schema.rules`: the codebook's and the cross-table rules;
+- :mod:`~analysis.schema.plausible`: plausible ranges and the unit a value was likely typed in;
 - :mod:`~analysis.schema.problems`: a problem and the message listing them;
 - :mod:`~analysis.schema.export`: an export folder, checked as a whole;
-- :mod:`~analysis.schema.empty`: warnings for data that is entirely blank where it is used.
+- :mod:`~analysis.schema.empty`: warnings for data that is entirely blank where it is used, and
+  for patients without the follow-up assessment their response is judged on.
 """
 
 from analysis.schema.codebook import (
