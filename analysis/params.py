@@ -58,6 +58,8 @@ FITTED_ROWS: dict[str, str] = {
 #: refractory myositis is met, or not met; ``pft_missing``: a decline criterion is met or not).
 CK_MISSING_RULES = ("refractory", "not_met")
 PFT_MISSING_RULES = ("not_met", "met")
+#: An included patient without the follow-up assessment a response is judged on (issue 23).
+MISSING_VISIT_RULES = ("failed", "excluded")
 #: The grid of response definitions the sensitivity analysis sweeps (issue: reviewers' "do the
 #: conclusions survive other reasonable definitions?"), the cutoffs together with the
 #: assumptions the paper does not fix (the CK upper limit, how a missing CK counts; issue 12):
@@ -167,6 +169,15 @@ class Params:
                              allowed=PFT_MISSING_RULES, assumption="missing-data rule",
                              source="not in the paper; 'not_met': a missing value meets no "
                              "criterion")
+    missing_visit: str = _spec(
+        "failed", "An included patient without the follow-up assessment a response is judged "
+        "on (conventional_followup; tacrolimus_followup for those on tacrolimus): counted as "
+        "failing that treatment ('failed': no response can be shown) or not assessable "
+        "('excluded': left out of the response split; Figure 1 counts them as excluded, "
+        "and on tacrolimus as insufficient data)", allowed=MISSING_VISIT_RULES,
+        assumption="missing-data rule",
+        source="not in the paper; 'failed' reproduces Figure 1 (the Assumptions section shows "
+        "the counts under 'excluded')")
     # --- Time points ---
     conventional_followup: str = _spec("month6", "Assessment judged against the index one for "
                                        "conventional response", allowed=("month6", "month12"),
