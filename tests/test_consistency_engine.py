@@ -184,7 +184,17 @@ def test_prednisone_p_008_is_not_consistent(frame):
     assert 2 * scipy.stats.t.sf(13.4 * math.sqrt(23) / 24.2, 22) < 0.0145
     row = row_verdicts(frame).set_index("id").loc["text.dose.conv_fail.prednisone.m6_12.p"]
     assert row["class"] == "possible only if n differs"
-    assert row["condition"] == "only if 6-12 pairs were analysed, not 23"
+    # everything printed together (paired_joint) with a plausible r >= 0: 6-9 pairs. By hand
+    # at r = 0 and the most favourable corner (d = 44.65 - 31.25, SDs 5.25 and 18.95), n = 9
+    # still reaches p >= 0.075 and n = 10 does not (scipy.stats.t)
+    sd0 = math.sqrt(5.25**2 + 18.95**2)
+    assert 2 * scipy.stats.t.sf(13.4 * 3 / sd0, 8) >= 0.075
+    assert 2 * scipy.stats.t.sf(13.4 * math.sqrt(10) / sd0, 9) < 0.075
+    assert row["condition"] == ("within-patient correlation of the dose before and after at "
+                                "least 0; only if 6-9 pairs were analysed, not 23")
+    # without the plausibility bound the paired t check alone says 6-12 (above)
+    checks = frame[frame["id"] == "text.dose.conv_fail.prednisone.m6_12.p"].set_index("check")
+    assert checks.loc["paired_t_range", "condition"] == "only if 6-12 pairs were analysed, not 23"
 
 
 def test_needs_other_n_rows(frame):

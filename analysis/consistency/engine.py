@@ -45,11 +45,12 @@ from analysis.consistency.granularity import (
     percent_of_count,
     pooled_mean,
 )
+from analysis.consistency.joint import paired_joint
 from analysis.consistency.pvalues import paired_t_range, two_sample_p
 from analysis.consistency.sprite import sd_on_grid
 from analysis.errors import DataValidationError, ParameterError
 from analysis.paper import rows
-from analysis.paper.grids import DOSE_GRIDS, RESOLUTIONS
+from analysis.paper.grids import DOSE_GRIDS, MIN_CORRELATION, RESOLUTIONS
 from analysis.params import Params
 from analysis.printed import Printed
 
@@ -375,14 +376,31 @@ def _doses(nums: Numbers, params: Params) -> Iterator[Found]:
                 yield [target], with_assumptions(v, *follow), [*inputs, n_id]
             post_sd = sd[1] if sd else Printed(0.0, 0)  # "0 mg": every dose 0, SD 0
             p_inputs = [start_mean_id, start_sd[0], mean[0]] + ([sd[0]] if sd else [])
+            pct = _dose_printed(nums, f"dose.tac.{drug}.{time}.pct_change")
             for target, p in _key_printings(nums, f"dose.tac.{drug}.{time}.p"):
                 v = paired_t_range((start_mean, start_sd[1]), (mean[1], post_sd), p,
                                    list(range(n0, 1, -1)), taking)
                 yield [target], v, p_inputs
+                if sd:  # "0 mg" (MMF at 1 year): every dose 0, the correlation is undefined
+                    yield ([target], _joint((start_mean, start_sd[1]), (mean[1], sd[1]), p,
+                                            list(range(n0, 1, -1)), pct, params, taking),
+                           [*p_inputs, n_id, *([pct[0]] if pct else [])])
 
 
-def _prednisone(nums: Numbers) -> Iterator[Found]:
-    """Paired prednisone series: p over r and n; means on the prednisone grid."""
+def _joint(pre: tuple[Printed, Printed], post: tuple[Printed, Printed], p: Printed,
+           ns: list[int], pct: tuple[str, Printed] | None, params: Params,
+           reading: str) -> Verdict:
+    """:func:`~analysis.consistency.joint.paired_joint` with the run's plausibility bound
+    (``check_min_correlation``) named as the verdict's condition when it decides."""
+    floor = params.check_min_correlation
+    words = (MIN_CORRELATION.name if floor == MIN_CORRELATION.value
+             else f"within-patient correlation of the dose before and after at least {floor:g}")
+    return paired_joint(pre, post, p, ns, pct[1] if pct else None, floor, words, reading)
+
+
+def _prednisone(nums: Numbers, params: Params) -> Iterator[Found]:
+    """Paired prednisone series: p over r and n, and everything printed together
+    (:func:`_joint`); means on the prednisone grid."""
     grid = GRIDS["prednisone"]
     step = _step_words("prednisone", grid)
     for prefix, t0, t1, size_id, reading in PREDNISONE:
@@ -392,7 +410,12 @@ def _prednisone(nums: Numbers) -> Iterator[Found]:
         post_m, post_s = (_dose_printed(nums, f"{prefix}.{t1}.{x}") for x in ("mean", "sd"))
         for target, p in _key_printings(nums, f"{prefix}.{t1}.p"):
             v = paired_t_range((pre_m[1], pre_s[1]), (post_m[1], post_s[1]), p, ns, reading)
-            yield [target], v, [pre_m[0], pre_s[0], post_m[0], post_s[0], size_id]
+            inputs = [pre_m[0], pre_s[0], post_m[0], post_s[0], size_id]
+            yield [target], v, inputs
+            pct = _dose_printed(nums, f"{prefix}.{t1}.pct_change")
+            v = _joint((pre_m[1], pre_s[1]), (post_m[1], post_s[1]), p, ns, pct, params,
+                       reading)
+            yield [target], v, [*inputs, *([pct[0]] if pct else [])]
         for ident, _ in (pre_m, post_m):
             for target, m in _printings(nums, ident):
                 yield [target], with_assumptions(grim_mean(m, ns, grid, reading), step), [size_id]
@@ -435,8 +458,8 @@ def _groups(nums: Numbers, params: Params) -> Iterator[Found]:
     for group in (_percents, _levels, _continuous):
         yield from group(nums)
     yield from _doses(nums, params)
-    for group in (_prednisone, _tables):
-        yield from group(nums)
+    yield from _prednisone(nums, params)
+    yield from _tables(nums)
 
 
 def verdicts(published: pd.DataFrame, params: Params | None = None) -> pd.DataFrame:
@@ -449,8 +472,9 @@ def verdicts(published: pd.DataFrame, params: Params | None = None) -> pd.DataFr
         ``value``, ``decimals``, ``relation`` and ``status`` are read (never ``consistency``
         or ``reason``).
     params : analysis.params.Params, optional
-        The run's parameters; the checks read ``check_aza_step``, ``check_mtx_cap`` and
-        ``check_followup_n`` (default: the declared grids, :mod:`analysis.paper.grids`).
+        The run's parameters; the checks read ``check_aza_step``, ``check_mtx_cap``,
+        ``check_followup_n`` and ``check_min_correlation`` (default: the declarations of
+        :mod:`analysis.paper.grids`).
 
     Returns
     -------
