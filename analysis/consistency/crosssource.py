@@ -14,7 +14,9 @@ from analysis.consistency.core import (
     INCONSISTENT,
     UNDECIDABLE,
     Verdict,
+    end_only_range,
     make_verdict,
+    mark_end,
 )
 from analysis.printed import Printed
 
@@ -82,7 +84,11 @@ def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
     else:
         verdict = INCONSISTENT if same_set else CONSISTENT
     gap = max(b.lo - a.hi, a.lo - b.hi, 0.0)
-    return make_verdict(
+    # intervals that share one point only: it is the excluded end of one of them
+    end = next(((e, x) for e, x in ((end_only_range(b.lo, b.hi, a), a),
+                                     (end_only_range(a.lo, a.hi, b), b)) if e is not None),
+               (None, a))
+    return mark_end(make_verdict(
         "same_quantity", verdict,
         "{what}: {a} [{alo}, {ahi}] and {b} [{blo}, {bhi}] {rel}{extra_txt}: {verdict}",
         requires=("" if overlap or same_set else
@@ -97,7 +103,7 @@ def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
                    f"; the same patients cannot give both; if the second covers more patients, "
                    f"one extra patient must have at least {b.lo:g} + {gap:.2f} n "
                    f"(n = patients behind the first)"),
-    )
+    ), end[0], end[1])
 
 
 def swapped_levels(
