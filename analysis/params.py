@@ -18,7 +18,7 @@ from typing import Any
 
 from analysis.errors import ParameterError
 from analysis.paper import rows as paper_rows
-from analysis.paper.grids import DOSE_GRIDS, MTX_WEEKLY_CAP
+from analysis.paper.grids import DOSE_GRIDS, MIN_CORRELATION, MTX_WEEKLY_CAP
 from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
@@ -225,6 +225,10 @@ class Params:
         "('up_to_analysed')", allowed=("at_most_start", "up_to_analysed"),
         source="Results prints n at tacrolimus start only; a patient who started the drug "
         "later would count at follow-up")
+    check_min_correlation: float = _spec(
+        MIN_CORRELATION.value, "Smallest plausible within-patient correlation of a dose before "
+        "and after, for the checks that weigh everything a paired comparison prints (-1: "
+        "possible only, no plausibility bound)", low=-1, high=1, source=MIN_CORRELATION.source)
     sensitivity_grid: dict = _spec(SENSITIVITY_GRID, "Values of each definition the "
                                    "sensitivity analysis sweeps (a list per parameter; axes not "
                                    "given keep these defaults)",
@@ -521,7 +525,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
               "continuous_tests", "categorical_tests", "alpha", "min_events_per_term"),
     "output": ("suppress_below",),
     "sensitivity": ("sensitivity_grid", "alpha", "bootstrap_resamples", "bootstrap_seed"),
-    "checks": ("check_aza_step", "check_mtx_cap", "check_followup_n"),
+    "checks": ("check_aza_step", "check_mtx_cap", "check_followup_n", "check_min_correlation"),
 }
 #: Mapping parameters with more entries than this show only their changed entries.
 _SHOWN_ENTRIES = 6

@@ -451,7 +451,10 @@ def _compare_row(
         differs = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
         if ok:
             status, reason = "match", ""
-            if proven:
+            if proven and check == "declared_test":
+                reason = ("reproduced by this run's test; the test the Methods name for this "
+                          "table would not give it")
+            elif proven:
                 reason = ("reproduced, although a check proves this printing cannot hold "
                           "together with the numbers it is checked against")
             elif verdict[0] == "undecidable":

@@ -55,7 +55,10 @@ def test_continuous_paragraph_is_computed():
 
 def test_contradictions_come_from_the_checks_not_the_typed_columns():
     items = contradictions_text(CHECKS, PUB)
-    assert len(items) == 16
+    # the 16 numbers, the Methods' paired t test for Tables 2 and 3, and 18 printed p-values
+    # that the test the Methods name would not give (tests/test_consistency_methods.py)
+    assert len(items) == 36
+    assert sum("`declared_test`" in item for item in items) == 18
     assert items[0].startswith("- Table 1, row ‘Race: Black’, column ‘Values’ (printed 48.2): "
                                "`percent_granularity`: 26/54 = 48.148%")  # hand: 0.481481...
     # the proofs that rest on a dose grid come after the plain ones, their condition named

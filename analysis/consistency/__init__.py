@@ -12,6 +12,9 @@ assumption, possible only if n differs, undecidable, consistent) follows (issue 
 * :mod:`~analysis.consistency.sprite`: SD feasibility on a dose grid (SPRITE-style, exact);
 * :mod:`~analysis.consistency.pvalues`: paired t over the unknown correlation, two-sample t
   with Table 1's SD, Mann-Whitney U;
+* :mod:`~analysis.consistency.joint`: everything printed about one paired comparison (means,
+  SDs, n, percent decrease, p) together: the within-patient correlation it needs, possible
+  and plausible;
 * :mod:`~analysis.consistency.contingency`: every table with the printed margins, every test;
 * :mod:`~analysis.consistency.crosssource`: Table 1 against Tables 2-3, text against tables;
 * :mod:`~analysis.consistency.engine`: :func:`verdicts`, every check on ``numbers.csv``;

@@ -3,8 +3,9 @@
 Without ``--all`` only the printed numbers whose verdict is not "consistent", one per number
 (:func:`~analysis.consistency.engine.row_verdicts`): ``id  class [condition]  check:
 sentence``. With ``--all`` every check. ``-p`` sets a check parameter (``check_aza_step``,
-``check_mtx_cap``, ``check_followup_n``). Reads ``data/published/numbers.csv`` (printed rows
-only).
+``check_mtx_cap``, ``check_followup_n``, ``check_min_correlation``). Reads
+``data/published/numbers.csv`` (printed rows only); the ids of statements without a number of
+their own come from :data:`analysis.consistency.statements.STATEMENTS`.
 """
 
 from __future__ import annotations

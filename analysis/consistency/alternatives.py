@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.consistency.engine import row_verdicts, verdicts
-from analysis.paper.grids import DOSE_GRIDS, MTX_WEEKLY_CAP
+from analysis.paper.grids import DOSE_GRIDS, MIN_CORRELATION, MTX_WEEKLY_CAP
 from analysis.params import Params
 
 __all__ = ["ALTERNATIVES", "alternative_verdicts", "check_assumptions_markdown"]
@@ -29,6 +29,9 @@ ALTERNATIVES: tuple[tuple[str, Any, str, str], ...] = (
      "MTX without a weekly cap"),
     ("check_followup_n", "up_to_analysed", "n at follow-up at most n at tacrolimus start",
      "any of the patients analysed may have a follow-up dose"),
+    ("check_min_correlation", -1.0, "a plausible within-patient correlation of the dose "
+     "before and after (at least 0)", "any correlation from -1 to 1 (possible, however "
+     "implausible)"),
 )
 
 #: Columns of :func:`alternative_verdicts`.
@@ -90,6 +93,10 @@ def check_assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame,
              f"{g.hi:g} mg; {g.source}." for g in DOSE_GRIDS.values()]
     grids.append(f"- **Methotrexate weekly cap**: {MTX_WEEKLY_CAP.value:g} mg a week; "
                  f"{MTX_WEEKLY_CAP.source}.")
+    grids.append(f"- **Within-patient correlation of a dose before and after**: at least "
+                 f"{MIN_CORRELATION.value:g} to be plausible (the printed means, SDs, percent "
+                 f"decrease and p of a paired comparison together fix the correlation they "
+                 f"need); {MIN_CORRELATION.source}.")
     settings = ", ".join(f"`{name}` = {getattr(params, name)}" for name, *_ in ALTERNATIVES)
     shown = []
     for rec in table.to_dict("records"):

@@ -6,19 +6,22 @@ cohort), as :class:`analysis.printed.Printed`, and returns a :class:`Verdict`. P
 closed variant of the project's one rule, :func:`analysis.printed.interval` with
 ``closed=True`` (``Printed.lo``/``Printed.hi``): a number printed with ``d`` decimals stands for
 ``[v - 0.5 * 10**-d, v + 0.5 * 10**-d]``, edges included, so a check declares "inconsistent"
-only when no value in the closed interval works; "< 0.001" stands for ``[0, 0.001]``.
+only when no value in the closed interval works; "< 0.001" stands for ``[0, 0.001]``. A check
+that accepts a printed value only at the end of the closed interval that the printed value's
+own half-open interval leaves out says so in its evidence and sentence (:func:`mark_end`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.errors import ParameterError
 from analysis.paper.grids import DOSE_GRIDS
+from analysis.printed import Printed, format_at
 
 __all__ = [
     "CLASSES",
@@ -33,10 +36,13 @@ __all__ = [
     "Grid",
     "Verdict",
     "dose_grid",
+    "end_only",
+    "end_only_range",
     "fmt",
     "in_interval",
     "runs_text",
     "make_verdict",
+    "mark_end",
     "with_assumptions",
 ]
 
@@ -143,6 +149,62 @@ def make_verdict(check: str, verdict: str, template: str, requires: str = "",
         raise ParameterError(f"check {check}: verdict must be one of {VERDICTS}; got {verdict!r}")
     return Verdict(check, verdict, dict(evidence), template.format(verdict=verdict, **evidence),
                    requires=requires if verdict == CONSISTENT else "")
+
+
+def excluded_end(p: Printed) -> float:
+    """The end of ``p``'s closed interval that the printed value's own (half-open) interval
+    leaves out (:func:`analysis.printed.interval`): the upper end of a value >= 0 (0.0135 prints
+    as 0.014, not 0.013), the lower end of a negative one, the bound itself of "< x"."""
+    if p.relation == ">" or (p.relation == "=" and p.value < 0):
+        return p.lo
+    return p.hi
+
+
+def end_only(values: Iterable[float], p: Printed) -> float | None:
+    """The excluded end (:func:`excluded_end`) when every one of ``values`` that lies in
+    ``p``'s closed interval lies on it (and one does); else None.
+
+    >>> from analysis.printed import Printed
+    >>> end_only([37.5], Printed(37, 0)), end_only([37.5, 37.0], Printed(37, 0))
+    (37.5, None)
+    """
+    inside = [x for x in values if in_interval(x, p.lo, p.hi)]
+    end = excluded_end(p)
+    if inside and all(abs(x - end) <= EPS for x in inside):
+        return end
+    return None
+
+
+def end_only_range(lo: float, hi: float, p: Printed) -> float | None:
+    """As :func:`end_only` for a range of values ``[lo, hi]``: the excluded end when the range
+    meets ``p``'s closed interval only there."""
+    a, b = max(lo, p.lo), min(hi, p.hi)
+    if a > b + EPS:
+        return None
+    end = excluded_end(p)
+    return end if abs(a - end) <= EPS and abs(b - end) <= EPS else None
+
+
+def mark_end(v: Verdict, end: float | None, p: Printed, what: str = "the printed") -> Verdict:
+    """``v`` with the note that it accepts ``p`` only at its excluded end ``end`` (evidence
+    ``excluded_end``; the sentence says so), or ``v`` unchanged when ``end`` is None.
+
+    A check reads the closed interval so that no proof rests on how an exact half was rounded
+    (:mod:`analysis.printed`); when the only values it finds lie on the end that the paper's
+    own rounding (half away from zero) leaves out, the acceptance rests on another rounding.
+    """
+    if end is None or v.verdict != CONSISTENT:
+        return v
+    if p.relation == "<":
+        note = (f" (accepted only at {fmt(end, 6)} itself, which \"{p}\" excludes: it holds only "
+                "if the bound was printed for a value equal to it)")
+    else:
+        note = (f" (accepted only at {fmt(end, 6)}, the end of {what} {p}'s interval that its "
+                f"rounding leaves out: {fmt(end, 6)} rounds half away from zero to "
+                f"{format_at(end, p.decimals)}; it holds only if the paper rounded this half "
+                "otherwise, down or to even)")
+    return dataclasses.replace(v, evidence={**v.evidence, "excluded_end": end},
+                               sentence=v.sentence + note)
 
 
 def in_interval(x: float, lo: float, hi: float) -> bool:

@@ -33,8 +33,11 @@ from analysis.consistency.core import (
     with_assumptions,
 )
 from analysis.consistency.crosssource import (
+    all_of,
+    both_of,
     count_within,
     level_sum,
+    none_significant,
     same_quantity,
     swapped_levels,
 )
@@ -45,11 +48,17 @@ from analysis.consistency.granularity import (
     percent_of_count,
     pooled_mean,
 )
+from analysis.consistency.joint import paired_joint
+from analysis.consistency.methods import (
+    declared_categorical_test,
+    declared_continuous_test,
+    paired_design,
+)
 from analysis.consistency.pvalues import paired_t_range, two_sample_p
 from analysis.consistency.sprite import sd_on_grid
 from analysis.errors import DataValidationError, ParameterError
 from analysis.paper import rows
-from analysis.paper.grids import DOSE_GRIDS, RESOLUTIONS
+from analysis.paper.grids import DOSE_GRIDS, MIN_CORRELATION, RESOLUTIONS
 from analysis.params import Params
 from analysis.printed import Printed
 
@@ -375,14 +384,31 @@ def _doses(nums: Numbers, params: Params) -> Iterator[Found]:
                 yield [target], with_assumptions(v, *follow), [*inputs, n_id]
             post_sd = sd[1] if sd else Printed(0.0, 0)  # "0 mg": every dose 0, SD 0
             p_inputs = [start_mean_id, start_sd[0], mean[0]] + ([sd[0]] if sd else [])
+            pct = _dose_printed(nums, f"dose.tac.{drug}.{time}.pct_change")
             for target, p in _key_printings(nums, f"dose.tac.{drug}.{time}.p"):
                 v = paired_t_range((start_mean, start_sd[1]), (mean[1], post_sd), p,
                                    list(range(n0, 1, -1)), taking)
                 yield [target], v, p_inputs
+                if sd:  # "0 mg" (MMF at 1 year): every dose 0, the correlation is undefined
+                    yield ([target], _joint((start_mean, start_sd[1]), (mean[1], sd[1]), p,
+                                            list(range(n0, 1, -1)), pct, params, taking),
+                           [*p_inputs, n_id, *([pct[0]] if pct else [])])
 
 
-def _prednisone(nums: Numbers) -> Iterator[Found]:
-    """Paired prednisone series: p over r and n; means on the prednisone grid."""
+def _joint(pre: tuple[Printed, Printed], post: tuple[Printed, Printed], p: Printed,
+           ns: list[int], pct: tuple[str, Printed] | None, params: Params,
+           reading: str) -> Verdict:
+    """:func:`~analysis.consistency.joint.paired_joint` with the run's plausibility bound
+    (``check_min_correlation``) named as the verdict's condition when it decides."""
+    floor = params.check_min_correlation
+    words = (MIN_CORRELATION.name if floor == MIN_CORRELATION.value
+             else f"within-patient correlation of the dose before and after at least {floor:g}")
+    return paired_joint(pre, post, p, ns, pct[1] if pct else None, floor, words, reading)
+
+
+def _prednisone(nums: Numbers, params: Params) -> Iterator[Found]:
+    """Paired prednisone series: p over r and n, and everything printed together
+    (:func:`_joint`); means on the prednisone grid."""
     grid = GRIDS["prednisone"]
     step = _step_words("prednisone", grid)
     for prefix, t0, t1, size_id, reading in PREDNISONE:
@@ -392,7 +418,12 @@ def _prednisone(nums: Numbers) -> Iterator[Found]:
         post_m, post_s = (_dose_printed(nums, f"{prefix}.{t1}.{x}") for x in ("mean", "sd"))
         for target, p in _key_printings(nums, f"{prefix}.{t1}.p"):
             v = paired_t_range((pre_m[1], pre_s[1]), (post_m[1], post_s[1]), p, ns, reading)
-            yield [target], v, [pre_m[0], pre_s[0], post_m[0], post_s[0], size_id]
+            inputs = [pre_m[0], pre_s[0], post_m[0], post_s[0], size_id]
+            yield [target], v, inputs
+            pct = _dose_printed(nums, f"{prefix}.{t1}.pct_change")
+            v = _joint((pre_m[1], pre_s[1]), (post_m[1], post_s[1]), p, ns, pct, params,
+                       reading)
+            yield [target], v, [*inputs, *([pct[0]] if pct else [])]
         for ident, _ in (pre_m, post_m):
             for target, m in _printings(nums, ident):
                 yield [target], with_assumptions(grim_mean(m, ns, grid, reading), step), [size_id]
@@ -430,13 +461,140 @@ def _tables(nums: Numbers) -> Iterator[Found]:
                [f"t2.myositis.{lv}.{g}" for lv in cells for g in ("resp", "nonresp")])
 
 
+def _methods(nums: Numbers) -> Iterator[Found]:
+    """The tests the Methods name, against the data they are applied to (Statistical
+    analysis): the paired t test for the two-group tables and for the dose series; the
+    categorical rule for every printed categorical p; the tests for continuous values for the
+    between-group prednisone p."""
+    for table in ("t2", "t3"):
+        heads = [f"{table}.header.resp.n", f"{table}.header.nonresp.n"]
+        sizes = (nums.n(heads[0]), nums.n(heads[1]))
+        yield ([f"methods.paired_t.{table}"],
+               paired_design(sizes, False, f"the continuous rows of Table {table[1]}, "
+                             "responders vs the others"), heads)
+        for block in (*BLOCKS, *BINARY):
+            p_id = f"{table}.{block}.p"
+            if p_id not in nums:
+                continue
+            if block in BLOCKS:
+                cells = [[f"{table}.{block}.{lv}.resp", f"{table}.{block}.{lv}.nonresp"]
+                         for lv in BLOCKS[block]]
+                counts = [[nums.n(a), nums.n(b)] for a, b in cells]
+                inputs = [c for pair in cells for c in pair]
+            else:
+                a, b = nums.n(f"{table}.{block}.resp"), nums.n(f"{table}.{block}.nonresp")
+                counts = [[a, b], [sizes[0] - a, sizes[1] - b]]
+                inputs = [f"{table}.{block}.resp", f"{table}.{block}.nonresp", *heads]
+            for target, p in _printings(nums, p_id):
+                yield [target], declared_categorical_test(counts, p), inputs
+    for prefix, t0, _, size_id, _ in PREDNISONE:
+        n = nums.n(size_id)
+        yield (["methods.paired_t.doses"],
+               paired_design((n, n), True, f"prednisone from {t0} ({prefix.split('.')[1]}, "
+                             f"up to {n} patients)"), [size_id])
+    for drug, (n_id, _) in DOSE_SERIES.items():
+        n = nums.n(n_id)
+        yield (["methods.paired_t.doses"],
+               paired_design((n, n), True, f"{drug.upper()} from tacrolimus start ({n} "
+                             "patients)"), [n_id])
+    sizes = ("fig1.conv_responders", "fig1.conv_failures")
+    for target, p in _key_printings(nums, "dose.conv.prednisone.m6_12.p_between"):
+        yield ([target], declared_continuous_test(
+            (nums.n(sizes[0]), nums.n(sizes[1])), p,
+            "prednisone at 6-12 months, responders vs failures"), list(sizes))
+
+
+#: "None" statements of the Results: statement id -> (table, rows it names).
+NONE_STATEMENTS = {
+    "text.conv.none_significant": ("t2", ("age", "race", "ana", "jo1", "ssa", "mi2", "pl7",
+                                          "srp", "ku", "honeycomb", "fvc", "tlc", "dlco")),
+    "text.tac.none_different": ("t3", ("age", "sex", "race", "honeycomb")),
+}
+
+
+def _statements(nums: Numbers, params: Params) -> Iterator[Found]:
+    """The text's counts against the tables, and its "all" and "none" statements (Results,
+    Discussion)."""
+    n_tac = nums.n(ANALYSED)
+    for drug in DOSE_SERIES:
+        n_id = DOSE_SERIES[drug][0]
+        parts = [f"t3.{drug}.resp", f"t3.{drug}.nonresp"]
+        yield ([n_id], count_within(
+            nums.n(n_id), nums.n(parts[0]) + nums.n(parts[1]),
+            f"patients taking {drug.upper()} at tacrolimus start",
+            f"Table 3 {drug.upper()} (conventional DMARD), responders + no response"), parts)
+        mode = DOSE_SERIES[drug][1]
+        if mode:
+            yield ([mode[1]], count_within(nums.n(mode[1]), nums.n(n_id),
+                                           f"patients on the modal {drug.upper()} dose",
+                                           f"patients taking {drug.upper()}"), [n_id])
+    aza = "text.dose.tac.aza.start.n"
+    yield (["text.dose.tac.aza.discontinued"], count_within(
+        nums.n("text.dose.tac.aza.discontinued"), nums.n(aza),
+        "patients who discontinued AZA", "patients taking AZA at tacrolimus start"), [aza])
+    mmf = "text.dose.tac.mmf.start.n"
+    yield (["text.dose.tac.mmf.started"], count_within(
+        nums.n("text.dose.tac.mmf.started"), n_tac - nums.n(mmf),
+        "patients who initiated MMF by 1 year",
+        f"tacrolimus patients not taking MMF at its start ({n_tac} - {nums.n(mmf)})"),
+        [mmf, ANALYSED])
+    yield (["text.tac.hospitalised.n"], count_within(
+        nums.n("text.tac.hospitalised.n"), n_tac, "patients hospitalised for an exacerbation",
+        "tacrolimus patients analysed"), [ANALYSED])
+    improved = {k: f"text.tac.{k}_improved.n" for k in ("myositis", "ild", "both")}
+    for key in ("myositis", "ild"):
+        name = "ILD" if key == "ild" else key
+        yield ([improved[key]], count_within(nums.n(improved[key]), n_tac,
+                                             f"patients whose {name} improved on tacrolimus",
+                                             "tacrolimus patients analysed"), [ANALYSED])
+    yield ([improved["both"]], both_of(nums.n(improved["both"]), nums.n(improved["myositis"]),
+                                       nums.n(improved["ild"]), n_tac,
+                                       "improvement in myositis and in ILD on tacrolimus"),
+           [improved["myositis"], improved["ild"], ANALYSED])
+    yield ([improved["both"]], level_sum(nums.n("fig1.tac_responders"),
+                                         [nums.n(improved["both"])],
+                                         "Figure 1 tacrolimus responders (improvement in both)",
+                                         "the text's patients improved in both",
+                                         "same_count"), ["fig1.tac_responders"])
+    hist = "text.t1.histology.n"
+    levels = [f"t1.histology.{lv}.n" for lv in BLOCKS["histology"]]
+    yield ([hist], level_sum(nums.n(hist), [nums.n(x) for x in levels], "patients biopsied",
+                             "Table 1 histology levels"), levels)
+    cols = [f"t2.histology.{lv}.{c}" for lv in BLOCKS["histology"] for c in ("resp", "nonresp")]
+    yield ([hist], level_sum(nums.n(hist), [nums.n(x) for x in cols], "patients biopsied",
+                             "Table 2 histology, both columns"), cols)
+    jo1 = ["t3.jo1.resp", "t3.jo1.nonresp"]
+    yield (["text.t3.jo1.resp"], all_of(nums.n("text.t3.jo1.resp"), [nums.n(x) for x in jo1],
+                                        "Results: all patients with anti-Jo1 responded to "
+                                        "tacrolimus", "Table 3 anti-Jo1, responders + no "
+                                        "response"), jo1)
+    refractory = nums.n("t2.jo1.nonresp")
+    outside = nums.n("fig1.conv_failures") - n_tac
+    v = all_of(nums.n("t3.jo1.resp"), [nums.n(x) for x in jo1],
+               f"Discussion: every anti-Jo1 patient refractory to conventional treatment who "
+               f"received tacrolimus improved ({refractory} refractory in Table 2; the "
+               f"{refractory - sum(nums.n(x) for x in jo1)} others must be among the "
+               f"{outside} failures outside the tacrolimus analysis)",
+               "Table 3 anti-Jo1, responders + no response")
+    if refractory - sum(nums.n(x) for x in jo1) > outside:
+        v = count_within(refractory - sum(nums.n(x) for x in jo1), outside,
+                         "anti-Jo1 failures outside Table 3", "failures outside the analysis")
+    yield ["disc.jo1.all_improved"], v, [*jo1, "t2.jo1.nonresp", "fig1.conv_failures", ANALYSED]
+    for ident, (table, names) in NONE_STATEMENTS.items():
+        ps = {name: nums.p(f"{table}.{name}.p") for name in names}
+        yield ([ident], none_significant(ps, params.alpha, f"Table {table[1]}"),
+               [f"{table}.{name}.p" for name in names])
+
+
 def _groups(nums: Numbers, params: Params) -> Iterator[Found]:
     """Every check group, in order."""
     for group in (_percents, _levels, _continuous):
         yield from group(nums)
     yield from _doses(nums, params)
-    for group in (_prednisone, _tables):
-        yield from group(nums)
+    yield from _prednisone(nums, params)
+    yield from _tables(nums)
+    yield from _methods(nums)
+    yield from _statements(nums, params)
 
 
 def verdicts(published: pd.DataFrame, params: Params | None = None) -> pd.DataFrame:
@@ -449,8 +607,9 @@ def verdicts(published: pd.DataFrame, params: Params | None = None) -> pd.DataFr
         ``value``, ``decimals``, ``relation`` and ``status`` are read (never ``consistency``
         or ``reason``).
     params : analysis.params.Params, optional
-        The run's parameters; the checks read ``check_aza_step``, ``check_mtx_cap`` and
-        ``check_followup_n`` (default: the declared grids, :mod:`analysis.paper.grids`).
+        The run's parameters; the checks read ``check_aza_step``, ``check_mtx_cap``,
+        ``check_followup_n`` and ``check_min_correlation`` (default: the declarations of
+        :mod:`analysis.paper.grids`).
 
     Returns
     -------

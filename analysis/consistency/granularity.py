@@ -17,9 +17,12 @@ from analysis.consistency.core import (
     UNDECIDABLE,
     Grid,
     Verdict,
+    end_only,
+    end_only_range,
     fmt,
     in_interval,
     make_verdict,
+    mark_end,
     runs_text,
 )
 from analysis.printed import Printed
@@ -66,14 +69,14 @@ def percent_of_count(
     fitting = tuple(k for k in range(denominator + 1)
                     if in_interval(100.0 * k / denominator, pct.lo, pct.hi))
     ok = in_interval(exact, pct.lo, pct.hi)
-    return make_verdict(
+    return mark_end(make_verdict(
         check, CONSISTENT if ok else INCONSISTENT,
         "{count}/{denominator} = {exact_txt}%; printed {printed}% stands for [{lo}, {hi}]: "
         "{verdict} (counts that fit: {fit_txt})",
         count=int(count), denominator=int(denominator), exact=exact,
         exact_txt=f"{exact:.3f}", printed=str(pct), lo=pct.lo, hi=pct.hi,
         counts_fitting=fitting, fit_txt=", ".join(map(str, fitting)) or "none",
-    )
+    ), end_only([exact], pct), pct)
 
 
 def attainable_sums(mean: Printed, n: int, step: float) -> range:
@@ -117,7 +120,8 @@ def grim_mean(mean: Printed, ns: Sequence[int], grid: Grid, reading: str = "") -
     n0 = ns[0]
     k_lo = math.floor(mean.value * n0 / grid.step)
     nearest = tuple(round(k * grid.step / n0, 4) for k in (k_lo, k_lo + 1))
-    return make_verdict(
+    end = end_only(_grid_means(mean, fitting, grid), mean)
+    return mark_end(make_verdict(
         "grim_mean", CONSISTENT if fitting else INCONSISTENT,
         "a mean of n values on the grid ({grid_name}) printed as {printed} [{lo}, {hi}]: "
         "n that fit: {fit_txt} of {ns_txt}{reading_txt}; at n = {n0} the nearest attainable "
@@ -128,7 +132,7 @@ def grim_mean(mean: Printed, ns: Sequence[int], grid: Grid, reading: str = "") -
         fit_txt=runs_text(fitting) or "none", n0=n0, nearest=nearest,
         near_txt=" and ".join(fmt(x) for x in nearest),
         reading_txt=f" ({reading})" if reading else "",
-    )
+    ), end, mean)
 
 
 def pooled_mean(
@@ -236,13 +240,13 @@ def pct_change(start: Printed, end: Printed, pct: Printed) -> Verdict:
     """
     lo, hi = _decrease_range(start, end)
     ok = hi >= pct.lo - 1e-9 and lo <= pct.hi + 1e-9
-    return make_verdict(
+    return mark_end(make_verdict(
         "pct_change", CONSISTENT if ok else INCONSISTENT,
         "{a} -> {b}: the decrease lies in [{lo_txt}%, {hi_txt}%] for means anywhere in their "
         "rounding intervals; printed {printed}% stands for [{plo}, {phi}]: {verdict}",
         a=str(start), b=str(end), lo=lo, hi=hi, lo_txt=f"{lo:.3f}", hi_txt=f"{hi:.3f}",
         printed=str(pct), plo=pct.lo, phi=pct.hi,
-    )
+    ), end_only_range(lo, hi, pct), pct)
 
 
 def pct_change_on_grid(
@@ -272,7 +276,7 @@ def pct_change_on_grid(
         verdict = UNDECIDABLE
     else:
         verdict = CONSISTENT if fitting else INCONSISTENT
-    return make_verdict(
+    return mark_end(make_verdict(
         "pct_change_on_grid", verdict,
         "{a} (n in {na}) -> {b} (n in {nb}) on the grid ({grid_name}): attainable decreases "
         "{dec_txt}; printed {printed}% stands for [{plo}, {phi}]: {verdict}",
@@ -281,7 +285,7 @@ def pct_change_on_grid(
         grid_name=grid.name, decreases=tuple(decreases),
         dec_txt=", ".join(f"{d:.3f}%" for d in decreases[:6]) or "none (a mean is unattainable)",
         printed=str(pct), plo=pct.lo, phi=pct.hi,
-    )
+    ), end_only(decreases, pct), pct)
 
 
 def _other_n(fitting: Sequence[int], n0: int, what: str) -> str:

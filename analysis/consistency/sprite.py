@@ -18,8 +18,10 @@ from analysis.consistency.core import (
     INCONSISTENT,
     Grid,
     Verdict,
+    end_only,
     in_interval,
     make_verdict,
+    mark_end,
     runs_text,
 )
 from analysis.consistency.granularity import _other_n, attainable_sums
@@ -138,6 +140,7 @@ def sd_on_grid(
     """
     near: list[tuple[int, float, float]] = []
     ok_ns: list[int] = []
+    fitting_sds: list[float] = []
     for n in ns:
         if n < 2:
             continue
@@ -150,6 +153,7 @@ def sd_on_grid(
             continue
         if any(in_interval(x, sd.lo, sd.hi) for x in sds):
             ok_ns.append(n)
+            fitting_sds += [x for x in sds if in_interval(x, sd.lo, sd.hi)]
         near.append((n, *_neighbours(sds, sd)))
     relaxed: tuple = ()
     relaxed_ok = False
@@ -164,7 +168,7 @@ def sd_on_grid(
                 rows.append((n, round(total * grid.step / n, 2), *_neighbours(sds, sd)))
         relaxed = tuple(rows)
     closest = _closest(relaxed, sd)
-    return make_verdict(
+    return mark_end(make_verdict(
         "sd_on_grid", CONSISTENT if ok_ns else INCONSISTENT,
         "{n_txt} values on the grid ({grid_name}){fixed_txt} with mean {m} and SD {s} "
         "[{slo}, {shi}]{reading_txt}: {near_txt}: {verdict}",
@@ -184,7 +188,7 @@ def sd_on_grid(
             + (f"the SD is reachable ({closest})" if relaxed_ok
                else f"the SD is unreachable too ({closest})")
         ),
-    )
+    ), end_only(fitting_sds, sd), sd)
 
 
 def _neighbours(sds: Sequence[float], sd: Printed) -> tuple[float, float]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Cap", "DOSE_GRIDS", "DoseGrid", "MTX_WEEKLY_CAP", "RESOLUTIONS", "Resolution",
-           "on_grid"]
+__all__ = ["Bound", "Cap", "DOSE_GRIDS", "DoseGrid", "MIN_CORRELATION", "MTX_WEEKLY_CAP",
+           "RESOLUTIONS", "Resolution", "on_grid"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,28 @@ MTX_WEEKLY_CAP = Cap(
     "mtx", 30.0, "mg/week",
     "weekly methotrexate doses in rheumatology go up to 25 mg (ACR recommendations; Trexall "
     "label for rheumatoid arthritis); 30 mg allowed here to be conservative")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A plausibility bound a check's verdict rests on, declared with its source."""
+
+    name: str
+    value: float
+    source: str
+
+
+#: The smallest plausible within-patient correlation between a patient's dose before and after
+#: (Results, "Change in the doses of DMARD": paired means, SDs and p). The printed values of a
+#: paired comparison fix the correlation they need (:mod:`analysis.consistency.joint`); one
+#: below this bound is possible but implausible. Default of ``check_min_correlation``.
+MIN_CORRELATION = Bound(
+    "within-patient correlation of the dose before and after at least 0", 0.0,
+    "repeated measurements of one quantity in the same patients are positively correlated "
+    "(baseline-to-follow-up correlations in 20 trials, e.g. 0.55 on average for EQ-5D utility "
+    "and 0.16 for leg pain: Walters et al., Trials 2019;20:566, Table 5); the correlation is "
+    "typically unreported and must be assumed (Cochrane Handbook 5.1, section 16.1.3.2, after "
+    "Follmann et al., J Clin Epidemiol 1992;45:769-73); 0 allows every non-negative value")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.consistency import row_verdicts
 from analysis.consistency.core import IMPOSSIBLE, IMPOSSIBLE_IF
+from analysis.consistency.statements import STATEMENTS
 from analysis.paper import rows as paper_rows
 from analysis.printed import format_at
 
@@ -82,8 +83,9 @@ def continuous_tests_text(checks: pd.DataFrame, label: str) -> str:
                        f"{e['printed']}" for v, e in t2.items() if e["t_p_lo"] is not None)
     mw_all = all(e["mw_fits"] for e in (*t2.values(), *t3.values()))
     parts = [
-        "**Continuous rows.** The paper names a t test and the Mann–Whitney test without saying "
-        "which row used which. The check `two_sample_p` computes, from the printed numbers "
+        "**Continuous rows.** The paper names a paired t test (which cannot compare two groups "
+        "of different patients) and the Mann–Whitney test without saying which row used "
+        "which. The check `two_sample_p` computes, from the printed numbers "
         "alone, what each test could give. In Table 2, Table 1's SD and the group means fix the "
         f"pooled variance, so the t test's p is known up to rounding: {t_text}. "
         f"So {len(off)} of {len(t2)} Table 2 p-values cannot come from a t test"
@@ -115,7 +117,9 @@ def verdict_items(checks: pd.DataFrame, published: pd.DataFrame, klass: str) -> 
     One item per number (:func:`analysis.consistency.row_verdicts`: the strongest class, its
     first check in name order), in the order of ``published``: where the paper prints it,
     the deciding check, what the verdict rests on (its condition, in italics) and the
-    evidence.
+    evidence. Statements without a number of their own (a test the Methods name, applied to a
+    table; an "all" or "none" sentence: :data:`analysis.consistency.statements.STATEMENTS`)
+    come last, with their place in the paper.
     """
     rows = row_verdicts(checks)
     chosen = rows[rows["class"] == klass]
@@ -123,8 +127,13 @@ def verdict_items(checks: pd.DataFrame, published: pd.DataFrame, klass: str) -> 
     order = {ident: i for i, ident in enumerate(labels)}
     items = []
     for rec in sorted(chosen.to_dict("records"), key=lambda r: order.get(r["id"], len(order))):
-        row = labels[rec["id"]]
         condition = f" — *{rec['condition']}*" if rec["condition"] else ""
+        if rec["id"] not in labels:
+            said = STATEMENTS[rec["id"]]
+            items.append(f"- {said.source}: {said.label} ({said.location}): `{rec['check']}`"
+                         f"{condition}: {rec['sentence']}")
+            continue
+        row = labels[rec["id"]]
         if str(row["source"]).startswith(("Table", "Figure")) and row.get("location"):
             head = f"{row['location']} (printed {row['printed']})"  # names row and column
         else:
