@@ -19,7 +19,8 @@ from analysis.consistency.engine import row_verdicts, verdicts
 from analysis.paper.grids import DOSE_GRIDS, MIN_CORRELATION, MTX_WEEKLY_CAP
 from analysis.params import Params
 
-__all__ = ["ALTERNATIVES", "alternative_verdicts", "check_assumptions_markdown"]
+__all__ = ["ALTERNATIVES", "alternative_verdicts", "check_assumption_rows",
+           "check_assumptions_markdown"]
 
 #: Each check assumption, the value checked against its declared one, and both in words.
 ALTERNATIVES: tuple[tuple[str, Any, str, str], ...] = (
@@ -81,23 +82,10 @@ def alternative_verdicts(published: pd.DataFrame, params: Params | None = None) 
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def check_assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame,
-                               params: Params) -> str:
-    """The Assumptions section's part on the consistency checks: the declared grids with their
-    sources, this run's check parameters, and the verdicts that change under each
-    alternative (``table``: :func:`alternative_verdicts`)."""
-    from analysis.report.markdown import markdown_table
-
+def check_assumption_rows(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts that change under each alternative check assumption, in words (the
+    Assumptions section's table; ``table``: :func:`alternative_verdicts`)."""
     labels = published.set_index("id")
-    grids = [f"- **{g.label}**: {g.unit}, multiples of {g.step:g} mg from {g.lo:g} to "
-             f"{g.hi:g} mg; {g.source}." for g in DOSE_GRIDS.values()]
-    grids.append(f"- **Methotrexate weekly cap**: {MTX_WEEKLY_CAP.value:g} mg a week; "
-                 f"{MTX_WEEKLY_CAP.source}.")
-    grids.append(f"- **Within-patient correlation of a dose before and after**: at least "
-                 f"{MIN_CORRELATION.value:g} to be plausible (the printed means, SDs, percent "
-                 f"decrease and p of a paired comparison together fix the correlation they "
-                 f"need); {MIN_CORRELATION.source}.")
-    settings = ", ".join(f"`{name}` = {getattr(params, name)}" for name, *_ in ALTERNATIVES)
     shown = []
     for rec in table.to_dict("records"):
         if not rec["id"]:
@@ -115,6 +103,26 @@ def check_assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame,
     frame = pd.DataFrame(shown)
     frame["Assumption → alternative"] = frame["Assumption → alternative"].where(
         frame["Assumption → alternative"] != frame["Assumption → alternative"].shift(), "")
+    return frame
+
+
+def check_assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame,
+                               params: Params) -> str:
+    """The Assumptions section's part on the consistency checks: the declared grids with their
+    sources, this run's check parameters, and the verdicts that change under each
+    alternative (``table``: :func:`alternative_verdicts`)."""
+    from analysis.report.markdown import markdown_table
+
+    grids = [f"- **{g.label}**: {g.unit}, multiples of {g.step:g} mg from {g.lo:g} to "
+             f"{g.hi:g} mg; {g.source}." for g in DOSE_GRIDS.values()]
+    grids.append(f"- **Methotrexate weekly cap**: {MTX_WEEKLY_CAP.value:g} mg a week; "
+                 f"{MTX_WEEKLY_CAP.source}.")
+    grids.append(f"- **Within-patient correlation of a dose before and after**: at least "
+                 f"{MIN_CORRELATION.value:g} to be plausible (the printed means, SDs, percent "
+                 f"decrease and p of a paired comparison together fix the correlation they "
+                 f"need); {MIN_CORRELATION.source}.")
+    settings = ", ".join(f"`{name}` = {getattr(params, name)}" for name, *_ in ALTERNATIVES)
+    frame = check_assumption_rows(table, published)
     return "\n".join([
         "## Assumptions of the consistency checks", "",
         "The checks on the paper's printed numbers (Appendix B) ask whether a printed dose "

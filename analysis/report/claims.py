@@ -21,7 +21,7 @@ from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table
 
-__all__ = ["save_claims", "load_claims", "claims_markdown", "variant_claims_table",
+__all__ = ["save_claims", "load_claims", "claims_rows", "claims_markdown", "variant_claims_table",
            "estimate_text"]
 
 
@@ -76,15 +76,20 @@ def load_claims(run_dir: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
-def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
-    """The report's table of conclusions: each claim as the paper states it, what the paper
-    printed, this run's numbers and estimate, and the verdict."""
-    shown = pd.DataFrame({
+def claims_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``tables/claims.csv`` as the report prints it: each claim as the paper states it, what
+    the paper printed, this run's numbers and estimate (95% CI), and the verdict."""
+    return pd.DataFrame({
         "Conclusion of the paper": frame["label"],
         "The paper printed": frame["paper"].fillna(""),
         "This run": frame["detail"],
         "Estimate": [estimate_text(r) for r in frame.to_dict("records")],
         "Verdict": frame["verdict"]})
+
+
+def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
+    """The report's table of conclusions (:func:`claims_rows`) with its caption and note."""
+    shown = claims_rows(frame)
     supported = int(frame["verdict"].isin(SUPPORTING).sum())
     notes = (f"{supported} of {len(frame)} conclusions are supported by this run (*holds* or "
              f"*established*), at a significance level of {alpha:g}; the verdicts follow the "
