@@ -33,7 +33,9 @@ def _fmt4(value) -> str:
 
 
 STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "n",
-              "pct": "%", "mean": "mean", "sd": "SD"}
+              "pct": "%", "mean": "mean", "sd": "SD", "effect": "effect size",
+              "effect_low": "effect size, 95% CI low", "effect_high": "effect size, 95% CI high",
+              "n_resp": "responders with a value", "n_nonresp": "nonresponders with a value"}
 
 
 def key_label(key: str, labels: dict[str, str]) -> str:
@@ -256,7 +258,10 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
                  f"lists them by table. {len(flips)} p-values crossed the significance level "
                  f"{params.alpha:g}{':' if len(flips) else '.'}\n")
     if len(flips):
-        shown = flips[["Table", "Number", "Paper run", "This run", "Significance"]]
+        # The table's name once, in its own column (not again at the start of the number).
+        shown = flips.assign(Number=[n.removeprefix(f"{t} · ") for n, t in
+                                     zip(flips["Number"], flips["Table"], strict=True)])
+        shown = shown[["Table", "Number", "Paper run", "This run", "Significance"]]
         lines.append(markdown_table(shown, f"p-values that crossed {params.alpha:g} (paper run "
                                     "and this run)", left_columns=2,
                                     text_columns=("Significance",)))
