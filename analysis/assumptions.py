@@ -62,6 +62,8 @@ class Assumption:
     alternatives : (label, values) pairs, each a complete alternative setting of ``default``'s
         parameters.
     p_key : result key of the p-value the assumption decides ("" when none).
+    label : the assumption in words, for a reader (issue 25); a parameter's assumption is
+        named by the parameter's label (:func:`analysis.report.labels.parameter_label`).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Assumption:
     default: Mapping[str, Any]
     alternatives: tuple[tuple[str, Mapping[str, Any]], ...]
     p_key: str = ""
+    label: str = ""
 
 
 def _label(value: Any) -> str:
@@ -104,7 +107,8 @@ def registry() -> tuple[Assumption, ...]:
         "the response module's reading 'a missing measurement cannot meet a criterion', "
         "applied to CK as well (the paper says nothing on missing values)",
         {"ck_missing_baseline": "refractory", "ck_missing_followup": "refractory",
-         "pft_missing": "not_met"}, (("not_met", missing),)))
+         "pft_missing": "not_met"}, (("not_met", missing),),
+        label="A missing CK, FVC, TLC or DLCO meets no criterion"))
     return tuple(out)
 
 

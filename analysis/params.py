@@ -23,7 +23,8 @@ from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
            "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES", "GROUPS", "parameter_table",
-           "parameter_rows", "params_digest", "load_step_params", "check_one_parameter_set"]
+           "parameter_rows", "params_digest", "load_step_params", "check_one_parameter_set",
+           "LABELS", "VALUE_WORDS"]
 
 #: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
 #: are consistent with. The paper says "Mann-Whitney ... for nonparametric interval variables"
@@ -400,6 +401,53 @@ MAPPINGS = {"continuous_tests": (CONTINUOUS_TEST_ROWS, CONTINUOUS_TESTS, None),
                                   tuple(f"{table}.{row}" for table in paper_rows.COMPARED
                                         for row in paper_rows.COUNTED)),
             "sensitivity_grid": (SENSITIVITY_GRID, None, None)}
+
+#: What each parameter is called where a reader sees it (the report, the variant report, the
+#: figures, the spreadsheet; issue 25): words, never the field name, which appears only in
+#: Appendix C, parameter files and the CLI. The meaning is the field's ``doc``.
+LABELS: dict[str, str] = {
+    "min_age": "Minimum age", "age_rule": "Age criterion",
+    "ck_uln": "CK upper limit of normal",
+    "ck_missing_baseline": "A missing baseline CK",
+    "ck_missing_followup": "A missing follow-up CK",
+    "ck_fall": "CK fall counted as response", "count_weakness": "Worsening weakness counts",
+    "fvc_decline": "FVC decline", "tlc_decline": "TLC decline", "dlco_decline": "DLCO decline",
+    "decline_scale": "Declines", "count_symptoms": "Worsening respiratory symptoms count",
+    "ild_criteria_required": "ILD criteria required",
+    "pft_missing": "A missing FVC, TLC or DLCO",
+    "conventional_followup": "Conventional response judged at",
+    "tacrolimus_followup": "Tacrolimus response judged at",
+    "fisher_rule": "Fisher's exact test used when", "fisher_threshold": "Small-count threshold",
+    "fisher_sided": "Fisher p-value of 2×2 tables", "chi2_correction": "Yates correction",
+    "continuous_tests": "Test", "categorical_tests": "Test",
+    "sensitivity_grid": "Grid of the sensitivity analysis", "alpha": "Significance level",
+    "suppress_below": "Small counts suppressed below",
+    "bootstrap_resamples": "Bootstrap resamples", "bootstrap_seed": "Bootstrap seed",
+}
+#: A coded value in words, per parameter (the rest print as numbers or as themselves).
+VALUE_WORDS: dict[str, dict[Any, str]] = {
+    "age_rule": {">=": "at least the minimum age", ">": "older than the minimum age"},
+    "ck_missing_baseline": {"refractory": "counted as refractory",
+                            "not_met": "meeting no criterion"},
+    "ck_missing_followup": {"refractory": "counted as refractory",
+                            "not_met": "meeting no criterion"},
+    "pft_missing": {"not_met": "meeting no criterion", "met": "counted as a decline"},
+    "decline_scale": {"relative": "relative (% of baseline)",
+                      "absolute": "absolute (points of predicted)"},
+    "conventional_followup": {"month6": "6 months", "month12": "12 months"},
+    "tacrolimus_followup": {"tac_month6": "6 months after tacrolimus start",
+                            "tac_month12": "1 year after tacrolimus start"},
+    "fisher_rule": {"expected": "an expected count is below the threshold",
+                    "observed": "an observed count is below the threshold",
+                    "always": "always", "never": "never"},
+    "categorical_tests": {"rule": "by the small-count rule", "chi2": "Pearson chi-square",
+                          "chi2_yates": "chi-square with Yates correction",
+                          "fisher_two_sided": "Fisher's exact, two-sided",
+                          "fisher_one_sided": "Fisher's exact, one-sided",
+                          "fisher_rxc": "Fisher-Freeman-Halton exact"},
+    "continuous_tests": {"t": "Student t test", "welch": "Welch t test",
+                         "mannwhitney": "Mann-Whitney rank-sum test"},
+}
 
 
 def _merge_assignment(merged: dict[str, Any], name: str, value: Any) -> None:

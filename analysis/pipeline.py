@@ -635,9 +635,11 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     from analysis.report.atomic import write_atomic
     from analysis.report.markdown import markdown_table
     from analysis.report.variables import group_note
-    from analysis.report.variants import variant_markdown
+    from analysis.report.variants import variant_changes_markdown, variant_markdown
 
     write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
+    write_atomic(stage / "tables" / "variant_changes.md",
+                 variant_changes_markdown(stage, name, params, paper_dir))
     results = stage / "results.json"
     numbers = json.loads(results.read_text(encoding="utf-8"))["numbers"] if results.is_file() \
         else None  # None: the steps wrote no numbers (stub notebooks)

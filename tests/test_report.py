@@ -82,7 +82,7 @@ def test_methods_audit_shows_two_sided_beside_printed(text):
 def test_variant_report_opens_with_what_changed(variant_run, paper_run, cohort, plain_flow):
     text = html_text(variant_run / "report.html")
     assert "What this variant changes" in text
-    assert "fvc_decline 0.1 0.05" in text
+    assert "FVC decline 10% 5%" in text  # issue 25: the parameter and values in words
     # The changed flow row; the variant's count comes from the independent reading of the
     # Methods in tests/conftest.py, not from a recorded run.
     variant = plain_flow(cohort, fvc="0.05")["conv_responders"]
@@ -117,7 +117,10 @@ def test_assumptions_section_follows_methods_with_computed_alternatives(text):
     section = text.index("Assumptions of this re-analysis The paper does not fix", methods)
     assert section < text.index("Study flow", section)
     shown = text[section:text.index("Study flow", section)]
-    assert "ck_missing_baseline missing-data rule refractory not_met 33 / 21; 15 of 17" in shown
-    assert "ck_uln assumed laboratory ULN 200 150 28 / 26; 10 of 18" in shown
+    # Issue 25: in words (the parameter's label, its values), the counts in two columns.
+    assert ("A missing baseline CK missing-data rule counted as refractory meeting no "
+            "criterion 33 / 21 15 of 17") in shown
+    assert "CK upper limit of normal assumed laboratory ULN 200 U/l 150 U/l 28 / 26 10 of 18" \
+        in shown
     assert "fitted to the printed value" in shown
     assert "Baseline CK measured" in shown  # the assumed (not printed) values are listed

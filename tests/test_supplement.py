@@ -75,7 +75,8 @@ def test_pdf_table1_has_every_row_in_order_across_its_pages(pdf_pages):
     """Quarto's PDF overprinted Table 1's last 9 rows ("3535 (20.4)"); every row of the paper's
     Table 1 is in the PDF, in order, with MMF's "11 (20.4)" (Sharma 2017, Table 1)."""
     text = " ".join(pdf_pages)
-    table1 = text[text.index("Table 1. Clinical characteristics"):text.index("Table 2. ")]
+    table1 = text[text.index("Table 1. Clinical characteristics"):
+                  text.index("Table 2. Clinical characteristics")]
     assert _in_order(table1, TABLE1_ROWS) == []
     assert "MMF 11 (20.4)" in table1 and "AZA 35 (64.8)" in table1
     assert "3535" not in table1
@@ -208,18 +209,96 @@ def test_references_section(paper_run):
 
 
 def test_spreadsheet_has_a_sheet_per_table_with_the_csv_numbers(paper_run):
+    """Issue 25: a sheet per table with headers in words, the CSV's numbers at full precision
+    shown at the printed precision, Table 1's n beside its %, and a Dictionary sheet."""
     from openpyxl import load_workbook
 
     tables = paper_run / "tables"
-    book = load_workbook(tables / "tables.xlsx", read_only=True)
-    assert book.sheetnames[:3] == ["table1", "table2", "table3"]
-    assert set(book.sheetnames) == {p.stem for p in tables.glob("*.csv")}
-    sheet = list(book["table1"].iter_rows(values_only=True))
+    book = load_workbook(tables / "tables.xlsx")
+    assert book.sheetnames[:3] == ["Table 1", "Table 2", "Table 3"]
+    assert book.sheetnames[-1] == "Dictionary"
+    assert len(book.sheetnames) == len(list(tables.glob("*.csv"))) + 1
+    sheet = list(book["Table 1"].iter_rows())
+    header = [c.value for c in sheet[0]]
+    assert header[:4] == ["Characteristic", "Level or row", "n", "%"]
+    assert not [h for h in header if "_" in h]
     csv = pd.read_csv(tables / "table1.csv")
-    assert list(sheet[0]) == list(csv.columns)
     assert len(sheet) == len(csv) + 1
-    mmf = next(r for r in sheet if "MMF" in [str(v) for v in r])
-    assert 11 in mmf  # Sharma 2017, Table 1: MMF 11 (20.4)
+    mmf = next(r for r in sheet if r[1].value == "MMF")
+    # Sharma 2017, Table 1: MMF 11 (20.4); the cell holds 11/54 in full, shown as 20.4.
+    assert mmf[2].value == 11
+    assert mmf[3].value == pytest.approx(100 * 11 / 54) and mmf[3].number_format == "0.0"
+    assert "Mi-2" in [r[0].value for r in sheet] and "mi2" not in [r[0].value for r in sheet]
+    words = {(r[0], r[1]): r[2] for r in book["Dictionary"].iter_rows(min_row=2, values_only=True)}
+    for name in book.sheetnames[:-1]:
+        for cell in next(book[name].iter_rows(max_row=1)):
+            assert words.get((name, cell.value)), (name, cell.value)
+    assert words[("Table 1", "%")].startswith("Percentage")
+
+
+def _code_words() -> set[str]:
+    """Names a reader must not meet before the appendices: every parameter with an underscore
+    (``ck_uln``), every per-row test entry (``categorical_tests.t2.race``, ``t2.race``), the
+    combined assumption, the export's column names with an underscore or a digit, the exclusion
+    codes, and the row keys that abbreviate a printed label (``mi2`` for Mi-2, ``jo1`` for
+    Anti-Jo1)."""
+    import dataclasses
+
+    from analysis.assumptions import registry
+    from analysis.cohort import EXCLUSIONS
+    from analysis.paper.rows import ROWS
+    from analysis.params import MAPPINGS, Params
+    from analysis.schema.codebook import load_codebook
+
+    words = {f.name for f in dataclasses.fields(Params) if "_" in f.name}
+    for field, (defaults, _, _) in MAPPINGS.items():
+        words |= {f"{field}.{k}" for k in defaults} | {k for k in defaults if "." in k}
+    words |= {a.name for a in registry() if "_" in a.name}
+    words |= {c for c in load_codebook().frame["column"] if re.search(r"_|\d", c)}
+    words |= {k for k in EXCLUSIONS if "_" in k or len(k) <= 4 and k.upper() != k}
+    words |= {r.key for r in ROWS  # abbreviations only: not "myositis" for Myositis
+              if r.label.upper().removeprefix("ANTI-").replace("-", "") == r.key.upper()
+              and (r.label != r.label.capitalize() or any(c.isdigit() for c in r.key))}
+    return words
+
+
+def _before_appendices(text: str) -> str:
+    text = text.replace("\u200b", "").replace("\u00ad", "")
+    return text[:text.rindex("Appendix A — Reproduction")]
+
+
+def test_no_code_word_before_the_appendices(paper_run, pdf_pages, docx_body):
+    """Issue 25: the report's body speaks a reader's words in every format; parameter and
+    variable names appear only in Appendix C (and the data dictionary)."""
+    codes = _code_words()
+    assert {"ck_uln", "categorical_tests.t2.race", "mi2", "ibm"} <= codes
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(codes, key=len,
+                                                                   reverse=True))) + r")(?![\w])")
+    for where, text in (("HTML", html_text(paper_run / "report.html")),
+                        ("PDF", " ".join(pdf_pages)), ("Word", _w_text(docx_body))):
+        found = sorted(set(pattern.findall(_before_appendices(text))))
+        assert not found, f"{where}: {found}"
+
+
+def test_word_updates_its_contents_on_opening(paper_run):
+    """Issue 25: the Word file's table of contents is a TOC field, and the file asks Word to
+    update its fields on opening (w:updateFields, ECMA-376 17.15.1.90)."""
+    with zipfile.ZipFile(paper_run / "report.docx") as z:
+        settings = ET.fromstring(z.read("word/settings.xml"))
+        document = z.read("word/document.xml").decode("utf-8")
+    update = settings.find(f"{W}updateFields")
+    assert update is not None and update.get(f"{W}val") == "true"
+    assert re.search(r"<w:instrText[^>]*>\s*TOC ", document)
+
+
+def test_pdf_figure1_follows_table1_s_last_row(pdf_pages):
+    """Issue 25: Figure 1 no longer lands inside Table 1: in the PDF's text order its caption
+    comes after Table 1's last row (Sharma 2017, Table 1: MMF 11 (20.4))."""
+    text = " ".join(pdf_pages)
+    table1 = text.index("Table 1. Clinical characteristics")
+    last_row = text.index("MMF 11 (20.4)", table1)
+    figure1 = text.index("Figure 1. Study design")
+    assert table1 < last_row < figure1
 
 
 def test_figures_also_at_print_resolution_and_as_pdf(paper_run):

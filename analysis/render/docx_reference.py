@@ -133,6 +133,19 @@ def edit_styles(xml: str, setup: Mapping[str, float]) -> str:
         "word/styles.xml Caption style")
 
 
+def edit_settings(xml: str) -> str:
+    """Word updates the document's fields when it opens it (``w:updateFields``, ECMA-376
+    17.15.1.90): the table of contents, which pandoc writes as an empty TOC field, is filled
+    on opening instead of showing a bare heading (issue 25). pandoc keeps this setting of the
+    reference document in every .docx it writes, under Quarto too.
+
+    >>> edit_settings('<w:settings xmlns:w="w"><w:zoom /></w:settings>')
+    '<w:settings xmlns:w="w"><w:zoom /><w:updateFields w:val="true" /></w:settings>'
+    """
+    return _replace_once(xml, r"(</w:settings>)", r'<w:updateFields w:val="true" />\g<1>',
+                         "word/settings.xml")
+
+
 def pandoc_reference_docx() -> bytes:
     """pandoc's own reference.docx (``--print-default-data-file``) of the pinned pandoc."""
     from analysis.render.pandoc import _pandoc_path
@@ -146,7 +159,8 @@ def pandoc_reference_docx() -> bytes:
 
 
 def build_reference_docx(default: bytes, typst: Mapping[str, Any]) -> bytes:
-    """The project's reference.docx: ``default`` (pandoc's) with the PDF's page and font sizes.
+    """The project's reference.docx: ``default`` (pandoc's) with the PDF's page and font sizes,
+    and fields updated on opening (:func:`edit_settings`).
 
     Parameters
     ----------
@@ -162,7 +176,8 @@ def build_reference_docx(default: bytes, typst: Mapping[str, Any]) -> bytes:
     """
     setup = page_setup(typst)
     edits = {"word/document.xml": lambda x: edit_document(x, setup),
-             "word/styles.xml": lambda x: edit_styles(x, setup)}
+             "word/styles.xml": lambda x: edit_styles(x, setup),
+             "word/settings.xml": edit_settings}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(default)) as src, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -26,7 +26,7 @@ ROW_LABELS = {row.key: row.label for row in ROWS}
 __all__ = ["MEASURE_NAMES", "CI_NAMES", "effect_rows", "pm_dm_sentence", "dose_rows",
            "effects_markdown", "save_effects"]
 
-MEASURE_NAMES = {"prop_diff": "Difference in %, points", "cramers_v": "Cramér's V",
+MEASURE_NAMES = {"prop_diff": "Difference, percentage points", "cramers_v": "Cramér's V",
                  "hl_shift": "Hodges-Lehmann shift"}
 CI_NAMES = {"newcombe_wilson": "Newcombe score", "noncentral_chi2": "noncentral chi-square",
             "moses_mann_whitney": "Moses (Mann-Whitney)", "exact_conditional": "exact conditional",
@@ -37,7 +37,7 @@ CI_NAMES = {"newcombe_wilson": "Newcombe score", "noncentral_chi2": "noncentral 
 def _num(value: float, decimals: int) -> str:
     if value is not None and not pd.isna(value) and math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    return format_number(value, decimals).replace("-", "−")
+    return format_number(value, decimals)  # a true minus sign (report.format)
 
 
 def _ci(low: float, high: float, decimals: int, scale: float = 1.0) -> str:
@@ -129,7 +129,7 @@ def dose_rows(changes: pd.DataFrame) -> pd.DataFrame:
     """The mean paired dose changes (:func:`analysis.effects.dose_changes`) for display."""
     cohorts = {"conv_resp": "Conventional responders", "conv_fail": "Conventional failures",
                "tac": "Tacrolimus"}
-    points = {"m6_12": "6-12 months", "m3_6": "3-6 months", "y1": "1 year"}
+    points = {"m6_12": "6\u201312 months", "m3_6": "3\u20136 months", "y1": "1 year"}
     drugs = {"prednisone": "Prednisone", "aza": "AZA", "mtx": "MTX", "mmf": "MMF"}
     return pd.DataFrame([{
         "Patients": cohorts[r["cohort"]], "Drug": drugs[r["drug"]],

@@ -456,8 +456,7 @@ def explorer_html(data: Mapping[str, Any],
         f"paper with its p-value and its verdict. Every number was computed when this "
         f"report was built; the page only looks it up (nothing is fetched). Values marked "
         f"&ldquo;paper&rdquo; are the paper&rsquo;s definition. The address of the page "
-        f"holds the selection (<code>#explore:fvc_decline=0.05</code>), so a definition can "
-        f"be shared as a link.</p>",
+        f"holds the selection, so a definition can be shared as a link.</p>",
         '<form class="explorer-controls" onsubmit="return false;">', *menus, "</form>",
         f'<p><button type="button" data-reset>Back to {the_label}</button></p>',
         '<p data-status role="status"></p><p data-ignored></p>',

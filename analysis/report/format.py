@@ -15,10 +15,14 @@ import pandas as pd
 
 from analysis.errors import DataValidationError
 
-__all__ = ["MISSING", "format_p", "p_clause", "format_number", "not_computable"]
+__all__ = ["MISSING", "MINUS", "format_p", "format_p_against", "p_clause", "format_number",
+           "not_computable", "en_dash_ranges"]
 
 #: What a missing value prints as (the tables' footnote reads "N/A: not applicable").
 MISSING = "N/A"
+#: The minus sign of a printed negative number (U+2212, as typeset journals print it; the
+#: hyphen-minus "-" is shorter and sits lower).
+MINUS = "\u2212"
 
 
 def format_p(p: float | None) -> str:
@@ -72,12 +76,56 @@ def format_number(value: float | None, decimals: int = 1, missing: str = MISSING
     ['63.7', '57', 'N/A', 'N/A']
     >>> format_number(0.012345, significant=4), format_number(None, missing="")
     ('0.01235', '')
+
+    A negative number prints with a true minus sign (U+2212), and a number that rounds to
+    zero prints without a sign:
+
+    >>> format_number(-17.54, 1), format_number(-0.04, 1), format_number(-1234.5, significant=4)
+    ('−17.5', '0.0', '−1234')
     """
     if value is None or pd.isna(value):
         return missing
-    if significant is not None:
-        return f"{value:.{significant}g}"
-    return f"{value:.{decimals}f}"
+    text = f"{value:.{significant}g}" if significant is not None else f"{value:.{decimals}f}"
+    if text.startswith("-"):
+        digits = text[1:]
+        return digits if not digits.strip("0.") else MINUS + digits
+    return text
+
+
+def format_p_against(p: float | None, alpha: float) -> str:
+    """A p-value with enough digits to show on which side of ``alpha`` it lies: the report's
+    :func:`format_p`, or more significant digits when that rounds onto or across ``alpha``
+    (a variant report's "0.092 → 0.050, now < 0.05" hides that the value is 0.0498).
+
+    >>> format_p_against(0.0498, 0.05), format_p_against(0.0502, 0.05)
+    ('0.0498', '0.0502')
+    >>> format_p_against(0.092, 0.05), format_p_against(0.04999996, 0.05)
+    ('0.092', '0.04999996')
+    """
+    text = format_p(p)
+    if p is None or pd.isna(p) or text.startswith("<"):
+        return text
+    digits = 2
+    while (float(text) >= alpha) != (p >= alpha) or (float(text) == alpha and p != alpha):
+        digits += 1
+        text = f"{float(f'{p:.{digits}g}'):.{digits - 1 - math.floor(math.log10(p))}f}"
+        if digits > 12:
+            break
+    return text
+
+
+def en_dash_ranges(text: str) -> str:
+    """Ranges between numbers with an en dash, as typeset text prints them: ``6-12 months``
+    becomes ``6–12 months``; a minus sign, a date or a name keeps its hyphen.
+
+    >>> en_dash_ranges("recorded at 6-12 months and 3-6 months"), en_dash_ranges("MA-ILD, a-1")
+    ('recorded at 6–12 months and 3–6 months', 'MA-ILD, a-1')
+    >>> en_dash_ranges("2017-09-01")
+    '2017-09-01'
+    """
+    import re
+
+    return re.sub(r"(?<![\d.\-])(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?![\d.\-])", "\\1\u2013\\2", text)
 
 
 def not_computable(*ns: int, need: int = 0) -> str:

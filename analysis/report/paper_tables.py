@@ -15,7 +15,8 @@ from analysis.report.format import format_p, not_computable
 from analysis.report.markdown import save_table
 from analysis.tables import MIN_PER_GROUP
 
-__all__ = ["FOOTNOTE", "format_table", "caption", "p_value_note", "table_notes",
+__all__ = ["FOOTNOTE", "NOT_COMPUTABLE_MARK", "format_table", "caption", "p_value_note",
+           "not_computable_note", "table_notes",
            "save_paper_table"]
 
 
@@ -31,13 +32,43 @@ def _mean_cell(mean: float, n: int, size: int) -> str:
     return f"{mean:.1f}" + (f" [n = {n}]" if n < size else "")
 
 
+#: The p column's mark for a test that could not run; the table's notes say why, per row
+#: (issue 25: the reason in the cell stretched the p column of Table 3).
+NOT_COMPUTABLE_MARK = "NC\u2020"
+
+
+def _too_small(rec: dict, kind: str) -> bool:
+    """Whether a row's test could not run because a group is below the patients the test
+    needs (:data:`analysis.tables.MIN_PER_GROUP`)."""
+    return bool(pd.isna(rec["p"]) and min(rec["n_resp"], rec["n_nonresp"]) < MIN_PER_GROUP[kind])
+
+
 def _p_cell(rec: dict, kind: str) -> str:
-    """A row's p-value, or why its test could not run: a group below the patients the test
-    needs (:data:`analysis.tables.MIN_PER_GROUP`), with both groups' n."""
-    need = MIN_PER_GROUP[kind]
-    if pd.isna(rec["p"]) and min(rec["n_resp"], rec["n_nonresp"]) < need:
-        return not_computable(rec["n_resp"], rec["n_nonresp"], need=need)
-    return format_p(rec["p"])
+    """A row's p-value, or :data:`NOT_COMPUTABLE_MARK` where its test could not run (the
+    notes give both groups' n: :func:`not_computable_note`)."""
+    return NOT_COMPUTABLE_MARK if _too_small(rec, kind) else format_p(rec["p"])
+
+
+def not_computable_note(frame: pd.DataFrame) -> str:
+    """The footnote of the rows of Table 2 or 3 whose test could not run: each row, both
+    groups' n and the n the test needs per group; empty when every test ran.
+
+    >>> f = pd.DataFrame({"table": "t3", "variable": ["histology"], "p": [float("nan")],
+    ...                   "n_resp": [7], "n_nonresp": [0]})
+    >>> not_computable_note(f)
+    '†NC: not computable: Lung histopathology, not computable (n = 7 vs 0; needs 1 per group).'
+    """
+    if frame["table"].iloc[0] == "t1":
+        return ""
+    parts = []
+    for variable, block in frame.groupby("variable", sort=False):
+        spec = BY_KEY[variable]
+        rec = block.iloc[0].to_dict()
+        if _too_small(rec, spec.kind):
+            parts.append(f"{spec.t2_label or spec.label}, "
+                         + not_computable(rec["n_resp"], rec["n_nonresp"],
+                                          need=MIN_PER_GROUP[spec.kind]))
+    return f"\u2020NC: not computable: {'; '.join(parts)}." if parts else ""
 
 
 def _t1_mean_cell(rec: dict) -> str:
@@ -129,18 +160,22 @@ def caption(frame: pd.DataFrame) -> str:
 
 
 def p_value_note(frame: pd.DataFrame) -> str:
-    """Which test gave each p-value, as a footnote: the test, then the rows it was used for.
+    """Which test gave each p-value, as a footnote: the test, then the rows it was used for,
+    named as the table prints them (without their unit).
 
-    >>> f = pd.DataFrame({"variable": ["sex", "age"], "test": ["chi2", "mannwhitney"]})
+    >>> f = pd.DataFrame({"variable": ["sex", "age", "mi2"],
+    ...                   "test": ["chi2", "mannwhitney", "chi2"]})
     >>> p_value_note(f)
-    'p-values: Mann-Whitney rank-sum test, normal approximation with tie correction (age); Pearson chi-square (sex).'
+    'p-values: Mann-Whitney rank-sum test, normal approximation with tie correction (Age at onset of myositis); Pearson chi-square (Sex, Mi-2).'
     """  # noqa: E501
+    from analysis.report.labels import row_label
     from analysis.stats import TEST_LABELS
 
     tests = frame.loc[frame["test"].astype(str) != "", ["variable", "test"]]
     if tests.empty:
         return ""
-    parts = [f"{TEST_LABELS.get(test, test)} ({', '.join(block['variable'])})"
+    parts = [f"{TEST_LABELS.get(test, test)} "
+             f"({', '.join(row_label(v).split(', ')[0] for v in block['variable'])})"
              for test, block in tests.groupby("test")]
     return "p-values: " + "; ".join(sorted(parts)) + "."
 
@@ -148,7 +183,10 @@ def p_value_note(frame: pd.DataFrame) -> str:
 def table_notes(frame: pd.DataFrame) -> str:
     """The notes under Table 1, 2 or 3: the abbreviations, and for Tables 2 and 3 the note
     naming each row's test (:func:`p_value_note`)."""
-    return FOOTNOTE if frame["table"].iloc[0] == "t1" else f"{FOOTNOTE} {p_value_note(frame)}"
+    if frame["table"].iloc[0] == "t1":
+        return FOOTNOTE
+    return " ".join(part for part in (FOOTNOTE, p_value_note(frame), not_computable_note(frame))
+                    if part)
 
 
 def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:

@@ -5,6 +5,7 @@ and the forest plot ``figures/predictors_forest.png``; numbers from :mod:`analys
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from analysis.report.format import format_p, p_clause
 from analysis.report.markdown import markdown_table
 from analysis.report.style import new_figure, palette, save_figure, style_context
 
-__all__ = ["METHODS", "format_or", "forest_plot", "predictor_rows", "predictors_markdown",
-           "save_predictors"]
+__all__ = ["METHODS", "FOREST_PADDING", "format_or", "forest_limits", "forest_plot",
+           "predictor_rows", "predictors_markdown", "save_predictors"]
 
 METHODS = {"ml": "ML, Wald CI", "firth": "Firth, profile penalised likelihood CI"}
 
@@ -47,36 +48,112 @@ def _or_cell(rec: dict) -> str:
     return format_or(rec["or"], rec["or_low"], rec["or_high"])
 
 
+#: How far the axis of :func:`forest_plot` reaches beyond the smallest and largest odds
+#: ratio (a factor), before it is widened to a 1-2-5 value; interval ends beyond it are
+#: drawn to the edge with an arrow (issue 25: Firth upper limits of 830 and 1568 stretched
+#: the axis to 10^3, so that every other interval was a dot).
+FOREST_PADDING = 4.0
+
+
+def _nice(value: float, up: bool) -> float:
+    """The nearest 1, 2 or 5 times a power of ten at or beyond ``value`` (up or down).
+
+    >>> _nice(39.2, True), _nice(0.032, False), _nice(1.0, True)
+    (50.0, 0.02, 1.0)
+    """
+    exponent = math.floor(math.log10(value))
+    steps = [m * 10.0 ** e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    return (min(s for s in steps if s >= value * (1 - 1e-9)) if up
+            else max(s for s in steps if s <= value * (1 + 1e-9)))
+
+
+def forest_limits(odds_ratios: Sequence[float]) -> tuple[float, float]:
+    """The forest plot's axis: every finite odds ratio and 1, padded by
+    :data:`FOREST_PADDING` on each side and widened to a 1-2-5 value.
+
+    >>> forest_limits([0.129, 0.8, 9.8])
+    (0.02, 50.0)
+    >>> forest_limits([1.2])
+    (0.2, 5.0)
+    """
+    finite = [v for v in odds_ratios if math.isfinite(v) and v > 0] + [1.0]
+    return (_nice(min(finite) / FOREST_PADDING, up=False),
+            _nice(max(finite) * FOREST_PADDING, up=True))
+
+
+def _plain(value: float, _pos: object = None) -> str:
+    """A tick label without exponent notation: 0.1, 1, 10 (never 10⁻¹).
+
+    >>> [_plain(v) for v in (0.01, 0.5, 1.0, 20.0, 100.0)]
+    ['0.01', '0.5', '1', '20', '100']
+    """
+    return f"{value:.10g}"
+
+
 def forest_plot(frame: pd.DataFrame):
     """Odds ratios of failure with 95% CIs on a log axis, one line per term, method marked
-    (filled circle: ML; open square: Firth); a term with no estimate keeps its line, with
-    the reason written where the estimate would be ("not estimable (1 event)")."""
+    (filled circle: ML; open square: Firth), in a legend; a term with no estimate keeps its
+    line, with the reason written where the estimate would be ("not estimable (1 event)").
+
+    The axis (:func:`forest_limits`) covers every odds ratio with room on either side; an
+    interval that reaches beyond it is drawn to the edge and ends in an arrowhead. Ticks are
+    1-2-5 values printed plainly (0.1, 1, 10). The figure carries no title: the document's
+    caption says what it shows."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
     colours = palette()
     rows = frame.iloc[::-1].reset_index(drop=True)
+    shown = [not _not_estimable(m) for m in rows["method"]]
+    lo_clip, hi_clip = forest_limits(rows.loc[shown, "or"].astype(float).tolist())
+    clipped = False
     with style_context():
-        fig = new_figure((6.5, 0.26 * len(rows) + 1.2), layout="constrained")
+        fig = new_figure((6.5, 0.26 * len(rows) + 1.3), layout="constrained")
         ax = fig.add_subplot()
-        lo_clip, hi_clip = 1e-2, 1e3
         for i, rec in rows.iterrows():
-            if _not_estimable(rec["method"]) or not math.isfinite(rec["or"]):
+            if _not_estimable(rec["method"]) or not (math.isfinite(rec["or"]) and rec["or"] > 0):
                 ax.text(1.0, i, rec["method"], ha="center", va="center", fontsize=7,
                         fontstyle="italic", color="0.35", zorder=3,
                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
                 continue
-            low = max(rec["or_low"], lo_clip)
-            high = min(rec["or_high"], hi_clip)
             firth = rec["method"] == "firth"
-            ax.plot([low, high], [i, i], color=colours[1 if firth else 0], linewidth=1.2)
-            ax.plot([min(max(rec["or"], lo_clip), hi_clip)], [i],
-                    marker="s" if firth else "o", markerfacecolor="white" if firth
-                    else colours[0], color=colours[1 if firth else 0], markersize=4.5)
+            colour = colours[1 if firth else 0]
+            low = max(rec["or_low"], lo_clip) if math.isfinite(rec["or_low"]) else lo_clip
+            high = min(rec["or_high"], hi_clip)
+            ax.plot([low, high], [i, i], color=colour, linewidth=1.2)
+            for beyond, edge, marker in ((rec["or_low"] < lo_clip, lo_clip, "<"),
+                                         (rec["or_high"] > hi_clip, hi_clip, ">")):
+                if beyond:
+                    ax.plot([edge], [i], marker=marker, color=colour, markersize=5,
+                            markeredgewidth=0, clip_on=False)
+                    clipped = True
+            ax.plot([rec["or"]], [i], marker="s" if firth else "o",
+                    markerfacecolor="white" if firth else colour, color=colour,
+                    markersize=4.5)
         ax.axvline(1.0, color="0.5", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         ax.set_xlim(lo_clip, hi_clip)
-        ax.set_ylim(-0.8, len(rows) - 0.2)  # the same margins whether or not a row is drawn
+        ticks = [m * 10.0 ** e for e in range(-6, 7) for m in (1, 2, 5)
+                 if lo_clip <= m * 10.0 ** e <= hi_clip]
+        decades = [t for t in ticks if math.isclose(math.log10(t), round(math.log10(t)))]
+        ax.xaxis.set_major_locator(FixedLocator(decades if len(decades) >= 3 else ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(_plain))
+        ax.xaxis.set_minor_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_formatter(FuncFormatter(_plain) if len(decades) < 3
+                                     else NullFormatter())
+        ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_yticks(np.arange(len(rows)), rows["term"].tolist())
         ax.set_xlabel("Odds ratio of failure (95% CI, log scale)")
-        ax.set_title("Univariable logistic regression (circle: ML; square: Firth)", fontsize=9)
+        handles = [Line2D([], [], color=colours[0], marker="o", linewidth=1.2, markersize=4.5,
+                          label="Maximum likelihood"),
+                   Line2D([], [], color=colours[1], marker="s", markerfacecolor="white",
+                          linewidth=1.2, markersize=4.5, label="Firth-penalised")]
+        if clipped:
+            handles.append(Line2D([], [], color="0.3", marker=">", linestyle="none",
+                                  markersize=5, markeredgewidth=0,
+                                  label="Interval continues beyond the axis"))
+        fig.legend(handles=handles, loc="outside upper center", ncols=len(handles),
+                   fontsize=7.5, frameon=False)
     return fig
 
 
@@ -106,12 +183,15 @@ def _forest_alt(frame: pd.DataFrame) -> str:
     """The forest plot's alt text (Quarto's ``fig-alt``): what :func:`forest_plot` draws, in
     words, for screen readers and Word; the numbers are in the table above it. Without it
     Quarto gives the figure no alt text at all (/work/shared/QUARTO.md, defect 6)."""
+    shown = [not _not_estimable(m) for m in frame["method"]]
+    low, high = forest_limits(frame.loc[shown, "or"].astype(float).tolist())
     return (f"Forest plot of {len(frame)} odds ratios of failure of conventional treatment, "
             "one row per characteristic, in the order of the table above: each a point (a "
             "filled circle for an ordinary fit, an open square for a Firth-penalised one) on a "
-            "horizontal line for its 95% confidence interval, on a logarithmic axis from 0.01 "
-            "to 1000 with a dashed vertical line at 1 (no association); points right of the "
-            "line mean higher odds of failure.")
+            "horizontal line for its 95% confidence interval, on a logarithmic axis from "
+            f"{_plain(low)} to {_plain(high)} with a dashed vertical line at 1 (no "
+            "association); an interval reaching beyond the axis ends in an arrowhead; points "
+            "right of the line mean higher odds of failure.")
 
 
 def predictor_rows(frame: pd.DataFrame, min_events: int) -> pd.DataFrame:

@@ -10,7 +10,6 @@ and the files of a run (:func:`save_sensitivity`).
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,12 +91,23 @@ def _any_reversed(frame: pd.DataFrame) -> bool:
 
 
 
+#: Bins of the p-value heatmap: three below 0.05 in red and three at or above it in blue, each
+#: paler the larger the p-value, so that the significance threshold is a change of hue, not
+#: of shade (issue 25: 0.043 and 0.048 were greys near-identical to 0.074 and 0.085), and
+#: the large p-values that fill most of the grid stay light.
+P_BOUNDS = (0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 1.0)
+#: Positions on matplotlib's diverging "RdBu" map (0 dark red, 0.5 white, 1 dark blue) of
+#: the bins of P_BOUNDS.
+_P_SHADES = (0.0, 0.1, 0.2, 0.72, 0.65, 0.58)
+
+
 def _colour_scale(grid: pd.DataFrame, value: str):
     """Colour map, norm and colour-bar label of a heatmap of ``value``.
 
-    Colour maps: viridis (responders; the colours span the grid's range, not 0 to n, so small
-    differences stay visible) and cividis binned at 0.001, 0.01, 0.05, 0.1, 0.2 (p); both
-    colour-blind safe.
+    Responders: viridis (colour-blind safe), spanning the grid's range, not 0 to n, so small
+    differences stay visible. p-values: a thresholded diverging scale (:data:`P_BOUNDS`,
+    "RdBu", which stays distinguishable in the common colour-vision deficiencies): red below
+    the significance level 0.05, blue at or above it.
     """
     import matplotlib
     from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
@@ -108,10 +118,10 @@ def _colour_scale(grid: pd.DataFrame, value: str):
         bar_label = "Conventional responders (of the {} included)".format(
             int(grid["n_included"].iloc[0]))
         return cmap, norm, bar_label
-    bounds = [0, 0.001, 0.01, 0.05, 0.1, 0.2, 1.0]
-    base = matplotlib.colormaps["cividis"]
-    cmap = ListedColormap(base(np.linspace(0.0, 1.0, len(bounds) - 1)))
-    return cmap, BoundaryNorm(bounds, cmap.N), "PM vs DM, two-sided Fisher p"
+    base = matplotlib.colormaps["RdBu"]
+    cmap = ListedColormap([base(x) for x in _P_SHADES])
+    return (cmap, BoundaryNorm(list(P_BOUNDS), cmap.N),
+            "PM vs DM, two-sided Fisher p\n(red: p < 0.05; blue: p \u2265 0.05)")
 
 
 def _cell_text(value: str, v: float, cell: pd.DataFrame, tlc: float, fvc: float) -> str:
@@ -187,14 +197,16 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
     ----------
     sweep : from :func:`analysis.sensitivity.sweep`.
     value : ``"conv_responders"`` (number of conventional responders, each cell annotated)
-        or ``"pm_dm_p"`` (two-sided Fisher p of PM vs DM, binned at 0.001, 0.01, 0.05, 0.1,
-        0.2; a cell where DM did at least as well as PM is marked with a dagger).
-    label : name of the reference definition, marked with a black box.
+        or ``"pm_dm_p"`` (two-sided Fisher p of PM vs DM, binned at :data:`P_BOUNDS`; a cell
+        where DM did at least as well as PM is marked with a dagger).
+    label : name of the reference definition (boxed in black); the caption names it, the
+        image carries no caption text (:func:`figure_captions`).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Colour maps: viridis (responders) and cividis (p), both colour-blind safe.
+        Colour maps: viridis (responders) and a thresholded red/blue scale (p), both
+        colour-blind safe (:func:`_colour_scale`).
     """
     from analysis.report.style import new_figure, style_context
 
@@ -216,25 +228,21 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
         fig = new_figure((width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
         image = None
-        marked = False
         for i, scale in enumerate(scales):
             for j, req in enumerate(required):
                 ax = axes[i, j]
                 cell = part[(part["decline_scale"] == scale)
                             & (part["ild_criteria_required"] == req)]
                 image = _draw_panel(ax, cell, value, fvcs, tlcs, cmap, norm)
-                marked = _mark_reference(ax, ref, fixed, scale, req, fvcs, tlcs) or marked
+                _mark_reference(ax, ref, fixed, scale, req, fvcs, tlcs)
                 _label_panel(ax, i, j, nrows, scale, req)
         bar = fig.colorbar(image, ax=axes, shrink=0.9, aspect=25)
         bar.set_label(bar_label)
         if value == "pm_dm_p":
-            bar.set_ticks([0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 1.0],
-                          labels=["0", "0.001", "0.01", "0.05", "0.1", "0.2", "1"])
-        note = f"{_held_text(fixed)}. " + (f"Black box: {label}." if marked else
-                                            f"{_the(label).capitalize()} is not on this grid.")
-        if value == "pm_dm_p" and _any_reversed(part):
-            note += " \u2020 DM rate at least the PM rate."
-        fig.supxlabel(textwrap.fill(note, width=int(width * 15)), fontsize=7.5)
+            bar.set_ticks(list(P_BOUNDS), labels=[f"{b:g}" for b in P_BOUNDS])
+            bar.ax.axhline(0.05, color="black", linewidth=1.5)
+        # No note under the panels: the held values, the box and the dagger are in the
+        # document's caption (figure_captions), which the image does not repeat (issue 25).
     return fig
 
 

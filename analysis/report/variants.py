@@ -13,10 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.params import Params
-from analysis.report.format import format_number, format_p
+from analysis.report.format import format_number, format_p_against
+from analysis.report.labels import parameter_label, parameter_value
 from analysis.report.markdown import markdown_table
 
-__all__ = ["changed_rows", "variant_markdown"]
+__all__ = ["changed_rows", "variant_markdown", "variant_changes_markdown", "CHANGES_APPENDIX"]
+
+#: The appendix of a variant's report that lists every changed number (issue 25: the long
+#: list came before the report proper; it now follows Appendix C).
+CHANGES_APPENDIX = "Appendix D"
 
 TABLE_NAMES = {"flow": "Figure 1 flow", "t1": "Table 1", "t2": "Table 2", "t3": "Table 3",
                "conv": "Text: conventional response", "tac": "Text: tacrolimus",
@@ -28,7 +33,9 @@ def _fmt4(value) -> str:
 
 
 STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "n",
-              "pct": "%", "mean": "mean", "sd": "SD"}
+              "pct": "%", "mean": "mean", "sd": "SD", "effect": "effect size",
+              "effect_low": "effect size, 95% CI low", "effect_high": "effect size, 95% CI high",
+              "n_resp": "responders with a value", "n_nonresp": "nonresponders with a value"}
 
 
 def key_label(key: str, labels: dict[str, str]) -> str:
@@ -106,7 +113,8 @@ def _row_order(key: str) -> tuple[int, str]:
     return (order.get(parts[1], len(order)) if len(parts) > 1 else len(order), key)
 
 
-def _changed_table(block: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+def _changed_table(block: pd.DataFrame, labels: dict[str, str],
+                   alpha: float = 0.05) -> pd.DataFrame:
     """One table's changed numbers: significance flips first, then in the table's row order."""
     block = block.assign(_flip=block["significance"] == "",
                          _order=block["key"].map(_row_order))
@@ -114,19 +122,34 @@ def _changed_table(block: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     is_p = block["key"].str.contains(r"\.p(?:_\w+)?$")
 
     def shown(column: str) -> pd.Series:
-        # p-values in the report's one format (report.format.format_p), other numbers to 4
-        # significant digits.
-        return pd.Series([format_p(v) if p and v is not None and not pd.isna(v) else _fmt4(v)
+        # p-values in the report's one format (report.format.format_p), with the digits that
+        # show which side of the significance level they lie (0.0498, not "0.050"); other
+        # numbers to 4 significant digits.
+        return pd.Series([format_p_against(v, alpha) if p and v is not None and not pd.isna(v)
+                          else _fmt4(v)
                           for v, p in zip(block[column], is_p, strict=True)],
                          index=block.index, dtype=object)
 
     table = pd.DataFrame({
         "Number": block["key"].map(lambda k: key_label(k, labels)),
         "Paper run": shown("paper"), "This run": shown("variant"),
-        "Significance": block["significance"]})
+        "Significance": block["significance"].map(_significance_words)})
     # A p-value that moved below its printed precision (0.341 -> 0.339, both "0.34") is not a
     # change a reader can see.
     return table[table["Paper run"] != table["This run"]]
+
+
+def _significance_words(flip: str) -> str:
+    """``now < 0.05`` -> ``now below 0.05``; ``now >= 0.05`` -> ``now 0.05 or above``.
+
+    >>> _significance_words("now < 0.05"), _significance_words("now >= 0.05")
+    ('now below 0.05', 'now 0.05 or above')
+    """
+    if flip.startswith("now < "):
+        return f"now below {flip.removeprefix('now < ')}"
+    if flip.startswith("now >= "):
+        return f"now {flip.removeprefix('now >= ')} or above"
+    return flip
 
 
 def _conclusions_part(paper_dir: Path, run_dir: Path, alpha: float) -> list[str]:
@@ -172,13 +195,34 @@ def _flow_part(changed: pd.DataFrame, labels: dict[str, str], run_dir: Path) -> 
                                                 "changed against the paper run")]
 
 
+def _changes(run_dir: Path, params: Params, paper_dir: Path
+             ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict[str, str]] | None:
+    """The changed numbers by table (flow and group sizes left out), the full frame of
+    :func:`changed_rows`, and the labels; None without a paper run."""
+    paper = _numbers(paper_dir)
+    if not paper:
+        return None
+    changed = changed_rows(_numbers(run_dir), paper, params.alpha)
+    labels = key_labels(run_dir)
+    # Group sizes behind each mean follow the flow; listing them per row adds nothing.
+    rest = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))
+                   & ~changed["key"].str.startswith("flow.")]
+    part = rest["key"].str.split(".").str[0]
+    tables = {title: _changed_table(rest[part == prefix], labels, params.alpha)
+              for prefix, title in TABLE_NAMES.items()}
+    return ({title: table for title, table in tables.items() if not table.empty}, changed,
+            labels)
+
+
 def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) -> str:
     """The opening section of a variant's report (empty text for the paper's own run).
 
-    Order (issue 14): the run's name and the parameters that differ; the paper's conclusions
-    (the paper, the paper run, this run, verdict); the study flow; then the changed numbers
-    grouped by table in table order, significance flips first. Its tables carry captions but
-    no cross-reference labels, so the paper's tables keep the numbers 1-3 in every run.
+    Order (issues 14 and 25): the run's name and the parameters that differ, in words; the
+    paper's conclusions (the paper, the paper run, this run, verdict); the study flow; the
+    p-values that crossed the significance level. The full list of changed numbers, grouped by
+    table, is :data:`CHANGES_APPENDIX` (:func:`variant_changes_markdown`), after the report
+    proper. Its tables carry captions but no cross-reference labels, so the paper's tables
+    keep the numbers 1-3 in every run.
     """
     diff = params.differences()
     if name == "paper" and not diff:
@@ -187,38 +231,58 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
              f"This is run **{name}**, a variant of the paper's analysis; the paper run "
              "(`runs/paper`) is the reference for every comparison below.", ""]
     if diff:
-        frame = pd.DataFrame([{"Parameter": k, "Paper": str(v[0]), "This run": str(v[1])}
+        frame = pd.DataFrame([{"Parameter": parameter_label(k),
+                               "Paper": parameter_value(k, v[0]),
+                               "This run": parameter_value(k, v[1])}
                               for k, v in diff.items()])
         lines.append(markdown_table(frame, "Parameters that differ from the paper's",
                                     left_columns=3))
     else:
         lines.append("No parameter differs from the paper's (other data or run name).\n")
-    paper = _numbers(paper_dir)
-    if not paper:
+    found = _changes(run_dir, params, paper_dir)
+    if found is None:
         lines.append("The paper run (`runs/paper`) was not found, so numbers cannot be "
                      "compared; run `make report` first.\n")
         return "\n".join(lines)
-    this = _numbers(run_dir)
+    tables, changed, labels = found
     lines += _conclusions_part(paper_dir, run_dir, params.alpha)
-    changed = changed_rows(this, paper, params.alpha)
-    labels = key_labels(run_dir)
     lines += _flow_part(changed, labels, run_dir)
-    # Group sizes behind each mean follow the flow; listing them per row adds nothing.
-    changed = changed[~changed["key"].str.endswith((".n_resp", ".n_nonresp"))
-                      & ~changed["key"].str.startswith("flow.")]
     lines += ["## Changed numbers", ""]
-    part = changed["key"].str.split(".").str[0]
-    tables = {title: _changed_table(changed[part == prefix], labels)
-              for prefix, title in TABLE_NAMES.items()}
-    tables = {title: table for title, table in tables.items() if not table.empty}
     n = sum(len(table) for table in tables.values())
     if not n:
         lines.append("No other computed number differs from the paper run.\n")
         return "\n".join(lines)
-    flips = sum(int((table["Significance"] != "").sum()) for table in tables.values())
-    lines.append(f"{n} other computed numbers differ from the paper run; {flips} "
-                 f"p-values crossed {params.alpha:g} and are listed first in their table.\n")
-    for title, table in tables.items():
+    flips = pd.concat([table[table["Significance"] != ""].assign(Table=title)
+                       for title, table in tables.items()])
+    lines.append(f"{n} other computed numbers differ from the paper run; {CHANGES_APPENDIX} "
+                 f"lists them by table. {len(flips)} p-values crossed the significance level "
+                 f"{params.alpha:g}{':' if len(flips) else '.'}\n")
+    if len(flips):
+        # The table's name once, in its own column (not again at the start of the number).
+        shown = flips.assign(Number=[n.removeprefix(f"{t} · ") for n, t in
+                                     zip(flips["Number"], flips["Table"], strict=True)])
+        shown = shown[["Table", "Number", "Paper run", "This run", "Significance"]]
+        lines.append(markdown_table(shown, f"p-values that crossed {params.alpha:g} (paper run "
+                                    "and this run)", left_columns=2,
+                                    text_columns=("Significance",)))
+    return "\n".join(lines)
+
+
+def variant_changes_markdown(run_dir: Path, name: str, params: Params,
+                             paper_dir: Path) -> str:
+    """:data:`CHANGES_APPENDIX` of a variant's report: every computed number that differs from
+    the paper run, grouped by table in table order, significance flips first in each; empty
+    text for the paper's own run or without a paper run."""
+    if name == "paper" and not params.differences():
+        return ""
+    found = _changes(run_dir, params, paper_dir)
+    if found is None or not found[0]:
+        return ""
+    lines = ["{{< pagebreak >}}", "",
+             f"# {CHANGES_APPENDIX} — Numbers that changed {{.appendix .unnumbered}}", "",
+             f"Every computed number of run **{name}** that differs from the paper run, by "
+             "table (group sizes follow the study flow and are not repeated).", ""]
+    for title, table in found[0].items():
         lines.append(markdown_table(table, f"Changed numbers, {title} (paper run and this run)",
                                     text_columns=("Significance",)))
     return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""Reader-facing names of parameters, their values and the tables' rows (issue 25).
+
+A reader of the report is a clinician, not the code's author: no field name (``ck_uln``,
+``categorical_tests.t2.race``) or column code (``mi2``) appears before the appendices. The
+words live where the things are declared: a parameter's label and its values in words in
+:data:`analysis.params.LABELS` and :data:`analysis.params.VALUE_WORDS` (beside its meaning and
+allowed values), a row of Tables 1-3 in :mod:`analysis.paper.rows`, a column of the export in
+the codebook. This module only looks them up and prints a value the way the report does
+(a fraction as a percentage, a CK limit in U/l).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from analysis.paper.rows import BY_KEY
+from analysis.params import LABELS, MAPPINGS, VALUE_WORDS, Params
+
+__all__ = ["parameter_label", "parameter_value", "parameter_change", "row_label",
+           "words_in_text"]
+
+_TABLES = {"t1": "Table 1", "t2": "Table 2", "t3": "Table 3"}
+_UNITS = {f.name: f.metadata["unit"] for f in dataclasses.fields(Params)}
+
+
+def row_label(key: str, table: str = "t2") -> str:
+    """A row of Tables 1-3 by its key, as the table prints it (Tables 2 and 3 where their
+    label differs from Table 1's).
+
+    >>> row_label("mi2"), row_label("age"), row_label("age", "t1")
+    ('Mi-2', 'Age at onset of myositis, yrs', 'Age at onset, yrs')
+    """
+    spec = BY_KEY.get(key)
+    if spec is None:
+        return key
+    return spec.t2_label if table != "t1" and spec.t2_label else spec.label
+
+
+def parameter_label(name: str) -> str:
+    """A parameter (or one entry of a mapping parameter, ``categorical_tests.t2.race``) in
+    words.
+
+    >>> parameter_label("fvc_decline"), parameter_label("categorical_tests.t2.race")
+    ('FVC decline', 'Test of the Race row of Table 2')
+    >>> parameter_label("sensitivity_grid.ck_uln")
+    'Grid of the sensitivity analysis: CK upper limit of normal'
+    """
+    field, _, entry = name.partition(".")
+    if field not in LABELS:
+        return name
+    if not entry:
+        return LABELS[field]
+    if field == "sensitivity_grid":
+        return f"{LABELS[field]}: {parameter_label(entry)}"
+    table, _, row = entry.partition(".")
+    if field in ("categorical_tests", "continuous_tests") and table in _TABLES:
+        return f"Test of the {row_label(row, table)} row of {_TABLES[table]}"
+    return f"{LABELS[field]}, {entry}"
+
+
+def parameter_value(name: str, value: Any) -> str:
+    """A parameter's value as the report prints it: coded values in words, fractions as
+    percentages, units where the parameter has one.
+
+    >>> parameter_value("fvc_decline", 0.05), parameter_value("ck_uln", 200.0)
+    ('5%', '200 U/l')
+    >>> parameter_value("ck_missing_baseline", "not_met"), parameter_value("age_rule", ">")
+    ('meeting no criterion', 'older than the minimum age')
+    >>> parameter_value("categorical_tests.t2.race", "chi2"), parameter_value("alpha", 0.05)
+    ('Pearson chi-square', '0.05')
+    """
+    field = name.partition(".")[0]
+    words = VALUE_WORDS.get(field, {})
+    if isinstance(value, (list, tuple)):
+        return ", ".join(parameter_value(name.partition(".")[2] or name, v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value in words:
+        return words[value]
+    if field in MAPPINGS or not isinstance(value, (int, float)):
+        return str(value)
+    unit = _UNITS.get(field, "")
+    if unit == "fraction":
+        return f"{100 * float(value):g}%"
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{text} {unit}" if unit and unit != "fraction" else text
+
+
+def parameter_change(name: str, old: Any, new: Any) -> str:
+    """A changed parameter in words, as the variant report's heading lines print it.
+
+    >>> parameter_change("fvc_decline", 0.10, 0.05)
+    'FVC decline 10% → 5%'
+    """
+    return f"{parameter_label(name)} {parameter_value(name, old)} → {parameter_value(name, new)}"
+
+
+def words_in_text(name: str, text: str) -> str:
+    """A sentence written for the parameter's documentation (which quotes coded values:
+    ``'not_met'``) with each quoted value of ``name`` in words.
+
+    >>> words_in_text("pft_missing", "not in the paper; 'not_met': a missing value meets no "
+    ...               "criterion")
+    'not in the paper; “meeting no criterion”: a missing value meets no criterion'
+    """
+    for code, words in VALUE_WORDS.get(name.partition(".")[0], {}).items():
+        text = text.replace(f"'{code}'", f"“{words}”")
+    return text
