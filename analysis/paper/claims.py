@@ -254,8 +254,11 @@ def _taper(drug: str, point: str) -> Callable[[Numbers, Mapping[str, str], float
         if _nan(change, start, later):
             return Measure(detail=f"not computable ({int(pairs) if not math.isnan(pairs) else 0}"
                                   " patients with both doses)")
+        from analysis.report.format import format_number
+
+        sign = "+" if change > 0 else ""  # format_number prints a true minus sign
         detail = (f"mean {start:.1f} mg at tacrolimus start, {later:.1f} mg later "
-                  f"(mean paired change {change:+.1f} mg), {_p_text(p)}")
+                  f"(mean paired change {sign}{format_number(change, 1)} mg), {_p_text(p)}")
         return Measure(change, low, high, p, "paired Student t test (two-sided)", detail)
     return read
 
