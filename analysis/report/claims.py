@@ -79,11 +79,16 @@ def load_claims(run_dir: Path) -> pd.DataFrame | None:
 def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
     """The report's table of conclusions: each claim as the paper states it, what the paper
     printed, this run's numbers and estimate, and the verdict."""
+    from analysis.report.provenance import keyed
+
+    # This run's cells carry the claim's key (issue 28): its card says how it is judged.
+    keys = "claim." + frame["id"].astype(str)
     shown = pd.DataFrame({
         "Conclusion of the paper": frame["label"],
         "The paper printed": frame["paper"].fillna(""),
-        "This run": frame["detail"],
-        "Estimate": [estimate_text(r) for r in frame.to_dict("records")],
+        "This run": [keyed(d, k) for d, k in zip(frame["detail"], keys, strict=True)],
+        "Estimate": [keyed(estimate_text(r), k)
+                     for r, k in zip(frame.to_dict("records"), keys, strict=True)],
         "Verdict": frame["verdict"]})
     supported = int(frame["verdict"].isin(SUPPORTING).sum())
     notes = (f"{supported} of {len(frame)} conclusions are supported by this run (*holds* or "
