@@ -41,8 +41,8 @@ import pandas as pd
 from analysis.params import Params
 from analysis.report.format import format_number
 
-__all__ = ["keyed", "mark", "anchor_name", "appendix_anchor", "cell_anchor", "table_cells",
-           "used_keys", "provenance_data", "provenance_html", "save_provenance",
+__all__ = ["keyed", "mark", "unkeyed", "anchor_name", "appendix_anchor", "cell_anchor",
+           "table_cells", "used_keys", "provenance_data", "provenance_html", "save_provenance",
            "KEY_ATTRIBUTE"]
 
 #: The attribute that carries a number's key in the Markdown and in the HTML.
@@ -57,7 +57,7 @@ def anchor_name(prefix: str, name: str) -> str:
     >>> anchor_name("A", "t1.sex.male.n")
     'A_t1_sex_male_n'
     >>> anchor_name("A", "text.dose.conv_resp.prednisone.baseline.mean")
-    'A_text_dose_conv_resp_prednis_4d1ea84d'
+    'A_text_dose_conv_resp_prednison_555654fd'
     """
     safe = f"{prefix}_{_SAFE.sub('_', name)}"
     if len(safe) <= 40:
@@ -116,7 +116,22 @@ def mark(text: str, key: str, link: bool = True) -> str:
     return span
 
 
-_CELL_ID = re.compile(r"\{#(T_[A-Za-z0-9_]+) ")
+_KEYED = re.compile(r'\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\{(?:#[A-Za-z0-9_]+ ?)?data-key="[^"]*"\}')
+_LINK = re.compile(r"\[([^\[\]]*)\]\(#[AT]_[A-Za-z0-9_]+\)")
+
+
+def unkeyed(text: str) -> str:
+    """The text a reader sees: the keys (:func:`keyed`) and the links of Tables 1-3 and
+    Appendix A (:func:`mark`) taken off, as Typst and Word print it.
+
+    >>> unkeyed(mark("16", "t1.sex.male.n") + " (" + keyed("29.6", "t1.sex.male.pct") + ")")
+    '16 (29.6)'
+    >>> unkeyed("[0.013]{#A_t2_myositis_p} and [44.9](#T_t1_age_mean)")
+    '0.013 and 44.9'
+    """
+    text = _KEYED.sub(r"\1", text)
+    text = re.sub(r"\[([^\[\]]*)\]\{#A_[A-Za-z0-9_]+\}", r"\1", text)
+    return _LINK.sub(r"\1", text)
 
 
 def table_cells(run_dir: Path) -> dict[str, str]:
@@ -595,14 +610,17 @@ def provenance_data(run_dir: Path, params: Params, paper_dir: Path | None = None
     for rec in repro.to_dict("records"):
         verdict = rec["verdict"] + (f" ({rec['condition']})" if rec["condition"] else "")
         where = " ".join(part for part in (rec["source"], short_location(
-            rec["location"], rec["source"], rec["source"].split(":")[0])) if part)
+            rec["location"], rec["source"], rec["source"])) if part)
         printed.setdefault(rec["key"], []).append(
             [rec["printed"], where, rec["status"], verdict or "no check covers it",
              appendix_anchor(rec["id"])])
     steps = _steps_of_keys(run_dir)
     cells = _notebook_cells(run_dir)
     cards: dict[str, dict[str, Any]] = {}
-    for key, value in numbers.items():
+    # a number the report shows as "not computable" keeps the key of what it would be
+    missing = {k: None for k in sorted(keys or ()) if k.startswith(("t1.", "t2.", "t3."))
+               and k not in numbers}
+    for key, value in {**numbers, **missing}.items():
         if keys is not None and key not in keys:
             continue
         if key.startswith("flow."):
