@@ -13,6 +13,7 @@ each taper runs backwards (baseline <-> 6-12 months; tacrolimus start <-> 1 year
 from __future__ import annotations
 
 import csv
+import html
 import re
 import shutil
 from pathlib import Path
@@ -44,7 +45,8 @@ def html_text(path: Path) -> str:
     """The visible text of an HTML page, whitespace normalised."""
     page = path.read_text(encoding="utf-8")
     page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", page).replace("&nbsp;", " ").replace("\u00a0", " ")
+    page = re.sub(r"</?(?:span|a)\b[^>]*>", "", page)  # inline: a keyed number (issue 28)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page)).replace("\u00a0", " ")
     return " ".join(text.split())
 
 
