@@ -634,12 +634,15 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
 
     from analysis.report.atomic import write_atomic
     from analysis.report.markdown import markdown_table
+    from analysis.report.provenance import save_provenance
     from analysis.report.variables import group_note
     from analysis.report.variants import variant_changes_markdown, variant_markdown
 
     write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
     write_atomic(stage / "tables" / "variant_changes.md",
                  variant_changes_markdown(stage, name, params, paper_dir))
+    # Every number's card in the HTML (issue 28); a variant's show the paper run's value too.
+    save_provenance(stage, params, paper_dir if name != "paper" else None, name)
     results = stage / "results.json"
     numbers = json.loads(results.read_text(encoding="utf-8"))["numbers"] if results.is_file() \
         else None  # None: the steps wrote no numbers (stub notebooks)

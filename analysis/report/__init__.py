@@ -17,6 +17,8 @@
 ``claims``          the paper's conclusions as rules on a run's numbers (variant report)
 ``workbook``        ``tables/tables.xlsx``, a sheet per table (openpyxl)
 ``explorer``        the HTML report's robustness explorer (``tables/explorer.md``, a raw HTML block)
+``provenance``      every number's key, its links to Appendix A and the HTML's cards
+                    (``tables/provenance.md``, a raw HTML block; ``#why:KEY``)
 ==================  ============================================================================
 
 Rendering the report (Quarto, or its pip-only stand-in) is a separate tool:

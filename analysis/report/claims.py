@@ -76,20 +76,30 @@ def load_claims(run_dir: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
-def claims_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def claims_rows(frame: pd.DataFrame, keyed_cells: bool = False) -> pd.DataFrame:
     """``tables/claims.csv`` as the report prints it: each claim as the paper states it, what
-    the paper printed, this run's numbers and estimate (95% CI), and the verdict."""
+    the paper printed, this run's numbers and estimate (95% CI), and the verdict. With
+    ``keyed_cells`` (the report), this run's cells carry the claim's key (issue 28): its card
+    says how it is judged."""
+    from analysis.report.provenance import keyed
+
+    keys = "claim." + frame["id"].astype(str)
+
+    def mark(text: str, key: str) -> str:
+        return keyed(text, key) if keyed_cells else text
+
     return pd.DataFrame({
         "Conclusion of the paper": frame["label"],
         "The paper printed": frame["paper"].fillna(""),
-        "This run": frame["detail"],
-        "Estimate": [estimate_text(r) for r in frame.to_dict("records")],
+        "This run": [mark(d, k) for d, k in zip(frame["detail"], keys, strict=True)],
+        "Estimate": [mark(estimate_text(r), k)
+                     for r, k in zip(frame.to_dict("records"), keys, strict=True)],
         "Verdict": frame["verdict"]})
 
 
 def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
     """The report's table of conclusions (:func:`claims_rows`) with its caption and note."""
-    shown = claims_rows(frame)
+    shown = claims_rows(frame, keyed_cells=True)
     supported = int(frame["verdict"].isin(SUPPORTING).sum())
     notes = (f"{supported} of {len(frame)} conclusions are supported by this run (*holds* or "
              f"*established*), at a significance level of {alpha:g}; the verdicts follow the "

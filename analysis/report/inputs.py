@@ -60,8 +60,11 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
                "reproduced", "status", "reason", "verdict", "condition", "check", "evidence",
                "curator_note", "location"]
+    from analysis.report.provenance import table_cells
+
     save_table(run_dir, "reproduction", comparison[columns])
-    write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
+    write_atomic(run_dir / "tables" / "reproduction.md",
+                 reproduction_markdown(comparison, table_cells(run_dir)))
     alternatives = alternative_verdicts(published, params)
     save_table(run_dir, "check_assumptions", alternatives)
     write_atomic(run_dir / "tables" / "check_assumptions.md",
@@ -120,14 +123,23 @@ def short_location(location: str, source: str, heading: str = "") -> str:
     return where
 
 
-def reproduction_markdown(comparison: pd.DataFrame) -> str:
+def reproduction_markdown(comparison: pd.DataFrame, cells: dict[str, str] | None = None) -> str:
     """Published vs reproduced, grouped by source (table or section): one compact table per
     group (where in the paper, printed, reproduced, status, and the class of the consistency
     checks' verdict), then the reason for every number that is not a plain match (with its
     location, the deciding check, its class and condition, and its evidence), as a list (long
     reasons in a table column would squeeze the numbers). It opens with the statuses and the
     verdict classes and their counts (printed numbers only); the values the reconstruction
-    assumes come last, marked *assumed*, and are not counted as reproduced."""
+    assumes come last, marked *assumed*, and are not counted as reproduced.
+
+    Each row's printed number is an anchor (:func:`analysis.report.provenance.appendix_anchor`,
+    the target of the table cells' links and of the HTML's cards); a row of Tables 1-3 whose
+    number has a cell there (``cells``: key -> the cell's anchor,
+    :func:`analysis.report.provenance.table_cells`) links back to it from its reproduced
+    number (issue 28)."""
+    from analysis.report.provenance import appendix_anchor
+
+    cells = cells or {}
     parts = [_legend(comparison)]
     comparison = comparison.assign(
         _group=comparison["source"].map(lambda s: next(
@@ -150,9 +162,14 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
         label = label.where(label != label.shift(), "")
         where = [short_location(str(loc), str(src), group) for loc, src in
                  zip(block["location"], block["source"], strict=True)]
+        printed = [f"[{text}]{{#{appendix_anchor(i)}}}" if text else text
+                   for text, i in zip(block["printed"].astype(str), block["id"], strict=True)]
+        reproduced = [f"[{text}](#{cells[key]})" if text and key in cells
+                      and str(src).startswith("Table") else text
+                      for text, key, src in zip(block["reproduced_text"].fillna("").astype(str),
+                                                block["key"], block["source"], strict=True)]
         shown = pd.DataFrame({"Number as printed": label, "Where": where,
-                              "Printed": block["printed"].astype(str),
-                              "Reproduced": block["reproduced_text"].fillna("").astype(str),
+                              "Printed": printed, "Reproduced": reproduced,
                               "Status": marks,
                               "Verdict": block["verdict"].fillna("").astype(str)})
         if not any(where):

@@ -24,12 +24,18 @@ def _suppress(count: int, below: int) -> str:
     return f"<{below}" if below and 0 < count < below else str(count)
 
 
-def _mean_cell(mean: float, n: int, size: int) -> str:
+def _plain(text: str, key: str, link: bool = True) -> str:
+    return text
+
+
+def _mean_cell(mean: float, n: int, size: int, key: str = "", n_key: str = "",
+               mark=_plain) -> str:
     """A group's mean in Tables 2 and 3, with its n when below the group's size; "not
     computable (n = 0)" when no patient of the group has a value (issue 13: never ``nan``)."""
     if not n or pd.isna(mean):
-        return not_computable(n)
-    return f"{mean:.1f}" + (f" [n = {n}]" if n < size else "")
+        return mark(not_computable(n), key)
+    return mark(f"{mean:.1f}", key) + (f" [n = {mark(str(n), n_key, False)}]" if n < size
+                                       else "")
 
 
 #: The p column's mark for a test that could not run; the table's notes say why, per row
@@ -43,10 +49,11 @@ def _too_small(rec: dict, kind: str) -> bool:
     return bool(pd.isna(rec["p"]) and min(rec["n_resp"], rec["n_nonresp"]) < MIN_PER_GROUP[kind])
 
 
-def _p_cell(rec: dict, kind: str) -> str:
+def _p_cell(rec: dict, kind: str, key: str = "", mark=_plain) -> str:
     """A row's p-value, or :data:`NOT_COMPUTABLE_MARK` where its test could not run (the
-    notes give both groups' n: :func:`not_computable_note`)."""
-    return NOT_COMPUTABLE_MARK if _too_small(rec, kind) else format_p(rec["p"])
+    notes give both groups' n: :func:`not_computable_note`); ``mark`` keys the cell (issue
+    28)."""
+    return mark(NOT_COMPUTABLE_MARK if _too_small(rec, kind) else format_p(rec["p"]), key)
 
 
 def not_computable_note(frame: pd.DataFrame) -> str:
@@ -71,18 +78,25 @@ def not_computable_note(frame: pd.DataFrame) -> str:
     return f"\u2020NC: not computable: {'; '.join(parts)}." if parts else ""
 
 
-def _t1_mean_cell(rec: dict) -> str:
+def _t1_mean_cell(rec: dict, stem: str = "", mark=_plain) -> str:
     """Table 1's mean (SD) [n], or "not computable" where no patient (mean) or one (SD) has
     a value."""
     if not rec["n"]:
-        return not_computable(0)
-    sd = f"{rec['sd']:.1f}" if not pd.isna(rec["sd"]) else f"SD {not_computable(rec['n'])}"
-    value = f"{rec['mean']:.1f} ({sd})"
-    return value + (f" [n = {rec['n']}]" if rec["n"] < rec["denominator"] else "")
+        return mark(not_computable(0), f"{stem}.mean")
+    sd = (mark(f"{rec['sd']:.1f}", f"{stem}.sd") if not pd.isna(rec["sd"])
+          else f"SD {mark(not_computable(rec['n']), f'{stem}.sd')}")
+    mean = f"{rec['mean']:.1f}"
+    value = f"{mark(mean, f'{stem}.mean')} ({sd})"
+    return value + (f" [n = {mark(str(rec['n']), f'{stem}.n')}]"
+                    if rec["n"] < rec["denominator"] else "")
 
 
-def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
+def format_table(frame: pd.DataFrame, suppress_below: int = 0, mark=_plain) -> pd.DataFrame:
     """The paper's layout: headings, indented levels, n (%) / mean (SD) or counts and p.
+
+    ``mark(text, key, link=True)`` wraps each number's text with its key (``results.json``'s,
+    e.g. ``t1.sex.male.n``); the default leaves it plain, as notebooks and the workbook show
+    it; the report's Markdown passes :func:`analysis.report.provenance.mark` (issue 28).
 
     Returns a frame of strings with columns ``Clinical characteristics`` and the value columns.
     """
@@ -97,34 +111,41 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0) -> pd.DataFrame:
         multi = (block["level"] != "").any() and spec.kind == "categorical"
         if multi:
             rows.append({"Clinical characteristics": f"**{spec.label}**",
-                         **({"p": _p_cell(block.iloc[0].to_dict(), spec.kind)}
+                         **({"p": _p_cell(block.iloc[0].to_dict(), spec.kind,
+                                          f"{table}.{variable}.p", mark)}
                             if table != "t1" else {})})
         indent = "\u2003" if multi or spec.heading else ""
         for rec in block.to_dict("records"):
             label = indent + str(rec["label"])
+            stem = ".".join(part for part in (table, variable, rec["level"]) if part)
             if table == "t1":
                 if spec.kind == "continuous":
-                    value = _t1_mean_cell(rec)
+                    value = _t1_mean_cell(rec, stem, mark)
                     if not spec.heading:  # the paper marks a heading (PFT), not its rows
                         label += ", mean (SD)"
                 elif suppress_below and 0 < rec["n"] < suppress_below:
-                    value = f"<{suppress_below}"  # the percentage would give the count back
+                    # the percentage would give the count back
+                    value = mark(f"<{suppress_below}", f"{stem}.n")
                 elif not rec["denominator"]:
-                    value = not_computable(0)
+                    value = mark(not_computable(0), f"{stem}.n")
                 else:
-                    value = f"{rec['n']} ({rec['pct']:.1f})"
+                    pct = f"{rec['pct']:.1f}"
+                    value = f"{mark(str(rec['n']), f'{stem}.n')} ({mark(pct, f'{stem}.pct')})"
                 rows.append({"Clinical characteristics": label, "Values": value})
             else:
                 if spec.kind == "continuous":
-                    resp = _mean_cell(rec["resp"], rec["n_resp"], sizes["resp"])
-                    nonresp = _mean_cell(rec["nonresp"], rec["n_nonresp"], sizes["nonresp"])
+                    resp = _mean_cell(rec["resp"], rec["n_resp"], sizes["resp"],
+                                      f"{stem}.resp", f"{stem}.n_resp", mark)
+                    nonresp = _mean_cell(rec["nonresp"], rec["n_nonresp"], sizes["nonresp"],
+                                         f"{stem}.nonresp", f"{stem}.n_nonresp", mark)
                 else:
-                    resp = _suppress(int(rec["resp"]), suppress_below)
-                    nonresp = _suppress(int(rec["nonresp"]), suppress_below)
+                    resp = mark(_suppress(int(rec["resp"]), suppress_below), f"{stem}.resp")
+                    nonresp = mark(_suppress(int(rec["nonresp"]), suppress_below),
+                                   f"{stem}.nonresp")
                 out = {"Clinical characteristics": label, "Responders": resp,
                        "Nonresponders": nonresp}
                 if not multi:
-                    out["p"] = _p_cell(rec, spec.kind)
+                    out["p"] = _p_cell(rec, spec.kind, f"{table}.{variable}.p", mark)
                 rows.append(out)
     return pd.DataFrame(rows).fillna("")
 
@@ -191,6 +212,8 @@ def table_notes(frame: pd.DataFrame) -> str:
 
 def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:
     """Save a table as numbers (CSV) and in the paper's layout (Markdown, captioned)."""
+    from analysis.report.provenance import mark
+
     notes = table_notes(frame)
-    save_table(run_dir, stem, frame, format_table(frame, params.suppress_below),
+    save_table(run_dir, stem, frame, format_table(frame, params.suppress_below, mark),
                caption=caption(frame), label=f"tbl-{stem}", notes=notes)

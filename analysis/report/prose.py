@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.report.format import format_number, not_computable, p_clause
+from analysis.report.provenance import keyed
 
 __all__ = ["change_word", "percent_change_text", "prose_variables"]
 
@@ -58,8 +59,9 @@ def _claim(claims: pd.DataFrame | None, cid: str) -> Mapping[str, Any]:
     return rows.iloc[0].to_dict() if len(rows) else {}
 
 
+# Every number of a sentence carries its key (issue 28): [67]{data-key="conv.pm.response_pct"}.
 def _pct(results: Mapping[str, Any], key: str) -> str:
-    return format_number(results.get(key), 0, missing="not computable")
+    return keyed(format_number(results.get(key), 0, missing="not computable"), key)
 
 
 def _rates_sentence(results: Mapping[str, Any], claim: Mapping[str, Any], subject: str,
@@ -73,7 +75,7 @@ def _rates_sentence(results: Mapping[str, Any], claim: Mapping[str, Any], subjec
 
 
 def _mean(results: Mapping[str, Any], key: str) -> str:
-    return format_number(results.get(key), 1)
+    return keyed(format_number(results.get(key), 1), key)
 
 
 def _tac_sentence(results: Mapping[str, Any], claims: pd.DataFrame | None,
@@ -90,7 +92,7 @@ def _tac_sentence(results: Mapping[str, Any], claims: pd.DataFrame | None,
             continue
         test = TEST_LABELS.get(tests.get(f"t3.{name}", ""), "test not recorded")
         p = results.get(f"t3.{name}.p")
-        p_text = p_clause(p) if p is not None else "p not computable"
+        p_text = keyed(p_clause(p) if p is not None else "p not computable", f"t3.{name}.p")
         parts.append(f"{word} {label} ({_mean(results, f't3.{name}.resp')} vs "
                      f"{_mean(results, f't3.{name}.nonresp')}%{unit} in responders and "
                      f"failures, {p_text}, {test})")
@@ -105,13 +107,15 @@ def _dose_point(results: Mapping[str, Any], stem: str, first: str, point: str,
     n = int(_num(results, f"{stem}.{point}.n") or 0) if not math.isnan(
         _num(results, f"{stem}.{point}.n")) else 0
     before, after = _num(results, f"{stem}.{first}.mean"), _num(results, f"{stem}.{point}.mean")
+    at = f"{stem}.{point}"
     if math.isnan(before) or math.isnan(after):
-        return f"could not be followed {when} ({not_computable(n)})"
-    pct = _num(results, f"{stem}.{point}.pct_change")
-    p = results.get(f"{stem}.{point}.p")
-    extra = [percent_change_text(pct)] if not math.isnan(pct) else []
-    extra.append(p_clause(p) if p is not None else f"p {not_computable(n)}")
-    return f"{change_word(before, after)} to {after:.1f} mg {when} ({', '.join(extra)})"
+        return f"could not be followed {when} ({keyed(not_computable(n), f'{at}.n')})"
+    pct = _num(results, f"{at}.pct_change")
+    p = results.get(f"{at}.p")
+    extra = [keyed(percent_change_text(pct), f"{at}.pct_change")] if not math.isnan(pct) else []
+    extra.append(keyed(p_clause(p) if p is not None else f"p {not_computable(n)}", f"{at}.p"))
+    return (f"{change_word(before, after)} to {keyed(f'{after:.1f}', f'{at}.mean')} mg {when} "
+            f"({', '.join(extra)})")
 
 
 def _dose_sentences(results: Mapping[str, Any]) -> dict[str, str]:
@@ -125,9 +129,10 @@ def _dose_sentences(results: Mapping[str, Any]) -> dict[str, str]:
             n = int(_num(results, f"{stem}.baseline.n") or 0) if not math.isnan(
                 _num(results, f"{stem}.baseline.n")) else 0
             conv.append(f"in {who} the prednisone dose could not be followed "
-                        f"({not_computable(n)})")
+                        f"({keyed(not_computable(n), f'{stem}.baseline.n')})")
             continue
-        conv.append(f"in {who} the mean prednisone dose was {start:.1f} mg at baseline and "
+        conv.append(f"in {who} the mean prednisone dose was "
+                    f"{keyed(f'{start:.1f}', f'{stem}.baseline.mean')} mg at baseline and "
                     + _dose_point(results, stem, "baseline", "m6_12", "by 6–12 months"))
     text = "; ".join(conv)
     out["dose_conv"] = text[:1].upper() + text[1:]
@@ -137,7 +142,8 @@ def _dose_sentences(results: Mapping[str, Any]) -> dict[str, str]:
         out["dose_tac"] = ("No patient analysed for tacrolimus had a prednisone dose at "
                            "tacrolimus start, so its course cannot be followed.")
     else:
-        out["dose_tac"] = (f"After tacrolimus start the mean prednisone dose was {start:.1f} mg; "
+        start_text = keyed(f"{start:.1f}", f"{stem}.start.mean")
+        out["dose_tac"] = (f"After tacrolimus start the mean prednisone dose was {start_text} mg; "
                            "it " + _dose_point(results, stem, "start", "m3_6", "at 3–6 months")
                            + " and " + _dose_point(results, stem, "start", "y1", "at 1 year")
                            + ".")
@@ -163,7 +169,8 @@ def prose_variables(results: Mapping[str, Any], claims: pd.DataFrame | None,
     sex = _claim(claims, "sex")
     sex_p = results.get("t2.sex.p")
     sex_test = TEST_LABELS.get(tests.get("t2.sex", ""), "test not recorded")
-    sex_tail = f", {p_clause(sex_p)}, {sex_test}" if sex_p is not None else ""
+    sex_tail = f", {keyed(p_clause(sex_p), 't2.sex.p')}, {sex_test}" if sex_p is not None \
+        else ""
     return {
         "pm_vs_dm": _rates_sentence(results, pm, "patients with PM-ILD", "patients with DM-ILD",
                                     ("conv.pm.response_pct", "conv.dm.response_pct")),

@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.params import Params
 from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number, not_computable, p_clause
+from analysis.report.provenance import keyed
 from analysis.stats import TEST_LABELS
 
 __all__ = ["report_variables", "dose_variables", "write_variables", "group_note"]
@@ -39,8 +40,10 @@ _MISSING_VISIT = {"failed": "is counted as failing the treatment",
 
 
 def _param_variables(p: Params) -> dict[str, str]:
+    """The Methods' parameters in words, each keyed with its variable's path (``params.fvc``,
+    issue 28: a reader can ask any number of the prose where it comes from)."""
     scale = "relative" if p.decline_scale == "relative" else "absolute (percentage points)"
-    return {
+    return {name: keyed(text, f"params.{name}") for name, text in {
         "min_age": str(p.min_age), "ck_uln": f"{p.ck_uln:g}",
         "ck_fall": f"{100 * p.ck_fall:g}", "fvc": f"{100 * p.fvc_decline:g}",
         "tlc": f"{100 * p.tlc_decline:g}", "dlco": f"{100 * p.dlco_decline:g}",
@@ -56,7 +59,7 @@ def _param_variables(p: Params) -> dict[str, str]:
         "ck_missing_followup": _MISSING[p.ck_missing_followup],
         "pft_missing": _MISSING[p.pft_missing],
         "missing_visit": _MISSING_VISIT[p.missing_visit],
-    }
+    }.items()}
 
 
 def _repro_variables(comparison: pd.DataFrame) -> dict[str, str]:
@@ -95,17 +98,21 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
     def n(*keys: str) -> int:
         return int(sum(r(key) or 0 for key in keys))
 
+    # Each number carries its key (issue 28): [57]{data-key="conv.response.pct"}.
     def pct(key: str, *n_keys: str) -> str:
         # A percentage of no patient is "not computable (n = 0)" (issue 13), never N/A.
-        return format_number(r(key), 0, missing=not_computable(n(*n_keys)))
+        return keyed(format_number(r(key), 0, missing=not_computable(n(*n_keys))), key)
 
     def mean(key: str, n_key: str) -> str:
-        return format_number(r(key), 1, missing=not_computable(n(n_key)))
+        return keyed(format_number(r(key), 1, missing=not_computable(n(n_key))), key)
+
+    def count(key: str) -> str:
+        return keyed(format_number(r(key), 0), key)
 
     def p(key: str, group_a: tuple[str, ...], group_b: tuple[str, ...], need: int = 1) -> str:
         missing = r(key) is None or pd.isna(r(key))
-        return (f"p {not_computable(n(*group_a), n(*group_b), need=need)}" if missing
-                else p_clause(r(key)))
+        return keyed(f"p {not_computable(n(*group_a), n(*group_b), need=need)}" if missing
+                     else p_clause(r(key)), key)
 
     conv = (("flow.conv_responders",), ("flow.conv_failures",))
     pm = ("t2.myositis.pm.resp", "t2.myositis.pm.nonresp")
@@ -114,7 +121,7 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
     return {
         "run": {"name": run_name, "is_paper": str(run_name == "paper").lower()},
         "params": _param_variables(params),
-        "flow": {k.split(".", 1)[1].replace(".", "_"): format_number(v, 0)
+        "flow": {k.split(".", 1)[1].replace(".", "_"): keyed(format_number(v, 0), k)
                  for k, v in results.items() if k.startswith("flow.")},
         "conv": {
             "response_pct": pct("conv.response.pct", "flow.included"),
@@ -129,13 +136,13 @@ def report_variables(results: dict[str, Any], comparison: pd.DataFrame, params: 
             "sex_p": p("t2.sex.p", *conv), "sex_test": test("t2.sex"),
         },
         "tac": {
-            "myositis_n": format_number(r("tac.myositis_improved.n"), 0),
+            "myositis_n": count("tac.myositis_improved.n"),
             "myositis_pct": pct("tac.myositis_improved.pct", analysed),
-            "ild_n": format_number(r("tac.ild_improved.n"), 0),
+            "ild_n": count("tac.ild_improved.n"),
             "ild_pct": pct("tac.ild_improved.pct", analysed),
-            "both_n": format_number(r("tac.both_improved.n"), 0),
+            "both_n": count("tac.both_improved.n"),
             "both_pct": pct("tac.both_improved.pct", analysed),
-            "hospitalised": format_number(r("tac.hospitalised.n"), 0),
+            "hospitalised": count("tac.hospitalised.n"),
             "fvc_resp": mean("t3.fvc.resp", "t3.fvc.n_resp"),
             "fvc_nonresp": mean("t3.fvc.nonresp", "t3.fvc.n_nonresp"),
             "fvc_p": p("t3.fvc.p", ("t3.fvc.n_resp",), ("t3.fvc.n_nonresp",), need=2),
@@ -167,11 +174,11 @@ def dose_variables(results: dict[str, Any]) -> dict[str, str]:
             continue
         name = key[len("dose."):].replace(".", "_")
         if key.endswith((".p", ".p_between")):
-            out[name] = p_clause(value)
+            out[name] = keyed(p_clause(value), key)
         elif key.endswith((".pct_change", ".n", ".discontinued", ".started", "modal_n")):
-            out[name] = format_number(value, 0)
+            out[name] = keyed(format_number(value, 0), key)
         else:
-            out[name] = format_number(value, 1)
+            out[name] = keyed(format_number(value, 1), key)
     for key, value in results.items():
         parts = key.split(".")  # dose, cohort, drug, time point, n
         if len(parts) != 5 or parts[0] != "dose" or parts[4] != "n" or parts[1] not in COHORTS:
@@ -180,7 +187,8 @@ def dose_variables(results: dict[str, Any]) -> dict[str, str]:
         stats = ("mean", "sd") if parts[3] == first else ("mean", "sd", "pct_change", "p")
         for stat in stats:
             text = not_computable(int(value or 0))
-            out.setdefault("_".join(parts[1:4] + [stat]), f"p {text}" if stat == "p" else text)
+            out.setdefault("_".join(parts[1:4] + [stat]),
+                           keyed(f"p {text}" if stat == "p" else text, key))
     return out
 
 
