@@ -35,7 +35,8 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.errors import PipelineError
-from analysis.params import Params, parameter_rows
+from analysis.files import file_digest
+from analysis.params import Params, parameter_rows, params_subset, step_parameters
 from analysis.runfolder import (
     FAILED,
     check_run_name,
@@ -46,7 +47,7 @@ from analysis.runfolder import (
     start_record,
     update_record,
 )
-from analysis.stepcache import file_digest
+from analysis.steps import SWEEP
 
 __all__ = ["ROOT", "NOTEBOOKS", "INDEPENDENT", "COLLECT", "run", "KERNEL_NAME"]
 
@@ -250,7 +251,8 @@ BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_taper
 @dataclass(frozen=True)
 class Plan:
     """What a run computes before its kernels start: parameters, provenance, each step's
-    cache key (:mod:`analysis.stepcache`) and the cache folder (``None``: no cache)."""
+    cache key (:mod:`analysis.stepcache`, by what it reads: :mod:`analysis.steps`) and the
+    cache folder (``None``: no cache)."""
 
     params_text: str
     provenance: dict
@@ -267,26 +269,46 @@ class Plan:
         entry = self.entry(step)
         return entry is not None and (entry / "notebooks" / step).is_file()
 
+    @property
+    def sweep_file(self) -> Path | None:
+        """Where the sweep over the sensitivity grid is kept (:data:`analysis.steps.SWEEP`;
+        ``None`` without cache): step 06 reads it when it is there, else computes and keeps
+        it (:func:`analysis.files.stored`)."""
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / SWEEP / f"{self.keys[SWEEP]}.pickle"
+
 
 def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
              cache_dir: Path | None, sheet: str | None = None) -> Plan:
-    """Parameters, provenance and cache keys of a run (no file is written). The Excel sheet,
-    when one is named, is part of what the data steps read, so it joins their keys (an unnamed
-    sheet leaves the keys as they were)."""
-    from analysis import stepcache
+    """Parameters, provenance and cache keys of a run (no file is written): each step's key
+    holds what it reads (:mod:`analysis.steps`). The Excel sheet, when one is named, is part
+    of what the data steps read, so it joins their keys (an unnamed sheet leaves the keys as
+    they were)."""
+    from analysis import stepcache, steps
 
-    text = params_yaml(params)
-    read_as = text + (f"\n# sheet: {sheet}\n" if sheet else "")
     data, published = input_hashes(data_dir), published_hashes()
     provenance = {"git_commit": git_commit(), "inputs": {**data, **published},
                   "packages": package_versions()}
-    keys = {nb: stepcache.step_key(nb, read_as, stepcache.step_inputs(nb, data, published),
-                                   stepcache.code_hash(ROOT, notebooks_dir / nb))
-            for nb in INDEPENDENT}
-    keys[COLLECT] = stepcache.collect_key(
-        COLLECT, dict(keys), text, stepcache.step_inputs(COLLECT, {}, published),
-        stepcache.code_hash(ROOT, notebooks_dir / COLLECT), name)
-    return Plan(text, provenance, keys, cache_dir)
+    package = stepcache.package_digest(ROOT)
+    keys: dict[str, str] = {}
+    for step in (SWEEP, *INDEPENDENT, COLLECT):  # a step after those whose outputs it reads
+        reads = steps.reads(step)
+        notebook = notebooks_dir / step if step.endswith(".ipynb") else None
+        inputs = {**(data if reads.data else {}), **(published if reads.published else {})}
+        extra = {"sheet": sheet} if sheet and reads.data else {}
+        if step == COLLECT:
+            extra["run"] = name
+        keys[step] = stepcache.step_key(
+            Path(step).stem, params_subset(params, step_parameters(step, params)), inputs,
+            stepcache.code_key(package, ROOT, notebook),
+            {after: keys[_step_name(after)] for after in reads.after}, extra)
+    return Plan(params_yaml(params), provenance, keys, cache_dir)
+
+
+def _step_name(stem: str) -> str:
+    """A step's name in :attr:`Plan.keys` (the notebook's file name, or ``sweep``)."""
+    return stem if stem == SWEEP else f"{stem}.ipynb"
 
 
 def _execute_step(name: str, setup: StepSetup, out_dir: Path, kernel) -> dict:
@@ -319,11 +341,16 @@ def run_independent_steps(setup: StepSetup, plan: Plan, pool) -> dict[str, dict]
               f"started once (kernel {setup.kernel})")
     steps: dict[str, dict] = {}
     running = {}
+    sweep = None  # the sweep over the sensitivity grid: kept apart, read by step 06
     for nb in BY_COST:
         key, entry = plan.keys[nb], plan.entry(nb)
         if plan.cached(nb):
             steps[nb] = _reuse(nb, entry, setup.stage, setup.log, key)
             continue
+        if "sweep_file" in declared_parameters(setup.notebooks_dir / nb):
+            found = plan.sweep_file is not None and plan.sweep_file.is_file()
+            sweep = {"cache": "hit" if found else "miss" if plan.sweep_file else "off",
+                     "key": plan.keys[SWEEP][:16], "in": nb}
         own = setup.stage / ".steps" / Path(nb).stem
         running[nb] = pool.submit(partial(_execute_step, nb, setup, own))
     for nb, future in running.items():
@@ -332,6 +359,8 @@ def run_independent_steps(setup: StepSetup, plan: Plan, pool) -> dict[str, dict]
         steps[nb] = {"seconds": record.pop("seconds"),
                      "cache": "miss" if plan.cache_dir else "off",
                      "key": plan.keys[nb][:16], **record}
+        if sweep is not None and sweep["in"] == nb:
+            steps[nb]["sweep"] = sweep
         if plan.cache_dir is not None:
             store(own, plan.entry(nb))
         restore(own, setup.stage)
@@ -508,7 +537,8 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
                                   "published_dir": str(PUBLISHED), "run_name": name,
-                                  "sheet": sheet},
+                                  "sheet": sheet, "sweep_file": plan.sweep_file and
+                                  str(plan.sweep_file)},
                           pool.kernel, notebooks_dir, log)
         (stage / "notebooks").mkdir()
         steps = run_independent_steps(setup, plan, pool)
@@ -632,7 +662,7 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
     the report and its version, how to re-run)."""
     import pandas as pd
 
-    from analysis.report.atomic import write_atomic
+    from analysis.files import write_atomic
     from analysis.report.markdown import markdown_table
     from analysis.report.variables import group_note
     from analysis.report.variants import variant_markdown

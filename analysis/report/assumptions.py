@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report.atomic import write_atomic
+from analysis.files import write_atomic
 from analysis.report.format import format_p
 from analysis.report.markdown import markdown_table
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.files import write_atomic
 from analysis.paper.claims import SUPPORTING, claims_table
-from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.files import write_atomic
 from analysis.paper.rows import ROWS
-from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number, format_p, not_computable, p_clause
 from analysis.report.markdown import markdown_table
 

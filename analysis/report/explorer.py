@@ -508,7 +508,7 @@ def save_explorer(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFrame
     ``sweep`` and ``claims`` are :func:`analysis.sensitivity.sweep` and
     :func:`analysis.sensitivity.conclusions` of the run.
     """
-    from analysis.report.atomic import write_atomic
+    from analysis.files import write_atomic
 
     data = explorer_data(sweep, params, label, alpha)
     section = explorer_html(data, claims[["conclusion", "claim", "criterion"]]

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.files import write_atomic
 from analysis.params import Params
-from analysis.report.atomic import write_atomic
 from analysis.report.claims import save_claims
 from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table, save_table

@@ -469,7 +469,7 @@ def save_sensitivity(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFr
     """Write ``tables/sensitivity.csv`` (the full grid, numeric), ``tables/sensitivity.md``
     (the report section), ``tables/sensitivity_conclusions.csv``,
     ``tables/sensitivity_bootstrap.csv`` and ``figures/sensitivity_*.png/.svg``."""
-    from analysis.report.atomic import write_atomic as write_text
+    from analysis.files import write_atomic as write_text
     from analysis.report.style import save_figure
 
     run_dir = Path(run_dir)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.files import write_atomic
 from analysis.params import Params
-from analysis.report.atomic import write_atomic
 from analysis.report.format import format_number, not_computable, p_clause
 from analysis.stats import TEST_LABELS
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report.atomic import write_atomic
+from analysis.files import write_atomic
 
 __all__ = ["SHEET_ORDER", "write_workbook"]
 
