@@ -601,7 +601,7 @@ def check_eligible(cohort, params: Params, data_dir: Path) -> None:
     """Refuse, with one sentence, an export in which no patient meets the inclusion criteria
     (Sharma 2017, Methods, Patients): there is nothing to tabulate or test, so a run would only
     produce empty tables. The message counts the patients each criterion excluded."""
-    from analysis.cohort import apply_eligibility
+    from analysis.eligibility import apply_eligibility
 
     eligible = apply_eligibility(cohort.patients, params)
     if eligible["included"].any():

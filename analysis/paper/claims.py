@@ -35,6 +35,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.format import p_clause
+
 __all__ = ["Claim", "Measure", "CLAIMS", "BY_ID", "VERDICTS", "SUPPORTING", "RULES_TEXT",
            "measure", "judge", "direction_word", "claims_table", "printed_text"]
 
@@ -118,8 +120,6 @@ def _nan(*values: float) -> bool:
 
 
 def _p_text(p: float) -> str:
-    from analysis.report.format import p_clause
-
     return p_clause(p) if not math.isnan(p) else "p not computable"
 
 

@@ -24,7 +24,7 @@ stand-in) is a separate tool: :mod:`analysis.render`.
 """
 
 from analysis.files import write_atomic
-from analysis.report.format import format_number, format_p, p_clause
+from analysis.format import format_number, format_p, p_clause
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import load_fragments, save_fragment
 

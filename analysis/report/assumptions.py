@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.files import write_atomic
-from analysis.report.format import format_p
+from analysis.format import format_p
 from analysis.report.markdown import markdown_table
 
 __all__ = ["assumptions_frame", "assumed_values_frame", "assumptions_markdown",

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from analysis.files import write_atomic
+from analysis.format import format_number
 from analysis.paper.claims import SUPPORTING, claims_table
-from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table
 
 __all__ = ["save_claims", "load_claims", "claims_markdown", "variant_claims_table",

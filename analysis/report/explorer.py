@@ -33,9 +33,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import DataValidationError
+from analysis.format import format_p
 from analysis.paper.claims import RULES_TEXT
 from analysis.params import Params
-from analysis.report.format import format_p
 from analysis.sensitivity import SWEPT, claim_rows, same_value, swept_claims
 
 __all__ = ["AXIS_LABELS", "axis_key", "explorer_data", "explorer_html",

@@ -13,9 +13,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.files import write_atomic
+from analysis.format import format_number
 from analysis.params import Params
 from analysis.report.claims import save_claims
-from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import write_results
 from analysis.report.variables import report_variables, write_variables

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.format import format_p, not_computable
 from analysis.paper.rows import BY_KEY, HEADINGS
 from analysis.params import Params
-from analysis.report.format import format_p, not_computable
 from analysis.report.markdown import save_table
 from analysis.tables import MIN_PER_GROUP
 

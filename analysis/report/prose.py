@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.report.format import format_number, not_computable, p_clause
+from analysis.format import format_number, not_computable, p_clause
 
 __all__ = ["change_word", "percent_change_text", "prose_variables"]
 

@@ -115,7 +115,7 @@ def _colour_scale(grid: pd.DataFrame, value: str):
 def _cell_text(value: str, v: float, cell: pd.DataFrame, tlc: float, fvc: float) -> str:
     """A heatmap cell's annotation: the count, or the p-value with a dagger where DM-ILD
     responded at least as often as PM-ILD."""
-    from analysis.report.format import format_p
+    from analysis.format import format_p
 
     if value == "conv_responders":
         return format_count(v)

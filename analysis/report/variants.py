@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.format import format_number, format_p
 from analysis.params import Params
-from analysis.report.format import format_number, format_p
 from analysis.report.markdown import markdown_table
 
 __all__ = ["changed_rows", "variant_markdown"]
