@@ -447,7 +447,8 @@ def kernel_name() -> str:
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = _say,
-        notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None) -> Path:
+        notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None,
+        started: float | None = None) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -467,6 +468,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         (:mod:`analysis.stepcache`); the manifest says which steps were reused.
     sheet : Excel: the sheet every ``.xlsx`` file of the export is read from (default: the
         first whose header matches the codebook); given to every notebook as ``sheet``.
+    started : when the user's wait began (``time.time()``; the CLI passes its process's
+        start): the last line says how long the run took from then to the end, kernels shut
+        down (default: from this call).
 
     Returns
     -------
@@ -475,6 +479,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     """
     from analysis.kernels import KernelPool, notebook_imports
 
+    started = time.time() if started is None else started
     params = params or Params()
     data_dir = Path(data_dir or DEFAULT_DATA).resolve()
     runs_dir = Path(runs_dir or paths.RUNS).resolve()
@@ -514,6 +519,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         raise
     finally:
         pool.close()
+    log(f"run '{name}' complete in {time.time() - started:.1f} s: {final}")
     return final
 
 
@@ -566,7 +572,6 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
     if name == "paper" and runs_dir == paths.RUNS.resolve():
         copy_paper_figures(final)
-    log(f"run '{name}' complete in {time.perf_counter() - t0:.1f} s: {final}")
     return final
 
 
