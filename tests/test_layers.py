@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("output", ("report", "report.*", "render", "render.*", "template", "teaching",
                 "teaching.*")),
     # running: the step cache, kernels, run folders, the pipeline, the command lines
-    ("run", ("stepcache", "kernels", "runfolder", "pipeline", "cli", "__main__",
+    ("run", ("stepcache", "kernels", "runfolder", "pipeline", "pipeline.*", "cli", "__main__",
              "*.__main__")),
 ]
 

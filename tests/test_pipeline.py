@@ -185,7 +185,7 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     published.mkdir()
     numbers = (pipeline.PUBLISHED / "numbers.csv").read_text(encoding="utf-8")
     (published / "numbers.csv").write_text(numbers + "\n", encoding="utf-8")
-    monkeypatch.setattr(pipeline, "PUBLISHED", published)
+    monkeypatch.setattr(pipeline.plan, "PUBLISHED", published)
     after = plan_run("paper", Params(), data, books, None).keys
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
         "02_flow.ipynb", COLLECT]
