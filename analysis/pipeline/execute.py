@@ -226,7 +226,7 @@ def run_independent_steps(setup: StepSetup, plan: Plan, pool) -> dict[str, dict]
 def run_collecting_step(setup: StepSetup, plan: Plan, pool) -> dict:
     """Step 2: the reproduction reads every step's results, in the bundle itself; reused
     from the cache when the steps' keys, the published numbers, the parameters, its notebook
-    and the run's name are unchanged (:func:`analysis.stepcache.collect_key`). Returns its
+    and the run's name are unchanged (:func:`analysis.stepcache.step_key`). Returns its
     record."""
     from analysis.stepcache import changed_files, snapshot, store
 
