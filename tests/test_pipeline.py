@@ -62,8 +62,15 @@ def test_executed_notebooks_read_the_run_parameter_file(paper_run: Path):
         book = nbformat.read(paper_run / "notebooks" / name, as_version=4)
         injected = [c for c in book.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert injected, name
+        if name == "01_cohort.ipynb":  # reads no parameter (analysis.steps): given none
+            assert "params_file" not in injected[0].source
+            continue
         assert "params_file = " in injected[0].source and "params.yaml" in injected[0].source
         assert "fvc_decline" not in injected[0].source, name  # no cutoff is injected
+    # step 06 is given the step cache's file of the sweep over its grid (analysis.steps)
+    book = nbformat.read(paper_run / "notebooks" / "06_sensitivity.ipynb", as_version=4)
+    assert "/.cache/sweep/" in next(c.source for c in book.cells
+                                   if "injected-parameters" in c.metadata.get("tags", []))
     book = nbformat.read(paper_run / "notebooks" / "03_tables.ipynb", as_version=4)
     shown = [o for c in book.cells if "parameter_table(params" in c.source for o in c.outputs]
     assert "fvc_decline" in shown[0]["data"]["text/plain"]
