@@ -132,7 +132,8 @@ def _current(params: Params, name: str) -> Any:
 #: all :func:`analysis.cohort.analysis_groups` reads (those plus the response rules);
 #: :func:`analysis.tables.analysis_dataset` reads none. Alternatives equal in these fields
 #: share the basis, or the groups and datasets (e.g. a test override shares both).
-_BASIS_FIELDS = ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup")
+_BASIS_FIELDS = ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup",
+                 "missing_visit")
 _GROUP_FIELDS = (*_BASIS_FIELDS, *DEFINITION_FIELDS)
 
 
@@ -227,7 +228,7 @@ def assumption_table(patients: pd.DataFrame, assessments: pd.DataFrame,
         return cache[key]
 
     base = results_for(params)
-    checks = verdicts(published)
+    checks = verdicts(published, params)
     base_hits = _matched(published, base, checks)
     rows = []
     for item in registry():

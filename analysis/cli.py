@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=None,
                      help="kernels the notebooks run in (default: 2; 1 on a one-CPU machine "
                           "or for an export over 10 MB, to bound memory)")
+    run.add_argument("--max-problems", type=int, default=MAX_PROBLEMS, metavar="N",
+                     help=f"list at most N problems or warnings per file and rule, then count "
+                     f"the rest (default {MAX_PROBLEMS}; 0 lists all)")
     run.add_argument("--no-cache", action="store_true",
                      help="recompute every step (default: reuse steps whose notebook, code, "
                           "inputs and parameters did not change)")
@@ -61,8 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--sheet", help="Excel: the sheet to read in every .xlsx file "
                           "(default: the first sheet whose header matches the codebook)")
     validate.add_argument("--max-problems", type=int, default=MAX_PROBLEMS, metavar="N",
-                          help=f"list at most N problems per file and rule, then count the "
-                          f"rest (default {MAX_PROBLEMS}; 0 lists all)")
+                          help=f"list at most N problems or warnings per file and rule, then "
+                          f"count the rest (default {MAX_PROBLEMS}; 0 lists all)")
+    validate.add_argument("--params", type=Path, help="YAML file of the run's parameters "
+                          "(the warnings and the eligibility check use them)")
+    validate.add_argument("-p", dest="overrides", action="append", default=[],
+                          metavar="NAME=VALUE", help="override one parameter (repeatable)")
 
     template = sub.add_parser("template", help="write blank export files (headers from the "
                               "codebook) and a README explaining each column")
@@ -86,9 +93,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if unknown:
         raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; "
                             "allowed: html, pdf, docx")
-    # Check the export before anything is created, and show its warnings (worded for the
-    # run's parameters).
-    _check_data(args.data, quiet_ok=True, sheet=args.sheet, params=params)
+    # Check the export once, with the run's parameters, before anything is created, and show
+    # its warnings (the run reuses this read: analysis.schema.export.read_cohort).
+    _check_data(args.data, quiet_ok=True, sheet=args.sheet, max_problems=args.max_problems,
+                params=params)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,
         engine=args.engine, jobs=args.jobs, cache=not args.no_cache, sheet=args.sheet,
         started=args.started)
@@ -124,6 +132,10 @@ def _check_data(data: Path | None, quiet_ok: bool = False, sheet: str | None = N
     if check.warnings:
         print(format_problems(check.warnings, folder=folder, max_per_kind=max_problems),
               file=sys.stderr)
+    from analysis.params import Params
+    from analysis.pipeline import check_eligible
+
+    check_eligible(check.cohort, params or Params(), folder)
     if not quiet_ok:
         cohort = check.cohort
         print(f"{folder}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
@@ -131,7 +143,10 @@ def _check_data(data: Path | None, quiet_ok: bool = False, sheet: str | None = N
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    _check_data(args.data, sheet=args.sheet, max_problems=args.max_problems)
+    from analysis.params import Params
+
+    params = Params.load(args.params, args.overrides)
+    _check_data(args.data, sheet=args.sheet, max_problems=args.max_problems, params=params)
     return 0
 
 

@@ -24,10 +24,56 @@ from analysis.eligibility import EXCLUSIONS, apply_eligibility
 from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
-__all__ = ["EXCLUSIONS", "apply_eligibility", "response_groups", "group_matrices",
+__all__ = ["EXCLUSIONS", "NOT_ASSESSABLE", "assessable", "apply_eligibility", "response_groups",
+           "group_matrices",
            "group_basis", "groups_for", "distinct_basis", "pattern_matrix_chunks",
            "group_matrix_chunks", "MAX_CELLS",
            "analysis_groups", "flow_table"]
+
+#: Figure 1's box for the patients the missing-visit rule leaves out (``missing_visit =
+#: excluded``); shown only when there are any, after the exclusion criteria.
+NOT_ASSESSABLE = "not_assessable"
+NOT_ASSESSABLE_LABEL = "No follow-up assessment: response not assessable"
+
+
+def assessable(eligible: np.ndarray, conv_pair: np.ndarray, tac_eligible: np.ndarray,
+               tac_pair: np.ndarray, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """The missing-visit rule: who is in the response split, and who in the tacrolimus one.
+
+    Parameters
+    ----------
+    eligible : bool array, met the eligibility criteria (:func:`apply_eligibility`).
+    conv_pair, tac_pair : bool arrays, has both the baseline and the follow-up assessment of
+        the conventional (index -> ``conventional_followup``) and the tacrolimus (start ->
+        ``tacrolimus_followup``) period.
+    tac_eligible : bool array, received tacrolimus with sufficient data.
+    params : ``missing_visit``: "failed" (the paper's reading: a patient without the
+        follow-up stays in the split and, unable to show a response, fails), or "excluded"
+        (not assessable: left out of the conventional split, and a tacrolimus patient
+        without the tacrolimus follow-up out of the tacrolimus analysis).
+
+    Returns
+    -------
+    ``(included, tac_eligible)``: bool arrays for :func:`response_groups`.
+
+    Notes
+    -----
+    Sharma 2017, Methods, Response to treatment: response is judged "at index time and 6
+    months later" and "1 year after the initiation of tacrolimus"; the paper does not say
+    what happened to a patient without that assessment. Under "failed" every included patient
+    of the bundled cohort has both, so Figure 1 is the same under either rule.
+
+    >>> import numpy as np
+    >>> yes, no = np.array([True, True]), np.array([True, False])
+    >>> [a.tolist() for a in assessable(yes, no, yes, no, Params())]
+    [[True, True], [True, True]]
+    >>> [a.tolist() for a in assessable(yes, no, yes, no, Params(missing_visit="excluded"))]
+    [[True, False], [True, False]]
+    """
+    if params.missing_visit == "failed":
+        return eligible, tac_eligible
+    return eligible & conv_pair, tac_eligible & tac_pair
+
 
 def _boolean_where(values: np.ndarray, mask: np.ndarray, index: pd.Index) -> pd.Series:
     """A nullable boolean column: ``values`` where ``mask``, NA elsewhere."""
@@ -101,13 +147,15 @@ def group_basis(patients: pd.DataFrame, assessments: pd.DataFrame,
     tac_eligible = ((eligible["second_line"] == "tacrolimus").fillna(False).to_numpy(dtype=bool)
                     & eligible["tacrolimus_data_sufficient"].astype("boolean").fillna(False)
                     .to_numpy(dtype=bool))
-    return {"ids": np.asarray(ids), "included": eligible["included"].to_numpy(dtype=bool),
+    conventional = assessment_changes(assessments, "index", params.conventional_followup, ids)
+    tacrolimus = assessment_changes(assessments, "tac_start", params.tacrolimus_followup, ids)
+    included, tac_eligible = assessable(eligible["included"].to_numpy(dtype=bool),
+                                        conventional.has_pair, tac_eligible,
+                                        tacrolimus.has_pair, params)
+    return {"ids": np.asarray(ids), "included": included,
             "myositis_type": eligible["myositis_type"].astype(str).to_numpy(),
-            "tac_eligible": tac_eligible,
-            "conventional": assessment_changes(assessments, "index",
-                                               params.conventional_followup, ids),
-            "tacrolimus": assessment_changes(assessments, "tac_start",
-                                             params.tacrolimus_followup, ids)}
+            "tac_eligible": tac_eligible, "conventional": conventional,
+            "tacrolimus": tacrolimus}
 
 
 def groups_for(basis: Mapping[str, Any], definitions: Any) -> dict[str, np.ndarray]:
@@ -228,13 +276,17 @@ def analysis_groups(patients: pd.DataFrame, assessments: pd.DataFrame,
     The one-definition case of :func:`group_matrices`. ``basis``, optional: a
     :func:`group_basis` of the same tables under parameters with ``params``' eligibility and
     time points (``min_age``, ``age_rule``, ``conventional_followup``,
-    ``tacrolimus_followup``: all it reads of them), to share it between definitions.
+    ``tacrolimus_followup``, ``missing_visit``: all it reads of them), to share it between
+    definitions.
     """
     out = apply_eligibility(patients, params).set_index("patient_id")
     basis = group_basis(patients, assessments, params) if basis is None else basis
     groups = {name: np.asarray(value)[:, 0] if np.ndim(value) == 2 else value
               for name, value in groups_for(basis, params).items()}
     included = groups["included"]
+    left_out = out["included"].to_numpy(dtype=bool) & ~included  # missing_visit = excluded
+    out.loc[left_out, "excluded_by"] = NOT_ASSESSABLE
+    out["included"] = included
     out["conv_responder"] = _boolean_where(groups["conv_responder"], included, out.index)
     out["tac_analysed"] = pd.Series(groups["tac_analysed"], index=out.index, dtype="boolean")
     analysed = groups["tac_analysed"]
@@ -267,6 +319,10 @@ def flow_table(groups: pd.DataFrame) -> pd.DataFrame:
     for reason, label in EXCLUSIONS.items():
         rows.append((f"flow.excluded.{reason}", label,
                      int((groups["excluded_by"] == reason).sum()), "flow.excluded"))
+    not_assessable = int((groups["excluded_by"] == NOT_ASSESSABLE).sum())
+    if not_assessable:  # missing_visit = excluded (the paper's Figure 1 has no such box)
+        rows.append((f"flow.excluded.{NOT_ASSESSABLE}", NOT_ASSESSABLE_LABEL, not_assessable,
+                     "flow.excluded"))
     rows += [
         ("flow.included", "Met inclusion criteria; conventional treatment (prednisone + DMARD)",
          int(included.sum()), "flow.identified"),

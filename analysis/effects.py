@@ -7,8 +7,9 @@ we are. One function per measure, each from a well-kept library where it has the
   interval (``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``) and
   the conditional maximum-likelihood odds ratio with its exact (Cornfield) interval
   (``scipy.stats.contingency.odds_ratio(kind="conditional")``), as R's ``fisher.test``;
-- larger tables: Cramér's V (``scipy.stats.contingency.association``) with a percentile
-  bootstrap interval, resampling each group's counts (group sizes fixed);
+- larger tables: Cramér's V (``scipy.stats.contingency.association``) with the noncentral
+  chi-square interval (Smithson 2003), whose lower limit is 0 wherever the chi-square test
+  of independence does not reject (see :func:`cramers_v_ncp` for why not a bootstrap);
 - continuous rows: the Hodges-Lehmann shift (median of all responder - nonresponder
   differences) with the Moses (1953) / Bauer (1972) distribution-free interval from the exact
   Mann-Whitney null distribution (normal approximation for large samples), as R's
@@ -29,8 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-__all__ = ["CONFIDENCE", "EXACT_OR_LIMIT", "prop_diff_newcombe", "odds_ratio_exact",
-           "cramers_v_many", "cramers_v_bootstrap",
+__all__ = ["CONFIDENCE", "EXACT_OR_LIMIT", "enough_events", "not_estimable_text",
+           "prop_diff_newcombe", "odds_ratio_exact",
+           "cramers_v_ncp", "cramers_v_ncp_limits",
            "u_null_counts", "moses_rank", "hodges_lehmann", "mean_diff_t", "paired_change_t",
            "proportion_exact", "pm_vs_dm", "dose_changes", "change_results"]
 
@@ -93,42 +95,59 @@ def odds_ratio_exact(table: np.ndarray, confidence: float = CONFIDENCE
     return float(res.statistic), float(ci.low), float(ci.high), "exact_conditional"
 
 
+def enough_events(events: int, terms: int, per_term: int) -> bool:
+    """The one small-numbers rule (issue 21): an odds ratio, from a logistic regression or a
+    2 x 2 table, is shown only with at least ``per_term`` events (the less frequent outcome)
+    per estimated term (``Params.min_events_per_term``; Vittinghoff E, McCulloch CE. Am J
+    Epidemiol 2007;165:710-8: problems fairly frequent at 2-4 events per variable,
+    uncommon at 5-9; Peduzzi P et al. J Clin Epidemiol 1996;49:1373-9: 10).
+
+    >>> enough_events(23, 3, 5), enough_events(5, 3, 5), enough_events(1, 1, 3)
+    (True, False, False)
+    """
+    return events >= per_term * max(terms, 1)
+
+
+def not_estimable_text(events: int) -> str:
+    """What an odds ratio from too few events prints: ``not estimable (1 event)``."""
+    return f"not estimable ({events} event{'' if events == 1 else 's'})"
+
+
 def _nonempty(table: np.ndarray) -> np.ndarray:
     table = np.asarray(table)
     return table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
 
 
-def cramers_v_many(tables: np.ndarray) -> np.ndarray:
-    """Cramér's V of many r x c tables at once (shape ``(B, r, c)``, no empty column), rows
-    empty in a table left out of its degrees of freedom, 0 where fewer than two rows remain.
+def cramers_v_ncp(table: np.ndarray, confidence: float = CONFIDENCE
+                  ) -> tuple[float, float, float]:
+    """Cramér's V of an r x c table (levels x groups) with the noncentral chi-square interval.
 
-    V = sqrt(chi2 / (n (min(r', c) - 1))), Pearson chi2 without continuity correction
-    (Cramér 1946, 21.9), vectorised with numpy because 2000 calls of scipy's ``association``
-    per row take seconds; agrees with ``scipy.stats.contingency.association`` (tested).
-    """
-    tables = np.asarray(tables, dtype=float)
-    rows = tables.sum(axis=2, keepdims=True)
-    cols = tables.sum(axis=1, keepdims=True)
-    n = tables.sum(axis=(1, 2))
-    expected = rows * cols / n[:, None, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cells = np.where(expected > 0, (tables - expected) ** 2 / expected, 0.0)
-    chi2 = cells.sum(axis=(1, 2))
-    dof = np.minimum((rows[:, :, 0] > 0).sum(axis=1), (cols[:, 0, :] > 0).sum(axis=1)) - 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(dof > 0, np.sqrt(chi2 / (n * np.maximum(dof, 1))), 0.0)
+    V = sqrt(X2 / (n k)), k = min(r, c) - 1, X2 Pearson chi-square without continuity
+    correction (``scipy.stats.contingency.association(method="cramer")``; Cramér 1946, 21.9),
+    on the non-empty rows and columns. The interval inverts the chi-square test: X2 is
+    approximately noncentral chi-square with df = (r - 1)(c - 1) and noncentrality
+    lambda = n k V^2, so the limits lambda_L, lambda_U solve F(X2; df, lambda) = 1 - alpha/2 and
+    alpha/2 (F the noncentral chi-square distribution function, ``scipy.stats.ncx2``,
+    decreasing in lambda), lambda_L = 0 where F(X2; df, 0) <= 1 - alpha/2, and V's limits are
+    sqrt(lambda / (n k)), at most 1 (Smithson M. Confidence Intervals. Sage 2003, ch. 4, eq.
+    4.13 as corrected in R ``statpsych::ci.cramer`` 1.5; Steiger JH. Psychol Methods
+    2004;9:164-82). Written here because neither scipy nor statsmodels has it.
 
+    Why not a bootstrap (the percentile bootstrap was used before, issue 21): V is never
+    negative and its resamples are almost never 0, so a percentile interval excludes 0 whatever
+    the data (Table 2's histopathology row, Fisher p = 0.66, got V 0.46, 0.28 to 0.89) and its
+    coverage fails exactly near V = 0, where a reader needs it. The inverted test's lower limit
+    is 0 exactly where the chi-square test of independence gives p >= alpha/2, so at V = 0
+    the interval covers with probability at least 1 - alpha/2 (asymptotically). It rests on the
+    chi-square approximation, rough where expected counts are small (where Tables 2 and 3 use
+    Fisher's exact test), so near alpha its lower limit and the table's exact p can disagree.
 
-def cramers_v_bootstrap(table: np.ndarray, resamples: int = 2000, seed: int = 2017,
-                        confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Cramér's V of an r x c table (levels x groups) with a percentile bootstrap interval.
+    Where F(X2; df, 0) < alpha/2 (the table fits independence more closely than chance would
+    give 2.5% of the time), no noncentrality makes X2 typical and the inversion is empty:
+    the limits are NaN (the estimate is shown alone).
 
-    V = sqrt(chi2 / (n (min(r, c) - 1))), no continuity correction
-    (``scipy.stats.contingency.association(method="cramer")``), on the non-empty rows and
-    columns. The interval resamples each group (column) from its own level proportions with
-    its size fixed (a multinomial draw per column; Efron & Tibshirani 1993, ch. 13) and takes
-    the 2.5th and 97.5th percentiles of V; a resample with an empty row is reduced the same
-    way. Percentile limits of V are conservative near 0 (V is never negative).
+    >>> [round(v, 4) for v in cramers_v_ncp(np.array([[10, 0], [0, 10], [5, 5]]))]
+    [0.8165, 0.4306, 1.0]
     """
     from scipy.stats.contingency import association
 
@@ -136,14 +155,40 @@ def cramers_v_bootstrap(table: np.ndarray, resamples: int = 2000, seed: int = 20
     if min(table.shape) < 2:
         return NAN3
     estimate = float(association(table, method="cramer", correction=False))
-    rng = np.random.default_rng(seed)
-    sizes = table.sum(axis=0)
-    draws = np.stack([rng.multinomial(size, table[:, j] / size, size=resamples)
-                      for j, size in enumerate(sizes)], axis=2)  # resamples x rows x cols
-    values = cramers_v_many(draws)
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return estimate, float(low), float(high)
+    n, k = int(table.sum()), min(table.shape) - 1
+    df = (table.shape[0] - 1) * (table.shape[1] - 1)
+    return (estimate, *cramers_v_ncp_limits(estimate ** 2 * n * k, df, n, k, confidence))
+
+
+def cramers_v_ncp_limits(chi2: float, df: int, n: int, k: int,
+                         confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The noncentral chi-square limits of Cramér's V from the Pearson statistic ``chi2`` of
+    an r x c table with ``df`` = (r - 1)(c - 1), ``n`` patients and ``k`` = min(r, c) - 1
+    (:func:`cramers_v_ncp` says how and why). ``(nan, nan)`` where the inversion is empty.
+
+    >>> [round(v, 4) for v in cramers_v_ncp_limits(19.21, 2, 200, 1)]  # statpsych ci.cramer
+    [0.1601, 0.4417]
+    """
+    from scipy import optimize
+
+    tail = (1 - confidence) / 2
+
+    def cdf(lam: float) -> float:
+        return float(sps.ncx2.cdf(chi2, df, lam) if lam > 0 else sps.chi2.cdf(chi2, df))
+
+    if cdf(0.0) < tail:
+        return math.nan, math.nan
+
+    def solve(target: float) -> float:
+        if cdf(0.0) <= target:  # the chi-square test does not reject: the limit is 0
+            return 0.0
+        high = max(chi2, 1.0)
+        while cdf(high) > target:
+            high *= 2
+        return optimize.brentq(lambda lam: cdf(lam) - target, 0.0, high, xtol=1e-10)
+
+    low, high = (min(1.0, math.sqrt(solve(t) / (n * k))) for t in (1 - tail, tail))
+    return low, high
 
 
 def u_null_counts(m: int, n: int) -> np.ndarray:

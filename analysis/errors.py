@@ -9,6 +9,11 @@ without a traceback.
 class AnalysisError(Exception):
     """Base class of every error the project raises on purpose."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows in a notebook: the message alone, no traceback (the message
+        names what to fix; a traceback of the package's internals would hide it)."""
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 class DataValidationError(AnalysisError):
     """An input table breaks a rule of the codebook."""

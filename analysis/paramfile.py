@@ -153,9 +153,28 @@ def read_parameter_file(path: str | Path) -> tuple[dict[str, Any], dict[str, int
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a mapping of parameter names to values, "
-                             f"got {type(data).__name__}")
+        raise ParameterError(_not_a_mapping(path, text, data))
     return data, lines
+
+
+def _not_a_mapping(path: str | Path, text: str, data: Any) -> str:
+    """The message for a file that is not ``name: value`` lines, naming the line; the
+    commonest slip, ``name:value`` without a space (YAML reads it as one word), is said.
+
+    >>> _not_a_mapping("lab.yaml", "# comment\\nild_criteria_required:1\\n",
+    ...                "ild_criteria_required:1")  # doctest: +NORMALIZE_WHITESPACE
+    "lab.yaml, line 2: 'ild_criteria_required:1' is not a 'name: value' line; write a space
+    after the colon: 'ild_criteria_required: 1'"
+    """
+    node = yaml.compose(text, Loader=Core12Loader)
+    line = node.start_mark.line + 1 if node is not None else 1
+    first = text.splitlines()[line - 1].strip() if text.splitlines() else ""
+    name, colon, value = first.partition(":")
+    if isinstance(data, str) and colon and value and not value.startswith(" "):
+        return (f"{path}, line {line}: {first!r} is not a 'name: value' line; write a space "
+                f"after the colon: '{name}: {value}'")
+    return (f"{path}, line {line}: expected lines of 'name: value' (a parameter name, a colon "
+            f"and a space, its value), got {first!r}")
 
 
 def load_scalar(text: str, origin: str = "-p") -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 from analysis.errors import ParameterError
 from analysis.paper import rows as paper_rows
+from analysis.paper.grids import DOSE_GRIDS, MIN_CORRELATION, MTX_WEEKLY_CAP
 from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
@@ -58,6 +59,8 @@ FITTED_ROWS: dict[str, str] = {
 #: refractory myositis is met, or not met; ``pft_missing``: a decline criterion is met or not).
 CK_MISSING_RULES = ("refractory", "not_met")
 PFT_MISSING_RULES = ("not_met", "met")
+#: An included patient without the follow-up assessment a response is judged on (issue 23).
+MISSING_VISIT_RULES = ("failed", "excluded")
 #: The grid of response definitions the sensitivity analysis sweeps (issue: reviewers' "do the
 #: conclusions survive other reasonable definitions?"), the cutoffs together with the
 #: assumptions the paper does not fix (the CK upper limit, how a missing CK counts; issue 12):
@@ -167,6 +170,15 @@ class Params:
                              allowed=PFT_MISSING_RULES, assumption="missing-data rule",
                              source="not in the paper; 'not_met': a missing value meets no "
                              "criterion")
+    missing_visit: str = _spec(
+        "failed", "An included patient without the follow-up assessment a response is judged "
+        "on (conventional_followup; tacrolimus_followup for those on tacrolimus): counted as "
+        "failing that treatment ('failed': no response can be shown) or not assessable "
+        "('excluded': left out of the response split; Figure 1 counts them as excluded, "
+        "and on tacrolimus as insufficient data)", allowed=MISSING_VISIT_RULES,
+        assumption="missing-data rule",
+        source="not in the paper; 'failed' reproduces Figure 1 (the Assumptions section shows "
+        "the counts under 'excluded')")
     # --- Time points ---
     conventional_followup: str = _spec("month6", "Assessment judged against the index one for "
                                        "conventional response", allowed=("month6", "month12"),
@@ -199,12 +211,46 @@ class Params:
                                     "was fitted to the printed value)",
                                     assumption="t2.race and t2.smoking fitted to the printed "
                                     "value", alternatives=("rule",))
+    # --- Consistency checks on the printed numbers (issue 22): what a verdict rests on ---
+    check_aza_step: float = _spec(
+        DOSE_GRIDS["aza"].step, "Step of the AZA dose grid the consistency checks use "
+        "(12.5: halves of 75-mg tablets allowed)", low=0.5, high=50, unit="mg",
+        source=DOSE_GRIDS["aza"].source)
+    check_mtx_cap: float = _spec(
+        MTX_WEEKLY_CAP.value, "Largest weekly MTX dose the consistency checks allow (0 = no "
+        "cap: only the largest dose the printed mean and SD allow)", low=0, high=100,
+        unit="mg/week", source=MTX_WEEKLY_CAP.source)
+    check_followup_n: str = _spec(
+        "at_most_start", "Patients behind a follow-up dose mean: at most those taking the drug "
+        "at tacrolimus start ('at_most_start') or any of the patients analysed "
+        "('up_to_analysed')", allowed=("at_most_start", "up_to_analysed"),
+        source="Results prints n at tacrolimus start only; a patient who started the drug "
+        "later would count at follow-up")
+    check_min_correlation: float = _spec(
+        MIN_CORRELATION.value, "Smallest plausible within-patient correlation of a dose before "
+        "and after, for the checks that weigh everything a paired comparison prints (-1: "
+        "possible only, no plausibility bound)", low=-1, high=1, source=MIN_CORRELATION.source)
     sensitivity_grid: dict = _spec(SENSITIVITY_GRID, "Values of each definition the "
                                    "sensitivity analysis sweeps (a list per parameter; axes not "
                                    "given keep these defaults)",
                                    allowed=SENSITIVITY_AXES,
                                    source="sensitivity analysis (beyond the paper)")
     alpha: float = _spec(0.05, "Significance level used to flag rows", low=0, high=1)
+    # Beyond the paper (issue 21): an odds ratio (predictors of failure; the effect sizes'
+    # 2x2 rows) from fewer events than this per term prints "not estimable (k events)".
+    # Events: the less frequent outcome (failure or response) among the model's patients.
+    # 5, not Peduzzi's 10: Vittinghoff & McCulloch found problems "fairly frequent" at 2-4
+    # events per variable and "uncommon" at 5-9; at 10 the paper run's race model (23
+    # events, 3 terms) and the exploratory model (22 events, 3 terms) would not be shown. At
+    # 5 the paper run's histology model (14 biopsied, 5 responders, 3 terms) is not. Low 3:
+    # no estimate from one or two events whatever the value.
+    min_events_per_term: int = _spec(5, "Fewest events (the less frequent outcome, failure or "
+                                     "response) per estimated term for an odds ratio to be "
+                                     "shown; fewer prints 'not estimable'",
+                                     low=3, high=100, unit="events per term",
+                                     source="Vittinghoff E, McCulloch CE. Am J Epidemiol "
+                                     "2007;165:710-8 (at least 5); Peduzzi P et al. J Clin "
+                                     "Epidemiol 1996;49:1373-9 (10)")
     # --- Output ---
     suppress_below: int = _spec(0, "Replace counts below this by '<N' in report tables "
                                 "(small-cell rule for real data; 0 = off)", low=0, high=100)
@@ -477,9 +523,10 @@ def _check_grid(grid: Mapping[str, Any]) -> None:
 #: step reads. A notebook shows the groups it uses with :func:`parameter_table`.
 GROUPS: dict[str, tuple[str, ...]] = {
     "tests": ("fisher_rule", "fisher_threshold", "fisher_sided", "chi2_correction",
-              "continuous_tests", "categorical_tests", "alpha"),
+              "continuous_tests", "categorical_tests", "alpha", "min_events_per_term"),
     "output": ("suppress_below",),
     "sensitivity": ("sensitivity_grid", "alpha", "bootstrap_resamples", "bootstrap_seed"),
+    "checks": ("check_aza_step", "check_mtx_cap", "check_followup_n", "check_min_correlation"),
 }
 #: Mapping parameters with more entries than this show only their changed entries.
 _SHOWN_ENTRIES = 6
@@ -644,21 +691,20 @@ def check_one_parameter_set(run_dir: str | Path, params: Params) -> dict[str, st
     """
     import json
 
-    mine = params.to_dict()
     found, stale = {}, []
     for path in sorted((Path(run_dir) / STAMPS).glob("*.json")):
         stamp = json.loads(path.read_text(encoding="utf-8"))
         found[stamp["step"]] = stamp["params_sha256"]
         if not stamp_matches(stamp, params):
-            names = stamp.get("reads")
-            theirs = stamp.get("parameters", {})
-            diff = ", ".join(f"{k}={theirs.get(k)!r} (now {mine.get(k)!r})"
-                             for k in sorted(set(theirs) | set(names or mine))
-                             if theirs.get(k) != mine.get(k))
+            names = stamp.get("reads")  # what the step read (a record without: every one)
+            theirs = Params.from_dict(stamp.get("parameters", {}), origin=str(path))
+            diff = ", ".join(f"{k}={a!r} (now {b!r})"  # of a mapping, the entries that differ
+                             for k, (a, b) in params.differences(theirs).items()
+                             if names is None or k.partition(".")[0] in names)
             stale.append(f"{stamp['step']} ran with {diff}")
     if stale:
         raise ParameterError(
             f"{run_dir} mixes outputs of two parameter sets: " + "; ".join(stale)
             + ". Run every notebook again in order (01 to 06) so that all outputs come from "
-            "the same parameter file.")
+            "the same parameter file (in the lab: `make reset`).")
     return found

@@ -10,8 +10,12 @@ conventional treatment) on each characteristic of Table 2, odds ratios with 95% 
   is infinite (separation), or where ML fails to converge. statsmodels has no Firth
   regression, hence :func:`firth_logit` here (numpy), checked against R ``logistf``.
 
-The method is named on every row. 54 patients and 23 failures allow no multivariable model
-beyond two predictors; :func:`exploratory_model` fits one, labelled exploratory.
+The method is named on every row. A model with fewer events (its less frequent outcome)
+than ``min_events_per_term`` per term (:class:`analysis.params.Params`; Vittinghoff &
+McCulloch 2007) gets no odds ratio and no p: "not estimable (k events)" (issue 21; with one
+failing patient, Firth's method still returns an odds ratio of 321 and p = 0.002, from one
+patient). 54 patients and 23 failures allow no multivariable model beyond two predictors;
+:func:`exploratory_model` fits one, labelled exploratory.
 """
 
 from __future__ import annotations
@@ -26,10 +30,13 @@ from scipy import optimize
 from scipy import stats as sps
 from scipy.special import expit
 
+from analysis.effects import enough_events, not_estimable_text
 from analysis.paper.rows import BY_KEY, ROWS, Row
+from analysis.params import Params
 
 __all__ = ["SCALES", "FirthFit", "covariate_patterns", "firth_logit", "firth_profile", "firth_ci",
-           "design", "fit_term_table", "univariable", "exploratory_model"]
+           "design", "events", "not_estimable", "fit_term_table", "univariable",
+           "exploratory_model"]
 
 #: Units an odds ratio of a continuous characteristic refers to (OR per this many units): per
 #: 1000 U/l of CK, per 10 units of every other continuous row (years, aldolase, % predicted).
@@ -199,37 +206,60 @@ def _zero_cell(terms: pd.DataFrame, y: np.ndarray, continuous: bool) -> bool:
     return any(y[g].sum() in (0, g.sum()) for g in groups)
 
 
-def not_estimable(terms: pd.DataFrame, y: np.ndarray) -> str:
-    """Why no odds ratio can be estimated from these terms and outcomes ("" when one can):
-    the outcome takes one value only (nobody, or everybody, failed), or a term does not vary
-    (e.g. nobody has the characteristic). Neither ML nor Firth's method identifies a
-    coefficient then (Firth 1993 removes separation, not a constant column)."""
+def events(y: np.ndarray) -> int:
+    """The events of a binary outcome: the number of its less frequent value (failures or
+    responders), the limiting sample size of a logistic regression (Peduzzi et al. J Clin
+    Epidemiol 1996;49:1373-9; Harrell, Regression Modeling Strategies, 2nd ed. 2015, 4.4).
+
+    >>> events(np.array([1, 0, 0, 0, 1]))
+    2
+    """
+    y = np.asarray(y, dtype=float)
+    failures = int(y.sum())
+    return min(failures, len(y) - failures)
+
+
+def not_estimable(terms: pd.DataFrame, y: np.ndarray, min_events_per_term: int) -> str:
+    """Why no odds ratio is shown for these terms and outcomes ("" when one is).
+
+    - fewer events (:func:`events`) than ``min_events_per_term`` per term
+      (:func:`analysis.effects.enough_events`): "k events" (an outcome of one value has 0).
+      Few events give biased, unstable coefficients and intervals of poor coverage, Firth's
+      method included;
+    - a term that does not vary (e.g. nobody has the characteristic): no method identifies
+      its coefficient (Firth 1993 removes separation, not a constant column).
+
+    >>> not_estimable(pd.DataFrame({"ku": [1.0, 0, 0, 0]}), np.array([1, 0, 0, 0]), 5)
+    '1 event'
+    """
     if len(y) == 0:
         return "no patients"
-    if y.min() == y.max():
-        return f"every one of the {len(y)} patients {'failed' if y[0] else 'responded'}"
+    k = events(y)
+    if not enough_events(k, terms.shape[1], min_events_per_term):
+        return not_estimable_text(k).removeprefix("not estimable (").removesuffix(")")
     constant = [str(c) for c in terms.columns if terms[c].nunique(dropna=True) < 2]
     if constant:
         return f"no variation in {', '.join(constant)}"
     return ""
 
 
-def _not_computable(labels: list[str], y: np.ndarray, reason: str) -> list[dict]:
+def _not_estimable(labels: list[str], y: np.ndarray, reason: str) -> list[dict]:
     nan = float("nan")
-    return [{"term": label, "n": len(y), "failures": int(y.sum()), "or": nan, "or_low": nan,
-             "or_high": nan, "p": nan, "method": f"not computable ({reason})"}
-            for label in labels]
+    return [{"term": label, "n": len(y), "failures": int(np.sum(y)), "events": events(y),
+             "or": nan, "or_low": nan, "or_high": nan, "p": nan,
+             "method": f"not estimable ({reason})"} for label in labels]
 
 
 def fit_term_table(terms: pd.DataFrame, y: np.ndarray, labels: list[str],
-                   continuous: bool = False) -> list[dict]:
+                   min_events_per_term: int, continuous: bool = False) -> list[dict]:
     """Odds ratios of each term column of one model: ML (Wald CI) unless a cell is zero or ML
-    fails, then Firth (profile penalised likelihood CI)."""
+    fails, then Firth (profile penalised likelihood CI); none where :func:`not_estimable`
+    gives a reason."""
     import statsmodels.api as sm
 
-    reason = not_estimable(terms, y)
+    reason = not_estimable(terms, y, min_events_per_term)
     if reason:
-        return _not_computable(labels, y, reason)
+        return _not_estimable(labels, y, reason)
     X = sm.add_constant(terms.to_numpy(dtype=float), has_constant="add")
     method = "firth" if _zero_cell(terms, y, continuous) else "ml"
     if method == "ml":
@@ -246,8 +276,9 @@ def fit_term_table(terms: pd.DataFrame, y: np.ndarray, labels: list[str],
         try:
             rows = [firth_ci(X, y, j) for j in range(1, X.shape[1])]
         except np.linalg.LinAlgError:  # collinear terms: no estimate under any method
-            return _not_computable(labels, y, "the terms are collinear")
-    return [{"term": label, "n": len(y), "failures": int(y.sum()), "or": math.exp(b),
+            return _not_estimable(labels, y, "the terms are collinear")
+    return [{"term": label, "n": len(y), "failures": int(y.sum()), "events": events(y),
+             "or": math.exp(b),
              "or_low": math.exp(lo) if lo > -700 else 0.0,
              "or_high": math.exp(hi) if hi < 700 else math.inf, "p": p,
              "method": method} for label, (b, lo, hi, p) in zip(labels, rows, strict=True)]
@@ -258,49 +289,54 @@ def _outcome(data: pd.DataFrame) -> pd.DataFrame:
     return included.assign(failure=~included["conv_responder"].fillna(False).astype(bool))
 
 
-def univariable(data: pd.DataFrame) -> pd.DataFrame:
+def univariable(data: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Univariable logistic regression of failure of conventional treatment on each Table 2
     characteristic, among the included patients (complete cases per characteristic).
 
     Parameters
     ----------
     data : the analysis dataset at the index assessment (:func:`analysis.tables.analysis_dataset`).
+    params : the run's parameters (``min_events_per_term``).
 
     Returns
     -------
-    One row per term: ``variable``, ``term``, ``n``, ``failures``, ``or``, ``or_low``,
-    ``or_high`` (95% CI), ``p`` (Wald for ML, penalised likelihood ratio for Firth),
-    ``method`` ("ml" or "firth").
+    One row per term: ``variable``, ``term``, ``n``, ``failures``, ``events`` (the less
+    frequent outcome), ``or``, ``or_low``, ``or_high`` (95% CI), ``p`` (Wald for ML,
+    penalised likelihood ratio for Firth), ``method`` ("ml", "firth" or "not estimable
+    (reason)", e.g. "not estimable (1 event)", with NaN numbers).
     """
     base = _outcome(data)
     records = []
     for row in ROWS:
         terms, labels = design(base, row)
         y = base.loc[terms.index, "failure"].to_numpy(dtype=float)
-        for rec in fit_term_table(terms, y, labels, continuous=row.kind == "continuous"):
+        for rec in fit_term_table(terms, y, labels, params.min_events_per_term,
+                                  continuous=row.kind == "continuous"):
             records.append({"variable": row.key, **rec})
     return pd.DataFrame.from_records(records)
 
 
-def exploratory_model(data: pd.DataFrame, keys: tuple[str, str] = ("myositis", "fvc")
-                      ) -> pd.DataFrame:
+def exploratory_model(data: pd.DataFrame, params: Params,
+                      keys: tuple[str, str] = ("myositis", "fvc")) -> pd.DataFrame:
     """EXPLORATORY two-predictor model of failure (54 patients, 23 failures: no more than two
     predictors), Firth-penalised throughout so that a zero cell (CADM) does not break it;
-    not a validated prediction model."""
+    not a validated prediction model. Columns as :func:`univariable` without ``variable``;
+    not estimable below ``params.min_events_per_term`` events per term."""
     base = _outcome(data)
     parts = [design(base, BY_KEY[k]) for k in keys]
     terms = pd.concat([p[0] for p in parts], axis=1, join="inner")
     labels = [label for p in parts for label in p[1]]
     y = base.loc[terms.index, "failure"].to_numpy(dtype=float)
-    reason = not_estimable(terms, y)
+    reason = not_estimable(terms, y, params.min_events_per_term)
     if reason:
-        return pd.DataFrame(_not_computable(labels, y, reason))
+        return pd.DataFrame(_not_estimable(labels, y, reason))
     X = np.column_stack([np.ones(len(y)), terms.to_numpy(dtype=float)])
     try:
         rows = [firth_ci(X, y, j) for j in range(1, X.shape[1])]
     except np.linalg.LinAlgError:
-        return pd.DataFrame(_not_computable(labels, y, "the terms are collinear"))
+        return pd.DataFrame(_not_estimable(labels, y, "the terms are collinear"))
     return pd.DataFrame([{"term": label, "n": len(y), "failures": int(y.sum()),
-                          "or": math.exp(b), "or_low": math.exp(lo), "or_high": math.exp(hi),
+                          "events": events(y), "or": math.exp(b), "or_low": math.exp(lo),
+                          "or_high": math.exp(hi),
                           "p": p, "method": "firth"}
                          for label, (b, lo, hi, p) in zip(labels, rows, strict=True)])

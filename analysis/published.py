@@ -27,6 +27,7 @@ import pandas as pd
 
 from analysis import paths, printed
 from analysis.consistency import row_verdicts
+from analysis.consistency.core import IMPOSSIBLE, IMPOSSIBLE_IF, NEEDS_OTHER_N
 from analysis.errors import DataValidationError, ParameterError
 from analysis.paper.rows import TABLES
 from analysis.printed import format_at, matches
@@ -64,6 +65,7 @@ COLUMNS = (
     "consistency",
     "reason",
     "note",
+    "location",
 )
 #: What a printed number is.
 KINDS = frozenset({"count", "percent", "mean", "sd", "p", "pct_change", "dose"})
@@ -91,9 +93,11 @@ COMPARISON_COLUMNS = (
     "status",
     "reason",
     "verdict",
+    "condition",
     "check",
     "evidence",
     "curator_note",
+    "location",
 )
 
 _NAME = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
@@ -170,7 +174,7 @@ ROW_RULES: tuple[RowRule, ...] = (
     RowRule("key", "must be lower-case dot-separated names, got {key!r}",
             lambda r: bool(_NAME.fullmatch(r["key"]))),
     *(RowRule(c, "must not be empty", lambda r, c=c: bool(r[c].strip()))
-      for c in ("source", "row_label", "printed")),
+      for c in ("source", "row_label", "printed", "location")),
     _one_of("kind", KINDS),
     _one_of("relation", RELATIONS),
     _one_of("status", ROW_STATUS),
@@ -244,7 +248,9 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
         ``pct_change``: a printed "37% decrease" is -37), ``relation`` ("=" or "<"),
         ``decimals`` (int64, as printed), ``status`` ("printed" or "assumed"),
         ``consistency`` ("ok" or "inconsistent"), ``reason`` (evidence when inconsistent, else
-        ""), ``note``. Text columns have pandas' string dtype, empty cells are "".
+        ""), ``note``, ``location`` (where in the paper the number is printed: section,
+        paragraph and sentence, or table, row and column; for an assumed row, that it is not
+        printed). Text columns have pandas' string dtype, empty cells are "".
 
     Raises
     ------
@@ -376,20 +382,24 @@ def compare(
         itself when the reproduced number is below it; "" if not computed); ``status``, one of
         :data:`STATUSES`; ``reason`` (printed and reproduced values when they differ; a remark
         when a match is a printing that a check proves impossible or cannot decide);
-        ``verdict`` (the checks' verdict on the printed number,
-        :func:`analysis.consistency.row_verdicts`: "consistent", "inconsistent",
-        "undecidable", or "" when no check covers it, e.g. an assumed row);
+        ``verdict`` (the class of the checks' verdict on the printed number,
+        :func:`analysis.consistency.row_verdicts`: one of
+        :data:`analysis.consistency.core.CLASSES`, or "" when no check covers it, e.g. an
+        assumed row); ``condition`` (what that verdict rests on beyond the printed numbers:
+        the assumptions of a proof, the n a *possible only if* needs; "" for none);
         ``check`` and ``evidence`` (the deciding check and its evidence sentence when the
         verdict is not "consistent", else ""); ``curator_note`` (the typed ``reason`` of
-        ``numbers.csv`` for a row typed inconsistent: commentary, never a status).
+        ``numbers.csv`` for a row typed inconsistent: commentary, never a status);
+        ``location`` (where the paper prints it, from ``numbers.csv``).
 
     Notes
     -----
     ``status`` is ``match`` when :func:`matches` holds, whatever the checks say (where the
     paper prints one quantity twice with two values, one printing can be right: a check's
     evidence is then a remark in ``reason``); ``inconsistent`` when it does not match and a
-    named check proves the printed value impossible; ``mismatch`` when it does not match and
-    no check proves that; ``not-computed`` when the key has no finite result.
+    named check proves the printed value impossible (*impossible*, or *impossible under an
+    assumption*: ``condition`` names it); ``mismatch`` when it does not match and no check
+    proves that; ``not-computed`` when the key has no finite result.
 
     Examples
     --------
@@ -414,21 +424,22 @@ def compare(
     records = []
     for row in published.to_dict("records"):
         found = by_id.loc[row["id"]] if row["id"] in by_id.index else None
-        verdict = ("", "", "") if found is None else (
-            str(found["verdict"]), str(found["check"]), str(found["sentence"]))
+        verdict = ("", "", "", "") if found is None else (
+            str(found["class"]), str(found["check"]), str(found["sentence"]),
+            str(found["condition"]))
         records.append(_compare_row(row, results.get(row["key"]), verdict))
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
     return out.astype({"decimals": "int64", "reproduced": "float64"})
 
 
 def _compare_row(
-    row: Mapping[str, Any], raw: object, verdict: tuple[str, str, str]
+    row: Mapping[str, Any], raw: object, verdict: tuple[str, str, str, str]
 ) -> dict[str, Any]:
     """One row of :func:`compare`: a published row against its reproduced number ``raw`` and
-    the checks' ``(verdict, check, sentence)`` on its printed value."""
+    the checks' ``(class, check, sentence, condition)`` on its printed value."""
     reproduced = math.nan if raw is None else float(raw)
     decimals = int(row["decimals"])
-    proven, check = verdict[0] == "inconsistent", verdict[1]
+    proven, check = verdict[0] in (IMPOSSIBLE, IMPOSSIBLE_IF), verdict[1]
     if not math.isfinite(reproduced):
         reproduced, text, status = math.nan, "", "not-computed"
         reason = f"no finite result for key {row['key']!r}"
@@ -440,11 +451,17 @@ def _compare_row(
         differs = f"printed {row['printed']}, reproduced {text} ({reproduced:.6g})"
         if ok:
             status, reason = "match", ""
-            if proven:
+            if proven and check == "declared_test":
+                reason = ("reproduced by this run's test; the test the Methods name for this "
+                          "table would not give it")
+            elif proven:
                 reason = ("reproduced, although a check proves this printing cannot hold "
                           "together with the numbers it is checked against")
             elif verdict[0] == "undecidable":
                 reason = "reproduced; a check cannot decide this printing from printed numbers"
+            elif verdict[0] == NEEDS_OTHER_N:
+                reason = ("reproduced; the printed numbers allow this printing only with an n "
+                          "or missing data other than the paper's")
         else:
             status, reason = ("inconsistent" if proven else "mismatch"), differs
     shown = verdict[0] not in ("", "consistent")
@@ -456,9 +473,11 @@ def _compare_row(
         "status": status,
         "reason": reason,
         "verdict": verdict[0],
+        "condition": verdict[3],
         "check": check if shown else "",
         "evidence": verdict[2] if shown else "",
         "curator_note": row["reason"] if row.get("consistency") == "inconsistent" else "",
+        "location": row.get("location", ""),
     }
 
 
@@ -474,8 +493,9 @@ def summary_line(comparison: pd.DataFrame) -> str:
     -------
     str
         "<matches> of <rows> published numbers reproduced; <n> proven inconsistent by a named
-        check; <n> mismatches", followed by "; <n> not computed" when any are, and by the
-        assumed (not printed) rows met, counted apart.
+        check; <n> mismatches", followed by "; <n> not computed" when any are; printed rows
+        only: the assumed (not printed) rows are named apart and never counted as reproduced
+        (the synthetic cohort is generated to meet them).
 
     Examples
     --------
@@ -502,6 +522,7 @@ def summary_line(comparison: pd.DataFrame) -> str:
     if n["not-computed"]:
         line += f"; {n['not-computed']} not computed"
     if assumed.any():
-        met = int((comparison.loc[assumed, "status"] == "match").sum())
-        line += f"; {met} of {int(assumed.sum())} assumed (not printed) values met"
+        # not a success: the synthetic cohort is generated to meet them (issue 22)
+        line += (f"; the {int(assumed.sum())} values the reconstruction assumes (not printed) "
+                 "are not counted: the synthetic cohort is built to meet them")
     return line

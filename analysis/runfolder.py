@@ -185,14 +185,35 @@ def os_error_message(exc: OSError, folder: Path | None = None) -> str:
     ... # doctest: +ELLIPSIS
     'cannot write runs: the disk is full; free some space (old runs under runs/ ...'
     """
-    where = exc.filename or folder or "the output folder"
-    if exc.errno not in _WHAT_TO_DO:
+    number, filename = _cause(exc)
+    where = filename or folder or "the output folder"
+    if number not in _WHAT_TO_DO:
         return f"{where}: {exc.strerror or exc}"
-    what, todo = _WHAT_TO_DO[exc.errno]
+    what, todo = _WHAT_TO_DO[number]
     return f"cannot write {where}: {what}; {todo}"
 
 
 def is_write_error(exc: OSError) -> bool:
     """Whether ``exc`` is one :func:`os_error_message` explains (full disk, read-only or
     unwritable folder, a file in the way)."""
-    return exc.errno in _WHAT_TO_DO
+    return _cause(exc)[0] in _WHAT_TO_DO
+
+
+def _cause(exc: OSError) -> tuple[int | None, str | None]:
+    """The error number and file of ``exc``. :class:`shutil.Error` (``copytree``) carries
+    neither: it lists (source, target, reason text) per file that failed, the reason holding
+    ``[Errno 28] ...``; the first such number, and its target, stand for all (a full disk
+    fails every file the same way).
+
+    >>> import shutil
+    >>> _cause(shutil.Error([("a", "runs/x/a", "[Errno 28] No space left on device")]))
+    (28, 'runs/x/a')
+    """
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        for item in exc.args[0]:
+            found = re.search(r"\[Errno (\d+)\]", str(item[-1])) if isinstance(item, tuple) \
+                else None
+            if found:
+                return int(found.group(1)), str(item[1]) if len(item) > 2 else None
+        return None, None
+    return exc.errno, exc.filename

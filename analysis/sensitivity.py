@@ -83,7 +83,7 @@ DEFAULT_GRID: Mapping[str, tuple[Any, ...]] = MappingProxyType(
 #: Fields that change who is included or how response is judged (the reference is "the
 #: paper's definition" when none of them differs from the paper's value).
 CLASSIFICATION_FIELDS = tuple(dict.fromkeys(
-    ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup",
+    ("min_age", "age_rule", "conventional_followup", "tacrolimus_followup", "missing_visit",
      *DEFINITION_FIELDS)))
 
 _T3_MEASURES = ("fvc", "tlc")

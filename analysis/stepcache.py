@@ -106,13 +106,17 @@ def store(folder: Path, entry: Path, files: list[str] | None = None) -> None:
     may store the same entry at once: the first rename wins and the other copy is dropped."""
     partial = entry.with_name(f".{entry.name}.tmp-{os.getpid()}")
     entry.parent.mkdir(parents=True, exist_ok=True)
-    if files is None:
-        shutil.copytree(folder, partial, dirs_exist_ok=True)
-    else:
-        for name in files:
-            (partial / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(folder / name, partial / name)
-        (partial / ".complete").write_text("\n".join(files) + "\n", encoding="utf-8")
+    try:
+        if files is None:
+            shutil.copytree(folder, partial, dirs_exist_ok=True)
+        else:
+            for name in files:
+                (partial / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder / name, partial / name)
+            (partial / ".complete").write_text("\n".join(files) + "\n", encoding="utf-8")
+    except BaseException:  # a full disk, an interrupt: no half-written entry is left
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     try:
         os.replace(partial, entry)
     except OSError:

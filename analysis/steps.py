@@ -14,8 +14,9 @@ step                   parameter groups                data  published  earlier 
 =====================  ==============================  ====  =========  ==================
 01_cohort              none: it loads, checks and       yes   no         none
                        summarises the export
-02_flow                definition, tests (the           yes   yes        none
-                       assumptions' p-values)
+02_flow                definition, tests, checks (the   yes   yes        none
+                       data warnings, the assumptions'
+                       p-values and verdicts)
 03_tables              definition, tests, output        yes   no         none
 04_tapers              definition, tests                yes   no         none
 sweep                  see :func:`sweep_parameters`     yes   no         none
@@ -59,7 +60,7 @@ class Reads:
 #: What each step reads (the table above), by step name (a notebook's stem).
 READS: dict[str, Reads] = {
     "01_cohort": Reads(()),
-    "02_flow": Reads(("definition", "tests"), published=True),
+    "02_flow": Reads(("definition", "tests", "checks"), published=True),
     "03_tables": Reads(("definition", "tests", "output")),
     "04_tapers": Reads(("definition", "tests")),
     SWEEP: Reads(("definition", "tests", "sensitivity")),  # narrowed: sweep_parameters

@@ -349,8 +349,9 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
       proportion with the level, responders minus nonresponders (``prop_diff``, Newcombe
       score interval) and the odds ratio (conditional MLE, exact interval), on the row of
       the level described (:data:`EFFECT_LEVEL`, else the first non-empty level);
-    - categorical rows with three or more non-empty levels: Cramér's V (``cramers_v``) with a
-      percentile bootstrap interval (2000 resamples within groups, seed 2017), first row;
+    - categorical rows with three or more non-empty levels: Cramér's V (``cramers_v``) with
+      the noncentral chi-square interval (``noncentral_chi2``, :func:`effects.cramers_v_ncp`:
+      its lower limit is 0 wherever the chi-square test does not reject), first row;
     - continuous rows: Hodges-Lehmann shift, responders minus nonresponders (``hl_shift``,
       Moses interval); rows tested with a t test also get the mean difference and t CI.
 
@@ -383,11 +384,11 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
                     pos_r, pos_n = (int(v) for v in out.loc[target, ["resp", "nonresp"]])
                     values = _effect_2x2(pos_r, n_r, pos_n, n_n)
                 else:
-                    est = effects.cramers_v_bootstrap(counts)
-                    ok = not np.isnan(est[0])
+                    est = effects.cramers_v_ncp(counts)
+                    ci = ("noncentral_chi2" if not np.isnan(est[1]) else "not_estimable"
+                          if np.isnan(est[0]) else "noncentral_chi2_empty")
                     values = {"effect_measure": "cramers_v", "effect": est[0],
-                              "effect_low": est[1], "effect_high": est[2],
-                              "effect_ci": "bootstrap_percentile" if ok else "not_estimable"}
+                              "effect_low": est[1], "effect_high": est[2], "effect_ci": ci}
                     target = lines.index[0]
         for col, value in values.items():
             cells[col][target] = value

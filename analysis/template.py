@@ -58,12 +58,19 @@ def template_readme(codebook: Codebook) -> str:
         "",
         "- Files: `patients`, `assessments`, `doses`, each as `.csv` (UTF-8, comma-separated), "
         "`.xlsx` (the first sheet whose header holds these column names, or `validate "
-        "--sheet NAME`) or `.dta` (Stata; value labels are read as the text).",
+        "--sheet NAME`), `.dta` (Stata; value labels are read as the text; extended missing "
+        "values `.a`-`.z` are counted and read as blank) or `.parquet`. Other formats (JSON, "
+        "SPSS, SAS) are refused with the one command that converts them to CSV.",
         "- Excel error cells (`#DIV/0!`, `#N/A`) and formulas saved without their value are "
-        "errors: type the value, or leave the cell blank where blank is allowed.",
+        "errors: type the value, or leave the cell blank where blank is allowed. Merged cells, "
+        "hidden rows and hidden columns are errors too: unmerge and unhide them.",
         "- A **blank cell is a missing value**; it is allowed only where *Required* is `no`. "
-        "Do not write `NA`, `-`, `?` or `999`.",
-        "- Numbers: digits only, `.` as the decimal mark, no units (the unit is the column's).",
+        "There, `NA`, `N/A` and `.` are read as blank too (with a warning); do not write `-`, "
+        "`?` or `999`.",
+        "- Numbers: digits only, `.` as the decimal mark, no units (the unit is the column's). "
+        "A value outside the codebook's plausible range for that unit (its `plausible` "
+        "column, with the clinical source) is an error naming the unit it was likely typed "
+        "in (a dose in grams, a CK in µkat/l); a censored result (`<20`) is named as such.",
         "- Categories: the values listed, or a spelling listed under *Also accepted*. Any "
         "other spelling is refused; to accept yours, add it to the codebook's `spellings` "
         "column (`canonical=yours|other`).",

@@ -41,7 +41,8 @@ ROOT, DATA = paths.ROOT, paths.RAW
 TABLES = ("patients", "assessments", "doses")
 SEED = 2017
 
-__all__ = ["write_registry_export", "peak_rss_of", "PeakMemory", "process_tree_rss",
+__all__ = ["write_registry_export", "add_extra_columns", "peak_rss_of", "PeakMemory",
+           "process_tree_rss",
            "run_registry", "profile_notebook"]
 
 
@@ -228,8 +229,24 @@ def peak_rss_of(target: Sequence[str] | Callable[[], object], interval: float = 
     return record
 
 
+def add_extra_columns(folder: str | Path, count: int, table: str = "patients") -> None:
+    """Append ``count`` columns the codebook does not know (``extra_1`` ...) to ``table``,
+    each cell a short code as a registry's own fields hold (issue 23: a real export carries
+    thousands of them). Written line by line: the file is never held as a frame."""
+    path = Path(folder) / f"{table}.csv"
+    partial = path.with_suffix(".tmp")
+    header = "".join(f",extra_{i + 1}" for i in range(count))
+    row = ",0" * count
+    with open(path, encoding="utf-8") as source, open(partial, "w", encoding="utf-8") as out:
+        out.write(source.readline().rstrip("\n") + header + "\n")
+        for line in source:
+            out.write(line.rstrip("\n") + row + "\n")
+    os.replace(partial, path)
+
+
 def run_registry(size: int = 100_000, seed: int = SEED, keep: Path | None = None,
-                 extra: Sequence[str] = ("--to", "html,pdf,docx")) -> dict:
+                 extra: Sequence[str] = ("--to", "html,pdf,docx"),
+                 extra_columns: int = 0) -> dict:
     """Write a ``size``-patient export and time a full ``--no-cache`` run on it in a fresh
     ``python -m analysis`` process under :func:`peak_rss_of`.
 
@@ -240,12 +257,15 @@ def run_registry(size: int = 100_000, seed: int = SEED, keep: Path | None = None
     tmp = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="ma-ild-registry-"))
     try:
         data = write_registry_export(size, tmp / "export", seed)
+        if extra_columns:
+            add_extra_columns(data, extra_columns)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
         cmd = [sys.executable, "-m", "analysis", "run", "--name", "big", "--data", str(data),
                "--no-cache", "--runs-dir", str(tmp / "runs"), *extra]
         measured = peak_rss_of(cmd, cwd=ROOT, env=env)
-        return {"size": size, "seconds": round(measured.seconds, 2),
+        return {"size": size, "extra_columns": extra_columns,
+                "seconds": round(measured.seconds, 2),
                 "peak_gb": round(measured.peak_gb, 3), "samples": measured.samples,
                 "per_process_peak_mb": {k: round(v / 2**20, 1) for k, v in sorted(
                     measured.per_process_peak.items(), key=lambda kv: -kv[1])},
@@ -342,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="NOTEBOOK",
                         help="profile one notebook cell by cell on --data (in this process)")
     parser.add_argument("--data", type=Path, help="export folder for --profile")
+    parser.add_argument("--extra-columns", type=int, default=0, metavar="N",
+                        help="add N columns the codebook does not know to patients.csv")
     args = parser.parse_args(argv)
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="ma-ild-profile-") as tmp:
@@ -352,8 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         write_registry_export(args.size, args.write_only, args.seed)
         print(args.write_only)
         return 0
-    print(json.dumps(run_registry(args.size, args.seed, args.keep, ("--to", args.to)),
-                     indent=1))
+    print(json.dumps(run_registry(args.size, args.seed, args.keep, ("--to", args.to),
+                                  args.extra_columns), indent=1))
     return 0
 
 

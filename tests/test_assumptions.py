@@ -86,7 +86,7 @@ def test_registry_covers_every_params_assumption():
     marked = {spec["name"] for spec in Params.describe()
               if spec["assumption"] and not isinstance(spec["default"], dict)}
     assert marked == {"age_rule", "ck_uln", "ck_missing_baseline", "ck_missing_followup",
-                      "pft_missing"}
+                      "pft_missing", "missing_visit"}
     assert marked | {"categorical_tests.t2.race", "categorical_tests.t2.smoking",
                      "missing_meets_no_criterion"} == names
     kinds = {spec["name"]: spec["assumption"] for spec in Params.describe()}
@@ -111,7 +111,7 @@ def test_results_keys(table):
     assert values["assume.missing_meets_no_criterion.not_met.tac_analysed"] == 17
     assert values["assume.age_rule.gt.n_forced"] == 0
     assert round(values["assume.categorical_tests.t2.race.rule.p"], 2) == 0.13
-    assert values["assume.n_assumptions"] == 8
+    assert values["assume.n_assumptions"] == 9  # issue 23 added missing_visit
     assert all(key.startswith("assume.") for key in values)
 
 

@@ -387,9 +387,11 @@ def test_cross_source_hand():
     assert level_sum(26, [14, 12], "Black", "Table 2").verdict == "consistent"
     # Discussion "all 6 patients with honeycombing" vs Table 3's 4 responders with it
     assert count_within(6, 4, "honeycombing", "Table 3").verdict == "inconsistent"
-    # 31.2 vs 31.6 mg: disjoint intervals; undecidable unless the same patients are meant
+    # 31.2 vs 31.6 mg: disjoint intervals ([31.15, 31.25] and [31.55, 31.65], 0.30 apart):
+    # possible only if the two printings cover different patients (issue 22)
     v = same_quantity(P(31.2, 1), P(31.6, 1), "prednisone", same_set=False)
-    assert v.verdict == "undecidable" and v.evidence["extra_dose_gap"] == pytest.approx(0.3)
+    assert v.verdict == "consistent" and v.evidence["extra_dose_gap"] == pytest.approx(0.3)
+    assert v.klass == "possible only if n differs" and "different patients" in v.requires
     assert same_quantity(P(31.2, 1), P(31.6, 1), "x", same_set=True).verdict == "inconsistent"
     assert same_quantity(P(40.7, 1), P(41, 0), "x", same_set=True).verdict == "consistent"
 
@@ -429,3 +431,38 @@ def test_swapped_levels_hand():
     assert swapped_levels("race", agree, split, subset).verdict == "consistent"
     off = {"black": 25, "white": 22, "asian": 4, "hispanic": 2}
     assert swapped_levels("race", off, split, subset).verdict == "undecidable"
+
+
+# ------------------------------------------------------------- exact interval ends (issue 22)
+
+
+def test_acceptance_only_at_the_excluded_end_is_said():
+    # By hand (Fraction): 6 of 16 is exactly 75/2 = 37.5%. "37" stands for [36.5, 37.5) under
+    # the paper's rounding (half away from zero: 37.5 prints "38"); the closed interval of the
+    # checks accepts it only at its excluded end, and the evidence says so.
+    assert Fraction(6, 16) * 100 == Fraction(75, 2)
+    v = percent_of_count(6, 16, P(37, 0))
+    assert v.verdict == "consistent" and v.evidence["excluded_end"] == 37.5
+    assert "accepted only at 37.5" in v.sentence and "rounds half away from zero to 38" in \
+        v.sentence
+    # "38" stands for [37.5, 38.5): 37.5 is its included lower end, nothing to say
+    v = percent_of_count(6, 16, P(38, 0))
+    assert v.verdict == "consistent" and "excluded_end" not in v.evidence
+    # A mean of 4 whole numbers is a multiple of 1/4: printed 3.2 ([3.15, 3.25)) only 13/4 =
+    # 3.25 is in the closed interval, and it prints 3.3; printed 3.3 takes 13/4 as its lower end
+    assert [Fraction(k, 4) for k in range(20)
+            if Fraction(315, 100) <= Fraction(k, 4) <= Fraction(325, 100)] == [Fraction(13, 4)]
+    v = grim_mean(P(3.2, 1), [4], GRIDS["whole"])
+    assert v.evidence["excluded_end"] == 3.25 and "accepted only at 3.25" in v.sentence
+    assert "excluded_end" not in grim_mean(P(3.3, 1), [4], GRIDS["whole"]).evidence
+    # two printings 31.2 and 31.3 share only 31.25, which 31.2's own rounding leaves out
+    v = same_quantity(P(31.2, 1), P(31.3, 1), "one quantity", same_set=True)
+    assert v.verdict == "consistent" and v.evidence["excluded_end"] == 31.25
+    # a bound "< 0.001" is met by 0.001 only in the closed reading
+    from analysis.consistency.core import end_only, mark_end
+    assert end_only([0.001], P(0.001, 3, "<")) == 0.001
+    assert end_only([0.0004, 0.001], P(0.001, 3, "<")) is None
+    marked = mark_end(make_verdict("c", "consistent", "t"), 0.001, P(0.001, 3, "<"))
+    assert '"< 0.001" excludes' in marked.sentence
+    # a proof is never marked (it found no value at all)
+    assert "excluded_end" not in percent_of_count(26, 54, P(48.2, 1)).evidence

@@ -126,14 +126,19 @@ def check_bundle(bundle: Path, failures: int, tacrolimus: int) -> None:
         assert re.search(r"not computable \(n = \d+ vs 0; needs 2 per group\)", table2)
 
 
+#: The cases whose HTML report a test reads (failures, tacrolimus, responders): nobody
+#: failing; one failing patient; two eligible patients (one failing, one responding).
+HTML_CASES = {(0, 0, None), (1, 0, None), (1, 1, 1)}
+
+
 def small_run(shared_dir: Path, session_once, failures: int, tacrolimus: int,
               responders: int | None) -> Path:
-    """The whole pipeline on the cohort of one case (the HTML report only for nobody failing,
-    the one case whose report is read): run once per session for each distinct case (shared
-    by the xdist workers), then reused."""
+    """The whole pipeline on the cohort of one case (the HTML report only for the cases of
+    :data:`HTML_CASES`, whose report is read): run once per session for each distinct case
+    (shared by the xdist workers), then reused."""
     case = f"small-{failures}-{tacrolimus}-{responders or 'all'}"
     base = shared_dir / "degenerate" / case
-    formats = ("html",) if (failures, tacrolimus, responders) == (0, 0, None) else ()
+    formats = ("html",) if (failures, tacrolimus, responders) in HTML_CASES else ()
 
     def make():
         shutil.rmtree(base, ignore_errors=True)  # a failed attempt's leftovers
@@ -167,6 +172,47 @@ def test_nobody_failing_renders_a_report(shared_dir, session_once):
     assert "No patient failed conventional treatment (n = 0)" in html
     assert "not computable (n = 0)" in html
     assert not re.search(r">\s*nan\s*<", html)
+
+
+#: An odds ratio as the predictors section prints one: "3.51 (1.13 to 11.74)", "∞" limits.
+ODDS_RATIO = re.compile(r"\d+\.\d\d \((\d+\.\d\d|∞) to (\d+\.\d\d|∞)\)")
+
+
+@pytest.mark.parametrize("failures, tacrolimus, responders", [
+    (1, 0, None),  # one failing patient (and the 31 responders)
+    (1, 1, 1),  # two eligible patients: one failing, one responding
+])
+def test_one_event_gives_no_odds_ratio(shared_dir, session_once, failures, tacrolimus,
+                                       responders):
+    """Issue 21: with one failing patient the predictors section printed "Ku OR 321 (8.26 to
+    114207), p = 0.002"; with two eligible patients "CK OR 109659102737129200 (0.00 to ∞)"
+    and p = 0.31 on every row. One failure (or one responder) is one event, below any
+    minimum (at least 3 per term): every row reads "not estimable" with its events (1, or 0
+    where the complete cases hold no failure: histology, only biopsied patients), with no
+    odds ratio and no p, in the section the report includes and in its HTML; the effect
+    sizes' odds ratios too."""
+    bundle = small_run(shared_dir, session_once, failures, tacrolimus, responders)
+    section = (bundle / "tables" / "predictors.md").read_text(encoding="utf-8")
+    rows = [line for line in section.splitlines() if line.startswith("| ")
+            and not line.startswith(("| Characteristic", "| Term"))]
+    assert len(rows) >= 20  # a row per characteristic (levels nobody has give none)
+    reasons = re.compile(r"not estimable \((0 events|1 event|no patients)\)")
+    for line in rows:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        assert reasons.fullmatch(cells[-2]) and cells[-1] == "N/A", line
+    assert sum("not estimable (1 event)" in line for line in rows) >= 15
+    assert not ODDS_RATIO.search(section)
+    if responders is None:  # PM and DM both present: the sentence states the reason
+        assert "dermatomyositis vs polymyositis: not estimable (1 event)." in section
+    effects = (bundle / "tables" / "effects.md").read_text(encoding="utf-8")
+    assert "not estimable (1 event)" in effects
+    assert not re.search(r"\| *(\d+\.\d\d|∞) \([^|]*\) *\| *[^|]* *\|$", effects, re.MULTILINE)
+    html = " ".join((bundle / "report.html").read_text(encoding="utf-8").split())
+    start = html.index("Predictors of failure of conventional treatment</h")
+    end = html.index("</table>", html.index("EXPLORATORY two-predictor model", start))
+    shown = html[start:end]  # the section: prose, table, figure, exploratory model
+    assert shown.count("not estimable (1 event)") >= 15
+    assert not ODDS_RATIO.search(shown) and "p = 0" not in shown
 
 
 def test_everyone_excluded_is_refused_clearly(tmp_path):

@@ -64,27 +64,66 @@ def test_large_table_odds_ratio_uses_the_woolf_interval():
 def test_cramers_v_hand_computed():
     # Hand: [[10, 0], [0, 10], [5, 5]], n = 30; expected 5 everywhere; chi2 = 4 * 25/5 + 0 = 20;
     # V = sqrt(20 / (30 * 1)) = 0.8165
-    est, lo, hi = effects.cramers_v_bootstrap(np.array([[10, 0], [0, 10], [5, 5]]),
-                                              resamples=200)
+    est, lo, hi = effects.cramers_v_ncp(np.array([[10, 0], [0, 10], [5, 5]]))
     assert est == pytest.approx(math.sqrt(20 / 30))
-    assert lo <= est + 0.1 and hi <= 1
+    assert 0 < lo < est < hi <= 1
 
 
-def test_cramers_v_bootstrap_of_perfect_association_is_degenerate():
-    # Hand: each group holds a single level, so every resample is the same table; V = 1
-    assert effects.cramers_v_bootstrap(np.array([[8, 0], [0, 6], [0, 0]])) == (1.0, 1.0, 1.0)
+def test_cramers_v_interval_statpsych_worked_example():
+    # R statpsych (Bonett), ci.cramer help page (versions 1.5 on, which correct Smithson 2003
+    # eq. 4.13): ci.cramer(.05, 19.21, 2, 3, 200) -> Estimate 0.3099, LL 0.1601, UL 0.4417
+    lo, hi = effects.cramers_v_ncp_limits(19.21, df=2, n=200, k=1)
+    assert (round(lo, 4), round(hi, 4)) == (0.1601, 0.4417)
+    assert round(math.sqrt(19.21 / 200), 4) == 0.3099
 
 
-def test_vectorised_cramers_v_agrees_with_scipy_association():
-    from scipy.stats.contingency import association
+def test_cramers_v_lower_limit_is_zero_exactly_where_the_chi_square_test_does_not_reject():
+    # scipy's Pearson chi-square test (an independent implementation): the 95% interval's
+    # lower limit is 0 iff p >= 0.025, and a positive limit makes the test's p at that
+    # noncentrality 0.975 (scipy.stats.ncx2, lambda = n k V^2)
+    from scipy.stats import chi2_contingency, ncx2
 
-    rng = np.random.default_rng(1)
-    tables = rng.integers(0, 12, size=(50, 4, 2))
-    tables[:, :, 0] += 1  # no empty column
-    tables[::7, 2, :] = 0  # some tables with an empty row: scipy sees them without it
-    expected = [association(t[t.sum(axis=1) > 0], method="cramer", correction=False)
-                for t in tables]
-    assert effects.cramers_v_many(tables) == pytest.approx(expected)
+    rng = np.random.default_rng(21)
+    seen = set()
+    for _ in range(60):
+        table = rng.integers(0, 15, size=(3, 2)) + np.array([[0, 0], [3, 0], [0, 3]])
+        chi2, p, df, _ = chi2_contingency(table, correction=False)
+        est, lo, hi = effects.cramers_v_ncp(table)
+        assert (lo == 0) == (p >= 0.025), (table.tolist(), p, lo)
+        if lo > 0:
+            assert ncx2.cdf(chi2, df, table.sum() * lo ** 2) == pytest.approx(0.975, abs=1e-6)
+        assert lo <= est <= hi <= 1
+        seen.add(lo == 0)
+    assert seen == {True, False}  # both cases drawn
+
+
+def test_cramers_v_interval_covers_zero_under_independence():
+    # Monte Carlo, no association (V = 0): 400 tables of 31 vs 23 patients (Table 2's group
+    # sizes) over three levels with the same proportions in both groups. An interval that
+    # excludes 0 is wrong; it may do so only where scipy's chi-square test gives p < 0.025
+    # (2.5% of tables, asymptotically), at most 5% here. Where chi-square p > 0.975 the
+    # inversion is empty and no interval is shown (never wrong). The percentile bootstrap
+    # it replaces excluded 0 every time (V's resamples are all above 0).
+    from scipy.stats import chi2_contingency
+
+    rng = np.random.default_rng(2017)
+    probs = [0.5, 0.35, 0.15]
+    wrong = empty = 0
+    for _ in range(400):
+        table = np.column_stack([rng.multinomial(31, probs), rng.multinomial(23, probs)])
+        _, lo, _ = effects.cramers_v_ncp(table)
+        p = chi2_contingency(table[table.sum(axis=1) > 0], correction=False)[1]
+        assert math.isnan(lo) == (p > 0.975)
+        wrong += lo > 0
+        empty += math.isnan(lo)
+    assert wrong / 400 <= 0.05 and empty / 400 <= 0.05
+
+
+def test_cramers_v_of_a_table_fitting_independence_exactly_has_no_interval():
+    # Hand: [[5, 5], [5, 5], [5, 5]]: chi2 = 0, V = 0; P(chi2 <= 0) = 0 < 0.025 for every
+    # noncentrality, so the inverted test is empty: the estimate is shown alone
+    est, lo, hi = effects.cramers_v_ncp(np.array([[5, 5], [5, 5], [5, 5]]))
+    assert est == 0 and math.isnan(lo) and math.isnan(hi)
 
 
 @pytest.mark.parametrize("m, n, critical", [(5, 5, 2), (8, 8, 13), (10, 10, 23), (5, 10, 8),
@@ -176,7 +215,22 @@ def test_table2_myositis_row_is_cramers_v_of_the_3x2_table(tables):
     v = math.sqrt(((obs - exp) ** 2 / exp).sum() / 54)
     myo = _row(tables[0], "myositis", "pm")
     assert myo["effect_measure"] == "cramers_v" and myo["effect"] == pytest.approx(v)
-    assert myo["effect_low"] < myo["effect"] < myo["effect_high"]
+    assert myo["effect_ci"] == "noncentral_chi2"
+    assert 0 < myo["effect_low"] < myo["effect"] < myo["effect_high"]
+
+
+def test_no_cramers_v_interval_excludes_zero_beside_a_non_significant_p(tables):
+    # Issue 21: "Lung histopathology 0.46 (0.28 to 0.89) ... p 0.66" (bootstrap). Table 2
+    # prints histology COP 3/2, UIP 1/2, NSIP 0/3, others 1/2: scipy's chi-square p = 0.40,
+    # so the interval starts at 0; every V row of Tables 2-3 of the paper run excludes 0 only
+    # beside p < 0.05 (here only myositis, p = 0.013)
+    hist = _row(tables[0], "histology", "op")
+    assert hist["effect_low"] == 0 and hist["p"] > 0.05
+    for frame in tables:
+        rows = frame[(frame["effect_measure"] == "cramers_v") & frame["effect_low"].notna()]
+        assert len(rows) >= 2
+        for rec in rows.to_dict("records"):
+            assert rec["effect_low"] == 0 or rec["p"] < 0.05, rec["variable"]
 
 
 def test_table3_fvc_hodges_lehmann_between_the_means(tables):
@@ -204,7 +258,7 @@ def test_pm_vs_dm_sentence_states_effect_and_ci(tables):
     # is shrunk towards 1: 3.61)
     assert pm_dm["diff"] == pytest.approx(20 / 30 - 7 / 20)
     assert 1 < pm_dm["or"] < 260 / 70
-    text = pm_dm_sentence(pm_dm, 0.0434)
+    text = pm_dm_sentence(pm_dm, 0.0434, Params().min_events_per_term)
     assert "20 of 30 (67%) vs 7 of 20 (35%)" in text
     assert "difference of 31.7 percentage points (95% CI 3.5 to 53.7" in text
     assert "p = 0.043" in text
@@ -215,7 +269,7 @@ def test_effects_markdown_has_a_row_per_p_value(tables, cohort):
     from analysis.report.effects import effect_rows
 
     for frame in tables:
-        shown = effect_rows(frame)
+        shown = effect_rows(frame, Params().min_events_per_term)
         # one effect per row of the table that prints a p (or N/A): 22 variables
         assert len(shown) == frame["variable"].nunique() == 22
     groups = analysis_groups(cohort.patients, cohort.assessments, Params())
@@ -224,3 +278,32 @@ def test_effects_markdown_has_a_row_per_p_value(tables, cohort):
     # (doses.csv: conventional responders p = 2.5e-6, failures p = 0.08)
     conv = changes.set_index("cohort").loc[["conv_resp", "conv_fail"]]
     assert (conv["change_high"] < 0).tolist() == [True, False]
+
+
+def test_odds_ratio_of_a_two_by_two_row_needs_the_minimum_events(tables):
+    # Table 3 prints 13 tacrolimus responders and 5 nonresponders: 5 events (the fewer). At
+    # the default minimum of 5 the odds ratios are shown; at 6 none is, and no row of Table 3
+    # shows a number in the odds-ratio column
+    from analysis.report.effects import effect_rows
+
+    assert Params().min_events_per_term == 5
+    shown = effect_rows(tables[1], 5)
+    ors = shown.loc[shown["Measure"] == "Difference in %, points", "Odds ratio (exact 95% CI)"]
+    assert len(ors) and not ors.str.startswith("not estimable").any()
+    hidden = effect_rows(tables[1], 6)
+    ors = hidden.loc[hidden["Measure"] == "Difference in %, points", "Odds ratio (exact 95% CI)"]
+    assert set(ors) == {"not estimable (5 events)"}
+
+
+def test_pm_dm_sentence_with_one_event_has_no_odds_ratio():
+    # Hand: PM 10 of 10 responded, DM 4 of 5: one failure in all, one event
+    from analysis.report.effects import pm_dm_sentence
+
+    pm_dm = {"pm_n": 10, "pm_resp": 10, "dm_n": 5, "dm_resp": 4,
+             **dict(zip(("diff", "diff_low", "diff_high"),
+                        effects.prop_diff_newcombe(10, 10, 4, 5), strict=True)),
+             **dict(zip(("or", "or_low", "or_high"),
+                        effects.odds_ratio_exact(np.array([[10, 0], [4, 1]]))[:3], strict=True))}
+    text = pm_dm_sentence(pm_dm, 0.33, 5)
+    assert "10 of 10 (100%) vs 4 of 5 (80%)" in text
+    assert "the odds ratio is not estimable (1 event)" in text and "odds ratio of" not in text

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # the project's files, errors, what each step reads, the study's table rows, how a
     # number prints and what a printed number means
     ("base", ("analysis", "paths", "files", "errors", "steps", "paramfile", "paper",
-              "paper.rows", "printed", "format")),
+              "paper.rows", "paper.grids", "printed", "format")),
     # the run's parameters, the tests, who is eligible
     ("rules", ("params", "stats", "eligibility")),
     # checks on the printed numbers alone
@@ -34,12 +34,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("science", ("response", "cohort", "effects", "doses", "tables", "predictors", "results",
                  "assumptions", "sensitivity", "paper.claims", "audit", "audit.*", "synth",
                  "synth.*")),
-    # the output side: the report's files, rendering, the export template, teaching
-    ("output", ("report", "report.*", "render", "render.*", "template", "teaching",
-                "teaching.*")),
-    # running: the step cache, kernels, run folders, the pipeline, the command lines
+    # the output side: the report's files, rendering, the export template; the verdicts of
+    # the consistency checks under each alternative check assumption, with the Assumptions
+    # section's text about them (consistency.alternatives writes Markdown: the report side)
+    ("output", ("report", "report.*", "render", "render.*", "template",
+                "consistency.alternatives")),
+    # running: the step cache, kernels, run folders, the pipeline, the command lines; the
+    # teaching helpers (a lab reset runs the pipeline)
     ("run", ("stepcache", "kernels", "runfolder", "pipeline", "pipeline.*", "cli", "__main__",
-             "*.__main__")),
+             "*.__main__", "teaching", "teaching.*")),
 ]
 
 

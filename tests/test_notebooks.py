@@ -164,7 +164,14 @@ def test_a_run_folder_mixing_two_parameter_sets_is_refused(tmp_path):
     assert str(error.value) == (
         f"{run_dir} mixes outputs of two parameter sets: 02_flow ran with "
         "ild_criteria_required=1 (now 2). Run every notebook again in order (01 to 06) so "
-        "that all outputs come from the same parameter file.")
+        "that all outputs come from the same parameter file (in the lab: `make reset`).")
+    # A mapping names only the entry that differs, never the whole mapping (issue 26).
+    (tmp_path / "t.yaml").write_text("continuous_tests: {t2.ck: t}\n")
+    load_step_params(tmp_path / "t.yaml", run_dir, "02_flow")
+    with pytest.raises(ParameterError) as error:
+        check_one_parameter_set(run_dir, Params())
+    assert "02_flow ran with continuous_tests.t2.ck='t' (now 'mannwhitney'). Run" in str(
+        error.value)
     # Collected under the new file instead, the other three steps are named.
     with pytest.raises(ParameterError, match="03_tables ran with ild_criteria_required=2 "
                                              r"\(now 1\); 04_tapers"):
@@ -273,5 +280,7 @@ def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
     with pytest.raises(CellExecutionError) as refused:
         execute(books / "05_reproduction.ipynb")
     assert "mixes outputs of two parameter sets" in str(refused.value)
+    # one message, no traceback of the package's internals (issue 26)
+    assert "analysis/params.py" not in str(refused.value), str(refused.value)
     assert "04_tapers ran with ild_criteria_required=2 (now 1)" in str(refused.value)
     assert "02_flow" not in str(refused.value).split("parameter sets:")[1].split(". Run")[0]

@@ -186,7 +186,10 @@ ROLE_SETS = {"continuous rows": set(rows.CONTINUOUS), "categorical rows": set(ro
              "serology rows": set(rows.under("Serologic data"))}
 #: Typed lists that name rows for another reason, each with that reason.
 ALLOWED = {("analysis/synth/patients.py", "SEROLOGY_ORDER"):
-           "the order the generator draws serology in (checked below to hold each row once)"}
+           "the order the generator draws serology in (checked below to hold each row once)",
+           ("analysis/paper/grids.py", "RESOLUTIONS"):
+           "the resolution each continuous row is recorded at, with its source (checked below "
+           "to cover exactly the continuous rows)"}
 
 
 def _literals(tree: ast.AST):
@@ -223,6 +226,12 @@ def test_no_module_types_a_role_list_again():
                 if strings == keys and (rel, name) not in ALLOWED:
                     found.append(f"{rel}:{line} {name or 'literal'} types the {role}")
     assert found == []
+
+
+def test_a_resolution_is_declared_for_each_continuous_row_and_no_other():
+    from analysis.paper.grids import RESOLUTIONS
+
+    assert sorted(RESOLUTIONS) == sorted(rows.CONTINUOUS)
 
 
 def test_the_generator_draws_each_serology_row_once():

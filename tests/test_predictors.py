@@ -70,7 +70,7 @@ def table(cohort):
 
     groups = analysis_groups(cohort.patients, cohort.assessments, Params())
     data = analysis_dataset(cohort.patients, groups, cohort.assessments, "index")
-    return univariable(data), exploratory_model(data)
+    return univariable(data, Params()), exploratory_model(data, Params())
 
 
 def test_ml_odds_ratio_of_a_binary_row_is_the_cross_product(table):
@@ -83,10 +83,57 @@ def test_ml_odds_ratio_of_a_binary_row_is_the_cross_product(table):
 def test_firth_used_exactly_where_a_cell_is_zero(table):
     firth = set(table[0].loc[table[0]["method"] == "firth", "variable"])
     # Table 2 zero cells: race (Asian 4/0, Hispanic 0/2), myositis (CADM 4/0), PL-7 and Ku
-    # (0/1), histology (NSIP 0/3)
-    assert firth == {"race", "myositis", "pl7", "ku", "histology"}
+    # (0/1), histology (NSIP 0/3; not estimable, below)
+    assert firth == {"race", "myositis", "pl7", "ku"}
     dm = table[0].set_index("term").loc["Dermatomyositis vs Polymyositis"]
     assert dm["or"] > 1 and dm["or_low"] > 1  # Results: PM responded more often than DM
+
+
+def test_histology_model_has_too_few_events_for_three_terms(table):
+    # Table 2 prints histology for the 14 biopsied: COP 3/2, UIP 1/2, NSIP 0/3, others 1/2
+    # (responders/failures): 5 responders, 9 failures, so 5 events (the fewer) for 3 terms,
+    # below 5 per term (Vittinghoff & McCulloch 2007): no odds ratio, no p
+    hist = table[0][table[0]["variable"] == "histology"]
+    assert len(hist) == 3 and (hist["n"] == 14).all() and (hist["failures"] == 9).all()
+    assert set(hist["method"]) == {"not estimable (5 events)"}
+    assert hist[["or", "or_low", "or_high", "p"]].isna().all().all()
+    # every other model has 23 events (22 for FVC, 18 for CK: complete cases), enough for
+    # its one to three terms
+    rest = table[0][table[0]["variable"] != "histology"]
+    assert set(rest["method"]) == {"ml", "firth"}
+
+
+@pytest.mark.parametrize("failed, minimum, expected", [
+    # hand: events are the fewer of failures and responders; one term needs `minimum`
+    (1, 5, "1 event"), (2, 5, "2 events"), (4, 5, "4 events"), (5, 5, ""), (9, 10, "1 event"),
+    (0, 3, "0 events"), (10, 5, "0 events"), (6, 5, "4 events"), (6, 4, ""),
+])
+def test_not_estimable_below_the_minimum_events_per_term(failed, minimum, expected):
+    from analysis.predictors import not_estimable
+
+    y = np.array([1.0] * failed + [0.0] * (10 - failed))
+    x = pd.DataFrame({"x": np.arange(10.0)})
+    assert not_estimable(x, y, minimum) == expected
+    # two terms need twice as many: 5 events for 2 terms at 5 per term are too few
+    two = x.assign(z=np.arange(10.0) % 3)
+    assert not_estimable(two, np.array([1.0] * 5 + [0.0] * 5), 5) == "5 events"
+
+
+def test_one_or_two_events_never_give_an_odds_ratio():
+    # The parameter's floor is 3 events per term: no value lets one or two events through
+    from analysis.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="min_events_per_term"):
+        Params(min_events_per_term=2)
+    lowest = Params(min_events_per_term=3)
+    data = pd.DataFrame({"ku": [1.0] + [0.0] * 53})
+    for failed in (1, 2):
+        y = np.array([1.0] * failed + [0.0] * (54 - failed))
+        from analysis.predictors import fit_term_table
+
+        (rec,) = fit_term_table(data, y, ["Ku"], lowest.min_events_per_term)
+        assert rec["method"] == f"not estimable ({failed} event{'s' if failed == 2 else ''})"
+        assert math.isnan(rec["or"]) and math.isnan(rec["p"])
 
 
 def test_exploratory_model_has_at_most_two_predictors(table):
@@ -100,10 +147,16 @@ def test_exploratory_model_has_at_most_two_predictors(table):
 def test_report_section_names_method_and_shows_figure(table, tmp_path):
     from analysis.report.predictors import save_predictors
 
-    save_predictors(tmp_path, *table)
+    save_predictors(tmp_path, *table, Params().min_events_per_term)
     text = (tmp_path / "tables" / "predictors.md").read_text()
     assert "{#fig-predictors fig-alt=\"Forest plot of " in text
     assert "Firth, profile penalised likelihood CI" in text
+    # the histology rows (5 events, 3 terms): the reason, no odds ratio, no p
+    for term in ("NSIP vs OP", "UIP vs OP", "Others* vs OP"):
+        line = next(row for row in text.splitlines() if row.startswith(f"| {term} "))
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1:] == ["none: fewer than 15 events (5 per term)", "14 (9)",
+                             "not estimable (5 events)", "N/A"]
     assert "*Exploratory only*" in text
     assert (tmp_path / "figures" / "predictors_forest.png").stat().st_size > 0
 
@@ -174,3 +227,21 @@ def test_pattern_fit_equals_per_patient_fit(cohort, size):
         assert np.max(np.abs(fit.beta - beta)) < 1e-9
         assert abs(fit.loglik - ll) < 1e-9 * max(1.0, abs(ll))
         assert np.max(np.abs(fit.cov - inv)) < 1e-9 * np.max(np.abs(inv))
+
+
+def test_forest_plot_writes_the_reason_where_there_is_no_estimate():
+    # A not-estimable row keeps its line with the reason written on it, and draws no
+    # estimate or interval: the only line on the axes is the reference line at OR = 1
+    from analysis.report.predictors import forest_plot
+
+    nan = float("nan")
+    frame = pd.DataFrame([
+        {"variable": "ku", "term": "Ku", "n": 32, "failures": 1, "events": 1, "or": nan,
+         "or_low": nan, "or_high": nan, "p": nan, "method": "not estimable (1 event)"},
+        {"variable": "sex", "term": "Female vs Male", "n": 32, "failures": 1, "events": 1,
+         "or": nan, "or_low": nan, "or_high": nan, "p": nan,
+         "method": "not estimable (1 event)"}])
+    ax = forest_plot(frame).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["not estimable (1 event)"] * 2
+    assert [list(line.get_xdata()) for line in ax.get_lines()] == [[1.0, 1.0]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Female vs Male", "Ku"]

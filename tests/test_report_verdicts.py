@@ -55,9 +55,15 @@ def test_continuous_paragraph_is_computed():
 
 def test_contradictions_come_from_the_checks_not_the_typed_columns():
     items = contradictions_text(CHECKS, PUB)
-    assert len(items) == 16
-    assert items[0].startswith("- Table 1, Race: Black (printed 48.2): `percent_granularity`: "
-                               "26/54 = 48.148%")  # hand: 26/54 = 0.481481...
+    # the 16 numbers, the Methods' paired t test for Tables 2 and 3, and 18 printed p-values
+    # that the test the Methods name would not give (tests/test_consistency_methods.py)
+    assert len(items) == 36
+    assert sum("`declared_test`" in item for item in items) == 18
+    assert items[0].startswith("- Table 1, row ‘Race: Black’, column ‘Values’ (printed 48.2): "
+                               "`percent_granularity`: 26/54 = 48.148%")  # hand: 0.481481...
+    # the proofs that rest on a dose grid come after the plain ones, their condition named
+    assert any("`sd_on_grid` — *MTX doses in 2.5-mg steps; n at follow-up at most the 5 "
+               "taking it at start; MTX at most 30 mg/week*" in item for item in items)
     blank = PUB.assign(consistency="ok", reason="")
     assert contradictions_text(verdicts(blank), blank) == items
     # the typed CK reason (a match through missing values) is not among them
@@ -76,7 +82,10 @@ def test_dose_series_verdicts():
     # tacrolimus 35.1 +/- 18.6 -> 12.4 +/- 8.0, n = 18, p = 0.002: r <= about -0.77
     assert "p = 0.002 needs r between −1.00 and −0.77" in items[1]
     # 31.2 vs 31.6 mg: [31.15, 31.25] and [31.55, 31.65] are 0.30 apart
-    assert "(`same_quantity`, undecidable)" in items[2] and "0.30 mg apart" in items[2]
+    assert "(`same_quantity`, possible only if n differs: only if the two printings cover " \
+        "different patients" in items[2] and "0.30 mg apart" in items[2]
+    assert "(`paired_t_range`, possible only if n differs: only if 6-12 pairs were analysed, " \
+        "not 23)" in items[0]
     # PM vs DM p = 0.013 is the 3-category Fisher-Freeman-Halton test, not a 2 x 2
     assert "it is fisher on the 3-category myositis row" in items[3]
     assert "at least 10 values are missing" in items[4]

@@ -389,7 +389,7 @@ def test_common_export_mistakes_are_explained(tmp_path):
     rules = [str(p).split("\n")[0] for p in check_export(tmp_path).problems]
     assert rules == [
         f"patients.csv: file not found in {tmp_path} (found Patients.CSV: rename to "
-        "patients.csv, .xlsx or .dta)",
+        "patients.csv, .xlsx, .dta or .parquet)",
         # issue 13: the delimiter is named when the file is read (before column checks)
         "doses.csv: this looks like a semicolon-separated file; save it as comma-separated "
         "CSV (UTF-8)",

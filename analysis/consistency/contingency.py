@@ -24,9 +24,11 @@ from analysis.consistency.core import (
     INCONSISTENT,
     UNDECIDABLE,
     Verdict,
+    end_only,
     fmt,
     in_interval,
     make_verdict,
+    mark_end,
 )
 from analysis.errors import ParameterError
 from analysis.printed import Printed
@@ -144,7 +146,7 @@ def contingency_p(table: Sequence[Sequence[int]], p: Printed) -> Verdict:
     fitting = tuple(k for k, v in p_by_test.items() if in_interval(v, p.lo, p.hi))
     margin_hits = [(tuple(int(c) for c in tables[i]), k) for k, v in stats.items()
                    for i in np.flatnonzero((v >= p.lo - 1e-9) & (v <= p.hi + 1e-9))]
-    return make_verdict(
+    return mark_end(make_verdict(
         "contingency_p", CONSISTENT if fitting else INCONSISTENT,
         "table {tab} (rows {rows}, columns {cols}), printed p = {printed} [{lo}, {hi}]: "
         "{tests_txt}; fits: {fit_txt}; of the {n_tables} tables with these margins, "
@@ -157,7 +159,7 @@ def contingency_p(table: Sequence[Sequence[int]], p: Printed) -> Verdict:
         fit_txt=", ".join(fitting) or "none",
         margin_txt=(f"{len(margin_hits)} (table, test) pairs give it" if margin_hits
                     else "none gives it under any test"),
-    )
+    ), end_only(p_by_test.values(), p), p)
 
 
 def which_test(readings: dict[str, Sequence[Sequence[int]]], p: Printed) -> Verdict:

@@ -14,11 +14,14 @@ from analysis.consistency.core import (
     INCONSISTENT,
     UNDECIDABLE,
     Verdict,
+    end_only_range,
     make_verdict,
+    mark_end,
 )
 from analysis.printed import Printed
 
-__all__ = ["count_within", "level_sum", "same_quantity", "swapped_levels"]
+__all__ = ["all_of", "both_of", "count_within", "level_sum", "none_significant",
+           "same_quantity", "swapped_levels"]
 
 
 def level_sum(total: int, parts: Sequence[int], what: str, part_names: str,
@@ -60,6 +63,64 @@ def count_within(claimed: int, bound: int, what: str, bound_name: str) -> Verdic
     )
 
 
+def all_of(claimed: int, group: Sequence[int], what: str, group_name: str) -> Verdict:
+    """Is an "all N" statement the whole group it names: N equal to the group's printed total?
+
+    Examples
+    --------
+    Results: "All 6 patients with anti-Jo1 antibody responded to tacrolimus"; Table 3's anti-Jo1
+    row prints 6 responders and 0 with no response:
+
+    >>> all_of(6, [6, 0], "anti-Jo1, all responded", "Table 3 anti-Jo1").verdict
+    'consistent'
+    """
+    total = int(sum(group))
+    return make_verdict(
+        "all_of", CONSISTENT if int(claimed) == total else INCONSISTENT,
+        "{what}: all {claimed} against {group_name} {parts_txt} = {total}: {verdict}",
+        what=what, claimed=int(claimed), group=tuple(int(g) for g in group), total=total,
+        group_name=group_name, parts_txt=" + ".join(str(int(g)) for g in group))
+
+
+def both_of(both: int, first: int, second: int, total: int, what: str) -> Verdict:
+    """Is a count of patients with both of two findings possible given each finding's count?
+
+    Of ``total`` patients, ``first`` have one finding and ``second`` the other, so between
+    ``max(0, first + second - total)`` and ``min(first, second)`` have both
+    (inclusion-exclusion).
+
+    >>> both_of(13, 14, 17, 18, "tacrolimus").verdict
+    'consistent'
+    """
+    lo, hi = max(0, first + second - total), min(first, second)
+    return make_verdict(
+        "both_of", CONSISTENT if lo <= both <= hi else INCONSISTENT,
+        "{what}: {both} with both of {first} and {second} (of {total}) must lie in "
+        "[{lo}, {hi}]: {verdict}",
+        what=what, both=int(both), first=int(first), second=int(second), total=int(total),
+        lo=lo, hi=hi)
+
+
+def none_significant(ps: dict[str, Printed], alpha: float, what: str) -> Verdict:
+    """Is a "no significant difference" statement true of every printed p it covers?
+
+    ``consistent`` when every printed p's closed interval lies at or above ``alpha``,
+    ``inconsistent`` when one lies wholly below it, ``undecidable`` otherwise (a p printed on
+    the boundary). Evidence: ``below`` (rows whose p is below alpha), ``straddle``.
+    """
+    below = tuple(k for k, p in ps.items() if p.hi < alpha)
+    straddle = tuple(k for k, p in ps.items() if p.lo < alpha <= p.hi)
+    verdict = INCONSISTENT if below else (UNDECIDABLE if straddle else CONSISTENT)
+    return make_verdict(
+        "none_significant", verdict,
+        "{what}: printed p {ps_txt}; {below_txt} at alpha = {alpha:g}: {verdict}",
+        what=what, alpha=alpha, below=below, straddle=straddle,
+        ps_txt=", ".join(f"{k} {p}" for k, p in ps.items()),
+        below_txt=("below it: " + ", ".join(below) if below else
+                   "on its boundary: " + ", ".join(straddle) if straddle else
+                   "none below it"))
+
+
 def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
     """Can two printed values be the same quantity (overlapping rounding intervals)?
 
@@ -71,19 +132,29 @@ def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
         Words for the sentence.
     same_set : bool
         True when the text makes them the same quantity of the same patients; False when the
-        patients may differ (no n printed): disjoint intervals are then ``undecidable`` and
-        the evidence gives what one extra patient would need (``extra_dose_min`` =
+        patients may differ (no n printed): disjoint intervals are then ``consistent`` only if
+        the two cover different patients (:attr:`Verdict.requires` says so: *possible only if
+        n differs*), and the evidence gives what one extra patient would need (``extra_dose_min`` =
         ``b.lo + n (b.lo - a.hi)`` for ``n`` patients behind ``a``, when ``b > a``).
     """
     overlap = a.lo <= b.hi + 1e-9 and b.lo <= a.hi + 1e-9
     if overlap:
         verdict = CONSISTENT
     else:
-        verdict = INCONSISTENT if same_set else UNDECIDABLE
+        verdict = INCONSISTENT if same_set else CONSISTENT
     gap = max(b.lo - a.hi, a.lo - b.hi, 0.0)
-    return make_verdict(
+    # intervals that share one point only: it is the excluded end of one of them
+    end = next(((e, x) for e, x in ((end_only_range(b.lo, b.hi, a), a),
+                                     (end_only_range(a.lo, a.hi, b), b)) if e is not None),
+               (None, a))
+    return mark_end(make_verdict(
         "same_quantity", verdict,
         "{what}: {a} [{alo}, {ahi}] and {b} [{blo}, {bhi}] {rel}{extra_txt}: {verdict}",
+        requires=("" if overlap or same_set else
+                  "the two printings cover different patients (the second, more: one extra "
+                  + (f"patient at {b.lo:g} + {gap:.2f} n or more" if b.lo > a.hi else
+                     f"patient at {b.hi:g} - {gap:.2f} n or less")
+                  + ", n = patients behind the first)"),
         what=what, a=str(a), b=str(b), alo=a.lo, ahi=a.hi, blo=b.lo, bhi=b.hi, gap=gap,
         rel="overlap" if overlap else f"are {gap:.2f} apart",
         extra_dose_gap=gap,
@@ -91,7 +162,7 @@ def same_quantity(a: Printed, b: Printed, what: str, same_set: bool) -> Verdict:
                    f"; the same patients cannot give both; if the second covers more patients, "
                    f"one extra patient must have at least {b.lo:g} + {gap:.2f} n "
                    f"(n = patients behind the first)"),
-    )
+    ), end[0], end[1])
 
 
 def swapped_levels(

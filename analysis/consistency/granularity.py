@@ -17,9 +17,12 @@ from analysis.consistency.core import (
     UNDECIDABLE,
     Grid,
     Verdict,
+    end_only,
+    end_only_range,
     fmt,
     in_interval,
     make_verdict,
+    mark_end,
     runs_text,
 )
 from analysis.printed import Printed
@@ -66,14 +69,14 @@ def percent_of_count(
     fitting = tuple(k for k in range(denominator + 1)
                     if in_interval(100.0 * k / denominator, pct.lo, pct.hi))
     ok = in_interval(exact, pct.lo, pct.hi)
-    return make_verdict(
+    return mark_end(make_verdict(
         check, CONSISTENT if ok else INCONSISTENT,
         "{count}/{denominator} = {exact_txt}%; printed {printed}% stands for [{lo}, {hi}]: "
         "{verdict} (counts that fit: {fit_txt})",
         count=int(count), denominator=int(denominator), exact=exact,
         exact_txt=f"{exact:.3f}", printed=str(pct), lo=pct.lo, hi=pct.hi,
         counts_fitting=fitting, fit_txt=", ".join(map(str, fitting)) or "none",
-    )
+    ), end_only([exact], pct), pct)
 
 
 def attainable_sums(mean: Printed, n: int, step: float) -> range:
@@ -117,17 +120,19 @@ def grim_mean(mean: Printed, ns: Sequence[int], grid: Grid, reading: str = "") -
     n0 = ns[0]
     k_lo = math.floor(mean.value * n0 / grid.step)
     nearest = tuple(round(k * grid.step / n0, 4) for k in (k_lo, k_lo + 1))
-    return make_verdict(
+    end = end_only(_grid_means(mean, fitting, grid), mean)
+    return mark_end(make_verdict(
         "grim_mean", CONSISTENT if fitting else INCONSISTENT,
         "a mean of n values on the grid ({grid_name}) printed as {printed} [{lo}, {hi}]: "
         "n that fit: {fit_txt} of {ns_txt}{reading_txt}; at n = {n0} the nearest attainable "
         "means are {near_txt}: {verdict}",
+        requires=_other_n(fitting, n0, "values behind the mean"),
         printed=str(mean), lo=mean.lo, hi=mean.hi, grid_name=grid.name, step=grid.step,
         ns=tuple(ns), ns_txt=runs_text(ns), ns_fitting=fitting,
         fit_txt=runs_text(fitting) or "none", n0=n0, nearest=nearest,
         near_txt=" and ".join(fmt(x) for x in nearest),
         reading_txt=f" ({reading})" if reading else "",
-    )
+    ), end, mean)
 
 
 def pooled_mean(
@@ -195,6 +200,10 @@ def pooled_mean(
         "pooled_mean", verdict,
         "pooled {printed} vs group means {m1} (N = {big1}) and {m2} (N = {big2}): with all "
         "{total} measured the pooled mean is {clo}-{chi}{grid_txt}; {missing_txt}: {verdict}",
+        requires=(f"at least {missing} of the {total} values "
+                  f"{'is' if missing == 1 else 'are'} missing (measured: "
+                  + " or ".join(f"{a} and {b}" for a, b in best[:3]) + ")"
+                  if pairs and missing > 0 else ""),
         printed=str(pooled), m1=str(m1), m2=str(m2), big1=big1, big2=big2, total=total,
         complete_lo=lo_full, complete_hi=hi_full, clo=f"{lo_full:.2f}", chi=f"{hi_full:.2f}",
         complete_ok=bool(full_ok and (grid is None or (big1, big2) in pairs)),
@@ -231,13 +240,13 @@ def pct_change(start: Printed, end: Printed, pct: Printed) -> Verdict:
     """
     lo, hi = _decrease_range(start, end)
     ok = hi >= pct.lo - 1e-9 and lo <= pct.hi + 1e-9
-    return make_verdict(
+    return mark_end(make_verdict(
         "pct_change", CONSISTENT if ok else INCONSISTENT,
         "{a} -> {b}: the decrease lies in [{lo_txt}%, {hi_txt}%] for means anywhere in their "
         "rounding intervals; printed {printed}% stands for [{plo}, {phi}]: {verdict}",
         a=str(start), b=str(end), lo=lo, hi=hi, lo_txt=f"{lo:.3f}", hi_txt=f"{hi:.3f}",
         printed=str(pct), plo=pct.lo, phi=pct.hi,
-    )
+    ), end_only_range(lo, hi, pct), pct)
 
 
 def pct_change_on_grid(
@@ -257,22 +266,38 @@ def pct_change_on_grid(
         rounded to 4 decimals).
     """
     means_a = _grid_means(start, ns_start, grid)
-    means_b = _grid_means(end, ns_end, grid)
+    by_n = {n: _grid_means(end, [n], grid) for n in ns_end}
+    means_b = set().union(*by_n.values()) if by_n else set()
     decreases = sorted({round(100.0 * (a - b) / a, 4) for a in means_a for b in means_b if a})
+    fitting = tuple(n for n, bs in by_n.items()
+                    if any(a and in_interval(round(100.0 * (a - b) / a, 4), pct.lo, pct.hi)
+                           for a in means_a for b in bs))
     if not decreases:
         verdict = UNDECIDABLE
     else:
-        verdict = CONSISTENT if any(in_interval(d, pct.lo, pct.hi) for d in decreases) \
-            else INCONSISTENT
-    return make_verdict(
+        verdict = CONSISTENT if fitting else INCONSISTENT
+    return mark_end(make_verdict(
         "pct_change_on_grid", verdict,
         "{a} (n in {na}) -> {b} (n in {nb}) on the grid ({grid_name}): attainable decreases "
         "{dec_txt}; printed {printed}% stands for [{plo}, {phi}]: {verdict}",
+        requires=_other_n(fitting, ns_end[0], "follow-up doses behind the decrease"),
         a=str(start), b=str(end), na=runs_text(ns_start), nb=runs_text(ns_end),
         grid_name=grid.name, decreases=tuple(decreases),
         dec_txt=", ".join(f"{d:.3f}%" for d in decreases[:6]) or "none (a mean is unattainable)",
         printed=str(pct), plo=pct.lo, phi=pct.hi,
-    )
+    ), end_only(decreases, pct), pct)
+
+
+def _other_n(fitting: Sequence[int], n0: int, what: str) -> str:
+    """The :attr:`~analysis.consistency.core.Verdict.requires` of a check that holds for the
+    ``fitting`` n but not for the paper's ``n0``: "" when ``n0`` fits (or nothing does).
+
+    >>> _other_n((4, 3), 5, "values behind the mean")
+    'there are 3, 4 values behind the mean, not 5'
+    """
+    if not fitting or n0 in fitting:
+        return ""
+    return f"there are {runs_text(fitting)} {what}, not {n0}"
 
 
 def _grid_means(mean: Printed, ns: Iterable[int], grid: Grid) -> set[float]:

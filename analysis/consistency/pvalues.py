@@ -20,9 +20,11 @@ from analysis.consistency.core import (
     INCONSISTENT,
     UNDECIDABLE,
     Verdict,
+    end_only_range,
     fmt,
     in_interval,
     make_verdict,
+    mark_end,
     runs_text,
 )
 from analysis.printed import Printed
@@ -138,17 +140,28 @@ def paired_t_range(
         r_txt = "no r in [-1, 1] gives it"
     else:
         r_txt = f"it needs r in [{r_lo:.2f}, {r_hi:.2f}]"
-    return make_verdict(
+    ends = [end_only_range(*_p_range(pre, post, n), p) for n in fitting]
+    return mark_end(make_verdict(
         "paired_t_range", CONSISTENT if fitting else INCONSISTENT,
         "paired t, {a} +/- {sa} -> {b} +/- {sb}, n = {n}{reading_txt}: over r in [-1, 1] "
         "p lies in [{plo}, {phi}]; printed p = {printed} [{lo}, {hi}]: {r_txt}; n that fit: "
         "{fit_txt} of {ns_txt}: {verdict}",
+        requires=(f"{runs_text(fitting)} pairs were analysed, not {n0}"
+                  if fitting and n0 not in fitting else ""),
         a=str(pre[0]), sa=str(pre[1]), b=str(post[0]), sb=str(post[1]), n=n0,
         reading_txt=f" ({reading})" if reading else "",
         p_min=lo0, p_max=hi0, plo=fmt(lo0, 4), phi=fmt(hi0, 4), r_lo=r_lo, r_hi=r_hi,
         r_txt=r_txt, printed=str(p), lo=p.lo, hi=p.hi, ns=tuple(ns), ns_txt=runs_text(ns),
         ns_fitting=fitting, fit_txt=runs_text(fitting) or "none",
-    )
+    ), ends[0] if ends and all(e is not None for e in ends) else None, p)
+
+
+def _p_range(pre: tuple[Printed, Printed], post: tuple[Printed, Printed],
+             n: int) -> tuple[float, float]:
+    """Smallest and largest paired-t p over r in [-1, 1] and the rounding boxes."""
+    dmin, dmax = _diff_bounds(pre[0], post[0])
+    return (paired_p(dmax, _sd_diff_bounds(pre[1], post[1], 1.0)[0], n),
+            paired_p(dmin, _sd_diff_bounds(pre[1], post[1], -1.0)[1], n))
 
 
 def _t_from_total_sd(d: float, sd: float, n1: int, n2: int) -> float:
@@ -273,13 +286,17 @@ def two_sample_p(
     verdict = CONSISTENT if (t_fits or mw_fits) else (
         INCONSISTENT if total_sd is not None and not t_fits and _mw_impossible(p, n1, n2)
         else UNDECIDABLE)
-    return make_verdict(
+    fewer = mw is not None and (mw[0], mw[1]) != (n1, n2) and not t_fits
+    end = (end_only_range(t_lo, t_hi, p) if t_fits else None) if not mw_fits else None
+    return mark_end(make_verdict(
         "two_sample_p", verdict,
         "{a} (n = {n1}) vs {b} (n = {n2}), printed p = {printed}: {t_txt}; {u_txt}: {verdict}",
+        requires=(f"{mw[0]} vs {mw[1]} were measured, not {n1} vs {n2} (values missing)"
+                  if fewer else ""),
         a=str(means[0]), b=str(means[1]), n1=n1, n2=n2, printed=str(p), lo=p.lo, hi=p.hi,
         t_p_lo=t_lo, t_p_hi=t_hi, t_fits=bool(t_fits), mw_fits=mw_fits, mw_reading=mw,
         t_txt=t_txt, u_txt=u_txt,
-    )
+    ), end, p)
 
 
 def _mw_impossible(p: Printed, n1: int, n2: int) -> bool:

@@ -18,11 +18,13 @@ from analysis.consistency.core import (
     INCONSISTENT,
     Grid,
     Verdict,
+    end_only,
     in_interval,
     make_verdict,
+    mark_end,
     runs_text,
 )
-from analysis.consistency.granularity import attainable_sums
+from analysis.consistency.granularity import _other_n, attainable_sums
 from analysis.printed import Printed
 
 __all__ = ["reachable_sds", "sd_on_grid"]
@@ -137,7 +139,8 @@ def sd_on_grid(
     ('inconsistent', ((11, 27.59, 29.77),))
     """
     near: list[tuple[int, float, float]] = []
-    ok = False
+    ok_ns: list[int] = []
+    fitting_sds: list[float] = []
     for n in ns:
         if n < 2:
             continue
@@ -148,7 +151,9 @@ def sd_on_grid(
         sds = sorted({x for lst in found.values() for x in lst})
         if not sds:
             continue
-        ok = ok or any(in_interval(x, sd.lo, sd.hi) for x in sds)
+        if any(in_interval(x, sd.lo, sd.hi) for x in sds):
+            ok_ns.append(n)
+            fitting_sds += [x for x in sds if in_interval(x, sd.lo, sd.hi)]
         near.append((n, *_neighbours(sds, sd)))
     relaxed: tuple = ()
     relaxed_ok = False
@@ -163,10 +168,12 @@ def sd_on_grid(
                 rows.append((n, round(total * grid.step / n, 2), *_neighbours(sds, sd)))
         relaxed = tuple(rows)
     closest = _closest(relaxed, sd)
-    return make_verdict(
-        "sd_on_grid", CONSISTENT if ok else INCONSISTENT,
+    return mark_end(make_verdict(
+        "sd_on_grid", CONSISTENT if ok_ns else INCONSISTENT,
         "{n_txt} values on the grid ({grid_name}){fixed_txt} with mean {m} and SD {s} "
         "[{slo}, {shi}]{reading_txt}: {near_txt}: {verdict}",
+        requires=_other_n(ok_ns, ns[0], "values behind the mean and SD"),
+        ns_fitting=tuple(ok_ns),
         m=str(mean), s=str(sd), slo=sd.lo, shi=sd.hi, grid_name=grid.name,
         ns=tuple(ns), n_txt=runs_text(ns),
         fixed=fixed, fixed_txt=(f", {fixed[1]} of them at {fixed[0]:g} (the mode)"
@@ -181,7 +188,7 @@ def sd_on_grid(
             + (f"the SD is reachable ({closest})" if relaxed_ok
                else f"the SD is unreachable too ({closest})")
         ),
-    )
+    ), end_only(fitting_sds, sd), sd)
 
 
 def _neighbours(sds: Sequence[float], sd: Printed) -> tuple[float, float]:

@@ -102,6 +102,7 @@ class Claim:
     swept: bool
     reads: Callable[[Numbers, Mapping[str, str], float], Measure]
     threshold: float = 0.0
+    short: str = ""  # a name for a plot's axis (line breaks allowed) and the exercises' answers
 
 
 # --------------------------------------------------------------------------- helpers
@@ -272,19 +273,22 @@ CLAIMS: tuple[Claim, ...] = (
           "states; this report's verdict uses it)",
           "Abstract; Results, response to conventional treatment; Table 2, myositis row",
           ("abstract.pm.response_pct", "abstract.dm.response_pct", "abstract.pm_vs_dm.p"),
-          "{0}% vs {1}%, p = {2}", _GROUPS_WORDS, True, _pm_vs_dm),
+          "{0}% vs {1}%, p = {2}", _GROUPS_WORDS, True, _pm_vs_dm,
+          short="PM-ILD responds more\nthan DM-ILD"),
     Claim("sex", "Women responded to conventional treatment more often than men (not "
           "significantly)", "comparison", "response rate, women minus men",
           "percentage points", "greater", False, "Table 2's test of the sex row", "",
           "Results, response to conventional treatment; Table 2, sex row",
           ("text.conv.female.response_pct", "text.conv.male.response_pct", "t2.sex.p"),
-          "{0}% vs {1}%, p = {2}", _GROUPS_WORDS, True, _sex),
+          "{0}% vs {1}%, p = {2}", _GROUPS_WORDS, True, _sex,
+          short="Women respond more\nthan men"),
     Claim("no_other_predictor", "No other clinical characteristic or serology differed "
           "between responders and failures of conventional treatment", "absence",
           "rows of Table 2 (other than myositis type and sex) with p below the level", "rows",
           "less", True, "Table 2's test of each row", "",
           "Results, response to conventional treatment; Conclusion; Table 2", (),
-          "none significant", ("", "", ""), False, _no_other),
+          "none significant", ("", "", ""), False, _no_other,
+          short="No other characteristic\ndiffers (Table 2)"),
     Claim("tac_majority", "A majority of the patients given tacrolimus responded to it",
           "descriptive", "share of the patients analysed for tacrolimus who improved in both "
           "myositis and ILD", "percent", "greater", False,
@@ -293,47 +297,53 @@ CLAIMS: tuple[Claim, ...] = (
           "Abstract; Results, use of tacrolimus; Conclusion",
           ("text.tac.both_improved.n", "abstract.tac_analysed.n", "text.tac.both_improved.pct"),
           "{0} of {1} ({2}%)", ("more than half", "less than half", "exactly half"), True,
-          _majority, threshold=50.0),
+          _majority, threshold=50.0, short="Majority respond\nto tacrolimus"),
     Claim("fvc_lower", "Patients who failed tacrolimus had lower FVC at tacrolimus start",
           "comparison", "FVC at tacrolimus start, responders minus failures (Hodges-Lehmann "
           "shift, Moses interval)", "% predicted", "greater", True,
           "Table 3's test of the FVC row", "",
           "Results, use of tacrolimus; Table 3, FVC row",
           ("t3.fvc.resp", "t3.fvc.nonresp", "t3.fvc.p"), "{0} vs {1}, p = {2}",
-          ("lower", "higher", "the same"), True, _t3_row("fvc", "FVC")),
+          ("lower", "higher", "the same"), True, _t3_row("fvc", "FVC"),
+          short="Tacrolimus failures:\nlower FVC"),
     Claim("tlc_lower", "Patients who failed tacrolimus had lower TLC at tacrolimus start",
           "comparison", "TLC at tacrolimus start, responders minus failures (Hodges-Lehmann "
           "shift, Moses interval)", "% predicted", "greater", True,
           "Table 3's test of the TLC row", "",
           "Results, use of tacrolimus; Table 3, TLC row",
           ("t3.tlc.resp", "t3.tlc.nonresp", "t3.tlc.p"), "{0} vs {1}, p = {2}",
-          ("lower", "higher", "the same"), True, _t3_row("tlc", "TLC")),
+          ("lower", "higher", "the same"), True, _t3_row("tlc", "TLC"),
+          short="Tacrolimus failures:\nlower TLC"),
     Claim("jo1", "Anti-Jo1-positive patients responded to tacrolimus more often than the "
           "others (all 6 did; a trend, not significant)", "comparison",
           "share anti-Jo1-positive, tacrolimus responders minus failures (Newcombe interval)",
           "percentage points", "greater", False, "Table 3's test of the anti-Jo1 row", "",
           "Results, use of tacrolimus; Discussion; Table 3, anti-Jo1 row",
           ("text.t3.jo1.resp", "t3.jo1.nonresp", "text.t3.jo1.p"),
-          "{0} responders, {1} failures, p = {2}", _GROUPS_WORDS, True, _jo1),
+          "{0} responders, {1} failures, p = {2}", _GROUPS_WORDS, True, _jo1,
+          short="Anti-Jo1: respond more\nto tacrolimus"),
     Claim("prednisone_m3_6", "The prednisone dose fell by 3–6 months after tacrolimus start",
           "comparison", "mean paired change of the daily prednisone dose (t interval)", "mg",
           "less", True, "paired Student t test", "",
           "Abstract; Results, change in the doses", (
               "abstract.dose.tac.prednisone.m3_6.pct_change",
               "abstract.dose.tac.prednisone.m3_6.p"),
-          "{0}% decrease, p = {1}", _FELL, False, _taper("prednisone", "m3_6")),
+          "{0}% decrease, p = {1}", _FELL, False, _taper("prednisone", "m3_6"),
+          short="Prednisone falls\nby 3–6 months"),
     Claim("prednisone_y1", "The prednisone dose fell by 1 year after tacrolimus start",
           "comparison", "mean paired change of the daily prednisone dose (t interval)", "mg",
           "less", True, "paired Student t test", "",
           "Abstract; Results, change in the doses",
           ("abstract.dose.tac.prednisone.y1.pct_change", "abstract.dose.tac.prednisone.y1.p"),
-          "{0}% decrease, p {1}", _FELL, False, _taper("prednisone", "y1")),
+          "{0}% decrease, p {1}", _FELL, False, _taper("prednisone", "y1"),
+          short="Prednisone falls\nby 1 year"),
     Claim("aza_y1", "The azathioprine dose fell by 1 year after tacrolimus start",
           "comparison", "mean paired change of the daily azathioprine dose (t interval)", "mg",
           "less", True, "paired Student t test", "",
           "Results, change in the doses; Discussion",
           ("text.dose.tac.aza.y1.pct_change", "text.dose.tac.aza.y1.p"),
-          "{0}% decrease, p = {1}", _FELL, False, _taper("aza", "y1")),
+          "{0}% decrease, p = {1}", _FELL, False, _taper("aza", "y1"),
+          short="Azathioprine falls\nby 1 year"),
 )
 
 BY_ID: Mapping[str, Claim] = {claim.id: claim for claim in CLAIMS}

@@ -59,8 +59,6 @@ class Row:
     source : the export's table holding ``column``: ``"patients"``, or ``"assessments"``
         (measured at the table's assessment: the index, or tacrolimus start for Table 3).
     short : the row's name in a sentence ("CK"), continuous rows.
-    whole_numbers : the values are whole numbers (CK is reported in whole U/l), which the
-        consistency checks use (a mean of n whole numbers is a multiple of 1/n).
     printed : the paper prints the row (every row below). A row added to the tables that the
         paper does not print (``printed=False``) is computed and shown like the others, but
         left out of the role lists below, which everything about the paper's printed numbers
@@ -77,7 +75,6 @@ class Row:
     heading: str | None = None
     source: str = "patients"
     short: str | None = None
-    whole_numbers: bool = False
     printed: bool = True
 
     def __post_init__(self) -> None:
@@ -110,8 +107,7 @@ ROWS: tuple[Row, ...] = (
     Row("myositis", "Myositis", "categorical", "myositis_type",
         (("pm", "PM", "Polymyositis"), ("dm", "DM", "Dermatomyositis"),
          ("cadm", "CADM", "CADM"))),
-    Row("ck", "Baseline CK, U/l", "continuous", "ck", source="assessments", short="CK",
-        whole_numbers=True),
+    Row("ck", "Baseline CK, U/l", "continuous", "ck", source="assessments", short="CK"),
     Row("aldolase", "Baseline aldolase", "continuous", "aldolase", source="assessments",
         short="aldolase"),
     Row("ana", "ANA", "binary", "ana", heading=_SEROLOGY),

@@ -7,11 +7,19 @@ numbers come from ``_variables.yml`` (:mod:`analysis.report.variables`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.consistency.core import (
+    CLASSES,
+    IMPOSSIBLE,
+    IMPOSSIBLE_IF,
+    NEEDS_OTHER_N,
+    UNDECIDABLE,
+)
 from analysis.files import write_atomic
 from analysis.format import format_number
 from analysis.params import Params
@@ -21,32 +29,43 @@ from analysis.report.results import write_results
 from analysis.report.variables import report_variables, write_variables
 from analysis.report.verdicts import (
     continuous_tests_text,
-    contradictions_text,
     dose_series_text,
+    verdict_items,
 )
 
-__all__ = ["write_report_inputs", "reproduction_markdown", "audit_markdown"]
+__all__ = ["write_report_inputs", "reproduction_markdown", "audit_rows", "audit_markdown"]
 
 SOURCE_ORDER = ("Abstract", "Figure 1", "Results", "Table 1", "Table 2", "Table 3",
-                "Discussion")
+                "Discussion", "Assumed")
 
 
 def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.DataFrame,
                         published: pd.DataFrame, params: Params, run_name: str,
                         checks: pd.DataFrame) -> None:
     """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*``,
-    ``tables/claims.*`` (the paper's conclusions judged on this run) and ``_variables.yml``
-    into the run folder; ``checks`` are the run's consistency verdicts
-    (:func:`analysis.consistency.verdicts`, Appendix B's computed evidence)."""
+    ``tables/claims.*`` (the paper's conclusions judged on this run),
+    ``tables/check_assumptions.*`` (the consistency verdicts under each alternative check
+    assumption, for the Assumptions section) and ``_variables.yml`` into the run folder;
+    ``checks`` are the run's consistency verdicts (:func:`analysis.consistency.verdicts`,
+    Appendix B's computed evidence)."""
     from analysis.audit import evidence_table, printed_counts
+    from analysis.consistency.alternatives import (
+        alternative_verdicts,
+        check_assumptions_markdown,
+    )
     from analysis.published import printed_group_sizes
 
     run_dir = Path(run_dir)
     write_results(run_dir, results, published, params, run_name)
     columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
-               "reproduced", "status", "reason", "verdict", "check", "evidence", "curator_note"]
+               "reproduced", "status", "reason", "verdict", "condition", "check", "evidence",
+               "curator_note", "location"]
     save_table(run_dir, "reproduction", comparison[columns])
     write_atomic(run_dir / "tables" / "reproduction.md", reproduction_markdown(comparison))
+    alternatives = alternative_verdicts(published, params)
+    save_table(run_dir, "check_assumptions", alternatives)
+    write_atomic(run_dir / "tables" / "check_assumptions.md",
+                 check_assumptions_markdown(alternatives, published, params))
     evidence = evidence_table(printed_counts(published), params, printed_group_sizes(published))
     save_table(run_dir, "audit", evidence)
     write_atomic(run_dir / "tables" / "audit.md", audit_markdown(evidence, published, checks))
@@ -72,11 +91,43 @@ def row_tests(run_dir: Path) -> dict[str, str]:
     return tests
 
 
+def short_location(location: str, source: str, heading: str = "") -> str:
+    """Where a number is printed, without what its group ``heading`` already says: a sentence
+    of the text as "¶2 s3" (paragraph, sentence; the subsection named unless the heading
+    names it), a table cell or a figure box as "" (its label is the row and column).
+
+    >>> short_location("Results, 'Change in the doses of DMARD', paragraph 2, sentence 3 "
+    ...                "(“This decreased ...”)", "Results: Change in the doses of DMARD",
+    ...                "Results")
+    'Change in the doses of DMARD ¶2 s3'
+    >>> short_location("Results, paragraph 1, sentence 2 (“All 54 ...”)", "Results", "Results")
+    '¶1 s2'
+    >>> short_location("Abstract, Results, sentence 4 (“Ninety-four ...”)", "Abstract")
+    'Results s4'
+    """
+    if source.startswith(("Table", "Figure", "Assumed")):
+        return ""
+    head = location.split(" (\u201c", 1)[0]
+    m = re.search(r"(?:paragraph (\d+), )?sentence (\d+)$", head)
+    if not m:
+        return head
+    where = (f"¶{m.group(1)} " if m.group(1) else "") + f"s{m.group(2)}"
+    rest = head[:m.start()].rstrip(", ")
+    sub = rest.split(", ", 1)[1] if ", " in rest else ""
+    sub = sub.strip("'")
+    if sub and sub not in (heading or source):
+        where = f"{sub} {where}"
+    return where
+
+
 def reproduction_markdown(comparison: pd.DataFrame) -> str:
     """Published vs reproduced, grouped by source (table or section): one compact table per
-    group, then the reason for every number that is not a plain match (with the deciding
-    consistency check and its evidence when there is one), as a list (long reasons in a table
-    column would squeeze the numbers). It opens with the statuses and their counts."""
+    group (where in the paper, printed, reproduced, status, and the class of the consistency
+    checks' verdict), then the reason for every number that is not a plain match (with its
+    location, the deciding check, its class and condition, and its evidence), as a list (long
+    reasons in a table column would squeeze the numbers). It opens with the statuses and the
+    verdict classes and their counts (printed numbers only); the values the reconstruction
+    assumes come last, marked *assumed*, and are not counted as reproduced."""
     parts = [_legend(comparison)]
     comparison = comparison.assign(
         _group=comparison["source"].map(lambda s: next(
@@ -92,15 +143,27 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
                                      "not-computed": "**not computed**"})
         marks = marks.where((block["status"] != "match") | (block["reason"] == ""), "match †")
         marks = marks.where((marks != "match") | (block["curator_note"] == ""), "match ‡")
+        if group == "Assumed":
+            marks = block["status"].map(lambda st: "assumed" if st == "match"
+                                        else "assumed, **not met**")
         # A sentence with several numbers is printed once, on its first number's row.
         label = label.where(label != label.shift(), "")
-        shown = pd.DataFrame({"Number as printed": label,
+        where = [short_location(str(loc), str(src), group) for loc, src in
+                 zip(block["location"], block["source"], strict=True)]
+        shown = pd.DataFrame({"Number as printed": label, "Where": where,
                               "Printed": block["printed"].astype(str),
                               "Reproduced": block["reproduced_text"].fillna("").astype(str),
-                              "Status": marks})
+                              "Status": marks,
+                              "Verdict": block["verdict"].fillna("").astype(str)})
+        if not any(where):
+            shown = shown.drop(columns="Where")
         matched = int((block["status"] == "match").sum())
-        parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
-        parts.append(markdown_table(shown, text_columns=("Status",)))
+        if group == "Assumed":
+            parts.append(f"**{group}** (not printed; not counted): {len(block)} values the "
+                         "synthetic cohort is built to meet.\n")
+        else:
+            parts.append(f"**{group}**: {matched} of {len(block)} reproduced.\n")
+        parts.append(markdown_table(shown, text_columns=("Where", "Status", "Verdict")))
         notes = [_note(r) for r in block.itertuples()]
         if any(notes):
             parts.append("\n".join(n for n in notes if n) + "\n")
@@ -108,9 +171,15 @@ def reproduction_markdown(comparison: pd.DataFrame) -> str:
 
 
 def _legend(comparison: pd.DataFrame) -> str:
-    """The statuses of Appendix A, each with its count in ``comparison``."""
-    n = comparison["status"].value_counts()
+    """The statuses and verdict classes of Appendix A, each with its count among the printed
+    numbers of ``comparison`` (the assumed rows are counted apart, never as reproduced)."""
+    assumed = comparison["source"].astype(str).str.startswith("Assumed")
+    printed = comparison[~assumed]
+    n = printed["status"].value_counts()
+    classes = printed["verdict"].value_counts()
+    class_text = "; ".join(f"*{c}* ({int(classes.get(c, 0))})" for c in CLASSES)
     return (
+        f"Of the {len(printed)} numbers the paper prints: "
         f"*match* ({int(n.get('match', 0))}): the reproduced number equals the printed one at "
         f"the printed decimals. *inconsistent* ({int(n.get('inconsistent', 0))}): it does "
         "not, and a named consistency check proves from the paper's printed numbers alone that "
@@ -118,7 +187,21 @@ def _legend(comparison: pd.DataFrame) -> str:
         f"({int(n.get('mismatch', 0))}): it does not, and no check proves the printed value "
         f"impossible. *not computed* ({int(n.get('not-computed', 0))}): the run has no finite "
         "result. † marks a row whose reason or check follows the table; ‡ a curator's note "
-        "typed in `numbers.csv`, shown as commentary only (it never decides a status).\n")
+        "typed in `numbers.csv`, shown as commentary only (it never decides a status). "
+        "*Where*: paragraph (¶) and sentence (s) of the section, for numbers printed in the "
+        "text.\n\n"
+        "*Verdict*: what the consistency checks on the printed numbers alone (Appendix B) say "
+        f"of each printed value, whether or not this run reproduces it: {class_text}. "
+        "*Impossible*: no values the printed numbers allow give it. *Impossible under an "
+        "assumption*: impossible only if the assumption named with it holds (a dose grid, the "
+        "MTX weekly cap, n at follow-up at most n at start, a measurement's resolution; the "
+        "Assumptions section shows what each verdict becomes without it). *Possible only if n "
+        "differs*: possible only if the paper analysed another number of patients, or values "
+        "were missing, than it prints (the n needed follows the table). *Undecidable*: a "
+        "check cannot decide. A blank verdict: no check covers the number.\n\n"
+        f"The {int(assumed.sum())} values the reconstruction assumes where the paper prints "
+        "none come last, marked *assumed*: the synthetic cohort is built to meet them, so "
+        "they are not counted as reproduced.\n")
 
 
 def _note(r: Any) -> str:
@@ -126,20 +209,23 @@ def _note(r: Any) -> str:
     ‡ for a match the curator typed as inconsistent, that typed note, shown as commentary."""
     typed = f"curator's note (typed in numbers.csv, not a computed verdict): {r.curator_note}"
     if r.status != "match" or r.reason:
-        evidence = f". Check `{r.check}` ({r.verdict}): {r.evidence}" if r.check else ""
+        condition = f"; {r.condition}" if r.condition else ""
+        evidence = (f". Check `{r.check}` (*{r.verdict}*{condition}): {r.evidence}"
+                    if r.check else "")
         extra = f"; {typed}" if r.curator_note and not r.check else ""
-        return f"- † {r.row_label} ({r.printed}): {r.reason}{evidence}{extra}"
+        return f"- † {r.row_label} ({r.printed}; {r.location}): {r.reason}{evidence}{extra}"
     return f"- ‡ {r.row_label} ({r.printed}): reproduced; {typed}" if r.curator_note else ""
 
 
-def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
-                   checks: pd.DataFrame) -> str:
-    """Appendix B: which test reproduces each printed categorical p-value, the run's choice
-    beside the recommended two-sided value, then the consistency checks' computed evidence
-    (:mod:`analysis.report.verdicts`): the continuous tests, the paper's internal
-    contradictions and the prednisone series. ``published`` gives labels only."""
+def _class_block(title: str, items: list[str]) -> list[str]:
+    """A class of verdicts in Appendix B: its title and items, or nothing when it is empty."""
+    return [f"*{title}* ({len(items)}):", "", *items, ""] if items else []
+
+
+def audit_rows(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Appendix B's table: each printed categorical p-value, the p under each candidate test,
+    the tests that reproduce it, this run's choice and the recommended two-sided value."""
     from analysis.report.variants import key_label
-    from analysis.stats import TEST_LABELS
 
     short = {"chi2": "χ²", "chi2_yates": "Yates", "fisher_two_sided": "Fisher 2-sided",
              "fisher_one_sided": "Fisher 1-sided", "fisher_rxc": "exact r×c",
@@ -153,7 +239,7 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
     def p(value) -> str:
         return format_number(value, 3, missing="")
 
-    shown = pd.DataFrame({
+    return pd.DataFrame({
         "Row": [key_label(f"{t}.{v}.p", {}).rsplit(" · ", 1)[0]
                 for t, v in zip(evidence["table"], evidence["variable"], strict=True)],
         "Printed": evidence["printed_p"].astype(str),
@@ -165,6 +251,17 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
                                      if "test_chosen" in evidence else evidence["chosen_test"],
                                      strict=True)],
         "Two-sided": evidence["two_sided_p"].map(p)})
+
+
+def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
+                   checks: pd.DataFrame) -> str:
+    """Appendix B: which test reproduces each printed categorical p-value, the run's choice
+    beside the recommended two-sided value, then the consistency checks' computed evidence
+    (:mod:`analysis.report.verdicts`): the continuous tests, the paper's internal
+    contradictions and the prednisone series. ``published`` gives labels only."""
+    from analysis.stats import TEST_LABELS
+
+    shown = audit_rows(evidence)
     reproduced = int(evidence["reproduced"].sum())
     differ = evidence[(evidence["two_sided_p"].round(3) != evidence["chosen_p"].round(3))
                       & evidence["chosen_p"].notna()]
@@ -181,8 +278,19 @@ def audit_markdown(evidence: pd.DataFrame, published: pd.DataFrame,
         "**Where the paper contradicts itself.** A check on the printed numbers alone proves "
         "each number below impossible together with the others it is compared with (the check "
         "and its evidence, computed at run time); the reconstruction follows the reading most "
-        "numbers agree with, and Appendix A shows which of these it meets.", "",
-        *contradictions_text(checks, published), "",
+        "numbers agree with, and Appendix A shows which of these it meets. Each verdict is in "
+        "one of the classes of Appendix A; what it rests on beyond the printed numbers is "
+        "named with it, in italics.", "",
+        *_class_block("Impossible from the printed numbers alone",
+                      verdict_items(checks, published, IMPOSSIBLE)),
+        *_class_block("Impossible under a stated assumption (named with each; the Assumptions "
+                      "section shows the verdicts without it)",
+                      verdict_items(checks, published, IMPOSSIBLE_IF)),
+        *_class_block("Possible only if the paper's n or missing data differ from what it "
+                      "prints (the n or missing values needed, named with each)",
+                      verdict_items(checks, published, NEEDS_OTHER_N)),
+        *_class_block("Undecidable from the printed numbers",
+                      verdict_items(checks, published, UNDECIDABLE)),
         "**Dose series and sentences the checks weigh.** What the printed means, SDs and n "
         "allow, by the checks named:", "", *dose_series_text(checks)]
     return "\n".join(lines) + "\n"

@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.effects import not_estimable_text
 from analysis.files import write_atomic
 from analysis.format import format_p, p_clause
 from analysis.report.markdown import markdown_table
 from analysis.report.style import new_figure, palette, save_figure, style_context
 
-__all__ = ["METHODS", "format_or", "forest_plot", "predictors_markdown", "save_predictors"]
+__all__ = ["METHODS", "format_or", "forest_plot", "predictor_rows", "predictors_markdown",
+           "save_predictors"]
 
 METHODS = {"ml": "ML, Wald CI", "firth": "Firth, profile penalised likelihood CI"}
 
@@ -29,14 +31,26 @@ def format_or(value: float, low: float, high: float) -> str:
     def one(v: float) -> str:
         return "∞" if math.isinf(v) else f"{v:.2f}"
 
-    if math.isnan(value):  # the model could not be fitted; the Method column says why
-        return "not computable"
+    if math.isnan(value):  # no estimate; predictors_markdown prints the reason instead
+        return "not estimable"
     return f"{one(value)} ({one(low)} to {one(high)})"
+
+
+def _not_estimable(method: str) -> bool:
+    return method.startswith("not estimable")
+
+
+def _or_cell(rec: dict) -> str:
+    """The odds ratio column: the estimate with its CI, or "not estimable (k events)"."""
+    if _not_estimable(rec["method"]):
+        return rec["method"]
+    return format_or(rec["or"], rec["or_low"], rec["or_high"])
 
 
 def forest_plot(frame: pd.DataFrame):
     """Odds ratios of failure with 95% CIs on a log axis, one line per term, method marked
-    (filled circle: ML; open square: Firth)."""
+    (filled circle: ML; open square: Firth); a term with no estimate keeps its line, with
+    the reason written where the estimate would be ("not estimable (1 event)")."""
     colours = palette()
     rows = frame.iloc[::-1].reset_index(drop=True)
     with style_context():
@@ -44,6 +58,11 @@ def forest_plot(frame: pd.DataFrame):
         ax = fig.add_subplot()
         lo_clip, hi_clip = 1e-2, 1e3
         for i, rec in rows.iterrows():
+            if _not_estimable(rec["method"]) or not math.isfinite(rec["or"]):
+                ax.text(1.0, i, rec["method"], ha="center", va="center", fontsize=7,
+                        fontstyle="italic", color="0.35", zorder=3,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+                continue
             low = max(rec["or_low"], lo_clip)
             high = min(rec["or_high"], hi_clip)
             firth = rec["method"] == "firth"
@@ -54,14 +73,21 @@ def forest_plot(frame: pd.DataFrame):
         ax.axvline(1.0, color="0.5", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         ax.set_xlim(lo_clip, hi_clip)
+        ax.set_ylim(-0.8, len(rows) - 0.2)  # the same margins whether or not a row is drawn
         ax.set_yticks(np.arange(len(rows)), rows["term"].tolist())
         ax.set_xlabel("Odds ratio of failure (95% CI, log scale)")
         ax.set_title("Univariable logistic regression (circle: ML; square: Firth)", fontsize=9)
     return fig
 
 
-def _method(method: str) -> str:
-    return METHODS.get(method, method)  # "not computable (reason)" prints as itself
+def _method(rec: dict, terms: int = 1, min_events: int = 0) -> str:
+    """The Method column; a model with no estimate says what it lacked."""
+    method = rec["method"]
+    if not _not_estimable(method):
+        return METHODS.get(method, method)
+    if method == not_estimable_text(rec["events"]) and rec["n"]:
+        return f"none: fewer than {min_events * terms} events ({min_events} per term)"
+    return "none: " + method.removeprefix("not estimable (").removesuffix(")")
 
 
 def _dm_sentence(frame: pd.DataFrame) -> str:
@@ -72,7 +98,7 @@ def _dm_sentence(frame: pd.DataFrame) -> str:
     dm = rows.iloc[0]
     interval = format_or(dm["or"], dm["or_low"], dm["or_high"]).split("(")[1].rstrip(")")
     return (f"Odds of failure, dermatomyositis vs polymyositis: odds ratio {dm['or']:.2f} "
-            f"(95% CI {interval}; {_method(dm['method'])}; {p_clause(dm['p'])}), in the model "
+            f"(95% CI {interval}; {_method(dm)}; {p_clause(dm['p'])}), in the model "
             "with CADM as a third category.")
 
 
@@ -88,21 +114,33 @@ def _forest_alt(frame: pd.DataFrame) -> str:
             "line mean higher odds of failure.")
 
 
-def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
-    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
-    exploratory two-predictor model; every number from ``frame`` and ``exploratory``, and a
-    model that cannot be fitted (one outcome only, a characteristic nobody has) says why."""
-    shown = pd.DataFrame({
-        "Characteristic": frame["term"], "Method": [_method(m) for m in frame["method"]],
+def predictor_rows(frame: pd.DataFrame, min_events: int) -> pd.DataFrame:
+    """The univariable odds ratios (:func:`analysis.predictors.univariable`) as the report's
+    table prints them: characteristic, method, n (failures), OR (95% CI), p; a model with
+    fewer than ``min_events`` events per term reads "not estimable (k events)" (issue 21)."""
+    terms = frame.groupby("variable")["term"].transform("size") if len(frame) else []
+    records = frame.to_dict("records")
+    return pd.DataFrame({
+        "Characteristic": frame["term"],
+        "Method": [_method(r, t, min_events)
+                   for r, t in zip(records, terms, strict=True)],
         "n (failures)": [
             f"{n} ({f})" for n, f in zip(frame["n"], frame["failures"], strict=True)],
-        "OR of failure (95% CI)": [format_or(*v) for v in
-                                   frame[["or", "or_low", "or_high"]].to_numpy()],
+        "OR of failure (95% CI)": [_or_cell(r) for r in records],
         "p": [format_p(p) for p in frame["p"]]})
+
+
+def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame,
+                        min_events: int) -> str:
+    """Heading, the PM-vs-DM sentence, the table of odds ratios, the figure and the
+    exploratory two-predictor model; every number from ``frame`` and ``exploratory``. A
+    model with fewer than ``min_events`` events per term (``Params.min_events_per_term``), or
+    that cannot be fitted (a characteristic nobody has), shows no odds ratio and no p:
+    "not estimable (k events)" and what it lacked (issue 21)."""
+    shown = predictor_rows(frame, min_events)
     explo = pd.DataFrame({
         "Term": exploratory["term"],
-        "OR of failure (95% CI)": [format_or(*v) for v in
-                                   exploratory[["or", "or_low", "or_high"]].to_numpy()],
+        "OR of failure (95% CI)": [_or_cell(r) for r in exploratory.to_dict("records")],
         "p": [format_p(p) for p in exploratory["p"]]})
     firth_terms = ", ".join(frame.loc[frame["method"] == "firth", "term"]) or "none"
     n_explo = int(exploratory["n"].iloc[0]) if len(exploratory) else 0
@@ -116,7 +154,12 @@ def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
         "ordinary maximum likelihood (ML) has no finite estimate; those models use Firth's "
         "penalised likelihood (Firth 1993) with profile penalised likelihood intervals and "
         "tests (Heinze & Schemper 2002), named in the table's Method column "
-        f"(here: {firth_terms}). ML rows give Wald intervals and tests.", "",
+        f"(here: {firth_terms}). ML rows give Wald intervals and tests. A model resting on "
+        f"fewer than {min_events} events per term (events: failures or responders, whichever "
+        "are fewer) gives no odds ratio and no p-value, by either method: its row reads "
+        "\"not estimable\" with the number of events. With so few events the estimate and "
+        "its interval are unreliable (Vittinghoff & McCulloch 2007: problems frequent "
+        "below 5 events per term; Peduzzi et al. 1996 ask for 10).", "",
         _dm_sentence(frame), "",
         markdown_table(shown, "Univariable odds ratios of failure of conventional treatment "
                        "(OR > 1: higher odds of failure)", "tbl-predictors", left_columns=3),
@@ -132,12 +175,13 @@ def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame) -> str:
     ])
 
 
-def save_predictors(run_dir: Path, frame: pd.DataFrame, exploratory: pd.DataFrame
-                    ) -> list[Path]:
-    """Write ``tables/predictors.csv``, ``tables/predictors.md`` and the forest plot."""
+def save_predictors(run_dir: Path, frame: pd.DataFrame, exploratory: pd.DataFrame,
+                    min_events: int) -> list[Path]:
+    """Write ``tables/predictors.csv``, ``tables/predictors.md`` and the forest plot;
+    ``min_events``: the run's ``min_events_per_term``, stated in the section."""
     run_dir = Path(run_dir)
     csv_text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     paths = [write_atomic(run_dir / "tables" / "predictors.csv", csv_text),
              write_atomic(run_dir / "tables" / "predictors.md",
-                          predictors_markdown(frame, exploratory))]
+                          predictors_markdown(frame, exploratory, min_events))]
     return paths + save_figure(forest_plot(frame), run_dir / "figures", "predictors_forest")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError
+from analysis.paper.claims import CLAIMS
 from analysis.response import SCALES
 from analysis.sensitivity import format_count, format_value, same_value
 
@@ -26,8 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["FIGURES", "plot_heatmap", "plot_shares", "sensitivity_figures",
-           "figure_captions", "sensitivity_markdown", "save_sensitivity"]
+__all__ = ["FIGURES", "CONCLUSION_LABELS", "plot_heatmap", "plot_shares", "sensitivity_figures",
+           "figure_captions", "range_rows", "bootstrap_rows", "conclusion_rows",
+           "sensitivity_markdown", "save_sensitivity"]
 
 # --------------------------------------------------------------------------- figures
 def _nearest(values: Sequence[Any], target: Any) -> Any:
@@ -236,18 +238,18 @@ def plot_heatmap(sweep: pd.DataFrame, value: str, label: str = "paper's definiti
     return fig
 
 
+#: Each conclusion's short name, as the share plot labels its bar (line breaks included); the
+#: exercises' check accepts it as an answer.
+CONCLUSION_LABELS: dict[str, str] = {claim.id: claim.short for claim in CLAIMS if claim.swept}
+
+
 def plot_shares(claims: pd.DataFrame, label: str = "paper's definition") -> Figure:
     """Horizontal bars: share of the grid where each conclusion is supported (from
     :func:`analysis.sensitivity.conclusions`), with its verdict under the reference
     definition."""
     from analysis.report.style import new_figure, palette, style_context
 
-    short = {"pm_vs_dm": "PM-ILD responds more\nthan DM-ILD",
-             "sex": "Women respond more\nthan men",
-             "tac_majority": "Majority respond\nto tacrolimus",
-             "fvc_lower": "Tacrolimus failures:\nlower FVC",
-             "tlc_lower": "Tacrolimus failures:\nlower TLC",
-             "jo1": "Anti-Jo1: respond more\nto tacrolimus"}
+    short = CONCLUSION_LABELS
     n = len(claims)
     with style_context():
         colours = palette()
@@ -360,7 +362,7 @@ def _grid_description(sweep: pd.DataFrame) -> str:
             f"DLCO {levels('pft_missing', pft, ' or ')}")
 
 
-def _range_table(sweep: pd.DataFrame) -> pd.DataFrame:
+def range_rows(sweep: pd.DataFrame) -> pd.DataFrame:
     grid = sweep[sweep["in_grid"].astype(bool)]
     ref = sweep[sweep["is_reference"].astype(bool)].iloc[0]
     rows = [("Conventional responders", "conv_responders", 0),
@@ -385,7 +387,7 @@ def _range_table(sweep: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _bootstrap_table(boot: pd.DataFrame) -> pd.DataFrame:
+def bootstrap_rows(boot: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for rec in boot.to_dict("records"):
         if rec["quantity"].endswith("_pct") and not pd.isna(rec["denominator"]):
@@ -400,6 +402,22 @@ def _bootstrap_table(boot: pd.DataFrame) -> pd.DataFrame:
                      "95% CI": f"{format_value(rec['ci_low'])} to {format_value(rec['ci_high'])}",
                      "Resampled": rec["resampling"]})
     return pd.DataFrame(rows)
+
+
+def conclusion_rows(claims: pd.DataFrame, label: str = "paper's definition") -> pd.DataFrame:
+    """The conclusions (:func:`analysis.sensitivity.conclusions`) as a table: the share plot's
+    name, where the paper states it, the share of the grid where it holds, and whether it holds
+    under the reference definition, with its numbers (as the section's sentences say them)."""
+    from analysis.sensitivity import _share_text as share_text  # the sentences' rule
+
+    return pd.DataFrame({
+        "Conclusion": [CONCLUSION_LABELS.get(c, c).replace("\n", " ")
+                       for c in claims["conclusion"]],
+        "Where the paper states it": claims["source"],
+        "Supported in": [f"{share_text(int(k), int(n))} ({int(k):,} of {int(n):,})" for k, n in
+                         zip(claims["n_holds"], claims["n_definitions"], strict=True)],
+        f"Under {_the(label)}": [f"{v}: {d}" for v, d in zip(
+            claims["reference_verdict"], claims["reference_detail"], strict=True)]})
 
 
 def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.DataFrame,
@@ -444,11 +462,11 @@ def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.Dat
         "",
         *[f"- {s}" for s in claims["sentence"]],
         "",
-        markdown_table(_range_table(sweep),
+        markdown_table(range_rows(sweep),
                        f"Results across the {n} definitions of the grid, and under "
                        f"{_the(label)} (Reference)", "tbl-sens-range").rstrip("\n"),
         "",
-        markdown_table(_bootstrap_table(boot),
+        markdown_table(bootstrap_rows(boot),
                        f"Bootstrap 95% confidence intervals under {_the(label)} (percentile "
                        f"method, {resamples} resamples, seed {seed}); rates in %, differences in "
                        "percentage points or % predicted", "tbl-bootstrap",

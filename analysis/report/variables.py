@@ -33,6 +33,11 @@ _MISSING = {"refractory": "meets the CK criterion (CK refractory)",
             "not_met": "meets no criterion", "met": "meets its decline criterion"}
 
 
+#: How the Methods paragraph words the missing-visit rule (analysis.params: missing_visit).
+_MISSING_VISIT = {"failed": "is counted as failing the treatment",
+                  "excluded": "is left out of the response split as not assessable"}
+
+
 def _param_variables(p: Params) -> dict[str, str]:
     scale = "relative" if p.decline_scale == "relative" else "absolute (percentage points)"
     return {
@@ -50,6 +55,7 @@ def _param_variables(p: Params) -> dict[str, str]:
         "ck_missing_baseline": _MISSING[p.ck_missing_baseline],
         "ck_missing_followup": _MISSING[p.ck_missing_followup],
         "pft_missing": _MISSING[p.pft_missing],
+        "missing_visit": _MISSING_VISIT[p.missing_visit],
     }
 
 

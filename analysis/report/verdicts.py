@@ -15,10 +15,13 @@ from typing import Any
 import pandas as pd
 
 from analysis.consistency import row_verdicts
+from analysis.consistency.core import IMPOSSIBLE, IMPOSSIBLE_IF
+from analysis.consistency.statements import STATEMENTS
 from analysis.paper import rows as paper_rows
 from analysis.printed import format_at
 
-__all__ = ["continuous_tests_text", "contradictions_text", "dose_series_text"]
+__all__ = ["continuous_tests_text", "contradictions_text", "dose_series_text",
+           "verdict_items"]
 
 #: Continuous rows of Tables 2 and 3, in the order the tables print them: key -> name in a
 #: sentence.
@@ -36,13 +39,15 @@ DOSE_SERIES = {
 
 
 def _one(checks: pd.DataFrame, ident: str, check: str) -> tuple[str, str, dict[str, Any]]:
-    """``(verdict, sentence, evidence)`` of one check on one printed number."""
+    """``(class, sentence, evidence)`` of one check on one printed number (the class with its
+    condition when it has one: "possible only if n differs: only if 6-12 pairs ...")."""
     row = checks[(checks["id"] == ident) & (checks["check"] == check)]
     if len(row) != 1:
         raise KeyError(f"consistency verdicts: expected one {check!r} row for {ident!r}, "
                        f"got {len(row)}")
     rec = row.iloc[0]
-    return str(rec["verdict"]), str(rec["sentence"]), json.loads(rec["evidence"])
+    klass = str(rec["class"]) + (f": {rec['condition']}" if rec["condition"] else "")
+    return klass, str(rec["sentence"]), json.loads(rec["evidence"])
 
 
 def _range(lo: float, hi: float) -> str:
@@ -78,8 +83,9 @@ def continuous_tests_text(checks: pd.DataFrame, label: str) -> str:
                        f"{e['printed']}" for v, e in t2.items() if e["t_p_lo"] is not None)
     mw_all = all(e["mw_fits"] for e in (*t2.values(), *t3.values()))
     parts = [
-        "**Continuous rows.** The paper names a t test and the Mann–Whitney test without saying "
-        "which row used which. The check `two_sample_p` computes, from the printed numbers "
+        "**Continuous rows.** The paper names a paired t test (which cannot compare two groups "
+        "of different patients) and the Mann–Whitney test without saying which row used "
+        "which. The check `two_sample_p` computes, from the printed numbers "
         "alone, what each test could give. In Table 2, Table 1's SD and the group means fix the "
         f"pooled variance, so the t test's p is known up to rounding: {t_text}. "
         f"So {len(off)} of {len(t2)} Table 2 p-values cannot come from a t test"
@@ -105,22 +111,44 @@ def _labelled(published: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in published.to_dict("records")}
 
 
-def contradictions_text(checks: pd.DataFrame, published: pd.DataFrame) -> list[str]:
-    """"Where the paper contradicts itself": every printed number a check proves impossible.
+def verdict_items(checks: pd.DataFrame, published: pd.DataFrame, klass: str) -> list[str]:
+    """Every printed number whose verdict is of class ``klass``, as Markdown list items.
 
-    One Markdown list item per number (:func:`analysis.consistency.row_verdicts`: the first
-    proving check in name order), with its source and label from ``published``.
+    One item per number (:func:`analysis.consistency.row_verdicts`: the strongest class, its
+    first check in name order), in the order of ``published``: where the paper prints it,
+    the deciding check, what the verdict rests on (its condition, in italics) and the
+    evidence. Statements without a number of their own (a test the Methods name, applied to a
+    table; an "all" or "none" sentence: :data:`analysis.consistency.statements.STATEMENTS`)
+    come last, with their place in the paper.
     """
     rows = row_verdicts(checks)
-    bad = rows[rows["verdict"] == "inconsistent"]
+    chosen = rows[rows["class"] == klass]
     labels = _labelled(published)
     order = {ident: i for i, ident in enumerate(labels)}
     items = []
-    for rec in sorted(bad.to_dict("records"), key=lambda r: order.get(r["id"], len(order))):
+    for rec in sorted(chosen.to_dict("records"), key=lambda r: order.get(r["id"], len(order))):
+        condition = f" — *{rec['condition']}*" if rec["condition"] else ""
+        if rec["id"] not in labels:
+            said = STATEMENTS[rec["id"]]
+            items.append(f"- {said.source}: {said.label} ({said.location}): `{rec['check']}`"
+                         f"{condition}: {rec['sentence']}")
+            continue
         row = labels[rec["id"]]
-        items.append(f"- {row['source']}, {row['row_label']} (printed {row['printed']}): "
-                     f"`{rec['check']}`: {rec['sentence']}")
+        if str(row["source"]).startswith(("Table", "Figure")) and row.get("location"):
+            head = f"{row['location']} (printed {row['printed']})"  # names row and column
+        else:
+            where = f"; {row['location']}" if row.get("location") else ""
+            head = f"{row['source']}, {row['row_label']} (printed {row['printed']}{where})"
+        items.append(f"- {head}: `{rec['check']}`{condition}: {rec['sentence']}")
     return items
+
+
+def contradictions_text(checks: pd.DataFrame, published: pd.DataFrame) -> list[str]:
+    """"Where the paper contradicts itself": every printed number a check proves impossible,
+    from the printed numbers alone first, then under a stated assumption (its condition named);
+    :func:`verdict_items` of both classes."""
+    return [*verdict_items(checks, published, IMPOSSIBLE),
+            *verdict_items(checks, published, IMPOSSIBLE_IF)]
 
 
 def _signed(r: float) -> str:

@@ -11,12 +11,15 @@ once, each naming file, row (or Excel sheet and cell), column, the rule and how 
 One module per concept; every public name is importable from ``analysis.schema``:
 
 - :mod:`~analysis.schema.codebook`: the codebook, table names, time points;
-- :mod:`~analysis.schema.read`: one file (CSV, Excel, Stata) as text cells;
-- :mod:`~analysis.schema.excel`: an Excel workbook: sheet, header row, cells that are no value;
+- :mod:`~analysis.schema.read`: one file (CSV, Excel, Stata, Parquet) as text cells;
+- :mod:`~analysis.schema.excel`: an Excel workbook: sheet, header row, cells that are no value,
+  merged cells, hidden rows and columns, formulas;
 - :mod:`~analysis.schema.rules`: the codebook's and the cross-table rules;
+- :mod:`~analysis.schema.plausible`: plausible ranges and the unit a value was likely typed in;
 - :mod:`~analysis.schema.problems`: a problem and the message listing them;
 - :mod:`~analysis.schema.export`: an export folder, checked as a whole;
-- :mod:`~analysis.schema.empty`: warnings for data that is entirely blank where it is used.
+- :mod:`~analysis.schema.empty`: warnings for data that is entirely blank where it is used, and
+  for patients without the follow-up assessment their response is judged on.
 """
 
 from analysis.schema.codebook import (
@@ -30,9 +33,16 @@ from analysis.schema.codebook import (
     Cohort,
     load_codebook,
 )
-from analysis.schema.empty import empty_data_warnings
-from analysis.schema.export import ExportCheck, check_export, describe_cohort, read_cohort
-from analysis.schema.problems import Problem, format_problems
+from analysis.schema.empty import empty_data_warnings, missing_visit_warnings
+from analysis.schema.export import (
+    ExportCheck,
+    check_export,
+    data_warnings,
+    describe_cohort,
+    param_warnings,
+    read_cohort,
+)
+from analysis.schema.problems import Problem, format_problems, warnings_markdown
 from analysis.schema.read import TableRead, find_table, read_export, read_table
 from analysis.schema.rules import EXCEL_ERRORS, codebook_names, unknown_columns, validate_tables
 
@@ -40,4 +50,5 @@ __all__ = ["Codebook", "Cohort", "ExportCheck", "Problem", "load_codebook", "rea
            "check_export", "read_table", "find_table", "validate_tables", "unknown_columns",
            "format_problems", "describe_cohort", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
            "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN", "empty_data_warnings",
-           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS"]
+           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS", "data_warnings",
+           "param_warnings", "missing_visit_warnings", "warnings_markdown"]

@@ -21,7 +21,7 @@ from analysis.paper.rows import ROWS
 from analysis.schema.codebook import Cohort
 from analysis.schema.problems import Problem
 
-__all__ = ["empty_data_warnings"]
+__all__ = ["empty_data_warnings", "missing_visit_warnings"]
 
 #: Where each assessment is used: role -> (which response, baseline or follow-up).
 _ROLES = {"conv_base": ("conventional", "base"), "conv_follow": ("conventional", "follow"),
@@ -163,4 +163,55 @@ def empty_data_warnings(cohort: Cohort, params=None,
             out.append(Problem(file, None, column, f"{where}: "
                                + "; ".join(_effects(column, {role}, params)), fix=fix,
                                level="warning"))
+    return out
+
+
+def missing_visit_warnings(cohort: Cohort, params=None,
+                           names: dict[str, str] | None = None) -> list[Problem]:
+    """How many patients' response the data decides, when some lack the follow-up assessment.
+
+    A response is judged between two assessments (Sharma 2017, Methods, *Response to
+    treatment*: index and 6 months; tacrolimus start and 1 year). An included patient without
+    one of them is counted by the missing-visit rule (``missing_visit``,
+    :func:`analysis.cohort.assessable`); this warning says how many, under which rule, and
+    what the other rule does. One warning per treatment with such patients; none for the
+    bundled cohort.
+    """
+    if params is None:
+        from analysis.params import Params
+
+        params = Params()
+    file = (names or {}).get("assessments", "assessments.csv")
+    a = cohort.assessments
+    groups = _groups(cohort, params)
+    out = []
+    for treatment, base, follow, who in (
+            ("conventional", "index", params.conventional_followup, "included patient"),
+            ("tacrolimus", "tac_start", params.tacrolimus_followup,
+             "included patient treated with tacrolimus")):
+        patients = groups["conv_base" if treatment == "conventional" else "tac_base"]
+        if not patients:
+            continue
+        with_base = set(a.loc[a["timepoint"] == base, "patient_id"])
+        with_follow = set(a.loc[a["timepoint"] == follow, "patient_id"])
+        lacking = {p for p in patients if p not in with_base or p not in with_follow}
+        if not lacking:
+            continue
+        n, k = len(patients), len(lacking)
+        if params.missing_visit == "failed":
+            rule = (f"counted as failing {treatment} treatment (missing_visit = failed); with "
+                    "missing_visit = excluded they would be left out as not assessable")
+        else:
+            rule = (f"left out of the {treatment} response split as not assessable "
+                    "(missing_visit = excluded); with missing_visit = failed they would be "
+                    "counted as failing")
+        plural = "s" if n != 1 else ""
+        out.append(Problem(file, None, "timepoint",
+                           f"{treatment} response decided from both assessments ({base} and "
+                           f"{follow}) for {n - k} of {n} {who}{plural}; {k} "
+                           f"lack{'s' if k == 1 else ''} one of them and "
+                           f"{'is' if k == 1 else 'are'} {rule}",
+                           fix=f"add the missing {base} or {follow} assessments if they exist; "
+                               "the report's Assumptions section shows the counts under both "
+                               "rules", level="warning"))
     return out

@@ -13,6 +13,12 @@ headers as typed, and the place of every cell (sheet, A1 reference).
   above it (a title) are skipped and named.
 - **Formula cells without a saved value** (a workbook written by a program and never opened
   in Excel): listed, with their formula, for the rules to report; their cell reads as blank.
+- **Structure** (issue 23), read from the sheet's XML because openpyxl's read-only mode does
+  not expose it and its full mode holds every cell in memory: merged ranges (a merged cell
+  reads as one value and blanks, so a header merged down into the first data row silently
+  blanks that row's value), hidden rows and columns (read like any other, so a row hidden
+  to "leave it out" would be counted), and formula cells with a saved value (the value is
+  read; the rules name them).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import pandas as pd
 
 from analysis.errors import DataValidationError
 
-__all__ = ["HEADER_SEARCH_ROWS", "SheetRead", "read_workbook"]
+__all__ = ["HEADER_SEARCH_ROWS", "SheetRead", "SheetStructure", "read_workbook", "sheet_structure"]
 
 #: How many rows at the top of a sheet are searched for the header (title rows above it).
 HEADER_SEARCH_ROWS = 20
@@ -47,6 +53,58 @@ class SheetRead:
     letters: tuple[str, ...]
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    structure: SheetStructure | None = None
+
+
+@dataclass(frozen=True)
+class SheetStructure:
+    """What a sheet's XML says beyond its values, in sheet coordinates (1-based rows and
+    columns): ``merged`` ranges (``"B1:B2"``), ``hidden_rows``, ``hidden_columns``, and the
+    formula cells, ``formulas`` mapping a cell (``"H3"``) to (formula, has a saved value)."""
+
+    merged: tuple[str, ...] = ()
+    hidden_rows: tuple[int, ...] = ()
+    hidden_columns: tuple[int, ...] = ()
+    formulas: dict[str, tuple[str, bool]] = field(default_factory=dict)
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def sheet_structure(worksheet) -> SheetStructure:
+    """Merged ranges, hidden rows and columns and formula cells of a read-only worksheet.
+
+    One streaming pass over the sheet's XML (``ReadOnlyWorksheet._get_source``, the stream
+    openpyxl itself parses), each element cleared once read, so a 100,000-row sheet is not
+    held in memory; openpyxl's read-only worksheet keeps none of this, and its full mode
+    would load every cell (ECMA-376 Part 1, 18.3: ``mergeCell``, ``row/@hidden``,
+    ``col/@hidden``, ``c/f`` and ``c/v``).
+    """
+    import xml.etree.ElementTree as ET
+
+    merged, rows, columns, formulas = [], [], [], {}
+    source = worksheet._get_source()
+    try:
+        for _, elem in ET.iterparse(source, events=("end",)):
+            tag = elem.tag
+            if tag == _MAIN + "c":
+                formula = elem.find(_MAIN + "f")
+                if formula is not None and elem.get("t") != "e":
+                    value = elem.find(_MAIN + "v")
+                    formulas[elem.get("r", "")] = ("=" + (formula.text or ""),
+                                                   value is not None and bool(value.text))
+                elem.clear()
+            elif tag == _MAIN + "row":
+                if elem.get("hidden") in ("1", "true") and elem.get("r"):
+                    rows.append(int(elem.get("r")))
+                elem.clear()
+            elif tag == _MAIN + "col" and elem.get("hidden") in ("1", "true"):
+                columns.extend(range(int(elem.get("min")), int(elem.get("max")) + 1))
+            elif tag == _MAIN + "mergeCell" and elem.get("ref"):
+                merged.append(elem.get("ref"))
+    finally:
+        source.close()
+    return SheetStructure(tuple(merged), tuple(rows), tuple(columns), formulas)
 
 
 def _names(sheets: Sequence[str]) -> str:
@@ -80,28 +138,21 @@ def _trim(rows: list[list]) -> list[list]:
     return rows
 
 
-def _uncached_formulas(path: Path, sheet: str, header_row: int, blanks: set[tuple[int, int]]
-                       ) -> dict[tuple[int, int], str]:
-    """Formulas of the cells that read as blank: a second pass without ``data_only``.
+def _uncached_formulas(structure: SheetStructure, header_row: int,
+                       blanks: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """Formulas of the cells that read as blank (no saved value), by (frame row, frame
+    column): a workbook written by a program and never opened in Excel."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-    openpyxl gives either the saved values or the formulas of one opening, so the blank
-    cells' formulas need the second (read-only) pass; it is skipped when no cell is blank.
-    """
-    import openpyxl
-
-    if not blanks:
-        return {}
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    try:
-        out = {}
-        rows = book[sheet].iter_rows(min_row=header_row + 1, values_only=True)
-        for i, row in enumerate(rows):
-            for j, value in enumerate(row):
-                if (i, j) in blanks and isinstance(value, str) and value.startswith("="):
-                    out[i, j] = value
-        return out
-    finally:
-        book.close()
+    out = {}
+    for ref, (formula, saved) in structure.formulas.items():
+        if saved:
+            continue
+        letters, row = coordinate_from_string(ref)
+        place = (row - header_row - 1, column_index_from_string(letters) - 1)
+        if place in blanks:
+            out[place] = formula
+    return out
 
 
 def read_workbook(path: Path, expected: Sequence[str] = (), sheet: str | None = None,
@@ -141,6 +192,7 @@ def read_workbook(path: Path, expected: Sequence[str] = (), sheet: str | None = 
         rows = [list(r) for r in book[chosen].iter_rows(min_row=header_row, values_only=True)]
         top = list(book[chosen].iter_rows(max_row=header_row - 1, values_only=True)) \
             if header_row > 1 else []
+        structure = sheet_structure(book[chosen])
     finally:
         book.close()
     rows = _trim(rows) or [[]]
@@ -161,7 +213,8 @@ def read_workbook(path: Path, expected: Sequence[str] = (), sheet: str | None = 
         notes.append(_title_note(top, header_row))
     return SheetRead(frame, chosen, header_row,
                      tuple(get_column_letter(j + 1) for j in range(width)),
-                     _uncached_formulas(path, chosen, header_row, blanks), tuple(notes))
+                     _uncached_formulas(structure, header_row, blanks), tuple(notes),
+                     structure)
 
 
 def _title_note(top: list[tuple], header_row: int) -> str:

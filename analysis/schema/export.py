@@ -25,11 +25,13 @@ from analysis.schema.rules import (
     _relabel,
     _validate_columns,
     codebook_names,
+    missing_tokens,
     unknown_columns,
     validate_tables,
 )
 
-__all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "forget_reads"]
+__all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "forget_reads",
+           "data_warnings", "param_warnings"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
     default_codebook = codebook is None
     codebook = codebook or load_codebook()
     try:
+        if folder.is_file():
+            raise DataValidationError(
+                f"{folder} is a file, not the export's folder: give the folder that holds "
+                f"patients, assessments and doses (--data {folder.parent})")
         if not folder.is_dir():
             raise DataValidationError(f"data folder not found: {folder}")
         reads, names, problems, warnings = _read_folder(folder, codebook, sheet)
@@ -80,7 +86,8 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
     raw = {table: read.frame for table, read in reads.items()}
     labels = {table: read.labels for table, read in reads.items()}
     for table, frame in raw.items():
-        warnings.extend(unknown_columns(frame, table, codebook, names[table]))
+        ignored = pd.DataFrame(columns=list(frame.columns) + list(reads[table].ignored))
+        warnings.extend(unknown_columns(ignored, table, codebook, names[table]))
     if len(raw) < len(TABLES):
         # Check the tables that could be read, so every problem is reported at once.
         for table, frame in raw.items():
@@ -89,17 +96,54 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
             problems.extend(_relabel(found))
         return ExportCheck(None, _place(problems, reads, names, codebook),
                            _place(warnings, reads, names, codebook), names)
+    for table in list(raw):
+        raw[table], tokens = missing_tokens(raw[table], table, codebook, names[table])
+        warnings.extend(tokens)
     cohort, found = validate_tables(raw, codebook, names, labels)
+    reported = {(p.file, p.row, p.column) for p in problems}  # e.g. a Stata .a, required
+    found = [p for p in found if (p.file, p.row, p.column) not in reported]
     problems = _place(problems + found, reads, names, codebook)
+    warnings = _place(warnings, reads, names, codebook)
     if cohort is not None and not problems:
-        from analysis.schema.empty import empty_data_warnings
-
-        warnings.extend(empty_data_warnings(cohort, params, names))
         if default_codebook:
-            _remember(folder, sheet, cohort)
+            _remember(folder, sheet, cohort, warnings, names)
             cohort = _copies(cohort)
-    return ExportCheck(cohort if not problems else None, problems,
-                       _place(warnings, reads, names, codebook), names)
+        warnings = warnings + param_warnings(cohort, params, names)
+    return ExportCheck(cohort if not problems else None, problems, warnings, names)
+
+
+def param_warnings(cohort: Cohort, params=None, names: dict[str, str] | None = None
+                   ) -> list[Problem]:
+    """The warnings that depend on the run's parameters: data blank where a rule or a table
+    row needs it (:func:`analysis.schema.empty.empty_data_warnings`) and patients without the
+    follow-up assessment their response is judged on
+    (:func:`analysis.schema.empty.missing_visit_warnings`)."""
+    from analysis.schema.empty import empty_data_warnings, missing_visit_warnings
+
+    return [*missing_visit_warnings(cohort, params, names),
+            *empty_data_warnings(cohort, params, names)]
+
+
+def data_warnings(folder: str | Path, params=None, sheet: str | None = None) -> list[Problem]:
+    """Every warning about a valid export, worded for ``params`` (the run's): what the console
+    shows before a run and the report's data section lists.
+
+    Reuses the last clean read of this process (:func:`read_cohort`, :func:`check_export`)
+    when the folder is unchanged, so the export is validated once per process.
+
+    Raises
+    ------
+    DataValidationError
+        When the export has problems (listing them, as :func:`read_cohort`).
+    """
+    key = _memo_key(folder, sheet)
+    if key is not None and key in _MEMO:
+        cohort, warnings, names = _MEMO[key]
+        return [*warnings, *param_warnings(cohort, params, names)]
+    check = check_export(folder, sheet=sheet, params=params)
+    if check.problems:
+        raise DataValidationError(format_problems(check.problems, folder=folder))
+    return check.warnings
 
 
 def _read_folder(folder: Path, codebook: Codebook, sheet: str | None):
@@ -131,7 +175,130 @@ def _read_folder(folder: Path, codebook: Codebook, sheet: str | None):
                                 fix="nothing to do if this is the table")
                         for note in reads[table].notes)
         problems.extend(_formula_problems(reads[table], table, codebook, path.name))
+        found = _structure_problems(reads[table], table, codebook, path.name) \
+            + _stata_problems(reads[table], table, codebook, path.name)
+        problems.extend(p for p in found if p.level == "error")
+        warnings.extend(p for p in found if p.level == "warning")
     return reads, names, problems, warnings
+
+
+def _stata_problems(read: TableRead, table: str, codebook: Codebook,
+                    file: str) -> list[Problem]:
+    """Stata extended missing values (``.a``-``.z``): an error per cell where the codebook
+    requires a value (naming the code found), else one warning per column counting them by
+    code (they are read as blank: missing)."""
+    spec = codebook.columns(table)
+    columns = codebook_names([str(c) for c in read.frame.columns], list(spec.index))
+    typed = [str(c) for c in read.frame.columns]
+    out = []
+    for name, cells in read.extended_missing.items():
+        column = columns[typed.index(name)] if name in typed else name
+        if column not in spec.index:
+            continue
+        if spec.at[column, "required"] == "yes":
+            out.extend(Problem(file, i + 1, column, f"Stata extended missing value {code} where "
+                               "a value is required", code, row_label="observation",
+                               fix="enter the value from the chart (a required value cannot "
+                                   "be missing, whatever the reason)")
+                       for i, code in cells)
+            continue
+        counts = pd.Series([code for _, code in cells]).value_counts().sort_index()
+        shown = ", ".join(f"{code}: {n}" for code, n in counts.items())
+        out.append(Problem(file, None, column, f"{len(cells)} Stata extended missing "
+                           f"value{'s' if len(cells) != 1 else ''} ({shown}) read as blank "
+                           "(missing)", level="warning",
+                           fix="nothing to do if these values are unknown; the reason a code "
+                               "stands for is not used"))
+    return out
+
+
+def _spans(numbers: list[int]) -> str:
+    """``[5, 9, 10, 11]`` -> ``"5, 9-11"``."""
+    out, start = [], None
+    for i, n in enumerate(numbers):
+        if start is None:
+            start = n
+        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+            out.append(str(n) if n == start else f"{start}-{n}")
+            start = None
+    return ", ".join(out)
+
+
+def _structure_problems(read: TableRead, table: str, codebook: Codebook,
+                        file: str) -> list[Problem]:
+    """An Excel sheet's structure (:func:`analysis.schema.excel.sheet_structure`) as
+    problems: merged cells in the header or the data, hidden rows of the data and hidden
+    codebook columns are errors (each would change what is read without a sign); formulas
+    with a saved value are read as that value, and said so once per column (a warning)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import (
+        column_index_from_string,
+        coordinate_from_string,
+        range_boundaries,
+    )
+
+    structure = read.structure
+    if structure is None:
+        return []
+    spec = list(codebook.columns(table).index)
+    typed = [str(c) for c in read.frame.columns]
+    columns = codebook_names(typed, spec)
+    width, first, last = len(columns), read.header_row, read.header_row + len(read.frame)
+    where = {"sheet": read.sheet}
+    out = []
+    for ref in structure.merged:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        if max_row < first or min_row > last or min_col > width:
+            continue  # a title above the header, or beside the table
+        header = typed[min_col - 1] if min_col <= width else ""
+        if min_row <= first < max_row:
+            below = f"{get_column_letter(min_col)}{first + 1}"
+            if (max_col, max_row) != (min_col, first + 1):
+                below += f":{get_column_letter(max_col)}{max_row}"
+            what = (f"the header{f' {header!r}' if header else ''} is merged down into the "
+                    f"data, so {below} read{'s' if ':' not in below else ''} as blank")
+        elif min_row == max_row == first:
+            what = "header cells are merged, so only the first holds a header"
+        else:
+            what = "only the first cell holds the value, the others read as blank"
+        out.append(Problem(file, None, columns[min_col - 1] if header else None,
+                           f"cells {ref} are merged: {what}", fix="unmerge the cells (Excel: "
+                           "Home > Merge & Center > Unmerge Cells; LibreOffice: Format > Merge "
+                           "and Unmerge Cells > Split Cells) and type the value in each cell",
+                           **where))
+    hidden = [r for r in structure.hidden_rows if first < r <= last]
+    if hidden:
+        out.append(Problem(file, None, None,
+                           f"{'row' if len(hidden) == 1 else 'rows'} {_spans(hidden)} "
+                           f"{'is' if len(hidden) == 1 else 'are'} hidden ({len(hidden)} "
+                           f"row{'s' if len(hidden) != 1 else ''}); hidden rows would be read "
+                           "like every other row", fix="unhide them (select the sheet, then "
+                           "Format > Hide & Unhide > Unhide Rows) and check them; delete the rows "
+                           "that do not belong in the export", **where))
+    for number in structure.hidden_columns:
+        if number <= width and columns[number - 1] in spec:
+            out.append(Problem(file, None, columns[number - 1],
+                               f"column {get_column_letter(number)} is hidden; it is a codebook "
+                               "column and would be read like a visible one",
+                               fix="unhide it (Format > Hide & Unhide > Unhide Columns) and "
+                                   "check its values", **where))
+    saved: dict[str, list[tuple[str, str]]] = {}
+    for ref, (formula, has_value) in structure.formulas.items():
+        letters, row = coordinate_from_string(ref)
+        number = column_index_from_string(letters)
+        if has_value and first < row <= last and number <= width and columns[number - 1] in spec:
+            saved.setdefault(columns[number - 1], []).append((ref, formula))
+    for column, cells in saved.items():
+        ref, formula = cells[0]
+        n = len(cells)
+        out.append(Problem(file, None, column,
+                           f"{n} cell{'s' if n != 1 else ''} hold{'s' if n == 1 else ''} a "
+                           f"formula (e.g. cell {ref}: {formula}); the result saved with the "
+                           "workbook is read as the value", level="warning",
+                           fix="nothing to do if the saved results are right; to be sure, "
+                               "replace the formulas by their values (Copy, then Paste "
+                               "Special > Values)", **where))
+    return out
 
 
 def _formula_problems(read: TableRead, table: str, codebook: Codebook,
@@ -174,6 +341,9 @@ def _place(problems: list[Problem], reads: dict[str, TableRead], names: dict[str
 
 
 def _read_fix(message: str) -> str:
+    if "byte-order mark" in message:
+        return ("run that command (or save the file from Excel as 'CSV UTF-8'), then validate "
+                "again")
     if "UTF-8" in message and "separated" not in message:
         return ("re-export as UTF-8: Excel 'CSV UTF-8 (Comma delimited)'; LibreOffice "
                 "character set 'Unicode (UTF-8)'; or give the .xlsx workbook itself")
@@ -190,7 +360,7 @@ def _read_fix(message: str) -> str:
         return "export the table again, with its header row and one row per record"
     if "cannot be read:" in message:
         return "check the disk or network share, copy the file to a local folder, try again"
-    return "export the table again as CSV (UTF-8), .xlsx or .dta"
+    return "export the table again as CSV (UTF-8), .xlsx, .dta or .parquet"
 
 
 def read_cohort(folder: str | Path, codebook: Codebook | None = None,
@@ -209,15 +379,16 @@ def read_cohort(folder: str | Path, codebook: Codebook | None = None,
     """
     key = _memo_key(folder, sheet) if codebook is None else None
     if key is not None and key in _MEMO:
-        return _copies(_MEMO[key])
+        return _copies(_MEMO[key][0])
     check = check_export(folder, codebook, sheet=sheet)
     if check.problems:
         raise DataValidationError(format_problems(check.problems, folder=folder))
     return _copies(check.cohort)
 
 
-#: The last clean read of this process: ``{_memo_key: Cohort}`` (one entry).
-_MEMO: dict[tuple, Cohort] = {}
+#: The last clean read of this process: ``{_memo_key: (Cohort, warnings that do not depend
+#: on the parameters, file names)}`` (one entry).
+_MEMO: dict[tuple, tuple[Cohort, list[Problem], dict[str, str]]] = {}
 
 
 def _memo_key(folder: str | Path, sheet: str | None) -> tuple | None:
@@ -240,11 +411,12 @@ def forget_reads() -> None:
     _MEMO.clear()
 
 
-def _remember(folder: Path, sheet: str | None, cohort: Cohort) -> None:
+def _remember(folder: Path, sheet: str | None, cohort: Cohort, warnings: list[Problem],
+              names: dict[str, str]) -> None:
     key = _memo_key(folder, sheet)
     _MEMO.clear()
     if key is not None:
-        _MEMO[key] = cohort
+        _MEMO[key] = (cohort, list(warnings), dict(names))
 
 
 def _copies(cohort: Cohort) -> Cohort:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from analysis.schema.codebook import TABLES
 
-__all__ = ["Problem", "format_problems"]
+__all__ = ["Problem", "format_problems", "warnings_markdown"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,10 @@ class Problem:
         """File, column and the rule without its particulars (ids, numbers, quoted text in
         parentheses): problems of one kind are capped together by :func:`format_problems`."""
         rule = re.sub(r"\s*\([^)]*\)", "", self.rule)
-        return self.file, self.column, re.sub(r"\b[A-Za-z]{0,4}\d+\b", "N", rule)
+        # Warnings of one rule are one kind whatever the column (5,000 extra columns are one
+        # warning repeated); errors are capped per column, where each names its own fix.
+        column = self.column if self.level != "warning" else None
+        return self.file, column, re.sub(r"\b[A-Za-z]{0,4}\d+\b", "N", rule)
 
 
 def format_problems(problems: list[Problem], folder: str | Path | None = None,
@@ -107,3 +110,37 @@ def _file_lines(problems: list[Problem], max_per_kind: int | None) -> list[str]:
         where = f" (column '{column}')" if column else ""
         lines.append(f"    ... and {len(rest):,} more: {rule}{where}; --max-problems 0 shows all")
     return lines
+
+
+def warnings_markdown(warnings: list[Problem], max_per_kind: int = 20) -> str:
+    """The report's *Data warnings* section: every warning about the run's export (where it
+    is, what it does to the numbers), at most ``max_per_kind`` of each kind, then a count of
+    the rest; "" when there is none (the section is left out).
+
+    Aggregates only: a warning names files, columns, cells and counts, never a patient's
+    value (the value a warning carries is left out).
+    """
+    if not warnings:
+        return ""
+    lines = ["# Data warnings", "",
+             "The export passed every check of the codebook. These warnings about it were "
+             "also printed when the run started; each says what the export lacks and what "
+             "that does to the numbers of this report.", ""]
+    shown: dict[tuple, int] = {}
+    hidden: dict[tuple, int] = {}
+    for warning in warnings:
+        kind = warning.kind()
+        if shown.get(kind, 0) >= max_per_kind:
+            hidden[kind] = hidden.get(kind, 0) + 1
+            continue
+        shown[kind] = shown.get(kind, 0) + 1
+        where = warning.location()
+        lines.append(f"- {_escape(where)}: {_escape(warning.rule)}.")
+    for (file, _, rule), count in hidden.items():
+        lines.append(f"- {_escape(file)}: {count:,} more of the same kind ({_escape(rule)}).")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    """Markdown-safe text (no emphasis, links or raw HTML from a file's own names)."""
+    return re.sub(r"([\\`*_\[\]<])", r"\\\1", str(text))

@@ -16,7 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.schema.codebook import GRAIN, TABLES, TIMEPOINT_ORDER, Codebook, Cohort, _split
+from analysis.schema.codebook import (
+    GRAIN,
+    SUFFIXES,
+    TABLES,
+    TIMEPOINT_ORDER,
+    Codebook,
+    Cohort,
+    _split,
+    convert_command,
+)
+from analysis.schema.plausible import plausible_problems
 from analysis.schema.problems import Problem
 from analysis.schema.read import _as_text, _cell_text
 
@@ -27,19 +37,30 @@ __all__ = ["validate_tables", "unknown_columns", "codebook_names", "EXCEL_ERRORS
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
                           "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!"})
+#: A censored laboratory result: ``<20``, ``> 5000``, ``<=0.5``.
+_CENSORED = re.compile(r"\s*(<=|>=|<|>|≤|≥)\s*([0-9]+(?:\.[0-9]*)?)\s*")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def _missing_file(folder: Path | None, table: str) -> Problem:
-    near = sorted(p.name for p in folder.iterdir()
-                  if p.name.lower().startswith(table[:5]) and p.is_file()) \
-        if folder is not None and folder.is_dir() else []
-    hint = f" (found {', '.join(near)}: rename to {table}.csv, .xlsx or .dta)" if near else ""
+    """No file of a format read for ``table``: a file of another name or format that looks
+    like it is named, with what to do (rename it, or the command that converts it)."""
+    near = sorted((p for p in folder.iterdir()
+                   if p.name.lower().startswith(table[:5]) and p.is_file()),
+                  key=lambda p: p.name) if folder is not None and folder.is_dir() else []
+    readable = [p.name for p in near if p.suffix.lower() in SUFFIXES]
+    other = [p for p in near if p.suffix.lower() not in SUFFIXES]
+    hint = ""
+    if readable:
+        hint = f" (found {', '.join(readable)}: rename to {table}.csv, .xlsx, .dta or .parquet)"
+    elif other:
+        hint = (f" (found {', '.join(p.name for p in other)}: {other[0].suffix} files are not "
+                f"read; convert it: {convert_command(other[0], table)})")
     where = f" in {folder}" if folder is not None else ""
     return Problem(f"{table}.csv", None, None, f"file not found{where}{hint}",
                    fix=f"export the {table} table ({GRAIN[table]}) as {table}.csv, "
-                       f"{table}.xlsx or {table}.dta; `python -m analysis template` writes "
-                       "blank ones")
+                       f"{table}.xlsx, {table}.dta or {table}.parquet; `python -m analysis "
+                       "template` writes blank ones")
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], codebook: Codebook,
@@ -176,6 +197,8 @@ def _validate_columns(frame: pd.DataFrame, table: str, codebook: Codebook, file:
     reported = {(p.row, p.column) for p in problems}
     problems.extend(p for p in _range_problems(typed, spec, frame, file)
                     if (p.row, p.column) not in reported)
+    reported = {(p.row, p.column) for p in problems}
+    problems.extend(plausible_problems(typed, spec, frame, file, reported))
     if not problems:
         for column, row in spec.iterrows():
             if row["type"] == "integer":
@@ -218,12 +241,69 @@ def _range_problems(typed: pd.DataFrame, spec: pd.DataFrame, text: pd.DataFrame,
                 rule = "value is required (blank is not allowed here)"
                 fix = "fill in the value from the chart"
             else:
+                rule += _hard_limit_unit(case.failure_case, spec.loc[case.column])
                 fix = f"check the value and its unit (allowed {limits}) and correct it"
                 if spec.at[case.column, "required"] != "yes":
                     fix += "; leave the cell blank if the true value is not known"
             problems.append(Problem(file, index + 2, case.column, rule,
                                     str(text.at[index, case.column]), fix=fix))
     return problems
+
+
+#: How exports write "no value" instead of a blank cell (R, SAS/Stata, spreadsheets).
+NA_TOKENS = frozenset({"NA", "N/A", "n/a", "na", "#NA", ".", "NULL", "null", "NaN", "nan"})
+
+
+def missing_tokens(frame: pd.DataFrame, table: str, codebook: Codebook, file: str
+                   ) -> tuple[pd.DataFrame, list[Problem]]:
+    """``NA``, ``N/A``, ``.`` (:data:`NA_TOKENS`) read as a blank where the codebook allows a
+    blank, with one warning per column counting them.
+
+    Only where a blank is allowed (``required`` = no) and means "not known" (no spelling maps
+    a blank to a value, as ``none=None|`` does for the biopsy); elsewhere the cell stays as
+    typed and :func:`_convert` names it ("a value is required").
+    """
+    spec = codebook.columns(table)
+    columns = codebook_names([str(c) for c in frame.columns], list(spec.index))
+    warnings, replace = [], {}
+    for j, column in enumerate(columns):
+        if column not in spec.index or spec.at[column, "required"] == "yes":
+            continue
+        if spec.at[column, "type"] in ("category", "boolean") and \
+                "" in codebook.spellings(table, column):
+            continue
+        values = frame.iloc[:, j]
+        tokens = values.isin(NA_TOKENS)
+        if not tokens.any():
+            continue
+        replace[j] = values.where(~tokens, "")
+        counts = values[tokens].value_counts()
+        shown = ", ".join(f"'{k}': {v}" for k, v in counts.items())
+        n = int(tokens.sum())
+        warnings.append(Problem(file, None, column, f"{n} cell{'s' if n != 1 else ''} "
+                                f"written as no value ({shown}) read as blank (missing)",
+                                fix="nothing to do if these values are unknown", level="warning"))
+    if replace:
+        frame = frame.copy()
+        for j, values in replace.items():
+            frame.iloc[:, j] = values
+    return frame, warnings
+
+
+def _hard_limit_unit(value, row: pd.Series) -> str:
+    """The likely unit of a value outside the codebook's hard limits (ages typed in months):
+    :func:`analysis.schema.plausible.likely_unit` over the plausible range, else the limits."""
+    from analysis.schema.plausible import likely_unit, parse_plausible, parse_units
+
+    units = parse_units(row.get("other_units", ""))
+    if not units:
+        return ""
+    ranges = parse_plausible(row.get("plausible", "")).get(None) or [
+        (float(row["min"] or -np.inf), float(row["max"] or np.inf))]
+    try:
+        return likely_unit(float(value), ranges, units, row["unit"])
+    except (TypeError, ValueError):
+        return ""
 
 
 def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebook: Codebook,
@@ -244,6 +324,11 @@ def _convert(values: pd.Series, table: str, column: str, spec: pd.Series, codebo
         unknown = ~blank & mapped.isna()
         allowed = spec["allowed"].replace("|", ", ")
         for idx in text.index[unknown]:
+            if text[idx] in NA_TOKENS:
+                problems.append(Problem(file, idx + 2, column, f"no value ('{text[idx]}'), but "
+                                        "a value is required here", text[idx],
+                                        fix=f"enter one of: {allowed}"))
+                continue
             problems.append(Problem(
                 file, idx + 2, column, f"unknown category; allowed: {allowed}", text[idx],
                 fix="use one of the allowed values, or add this spelling to the codebook's "
@@ -275,7 +360,22 @@ def _numbers(text: pd.Series, blank: pd.Series, kind: str, spec: pd.Series, file
     not_whole = (kind == "integer") & ~not_number & filled & (numbers != np.floor(numbers))
     for i in np.flatnonzero(not_number | not_whole):
         idx, value = text.index[i], text.iloc[i]
-        if not_number[i]:
+        censored = _CENSORED.fullmatch(value)
+        if not_number[i] and censored:
+            limit = censored.group(2)
+            side = "below" if censored.group(1) in ("<", "≤", "<=") else "above"
+            problems.append(Problem(
+                file, idx + 2, column, f"a censored value ({side} the laboratory's limit of "
+                f"{limit} {spec['unit']}".rstrip() + "): the rules need a number", value,
+                fix=f"enter {limit} if this value may count as {limit} (the laboratory only "
+                    f"says it is {side} it)" + ("; leave the cell blank if it should count "
+                                                "as unknown" if spec["required"] != "yes"
+                                                else "")))
+        elif not_number[i] and value in NA_TOKENS and spec["required"] == "yes":
+            problems.append(Problem(file, idx + 2, column, f"no value ('{value}'), but a value "
+                                    "is required here", value,
+                                    fix="enter the value from the chart"))
+        elif not_number[i]:
             problems.append(Problem(file, idx + 2, column, f"must be a number{unit}",
                                     value, fix="enter the number only (no units, text or "
                                     "commas); leave the cell blank if it is not known"
@@ -341,11 +441,16 @@ def _cross_table_problems(t: dict[str, pd.DataFrame], names: dict[str, str]) -> 
                                     "for analysis?"))
     key = ["patient_id", "timepoint"]
     complete = assessments[key].notna().all(axis=1)
-    for idx in assessments.index[assessments.duplicated(key) & complete]:
+    repeated = assessments.duplicated(key) & complete
+    first_of = assessments[complete].drop_duplicates(key).reset_index() \
+        .set_index(key)["index"]
+    for idx in assessments.index[repeated]:
+        pid, tp = assessments.at[idx, "patient_id"], assessments.at[idx, "timepoint"]
         problems.append(Problem(afile, idx + 2, "timepoint",
-                                "more than one row for this patient and time point",
-                                str(assessments.at[idx, "timepoint"]),
-                                fix="keep one assessment per patient and time point"))
+                                f"more than one row for patient {pid} at {tp} (also row "
+                                f"{first_of[(pid, tp)] + 2})", str(tp),
+                                fix="keep one assessment per patient and time point: merge "
+                                    "the two rows or correct the timepoint of one"))
     dose_key = ["patient_id", "drug", "timepoint"]
     complete = doses[dose_key].notna().all(axis=1)
     for idx in doses.index[doses.duplicated(dose_key) & complete]:
@@ -363,7 +468,8 @@ def _cross_table_problems(t: dict[str, pd.DataFrame], names: dict[str, str]) -> 
                                 fix="add the assessment at ILD diagnosis (timepoint index, "
                                     "month 0) for this patient"))
     order = {tp: i for i, tp in enumerate(TIMEPOINT_ORDER)}
-    ranked = assessments.assign(_rank=assessments["timepoint"].map(order))
+    # A repeated time point is reported above; comparing it with its twin says nothing more.
+    ranked = assessments[~repeated].assign(_rank=assessments["timepoint"].map(order))
     ranked = ranked.sort_values(["patient_id", "_rank"], kind="stable")
     previous = ranked.groupby("patient_id")["month"].shift()
     previous_tp = ranked.groupby("patient_id")["timepoint"].shift()

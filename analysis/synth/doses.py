@@ -55,6 +55,7 @@ import pandas as pd
 import scipy.stats
 
 from analysis.errors import DataValidationError
+from analysis.paper.grids import DOSE_GRIDS, MTX_WEEKLY_CAP
 from analysis.printed import Printed
 from analysis.synth.fit import descend
 from analysis.synth.roles import ROLES
@@ -98,11 +99,15 @@ class Grid:
     whole_follow: tuple[float, ...] = ()
 
 
+#: The generator's doses: usual tablet strengths in a usual range, each a subset of the grid
+#: declared in :mod:`analysis.paper.grids` (the one the consistency checks use; AZA's step and
+#: MTX's step and weekly cap are read from there; ``tests/test_paper_grids.py`` checks the
+#: subsets). Prednisone in 2.5-mg tablets (plus whole-mg taper doses), MMF in 500-mg tablets.
 GRIDS: dict[str, Grid] = {
     "prednisone": Grid(2.5, 5.0, 60.0, 2.5, (6.0, 7.0, 8.0, 9.0),
                        (1.0, 2.0, 3.0, 4.0, 6.0, 7.0, 8.0, 9.0)),
-    "AZA": Grid(25.0, 50.0, 200.0, 50.0),
-    "MTX": Grid(2.5, 7.5, 30.0, 7.5),
+    "AZA": Grid(DOSE_GRIDS["aza"].step, 50.0, 200.0, 50.0),
+    "MTX": Grid(DOSE_GRIDS["mtx"].step, 7.5, MTX_WEEKLY_CAP.value, 7.5),
     "MMF": Grid(500.0, 1000.0, 3000.0, 1000.0),
 }
 
