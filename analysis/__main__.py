@@ -1,8 +1,12 @@
 """``python -m analysis``: see :mod:`analysis.cli`."""
 
-import sys
+import time
 
-from analysis.cli import main
+STARTED = time.time()  # the user's wait starts here (before the package's imports)
+
+import sys  # noqa: E402
+
+from analysis.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(started=STARTED))

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import signal
 import sys
+import time
 from pathlib import Path
 
 from analysis import paths
@@ -97,7 +98,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_data(args.data, quiet_ok=True, sheet=args.sheet, max_problems=args.max_problems,
                 params=params)
     run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,
-        engine=args.engine, jobs=args.jobs, cache=not args.no_cache, sheet=args.sheet)
+        engine=args.engine, jobs=args.jobs, cache=not args.no_cache, sheet=args.sheet,
+        started=args.started)
     return 0
 
 
@@ -192,8 +194,12 @@ def _sigterm_raises():
         signal.signal(signal.SIGTERM, previous)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, started: float | None = None) -> int:
+    """Run one command; ``started`` (``time.time()``) is when the user's wait began (``python
+    -m analysis`` passes its own start; default: now), for the wall time a run reports."""
+    started = time.time() if started is None else started
     args = _parser().parse_args(argv)
+    args.started = started
     handler = {"run": _cmd_run, "synth": _cmd_synth, "validate": _cmd_validate,
                "template": _cmd_template, "params": _cmd_params}[args.command]
     try:

@@ -1,4 +1,5 @@
-"""Eligibility and the study flow of Figure 1.
+"""The response groups and the study flow of Figure 1, from eligibility
+(:mod:`analysis.eligibility`, re-exported here: ``EXCLUSIONS``, ``apply_eligibility``).
 
 Sharma 2017, Materials and Methods, *Patients*: patients older than 18 (``min_age`` read
 with ``age_rule``, ">= 18" by default) with definite or probable myositis and ILD were
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.eligibility import EXCLUSIONS, apply_eligibility
 from analysis.params import Params
 from analysis.response import assessment_changes, evaluate
 
@@ -27,55 +29,6 @@ __all__ = ["EXCLUSIONS", "NOT_ASSESSABLE", "assessable", "apply_eligibility", "r
            "group_basis", "groups_for", "distinct_basis", "pattern_matrix_chunks",
            "group_matrix_chunks", "MAX_CELLS",
            "analysis_groups", "flow_table"]
-
-#: Exclusion criteria in the order the Methods list them, with the label Figure 1 shows.
-EXCLUSIONS: dict[str, str] = {
-    "under_age": "Younger than the minimum age",
-    "overlap": "Overlap autoimmune myositis",
-    "ibm": "Inclusion body myositis",
-    "cancer_chemo": "Cancer-associated myositis, chemotherapy before conventional treatment",
-    "other_myopathy": "Other myopathy (not Bohan and Peter)",
-    "no_conventional": "No conventional treatment (prednisone + AZA, MTX or MMF)",
-}
-
-
-def _under_age(age: pd.Series, params: Params) -> pd.Series:
-    """Methods, Patients: "older than 18". ``age_rule`` ">=" keeps a patient aged exactly
-    ``min_age`` (the default), ">" excludes them."""
-    return age < params.min_age if params.age_rule == ">=" else age <= params.min_age
-
-
-def _exclusion_flags(patients: pd.DataFrame, params: Params) -> pd.DataFrame:
-    dmard = patients[["aza_conventional", "mtx_conventional", "mmf_conventional"]].any(axis=1)
-    conventional = patients["prednisone_conventional"].astype(bool) & dmard
-    return pd.DataFrame({
-        "under_age": _under_age(patients["age_at_index"], params),
-        "overlap": patients["myositis_type"] == "overlap",
-        "ibm": patients["myositis_type"] == "IBM",
-        "cancer_chemo": patients["cancer_chemo_before_conventional"].astype(bool),
-        "other_myopathy": patients["myositis_type"] == "other_myopathy",
-        "no_conventional": ~conventional,
-    }, index=patients.index).fillna(False).astype(bool)
-
-
-def apply_eligibility(patients: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Add ``excluded_by`` (first criterion that applies, or NA) and ``included``.
-
-    >>> import pandas as pd
-    >>> p = pd.DataFrame({"age_at_index": [40, 16, 50], "myositis_type": ["PM", "IBM", "IBM"],
-    ...     "cancer_chemo_before_conventional": [False] * 3,
-    ...     "prednisone_conventional": [True] * 3, "aza_conventional": [True] * 3,
-    ...     "mtx_conventional": [False] * 3, "mmf_conventional": [False] * 3})
-    >>> apply_eligibility(p, Params())["excluded_by"].tolist()
-    [<NA>, 'under_age', 'ibm']
-    """
-    flags = _exclusion_flags(patients, params)
-    first = flags.idxmax(axis=1).where(flags.any(axis=1))
-    out = patients.copy()
-    out["excluded_by"] = first.astype("string")
-    out["included"] = first.isna()
-    return out
-
 
 #: Figure 1's box for the patients the missing-visit rule leaves out (``missing_visit =
 #: excluded``); shown only when there are any, after the exclusion criteria.

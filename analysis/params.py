@@ -23,8 +23,9 @@ from analysis.paramfile import load_scalar, read_parameter_file
 
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
            "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES", "GROUPS", "parameter_table",
-           "parameter_rows", "params_digest", "load_step_params", "check_one_parameter_set",
-           "LABELS", "VALUE_WORDS"]
+           "parameter_rows", "params_digest", "params_subset", "step_parameters",
+           "load_step_params", "stamp_matches", "check_one_parameter_set", "LABELS",
+           "VALUE_WORDS"]
 
 #: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
 #: are consistent with. The paper says "Mann-Whitney ... for nonparametric interval variables"
@@ -654,38 +655,83 @@ def parameter_table(params: Params, *groups: str) -> Any:
 STAMPS = "parameters"
 
 
-def params_digest(params: Params) -> str:
-    """SHA-256 of the parameters (canonical JSON of :meth:`Params.to_dict`)."""
+def step_parameters(step: str, params: Params | None = None) -> tuple[str, ...]:
+    """The names of the parameters ``step`` reads (:data:`analysis.steps.READS`): what its
+    cache key holds and what it records in ``parameters/<step>.json``.
+
+    The sweep over the sensitivity grid reads the definition less the axes the grid names
+    (the grid gives their values; an axis the grid leaves out keeps the run's value), the
+    tests' rules (not ``alpha``: the sweep computes p-values, the conclusions judge them) and
+    the grid itself; so ``params`` (default: the paper's) decides which axes drop out.
+
+    >>> "fvc_decline" in step_parameters("02_flow"), step_parameters("01_cohort")
+    (True, ())
+    >>> "fvc_decline" in step_parameters("sweep"), "pft_missing" in step_parameters("sweep")
+    (False, True)
+    """
+    from analysis import steps
+
+    groups = steps.reads(step).groups
+    if groups == steps.ALL:
+        return tuple(f.name for f in dataclasses.fields(Params))
+    names = tuple(dict.fromkeys(n for group in groups for n in group_names(group)))
+    if step.removesuffix(".ipynb") == steps.SWEEP:
+        grid = (params or Params()).sensitivity_grid
+        names = tuple(n for n in (*group_names("definition"), *GROUPS["tests"],
+                                  "sensitivity_grid") if n not in grid and n != "alpha")
+    return names
+
+
+def params_subset(params: Params, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The values of ``names`` (default: every parameter), as :meth:`Params.to_dict`."""
+    values = params.to_dict()
+    return values if names is None else {name: values[name] for name in names}
+
+
+def params_digest(params: Params, names: tuple[str, ...] | None = None) -> str:
+    """SHA-256 of the parameters (canonical JSON of :meth:`Params.to_dict`), or of only
+    ``names`` (:func:`step_parameters`)."""
     import hashlib
     import json
 
-    text = json.dumps(params.to_dict(), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(params_subset(params, names), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_step_params(params_file: str | Path, run_dir: str | Path, step: str) -> Params:
     """Read and validate a notebook step's parameters, and record in
-    ``run_dir/parameters/<step>.json`` the parameter set (and its hash) that the step's
-    outputs come from, for :func:`check_one_parameter_set`."""
+    ``run_dir/parameters/<step>.json`` the parameters the step reads
+    (:func:`step_parameters`: the names, their values and hash) that its outputs come from,
+    for :func:`check_one_parameter_set`."""
     import json
 
-    from analysis.report.atomic import write_atomic as write_text
+    from analysis.files import write_atomic as write_text
 
     params = Params.load(params_file)
-    stamp = {"step": step, "params_sha256": params_digest(params),
-             "parameters": params.to_dict()}
+    names = step_parameters(step, params)
+    stamp = {"step": step, "reads": list(names), "params_sha256": params_digest(params, names),
+             "parameters": params_subset(params, names)}
     write_text(Path(run_dir) / STAMPS / f"{step}.json", json.dumps(stamp, indent=1) + "\n")
     return params
+
+
+def stamp_matches(stamp: Mapping[str, Any], params: Params) -> bool:
+    """Whether a step's record (``parameters/<step>.json``, :func:`load_step_params`) holds
+    ``params``'s values of what the step read (a record without ``reads``: every
+    parameter)."""
+    names = tuple(stamp["reads"]) if "reads" in stamp else None
+    return stamp["params_sha256"] == params_digest(params, names)
 
 
 def check_one_parameter_set(run_dir: str | Path, params: Params) -> dict[str, str]:
     """Refuse a run folder whose steps ran with parameters other than ``params`` (issue 15: a
     run never mixes outputs of two parameter sets, e.g. after a class changed the parameter
-    file and re-ran only one notebook).
+    file and re-ran only one notebook). Each step is checked on the parameters it read
+    (:func:`step_parameters`): a step that does not read a changed value need not run again.
 
     Returns
     -------
-    dict of step name to its parameters' hash (all equal to ``params``'s).
+    dict of step name to the hash of the parameters it read (each equal to ``params``'s).
 
     Raises
     ------
@@ -693,15 +739,16 @@ def check_one_parameter_set(run_dir: str | Path, params: Params) -> dict[str, st
     """
     import json
 
-    expected = params_digest(params)
     found, stale = {}, []
     for path in sorted((Path(run_dir) / STAMPS).glob("*.json")):
         stamp = json.loads(path.read_text(encoding="utf-8"))
         found[stamp["step"]] = stamp["params_sha256"]
-        if stamp["params_sha256"] != expected:
+        if not stamp_matches(stamp, params):
+            names = stamp.get("reads")  # what the step read (a record without: every one)
             theirs = Params.from_dict(stamp.get("parameters", {}), origin=str(path))
             diff = ", ".join(f"{k}={a!r} (now {b!r})"  # of a mapping, the entries that differ
-                             for k, (a, b) in params.differences(theirs).items())
+                             for k, (a, b) in params.differences(theirs).items()
+                             if names is None or k.partition(".")[0] in names)
             stale.append(f"{stamp['step']} ran with {diff}")
     if stale:
         raise ParameterError(

@@ -80,7 +80,7 @@ def read_record(runs_dir: Path, name: str) -> dict:
 
 def update_record(runs_dir: Path, name: str, **entries: str | int) -> None:
     """Add ``entries`` to the run's record (written atomically; the lock must be held)."""
-    from analysis.report.atomic import write_atomic
+    from analysis.files import write_atomic
 
     record = {**read_record(runs_dir, name), **entries}
     write_atomic(_record_path(runs_dir, name), json.dumps(record, indent=1) + "\n")

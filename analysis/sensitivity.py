@@ -50,8 +50,11 @@ __all__ = [
     "SWEPT",
     "CLASSIFICATION_FIELDS",
     "definitions",
+    "grid_definitions",
     "same_value",
     "sweep",
+    "grid_sweep",
+    "mark_reference",
     "conclusions",
     "claim_rows",
     "grid_numbers",
@@ -148,24 +151,53 @@ def definitions(grid: Mapping[str, Sequence[Any]] | None = None,
     [[1, False], [2, True]]
     """
     reference = reference or Params()
-    values = _grid_values(grid, reference)
+    marked, extra = _mark(grid_definitions(grid, reference), reference)
+    return marked if extra is None else pd.concat([marked, extra], ignore_index=True)
+
+
+def grid_definitions(grid: Mapping[str, Sequence[Any]] | None = None,
+                     reference: Params | None = None) -> pd.DataFrame:
+    """The Cartesian product of the grid alone (:func:`definitions` without the run's
+    definition marked or added): ``definition``, the fields of :data:`SWEPT` (an axis the
+    grid leaves out takes ``reference``'s value), ``in_grid`` (True). It depends on the run's
+    parameters only through those axes."""
+    values = _grid_values(grid, reference or Params())
     rows = [dict(zip(SWEPT, combo, strict=True))
             for combo in itertools.product(*(values[name] for name in SWEPT))]
-    frame = pd.DataFrame(rows, columns=list(SWEPT))
-    ref = {name: getattr(reference, name) for name in SWEPT}
-    is_ref = np.array([all(same_value(row[n], ref[n]) for n in SWEPT) for row in rows], dtype=bool)
+    frame = _typed(pd.DataFrame(rows, columns=list(SWEPT)))
     frame["in_grid"] = True
-    frame["is_reference"] = is_ref
-    if not is_ref.any():
-        extra = pd.DataFrame([{**ref, "in_grid": False, "is_reference": True}])
-        frame = pd.concat([frame, extra], ignore_index=True)
     frame.insert(0, "definition", np.arange(len(frame)))
+    return frame
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The swept fields' column types (whole number, decimals, words)."""
     frame["ild_criteria_required"] = frame["ild_criteria_required"].astype(int)
     for name in ("fvc_decline", "tlc_decline", "dlco_decline", "ck_fall", "ck_uln"):
         frame[name] = frame[name].astype(float)
     for name in ("decline_scale", "ck_missing_baseline", "ck_missing_followup", "pft_missing"):
         frame[name] = frame[name].astype(str)
     return frame
+
+
+def _mark(grid: pd.DataFrame, reference: Params) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``grid`` (rows of :func:`grid_definitions`, any further columns) with
+    ``is_reference`` marking the row of ``reference``'s definition, and that definition as a
+    one-row frame of :func:`definitions`'s columns (``in_grid`` False, ``is_reference`` True,
+    numbered after the grid) when the grid does not contain it (else None)."""
+    ref = {name: getattr(reference, name) for name in SWEPT}
+    fields = grid[list(SWEPT)].to_dict("records")
+    is_ref = np.array([all(same_value(row[n], ref[n]) for n in SWEPT) for row in fields],
+                      dtype=bool)
+    marked = grid.copy()
+    marked.insert(marked.columns.get_loc("in_grid") + 1, "is_reference", is_ref)
+    if is_ref.any():
+        return marked, None
+    extra = _typed(pd.DataFrame([ref], columns=list(SWEPT)))
+    extra["in_grid"] = False
+    extra["is_reference"] = True
+    extra.insert(0, "definition", np.arange(len(grid), len(grid) + 1))
+    return marked, extra
 
 
 def _response_definitions(defs: pd.DataFrame, params: Params) -> pd.DataFrame:
@@ -230,7 +262,40 @@ def sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | No
     (tested on sampled definitions).
     """
     params = params or Params()
-    defs = definitions(grid, params)
+    return mark_reference(grid_sweep(patients, assessments, params, grid), patients,
+                          assessments, params)
+
+
+def grid_sweep(patients: pd.DataFrame, assessments: pd.DataFrame, params: Params | None = None,
+               grid: Mapping[str, Sequence[Any]] | None = None) -> pd.DataFrame:
+    """:func:`sweep` over the grid alone, the run's definition neither marked nor added.
+
+    What it reads of ``params``: the fields the grid does not sweep (eligibility, time points,
+    the response fields the grid leaves out) and the test rules
+    (:func:`analysis.params.step_parameters` ``("sweep")``); not the values of the axes the
+    grid names, so runs that differ only in those share it (the step cache keeps it apart,
+    :mod:`analysis.steps`). Columns: those of :func:`sweep` but ``is_reference``.
+    """
+    params = params or Params()
+    return _sweep_rows(patients, assessments, grid_definitions(grid, params), params)
+
+
+def mark_reference(grid: pd.DataFrame, patients: pd.DataFrame, assessments: pd.DataFrame,
+                   params: Params | None = None) -> pd.DataFrame:
+    """Mark the run's definition in a :func:`grid_sweep` (``is_reference``), computing it as
+    one more row (``in_grid`` False, numbered after the grid) when the grid lacks it: the
+    frame :func:`sweep` returns."""
+    params = params or Params()
+    marked, extra = _mark(grid, params)
+    if extra is None:
+        return marked
+    return pd.concat([marked, _sweep_rows(patients, assessments, extra, params)],
+                     ignore_index=True)
+
+
+def _sweep_rows(patients: pd.DataFrame, assessments: pd.DataFrame, defs: pd.DataFrame,
+                params: Params) -> pd.DataFrame:
+    """The sweep's columns for the definitions ``defs`` (:func:`sweep`'s Returns)."""
     start = (assessments.loc[assessments["timepoint"] == "tac_start"]
              .drop_duplicates("patient_id").set_index("patient_id"))
     caches: dict[str, dict] = {"fisher": {}, "rxc": {}, "binom": {}, "fvc": {}, "tlc": {},

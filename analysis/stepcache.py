@@ -1,35 +1,24 @@
-"""The pipeline's step cache (``runs/.cache``): what each step reads, its key, and storing and
-reusing its files (issue 17).
+"""The pipeline's step cache (``runs/.cache``): each step's key, and storing and reusing its
+files (issue 17; keys by what each step reads, issue 24).
 
-A step is reused when everything it reads is unchanged. What each step reads (checked in the
-notebooks' code paths, the :mod:`analysis` functions they call, and the parameters papermill
-injects, which are only those a notebook's ``parameters`` cell declares):
+A step is reused when everything it reads is unchanged. What each step reads is declared once,
+in :mod:`analysis.steps`: the parameters of its groups (:func:`analysis.params.
+step_parameters`), the data folder, ``data/published``, earlier steps' outputs (their keys)
+and its code. A step's key (:func:`step_key`) is exactly that, plus:
 
-=====================  =========================================================================
-step                   reads
-=====================  =========================================================================
-01_cohort              the data folder; ``params.yaml`` (shows every parameter); its notebook
-02_flow                the data folder; ``data/published`` (the assumptions section compares
-                       with the printed numbers); ``params.yaml``; its notebook
-03_tables, 04_tapers,  the data folder; ``params.yaml``; its notebook
-06_sensitivity
-05_reproduction        the five steps' outputs (so: their keys); ``data/published``;
-                       ``params.yaml``; the run's name (recorded in ``results.json``); its notebook
-render                 every file of the staging folder at render time (the steps' outputs, the
-                       run notes, the copied report sources ``analysis.render.PROJECT_FILES``),
-                       the formats, the engine (and the Quarto CLI's version when it renders),
-                       the PDF date (``SOURCE_DATE_EPOCH``), pandoc and Typst versions
-=====================  =========================================================================
+- the code: the :mod:`analysis` package (every file, :func:`package_digest`: every step
+  imports from it, and proving which modules a notebook reaches is not worth the risk), the
+  step's own notebook (not the other steps') and the codebook;
+- the Excel sheet the export is read from, when the run names one (data steps);
+- for the collecting step 05, the run's name (recorded in ``results.json``).
 
-Every key also holds the package source (``analysis/**/*.py``: every step imports from it, and
-proving which modules a notebook reaches is not worth the risk) and the codebook.
+The render step's key is every file of the staging folder at render time (the steps' outputs,
+the run notes, the copied report sources ``analysis.render.PROJECT_FILES``), the formats, the
+engine (and the Quarto CLI's version when it renders), the PDF date (``SOURCE_DATE_EPOCH``),
+the package and the tools' versions (:func:`render_key`).
 
-Kept wide, and why: the parameters. Steps 02, 03, 04 and 06 show only some parameter groups
-(:func:`analysis.params.parameter_table`), but each records the *whole* parameter set it ran
-with (``parameters/<step>.json``, :func:`analysis.params.load_step_params`) and step 05
-refuses a run whose steps ran with different sets (issue 15); a step reused under a narrower
-key would carry the old set and fail that check. Step 01 shows every parameter. The data
-folder too: :func:`analysis.schema.read_cohort` decides which of its files it reads.
+The data folder is read whole: :func:`analysis.schema.read_cohort` decides which of its
+files it reads.
 """
 
 from __future__ import annotations
@@ -43,56 +32,43 @@ from importlib import metadata
 from pathlib import Path
 
 from analysis import paths
+from analysis.files import file_digest
 
-__all__ = ["READS_PUBLISHED", "code_hash", "step_inputs", "step_key", "collect_key",
-           "render_key", "store", "restore", "changed_files"]
-
-#: The steps that read ``data/published`` (``published_dir``); the others never do.
-READS_PUBLISHED = ("02_flow.ipynb", "05_reproduction.ipynb")
+__all__ = ["package_digest", "code_key", "step_key", "render_key", "store", "restore",
+           "changed_files", "WorkbookStep"]
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex), read in 64 kB blocks."""
+def package_digest(root: Path) -> str:
+    """SHA-256 of every file of the :mod:`analysis` package under ``root`` (code and
+    resources; caches aside): the one hash of the package, in every key that reads it."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
+    for path in sorted((root / "analysis").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def code_hash(root: Path, notebook: Path) -> str:
-    """Hash of the code a step runs besides its data and parameters: the package source, the
-    step's own notebook (not the other steps': a change to notebook 06 does not touch 01) and
-    the codebook."""
-    digest = hashlib.sha256()
-    files = sorted((root / "analysis").rglob("*.py"))
-    for path in [*files, notebook, root / paths.CODEBOOK.relative_to(paths.ROOT)]:
+def code_key(package: str, root: Path, notebook: Path | None = None) -> str:
+    """Hash of the code a step runs besides its data and parameters: the package
+    (``package``, :func:`package_digest`), the step's own notebook (a change to notebook 06
+    does not touch 01; none for the sweep, which no notebook holds) and the codebook."""
+    digest = hashlib.sha256(package.encode())
+    for path in [*([notebook] if notebook else []),
+                 root / paths.CODEBOOK.relative_to(paths.ROOT)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def step_inputs(name: str, data: dict[str, str], published: dict[str, str]) -> dict[str, str]:
-    """The input files (path to SHA-256) step ``name`` reads: the data folder's (``data``),
-    plus ``data/published``'s (``published``) only for :data:`READS_PUBLISHED`."""
-    return {**data, **published} if name in READS_PUBLISHED else dict(data)
-
-
-def step_key(name: str, params_text: str, inputs: dict[str, str], code: str) -> str:
-    """Cache key of an independent step: its notebook, the run's parameters, the hashes of the
-    input files it reads (:func:`step_inputs`) and its code (:func:`code_hash`)."""
-    payload = json.dumps({"step": name, "params": params_text, "inputs": sorted(inputs.values()),
-                          "code": code}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def collect_key(name: str, step_keys: dict[str, str], params_text: str,
-                inputs: dict[str, str], code: str, run_name: str) -> str:
-    """Cache key of the collecting step: the independent steps' keys (which determine every
-    file it reads from the run folder), the parameters, ``data/published``, its code and the
-    run's name."""
-    payload = json.dumps({"step": name, "steps": step_keys, "params": params_text,
-                          "inputs": sorted(inputs.values()), "code": code, "run": run_name},
+def step_key(name: str, params: dict, inputs: dict[str, str], code: str,
+             after: dict[str, str] | None = None, extra: dict | None = None) -> str:
+    """Cache key of a step: its name, the values of the parameters it reads (``params``,
+    :func:`analysis.params.params_subset`), the SHA-256 of the input files it reads, its code
+    (:func:`code_key`), the keys of the earlier steps whose outputs it reads (``after``) and
+    ``extra`` (the sheet, the run's name)."""
+    payload = json.dumps({"step": name, "params": params, "inputs": sorted(inputs.values()),
+                          "code": code, "after": after or {}, **(extra or {})},
                          sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -153,17 +129,6 @@ def restore(entry: Path, folder: Path) -> None:
     """Copy a cache entry's files into ``folder`` (the marker file excepted)."""
     shutil.copytree(entry, folder, dirs_exist_ok=True,
                     ignore=lambda _, names: [n for n in names if n == ".complete"])
-
-
-def package_digest(root: Path) -> str:
-    """SHA-256 of every file of the :mod:`analysis` package under ``root`` (code and
-    resources)."""
-    digest = hashlib.sha256()
-    for path in sorted((root / "analysis").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 class WorkbookStep:

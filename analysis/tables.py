@@ -161,7 +161,7 @@ def table1(data: pd.DataFrame, rows: object | None = None) -> pd.DataFrame:
 
 #: Patients each group needs for a row's test: two values for a two-sample test of means (a
 #: variance in each group), one patient for a test of counts. Below it p is NaN, and the table
-#: says "not computable" with the groups' n (:func:`analysis.report.format.not_computable`).
+#: says "not computable" with the groups' n (:func:`analysis.format.not_computable`).
 MIN_PER_GROUP = {"continuous": 2, "categorical": 1, "binary": 1}
 
 

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 from analysis.errors import AnalysisError
-from analysis.report.atomic import write_atomic
+from analysis.files import write_atomic
 from analysis.report.markdown import escape_cell
 from analysis.schema import GRAIN, TABLES, Codebook, load_codebook
 

@@ -22,8 +22,8 @@ from matplotlib.patches import FancyBboxPatch
 
 from analysis.cohort import EXCLUSIONS, flow_table
 from analysis.errors import DataValidationError, ParameterError
+from analysis.format import p_clause
 from analysis.report import figures
-from analysis.report.format import p_clause
 
 # Sharma 2017, Figure 1: exclusions in the order of analysis.cohort.EXCLUSIONS
 # (under_age, overlap, ibm, cancer_chemo, other_myopathy, no_conventional).

@@ -27,6 +27,7 @@ from analysis.params import (
     group_names,
     load_step_params,
     params_digest,
+    step_parameters,
 )
 from analysis.pipeline import NOTEBOOKS
 
@@ -35,10 +36,15 @@ BOOKS = sorted(FOLDER.glob("*.ipynb"))
 #: What a parameters cell may declare: the parameter file and the folders (plus the run's name
 #: for the collecting step, which records it, and the Excel sheet of the export: ``run
 #: --sheet``). The pipeline injects each of these.
-ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name", "sheet"}
+#: Step 06 also declares where the sweep over its grid is kept between runs (``sweep_file``:
+#: a pipeline run gives its cache file, analysis.steps).
+ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name", "sheet",
+           "sweep_file"}
 FIELDS = {f.name for f in dataclasses.fields(Params)}
-#: Steps whose outputs depend on the parameters: each records the parameter set it ran with.
+#: Steps whose outputs depend on the parameters: each records the parameters it read.
 STAMPED = ("02_flow", "03_tables", "04_tapers", "06_sensitivity")
+#: The step that reads no parameter (analysis.steps): it loads and checks the export only.
+UNPARAMETERISED = ("01_cohort.ipynb",)
 
 
 def cells(path: Path, kind: str = "code") -> list[dict]:
@@ -68,8 +74,12 @@ def test_parameters_cell_declares_the_parameter_file_and_folders_only(path):
     namespace: dict = {}
     exec("".join(parameters_cell(path)["source"]), namespace)  # plain assignments only
     declared = set(namespace) - {"__builtins__"}
-    assert "params_file" in declared, f"{path.name}: no params_file"
     assert declared <= ALLOWED, f"{path.name} declares {sorted(declared - ALLOWED)}"
+    if path.name in UNPARAMETERISED:  # reused by a run with other parameters: reads none
+        assert "params_file" not in declared, path.name
+        assert "params" not in "".join("".join(c["source"]) for c in cells(path))
+        return
+    assert "params_file" in declared, f"{path.name}: no params_file"
     # In JupyterLab (no injection, working folder notebooks/) it is the one lab file.
     assert (FOLDER / namespace["params_file"]).resolve() == FOLDER / "lab-params.yaml"
 
@@ -105,7 +115,8 @@ def test_no_cutoff_or_number_is_written_in_a_notebook(path):
 @pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.name)
 def test_each_notebook_shows_the_parameters_it_uses(path):
     calls = [c for c in cells(path) if "parameter_table(params" in "".join(c["source"])]
-    assert len(calls) == 1, f"{path.name}: one cell shows the parameters"
+    assert len(calls) == (path.name not in UNPARAMETERISED), \
+        f"{path.name}: one cell shows the parameters"
 
 
 @pytest.mark.parametrize("step", STAMPED)
@@ -145,8 +156,8 @@ def test_a_run_folder_mixing_two_parameter_sets_is_refused(tmp_path):
     run_dir = tmp_path / "lab"
     for step in STAMPED:
         load_step_params(paper, run_dir, step)
-    assert check_one_parameter_set(run_dir, Params()) == dict.fromkeys(
-        STAMPED, params_digest(Params()))
+    assert check_one_parameter_set(run_dir, Params()) == {
+        step: params_digest(Params(), step_parameters(step)) for step in STAMPED}
     load_step_params(changed, run_dir, "02_flow")
     with pytest.raises(ParameterError) as error:
         check_one_parameter_set(run_dir, Params())
@@ -165,6 +176,26 @@ def test_a_run_folder_mixing_two_parameter_sets_is_refused(tmp_path):
     with pytest.raises(ParameterError, match="03_tables ran with ild_criteria_required=2 "
                                              r"\(now 1\); 04_tapers"):
         check_one_parameter_set(run_dir, Params(ild_criteria_required=1))
+
+
+def test_a_step_is_checked_on_the_parameters_it_read(tmp_path):
+    """A value only step 06 reads (the bootstrap's seed) changed and only 06 re-run: the run
+    folder holds one parameter set as far as each step read it, and is accepted; a value 03
+    reads (small-cell suppression) changed and only 06 re-run: refused, naming 03 alone."""
+    paper, changed = tmp_path / "paper.yaml", tmp_path / "changed.yaml"
+    paper.write_text("")
+    changed.write_text("bootstrap_seed: 1\n")
+    run_dir = tmp_path / "lab"
+    for step in STAMPED:
+        load_step_params(paper, run_dir, step)
+    load_step_params(changed, run_dir, "06_sensitivity")
+    assert set(check_one_parameter_set(run_dir, Params(bootstrap_seed=1))) == set(STAMPED)
+    changed.write_text("bootstrap_seed: 1\nsuppress_below: 5\n")
+    load_step_params(changed, run_dir, "06_sensitivity")
+    with pytest.raises(ParameterError) as error:
+        check_one_parameter_set(run_dir, Params(bootstrap_seed=1, suppress_below=5))
+    assert "03_tables ran with suppress_below=0 (now 5)." in str(error.value)
+    assert "02_flow" not in str(error.value) and "06_sensitivity" not in str(error.value)
 
 
 def test_the_parameter_hash_follows_every_value():

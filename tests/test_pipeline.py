@@ -12,7 +12,7 @@ import pytest
 
 from analysis import paths, pipeline
 from analysis.errors import PipelineError
-from analysis.params import Params, check_one_parameter_set, params_digest
+from analysis.params import Params, check_one_parameter_set, params_digest, step_parameters
 from analysis.pipeline import COLLECT, INDEPENDENT, NOTEBOOKS, plan_run, run
 
 pytestmark = pytest.mark.slow
@@ -62,11 +62,19 @@ def test_executed_notebooks_read_the_run_parameter_file(paper_run: Path):
         book = nbformat.read(paper_run / "notebooks" / name, as_version=4)
         injected = [c for c in book.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert injected, name
+        if name == "01_cohort.ipynb":  # reads no parameter (analysis.steps): given none
+            assert "params_file" not in injected[0].source
+            continue
         assert "params_file = " in injected[0].source and "params.yaml" in injected[0].source
         assert "fvc_decline" not in injected[0].source, name  # no cutoff is injected
+    # step 06 is given the step cache's file of the sweep over its grid (analysis.steps)
+    book = nbformat.read(paper_run / "notebooks" / "06_sensitivity.ipynb", as_version=4)
+    assert "/.cache/sweep/" in next(c.source for c in book.cells
+                                   if "injected-parameters" in c.metadata.get("tags", []))
     book = nbformat.read(paper_run / "notebooks" / "03_tables.ipynb", as_version=4)
     shown = [o for c in book.cells if "parameter_table(params" in c.source for o in c.outputs]
-    assert "fvc_decline" in shown[0]["data"]["text/plain"]
+    shown = shown[0]["data"]  # the notebooks show their tables as HTML (issue 26)
+    assert "fvc_decline" in shown.get("text/html", shown["text/plain"])
 
 
 def test_every_step_ran_with_the_run_parameters(paper_run: Path):
@@ -74,7 +82,7 @@ def test_every_step_ran_with_the_run_parameters(paper_run: Path):
     ``params.yaml``: what step 05 checks before collecting (issue 15)."""
     stamps = check_one_parameter_set(paper_run, Params.load(paper_run / "params.yaml"))
     assert sorted(stamps) == ["02_flow", "03_tables", "04_tapers", "06_sensitivity"]
-    assert set(stamps.values()) == {params_digest(Params())}
+    assert stamps == {step: params_digest(Params(), step_parameters(step)) for step in stamps}
 
 
 class _Resources(HTMLParser):
@@ -185,7 +193,7 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     published.mkdir()
     numbers = (pipeline.PUBLISHED / "numbers.csv").read_text(encoding="utf-8")
     (published / "numbers.csv").write_text(numbers + "\n", encoding="utf-8")
-    monkeypatch.setattr(pipeline, "PUBLISHED", published)
+    monkeypatch.setattr(pipeline.plan, "PUBLISHED", published)
     after = plan_run("paper", Params(), data, books, None).keys
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
         "02_flow.ipynb", COLLECT]
@@ -195,8 +203,28 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     after = plan_run("paper", Params(), data, books, None).keys
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
         COLLECT, "06_sensitivity.ipynb"]
-    after = plan_run("paper", Params(alpha=0.051), data, books, None).keys
-    assert all(after[nb] != before[nb] for nb in NOTEBOOKS)  # parameters: kept wide
+
+    before = after  # the notebooks as they are now
+
+    def changed(**values):
+        after = plan_run("paper", Params(**values), data, books, None).keys
+        return sorted(step for step in before if after[step] != before[step])
+
+    # A parameter reaches the steps that read it (analysis.steps), and only those: a changed
+    # cutoff runs again what reads the response groups, and reuses step 01 (the export) and
+    # the sweep over the sensitivity grid (its definitions do not depend on the run's own).
+    defined = ["02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", COLLECT,
+               "06_sensitivity.ipynb"]
+    assert changed(fvc_decline=0.05) == changed(ck_missing_baseline="not_met") == defined
+    assert changed(alpha=0.051) == defined  # the tests' level: not the sweep's p-values
+    assert changed(bootstrap_seed=1) == [COLLECT, "06_sensitivity.ipynb"]
+    assert changed(suppress_below=5) == ["03_tables.ipynb", COLLECT]
+    # What the grid does not sweep (the tests' rules, the eligibility, pft_missing by
+    # default) or the grid itself does reach the sweep.
+    assert changed(fisher_sided="two-sided") == [*defined, "sweep"]
+    assert changed(pft_missing="met") == [*defined, "sweep"]
+    assert changed(sensitivity_grid={"fvc_decline": [0.05, 0.10]}) == [
+        COLLECT, "06_sensitivity.ipynb", "sweep"]
 
 
 def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
@@ -234,9 +262,21 @@ def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
     assert not list(second.glob(".*"))  # no working folder (.steps, .workbook) left behind
 
 
-def test_a_cutoff_change_runs_every_step_again(variant_run: Path):
+def test_a_cutoff_change_reuses_the_cohort_step_and_the_sweep(paper_run: Path,
+                                                              variant_run: Path):
+    """The variant (FVC decline 5%) ran after the paper run in the same folder: step 01 and
+    the sweep over the sensitivity grid have the paper run's keys and come from its cache; the
+    steps that read the response definition ran again (by the manifests' keys, not times)."""
+    paper = json.loads((paper_run / "manifest.json").read_text())["steps"]
     steps = json.loads((variant_run / "manifest.json").read_text())["steps"]
-    assert {steps[nb]["cache"] for nb in INDEPENDENT} == {"miss"}
+    sensitivity = "06_sensitivity.ipynb"
+    assert steps["01_cohort.ipynb"]["key"] == paper["01_cohort.ipynb"]["key"]
+    assert steps["01_cohort.ipynb"]["cache"] == "hit"
+    assert steps[sensitivity]["sweep"]["key"] == paper[sensitivity]["sweep"]["key"]
+    assert (paper[sensitivity]["sweep"]["cache"], steps[sensitivity]["sweep"]["cache"]) == (
+        "miss", "hit")
+    for nb in ("02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", sensitivity):
+        assert steps[nb]["key"] != paper[nb]["key"] and steps[nb]["cache"] == "miss", nb
 
 
 def test_a_registry_size_export_runs_in_one_kernel(tmp_path):

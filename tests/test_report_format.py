@@ -1,4 +1,4 @@
-"""The one p-value format and the one number format of the report (analysis.report.format).
+"""The one p-value format and the one number format of the report (analysis.format).
 
 Expected strings are those Sharma 2017 prints: Results, *Change in the doses of DMARD*
 (0.002, 0.006, 0.010, "<0.001"), Table 2 (0.013, 0.055, 0.34) and Table 3 (0.042, 1.00).
@@ -7,7 +7,7 @@ Expected strings are those Sharma 2017 prints: Results, *Change in the doses of 
 import pytest
 
 from analysis.errors import DataValidationError
-from analysis.report.format import format_number, format_p, p_clause
+from analysis.format import format_number, format_p, p_clause
 
 
 @pytest.mark.parametrize(("p", "expected"), [

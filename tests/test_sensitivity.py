@@ -83,6 +83,62 @@ def test_bad_grids_are_refused_with_what_is_allowed(grid, message):
         sensitivity.definitions(grid)
 
 
+# ------------------------------------------------------------ the grid's sweep, kept apart
+SMALL = {"fvc_decline": [0.05, 0.10, 0.15], "ild_criteria_required": [1, 2, 3],
+         "ck_missing_baseline": ["refractory", "not_met"]}
+
+
+def test_the_grid_sweep_does_not_read_the_runs_own_definition(cohort):
+    """Issue 24: the grid's definitions do not depend on the run's own, so runs that differ
+    only in an axis the grid sweeps share one sweep (the step cache keeps it apart,
+    analysis.steps); the run's definition is marked afterwards, or added as one more row."""
+    p, a = cohort.patients, cohort.assessments
+    grid = sensitivity.grid_sweep(p, a, Params(), SMALL)
+    other = Params(fvc_decline=0.15, ild_criteria_required=3, ck_missing_baseline="not_met")
+    pd.testing.assert_frame_equal(sensitivity.grid_sweep(p, a, other, SMALL), grid)
+    assert "is_reference" not in grid and len(grid) == 3 * 3 * 2 and grid["in_grid"].all()
+    # on the grid: marked where the grid holds the run's definition, nothing added
+    marked = sensitivity.mark_reference(grid, p, a, other)
+    assert len(marked) == len(grid) and marked["is_reference"].sum() == 1
+    row = marked[marked["is_reference"]].iloc[0]
+    assert (row["fvc_decline"], row["ild_criteria_required"], row["ck_missing_baseline"]) == (
+        0.15, 3, "not_met")
+    # off the grid (FVC 7%): one more row, numbered after the grid, not counted in the grid,
+    # whose numbers are those of the definition swept alone (a grid of that one definition)
+    off = Params(fvc_decline=0.07)
+    marked = sensitivity.mark_reference(grid, p, a, off)
+    assert len(marked) == len(grid) + 1 and not marked["is_reference"].iloc[:-1].any()
+    extra = marked.iloc[-1]
+    assert (extra["definition"], extra["in_grid"], extra["is_reference"]) == (len(grid), False,
+                                                                             True)
+    alone = sensitivity.grid_sweep(p, a, off, {"fvc_decline": [0.07]}).iloc[0]
+    numbers = [c for c in grid.columns if c not in ("definition", "in_grid")]
+    pd.testing.assert_series_equal(extra[numbers], alone[numbers], check_names=False)
+    # the one-call sweep is the two steps
+    pd.testing.assert_frame_equal(sensitivity.sweep(p, a, off, SMALL), marked)
+
+
+def test_a_kept_result_is_read_back_exactly_and_not_computed_again(tmp_path, cohort):
+    """analysis.files.stored: the sweep kept at a path (the run's cache file) comes back with
+    its values and column types; without a path nothing is kept."""
+    from analysis.files import stored
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return sensitivity.grid_sweep(cohort.patients, cohort.assessments, Params(),
+                                      {"fvc_decline": [0.05, 0.10]})
+
+    path = tmp_path / "cache" / "sweep.pickle"
+    first = stored(path, compute)
+    again = stored(path, compute)
+    assert len(calls) == 1 and path.is_file()
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    stored(None, compute)
+    assert len(calls) == 2 and [q.name for q in path.parent.iterdir()] == ["sweep.pickle"]
+
+
 # --------------------------------------------------------------------------- the sweep
 def _sampled_definitions(n=20, seed=11):
     defs = sensitivity.definitions()

@@ -35,6 +35,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from analysis.format import p_clause
+
 __all__ = ["Claim", "Measure", "CLAIMS", "BY_ID", "VERDICTS", "SUPPORTING", "RULES_TEXT",
            "measure", "judge", "direction_word", "claims_table", "printed_text"]
 
@@ -119,8 +121,6 @@ def _nan(*values: float) -> bool:
 
 
 def _p_text(p: float) -> str:
-    from analysis.report.format import p_clause
-
     return p_clause(p) if not math.isnan(p) else "p not computable"
 
 
@@ -254,7 +254,7 @@ def _taper(drug: str, point: str) -> Callable[[Numbers, Mapping[str, str], float
         if _nan(change, start, later):
             return Measure(detail=f"not computable ({int(pairs) if not math.isnan(pairs) else 0}"
                                   " patients with both doses)")
-        from analysis.report.format import format_number
+        from analysis.format import format_number
 
         sign = "+" if change > 0 else ""  # format_number prints a true minus sign
         detail = (f"mean {start:.1f} mg at tacrolimus start, {later:.1f} mg later "

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from analysis.files import write_atomic
 from analysis.render.callouts import CALLOUT_KINDS
 from analysis.render.config import (
     filter_args,
@@ -16,7 +17,6 @@ from analysis.render.config import (
     pdf_timestamp,
 )
 from analysis.render.source import REPORT_NAME, RenderError
-from analysis.report.atomic import write_atomic
 
 _HTML_CSS = """<style>
 body { max-width: 62em; font-family: system-ui, -apple-system, "Segoe UI", Roboto,

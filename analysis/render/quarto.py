@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from analysis.files import write_atomic
 from analysis.render.source import REPORT_NAME, RenderError
-from analysis.report.atomic import write_atomic
 
 
 def find_quarto() -> str | None:

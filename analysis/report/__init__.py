@@ -2,7 +2,6 @@
 
 ==================  ============================================================================
 ``format``          how numbers print: :func:`format_p`, :func:`p_clause`, :func:`format_number`
-``atomic``          the one atomic file writer, :func:`write_atomic`
 ``markdown``        Markdown pipe tables (cells escaped) and ``tables/<stem>.csv|.md``
 ``paper_tables``    Tables 1–3 in the paper's layout, captions and footnotes
 ``style``           the figures' style, :func:`~analysis.report.style.save_figure`
@@ -21,12 +20,13 @@
                     (``tables/provenance.md``, a raw HTML block; ``#why:KEY``)
 ==================  ============================================================================
 
-Rendering the report (Quarto, or its pip-only stand-in) is a separate tool:
-:mod:`analysis.render`.
+Files are written through :func:`analysis.files.write_atomic` (re-exported here as
+``write_atomic``), the package's bottom layer. Rendering the report (Quarto, or its pip-only
+stand-in) is a separate tool: :mod:`analysis.render`.
 """
 
-from analysis.report.atomic import write_atomic
-from analysis.report.format import format_number, format_p, p_clause
+from analysis.files import write_atomic
+from analysis.format import format_number, format_p, p_clause
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import load_fragments, save_fragment
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.assumptions import registry
-from analysis.report.atomic import write_atomic
-from analysis.report.format import en_dash_ranges, format_p
+from analysis.files import write_atomic
+from analysis.format import en_dash_ranges, format_p
 from analysis.report.labels import parameter_label, parameter_value, words_in_text
 from analysis.report.markdown import markdown_table
 

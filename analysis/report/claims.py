@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.files import write_atomic
+from analysis.format import format_number
 from analysis.paper.claims import SUPPORTING, claims_table
-from analysis.report.atomic import write_atomic
-from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table
 
 __all__ = ["save_claims", "load_claims", "claims_rows", "claims_markdown", "variant_claims_table",
@@ -81,7 +81,7 @@ def claims_rows(frame: pd.DataFrame, keyed_cells: bool = False) -> pd.DataFrame:
     the paper printed, this run's numbers and estimate (95% CI), and the verdict. With
     ``keyed_cells`` (the report), this run's cells carry the claim's key (issue 28): its card
     says how it is judged."""
-    from analysis.report.provenance import keyed
+    from analysis.report.spans import keyed
 
     keys = "claim." + frame["id"].astype(str)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.effects import enough_events, not_estimable_text
+from analysis.files import write_atomic
+from analysis.format import format_number, format_p, not_computable, p_clause
 from analysis.paper.claims import BY_ID, Measure, direction_word
 from analysis.paper.rows import ROWS
-from analysis.report.atomic import write_atomic
-from analysis.report.format import format_number, format_p, not_computable, p_clause
 from analysis.report.markdown import markdown_table
 
 #: A categorical row's heading (Cramér's V describes the whole row, not a level).

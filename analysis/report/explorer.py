@@ -33,9 +33,9 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import DataValidationError
+from analysis.format import format_p
 from analysis.paper.claims import RULES_TEXT
 from analysis.params import Params
-from analysis.report.format import format_p
 from analysis.sensitivity import SWEPT, claim_rows, same_value, swept_claims
 
 __all__ = ["AXIS_LABELS", "axis_key", "explorer_data", "explorer_html",
@@ -507,7 +507,7 @@ def save_explorer(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFrame
     ``sweep`` and ``claims`` are :func:`analysis.sensitivity.sweep` and
     :func:`analysis.sensitivity.conclusions` of the run.
     """
-    from analysis.report.atomic import write_atomic
+    from analysis.files import write_atomic
 
     data = explorer_data(sweep, params, label, alpha)
     section = explorer_html(data, claims[["conclusion", "claim", "criterion"]]

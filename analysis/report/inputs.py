@@ -20,10 +20,10 @@ from analysis.consistency.core import (
     NEEDS_OTHER_N,
     UNDECIDABLE,
 )
+from analysis.files import write_atomic
+from analysis.format import format_number
 from analysis.params import Params
-from analysis.report.atomic import write_atomic
 from analysis.report.claims import save_claims
-from analysis.report.format import format_number
 from analysis.report.markdown import markdown_table, save_table
 from analysis.report.results import write_results
 from analysis.report.variables import report_variables, write_variables
@@ -60,7 +60,7 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
                "reproduced", "status", "reason", "verdict", "condition", "check", "evidence",
                "curator_note", "location"]
-    from analysis.report.provenance import table_cells
+    from analysis.report.spans import table_cells
 
     save_table(run_dir, "reproduction", comparison[columns])
     write_atomic(run_dir / "tables" / "reproduction.md",
@@ -137,7 +137,7 @@ def reproduction_markdown(comparison: pd.DataFrame, cells: dict[str, str] | None
     number has a cell there (``cells``: key -> the cell's anchor,
     :func:`analysis.report.provenance.table_cells`) links back to it from its reproduced
     number (issue 28)."""
-    from analysis.report.provenance import appendix_anchor
+    from analysis.report.spans import appendix_anchor
 
     cells = cells or {}
     parts = [_legend(comparison)]

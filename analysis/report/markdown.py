@@ -2,7 +2,7 @@
 
 Only aggregates are written here; nothing patient-level ever reaches a run's bundle. The bytes
 are deterministic (fixed float format, ``\\n`` line endings), and every file is written with
-:func:`analysis.report.atomic.write_atomic`.
+:func:`analysis.files.write_atomic`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report.atomic import write_atomic
+from analysis.files import write_atomic
 
 __all__ = ["escape_cell", "markdown_table", "save_table"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.format import format_p, not_computable
 from analysis.paper.rows import BY_KEY, HEADINGS
 from analysis.params import Params
-from analysis.report.format import format_p, not_computable
 from analysis.report.markdown import save_table
 from analysis.tables import MIN_PER_GROUP
 
@@ -212,7 +212,7 @@ def table_notes(frame: pd.DataFrame) -> str:
 
 def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) -> None:
     """Save a table as numbers (CSV) and in the paper's layout (Markdown, captioned)."""
-    from analysis.report.provenance import mark
+    from analysis.report.spans import mark
 
     notes = table_notes(frame)
     save_table(run_dir, stem, frame, format_table(frame, params.suppress_below, mark),

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.effects import not_estimable_text
-from analysis.report.atomic import write_atomic
-from analysis.report.format import format_p, p_clause
+from analysis.files import write_atomic
+from analysis.format import format_p, p_clause
 from analysis.report.markdown import markdown_table
 from analysis.report.style import new_figure, palette, save_figure, style_context
 

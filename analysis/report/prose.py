@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.report.format import format_number, not_computable, p_clause
-from analysis.report.provenance import keyed
+from analysis.format import format_number, not_computable, p_clause
+from analysis.report.spans import keyed
 
 __all__ = ["change_word", "percent_change_text", "prose_variables"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.files import write_atomic
 from analysis.params import Params
-from analysis.report.atomic import write_atomic
 
 __all__ = ["save_fragment", "load_fragments", "results_payload", "write_results"]
 

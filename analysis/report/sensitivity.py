@@ -127,7 +127,7 @@ def _colour_scale(grid: pd.DataFrame, value: str):
 def _cell_text(value: str, v: float, cell: pd.DataFrame, tlc: float, fvc: float) -> str:
     """A heatmap cell's annotation: the count, or the p-value with a dagger where DM-ILD
     responded at least as often as PM-ILD."""
-    from analysis.report.format import format_p
+    from analysis.format import format_p
 
     if value == "conv_responders":
         return format_count(v)
@@ -495,7 +495,7 @@ def save_sensitivity(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFr
     """Write ``tables/sensitivity.csv`` (the full grid, numeric), ``tables/sensitivity.md``
     (the report section), ``tables/sensitivity_conclusions.csv``,
     ``tables/sensitivity_bootstrap.csv`` and ``figures/sensitivity_*.png/.svg``."""
-    from analysis.report.atomic import write_atomic as write_text
+    from analysis.files import write_atomic as write_text
     from analysis.report.style import save_figure
 
     run_dir = Path(run_dir)

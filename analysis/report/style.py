@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.errors import ParameterError
-from analysis.report.atomic import write_atomic
+from analysis.files import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from collections.abc import Iterator

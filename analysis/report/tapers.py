@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DataValidationError, ParameterError
-from analysis.report.format import format_number, p_clause
+from analysis.format import format_number, p_clause
 from analysis.report.style import new_figure, palette, style_context
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -164,7 +164,7 @@ def plot_taper(summary: pd.DataFrame, cohort: str | Sequence[str],
         Each point is the mean with a ±SD error bar whose lower end is clipped at 0 mg (a dose
         cannot be negative). ``n = <count>`` is written below each time point (one row per
         cohort, in the cohort's colour); the p-value against the first time point is written
-        above each later time point (:func:`analysis.report.format.p_clause`). Colours: seaborn
+        above each later time point (:func:`analysis.format.p_clause`). Colours: seaborn
         ``"colorblind"``.
 
     Raises

@@ -3,7 +3,7 @@
 ``report.qmd`` computes nothing; its prose reads ``_variables.yml`` through Quarto's
 ``{{< var ... >}}`` shortcode. Every value is computed by the run; nothing here is typed from
 the paper. p-values are whole clauses (``p = 0.013``, ``p < 0.001``) from
-:func:`analysis.report.format.p_clause`, so the report never prints "p = <0.001".
+:func:`analysis.format.p_clause`, so the report never prints "p = <0.001".
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.files import write_atomic
+from analysis.format import format_number, not_computable, p_clause
 from analysis.params import Params
-from analysis.report.atomic import write_atomic
-from analysis.report.format import format_number, not_computable, p_clause
-from analysis.report.provenance import keyed
+from analysis.report.spans import keyed
 from analysis.stats import TEST_LABELS
 
 __all__ = ["report_variables", "dose_variables", "write_variables", "group_note"]

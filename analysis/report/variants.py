@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.format import format_number, format_p_against
 from analysis.params import Params
-from analysis.report.format import format_number, format_p_against
 from analysis.report.labels import parameter_label, parameter_value
 from analysis.report.markdown import markdown_table
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report.atomic import write_atomic
+from analysis.files import write_atomic
 
 __all__ = ["SHEET_ORDER", "SHEET_TITLES", "COLUMNS", "write_workbook"]
 

@@ -103,7 +103,7 @@ def _effects(column: str, roles: set[str], params) -> list[str]:
 
 def _groups(cohort: Cohort, params) -> dict[str, set]:
     """The patients each role's comparison uses, knowable before classification."""
-    from analysis.cohort import apply_eligibility
+    from analysis.eligibility import apply_eligibility
 
     p = apply_eligibility(cohort.patients, params)
     included = p["included"].astype(bool)

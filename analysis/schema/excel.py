@@ -174,7 +174,7 @@ def read_workbook(path: Path, expected: Sequence[str] = (), sheet: str | None = 
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-    from analysis.schema.read import _cell_text
+    from analysis.schema.cells import _cell_text
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -219,7 +219,7 @@ def read_workbook(path: Path, expected: Sequence[str] = (), sheet: str | None = 
 
 def _title_note(top: list[tuple], header_row: int) -> str:
     """Name the rows above the header that hold something (a title, a date)."""
-    from analysis.schema.read import _cell_text
+    from analysis.schema.cells import _cell_text
 
     above = [str(n) for n, r in enumerate(top, start=1) if any(_cell_text(v) for v in r)]
     start = f"the header is in row {header_row}, not row 1; "

@@ -10,7 +10,6 @@ as :class:`~analysis.errors.DataValidationError` naming the file.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,27 +18,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DataValidationError
+from analysis.schema.cells import _cell_text
 from analysis.schema.codebook import FORMATS_TEXT, SUFFIXES
 
 __all__ = ["TableRead", "read_table", "read_export", "find_table", "os_reason"]
-
-
-def _cell_text(value) -> str:
-    """One cell as the text a CSV export would hold: blank for missing, whole numbers without
-    a decimal point (Excel and Stata store 55 as 55.0), text stripped of outer spaces."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) or hasattr(value, "dtype") and value.dtype.kind == "f":
-        if math.isnan(value):
-            return ""
-        if math.isfinite(value) and float(value).is_integer() and abs(value) < 2 ** 53:
-            return str(int(value))
-        return str(value)  # shortest text of a float32 or float64 ("123.8")
-    return str(value).strip()
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def write(frames: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Pat
     -------
     dict of table name to the path written.
     """
-    from analysis.report.atomic import write_atomic
+    from analysis.files import write_atomic
 
     out_dir = Path(out_dir)
     return {table: write_atomic(out_dir / f"{table}.csv", csv_bytes(text))

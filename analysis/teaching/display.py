@@ -142,7 +142,7 @@ def dose_summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
     """The dose tapers (:func:`analysis.doses.taper_summary`) with the figures' labels: mean
     (SD) at one decimal, the change from the first time point in % and the paired t test's p
     as the report prints p-values."""
-    from analysis.report.format import format_number, format_p
+    from analysis.format import format_number, format_p
     from analysis.report.tapers import COHORTS, DRUGS, TIMEPOINTS
 
     def drug(key: str) -> str:

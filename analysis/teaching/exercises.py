@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.params import STAMPS, Params, params_digest
+from analysis.params import STAMPS, Params, stamp_matches
 
 __all__ = ["EXERCISES", "Exercise", "Verdict", "check", "exercise", "change_line",
            "conclusion_names"]
@@ -504,8 +504,7 @@ def _stale_steps(ex: Exercise, params: Params, run_dir: Path) -> list[str]:
         path = run_dir / STAMPS / f"{step}.json"
         if not path.is_file():
             problems.append(f"{step} has not run yet: run it.")
-        elif json.loads(path.read_text(encoding="utf-8"))["params_sha256"] != params_digest(
-                params):
+        elif not stamp_matches(json.loads(path.read_text(encoding="utf-8")), params):
             problems.append(f"{step} last ran with other parameters: run it again "
                             "(Kernel > Restart Kernel and Run All Cells).")
     return problems

@@ -1,0 +1,92 @@
+"""The steps of a run and what each reads: the one declaration the step cache, the parameter
+records and the notebooks follow (issue 24).
+
+A step's cache key (:mod:`analysis.stepcache`) is exactly what it reads: the parameters of
+the groups it declares here (:data:`analysis.params.GROUPS`; ``definition`` is every field
+no other group names), the data folder, ``data/published``, the earlier steps' outputs (by
+their keys) and its code. The parameters a step records in ``parameters/<step>.json`` are the
+same names (:func:`analysis.params.load_step_params`), so that step 05's check that a run
+folder holds one parameter set (issue 15) compares what each step read, and a step reused
+from the cache under a changed parameter it does not read passes that check.
+
+=====================  ==============================  ====  =========  ==================
+step                   parameter groups                data  published  earlier outputs
+=====================  ==============================  ====  =========  ==================
+01_cohort              none: it loads, checks and       yes   no         none
+                       summarises the export
+02_flow                definition, tests, checks (the   yes   yes        none
+                       data warnings, the assumptions'
+                       p-values and verdicts)
+03_tables              definition, tests, output        yes   no         none
+04_tapers              definition, tests                yes   no         none
+sweep                  see :func:`sweep_parameters`     yes   no         none
+06_sensitivity         definition, tests, sensitivity   yes   no         sweep
+05_reproduction        every parameter                  no    yes        every step above
+render                 the staging folder's files (:func:`analysis.stepcache.render_key`)
+=====================  ==============================  ====  =========  ==================
+
+``sweep`` is the sensitivity analysis over the fixed grid (:func:`analysis.sensitivity.
+grid_sweep`), kept in the cache apart from step 06: the grid's definitions do not depend on
+the run's own definition, only which of them is the run's does (marked afterwards by step 06,
+:func:`analysis.sensitivity.mark_reference`). So a run with one changed cutoff reuses step 01
+and the sweep, and runs again what reads the response groups.
+
+This module imports nothing from the package (the bottom layer, like :mod:`analysis.paths`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Reads", "READS", "SWEEP", "ALL", "reads", "reads_published"]
+
+#: Every parameter (the collecting step shows and records them all).
+ALL = "all"
+#: The cached sweep over the sensitivity grid.
+SWEEP = "sweep"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What one step reads: parameter groups (or :data:`ALL`), the data folder, the printed
+    numbers (``data/published``), and earlier steps' outputs."""
+
+    groups: tuple[str, ...] | str
+    data: bool = True
+    published: bool = False
+    after: tuple[str, ...] = ()
+
+
+#: What each step reads (the table above), by step name (a notebook's stem).
+READS: dict[str, Reads] = {
+    "01_cohort": Reads(()),
+    "02_flow": Reads(("definition", "tests", "checks"), published=True),
+    "03_tables": Reads(("definition", "tests", "output")),
+    "04_tapers": Reads(("definition", "tests")),
+    SWEEP: Reads(("definition", "tests", "sensitivity")),  # narrowed: sweep_parameters
+    "06_sensitivity": Reads(("definition", "tests", "sensitivity"), after=(SWEEP,)),
+    "05_reproduction": Reads(ALL, data=False, published=True,
+                             after=("01_cohort", "02_flow", "03_tables", "04_tapers",
+                                    "06_sensitivity")),
+}
+
+
+def _stem(step: str) -> str:
+    return step.removesuffix(".ipynb")
+
+
+def reads(step: str) -> Reads:
+    """What ``step`` (a notebook's name or stem, or :data:`SWEEP`) reads.
+
+    >>> reads("02_flow.ipynb").published, reads("01_cohort").groups
+    (True, ())
+    """
+    try:
+        return READS[_stem(step)]
+    except KeyError:
+        raise KeyError(f"no step {step!r}; the steps: {', '.join(READS)}") from None
+
+
+def reads_published(step: str) -> bool:
+    """Whether ``step`` reads ``data/published``."""
+    return reads(step).published
