@@ -73,7 +73,8 @@ def test_bad_yaml_files(tmp_path):
         Params.load(missing)
     listed = tmp_path / "list.yaml"
     listed.write_text("- 1\n- 2\n")
-    with pytest.raises(ParameterError, match="mapping"):
+    # a list is not parameters: the message names the line and what a line should hold
+    with pytest.raises(ParameterError, match=r"line 1: expected lines of 'name: value'"):
         Params.load(listed)
     unknown = tmp_path / "u.yaml"
     unknown.write_text("fvc: 0.1\n")
