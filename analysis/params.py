@@ -424,6 +424,12 @@ LABELS: dict[str, str] = {
     "sensitivity_grid": "Grid of the sensitivity analysis", "alpha": "Significance level",
     "suppress_below": "Small counts suppressed below",
     "bootstrap_resamples": "Bootstrap resamples", "bootstrap_seed": "Bootstrap seed",
+    "missing_visit": "A patient without the follow-up assessment",
+    "min_events_per_term": "Minimum events per model term",
+    "check_aza_step": "Azathioprine dose step the checks assume",
+    "check_mtx_cap": "Methotrexate weekly cap the checks assume",
+    "check_followup_n": "Patients at follow-up the checks assume",
+    "check_min_correlation": "Smallest plausible within-patient correlation of doses",
 }
 #: A coded value in words, per parameter (the rest print as numbers or as themselves).
 VALUE_WORDS: dict[str, dict[Any, str]] = {
@@ -433,6 +439,10 @@ VALUE_WORDS: dict[str, dict[Any, str]] = {
     "ck_missing_followup": {"refractory": "counted as refractory",
                             "not_met": "meeting no criterion"},
     "pft_missing": {"not_met": "meeting no criterion", "met": "counted as a decline"},
+    "missing_visit": {"failed": "counted as failing the treatment",
+                      "excluded": "left out as not assessable"},
+    "check_followup_n": {"at_most_start": "at most those taking the drug at the start",
+                         "up_to_analysed": "up to every patient analysed"},
     "decline_scale": {"relative": "relative (% of baseline)",
                       "absolute": "absolute (points of predicted)"},
     "conventional_followup": {"month6": "6 months", "month12": "12 months"},

@@ -284,14 +284,15 @@ def test_odds_ratio_of_a_two_by_two_row_needs_the_minimum_events(tables):
     # Table 3 prints 13 tacrolimus responders and 5 nonresponders: 5 events (the fewer). At
     # the default minimum of 5 the odds ratios are shown; at 6 none is, and no row of Table 3
     # shows a number in the odds-ratio column
-    from analysis.report.effects import effect_rows
+    from analysis.report.effects import MEASURE_NAMES, effect_rows
 
     assert Params().min_events_per_term == 5
     shown = effect_rows(tables[1], 5)
-    ors = shown.loc[shown["Measure"] == "Difference in %, points", "Odds ratio (exact 95% CI)"]
+    ors = shown.loc[shown["Measure"] == MEASURE_NAMES["prop_diff"], "Odds ratio (exact 95% CI)"]
     assert len(ors) and not ors.str.startswith("not estimable").any()
     hidden = effect_rows(tables[1], 6)
-    ors = hidden.loc[hidden["Measure"] == "Difference in %, points", "Odds ratio (exact 95% CI)"]
+    ors = hidden.loc[hidden["Measure"] == MEASURE_NAMES["prop_diff"],
+                 "Odds ratio (exact 95% CI)"]
     assert set(ors) == {"not estimable (5 events)"}
 
 

@@ -15,6 +15,7 @@ def html_text(path: Path) -> str:
     """The visible text of an HTML report, whitespace (and non-breaking spaces) normalised."""
     html = path.read_text(encoding="utf-8")
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"</?(?:span|a)\b[^>]*>", "", html)  # inline: a keyed number (issue 28)
     text = re.sub(r"<[^>]+>", " ", html).replace("&nbsp;", " ").replace("\u00a0", " ")
     return " ".join(text.split())
 

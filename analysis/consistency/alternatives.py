@@ -121,7 +121,11 @@ def check_assumptions_markdown(table: pd.DataFrame, published: pd.DataFrame,
                  f"{MIN_CORRELATION.value:g} to be plausible (the printed means, SDs, percent "
                  f"decrease and p of a paired comparison together fix the correlation they "
                  f"need); {MIN_CORRELATION.source}.")
-    settings = ", ".join(f"`{name}` = {getattr(params, name)}" for name, *_ in ALTERNATIVES)
+    from analysis.report.labels import parameter_label, parameter_value
+
+    settings = ", ".join(f"{parameter_label(name).lower()}: "
+                         f"{parameter_value(name, getattr(params, name))}"
+                         for name, *_ in ALTERNATIVES)
     frame = check_assumption_rows(table, published)
     return "\n".join([
         "## Assumptions of the consistency checks", "",

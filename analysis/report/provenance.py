@@ -542,10 +542,9 @@ def provenance_data(run_dir: Path, params: Params, paper_dir: Path | None = None
         if paper_numbers is not None:
             card["paper_value"] = _number_text(paper_numbers.get(key))
         cards[key] = card
-    for var in ("min_age", "age_rule", "ck_uln", "ck_fall", "fvc", "tlc", "dlco", "scale",
-                "ild_required", "symptoms", "conv_followup", "tac_followup", "fisher_rule",
-                "fisher_threshold", "fisher_sided", "alpha", "ck_missing_baseline",
-                "ck_missing_followup", "pft_missing"):
+    from analysis.report.variables import param_variable_names
+
+    for var in param_variable_names(params):  # the Methods' parameters, as the prose keys them
         card = _param_card(var, params)
         if card:
             cards[f"params.{var}"] = {**card, "value": "", "printed": [], "notebook": ""}

@@ -20,7 +20,8 @@ from analysis.params import Params
 from analysis.report.spans import keyed
 from analysis.stats import TEST_LABELS
 
-__all__ = ["report_variables", "dose_variables", "write_variables", "group_note"]
+__all__ = ["param_variable_names", "report_variables", "dose_variables", "write_variables",
+           "group_note"]
 
 _FISHER_RULE = {"expected": "an expected cell count is below",
                 "observed": "an observed cell count is below",
@@ -60,6 +61,12 @@ def _param_variables(p: Params) -> dict[str, str]:
         "pft_missing": _MISSING[p.pft_missing],
         "missing_visit": _MISSING_VISIT[p.missing_visit],
     }.items()}
+
+
+def param_variable_names(p: Params) -> tuple[str, ...]:
+    """The names of the Methods' parameter variables (``params.<name>`` of ``_variables.yml``),
+    for the cards that explain them (:mod:`analysis.report.provenance`)."""
+    return tuple(_param_variables(p))
 
 
 def _repro_variables(comparison: pd.DataFrame) -> dict[str, str]:

@@ -122,8 +122,8 @@ def convert_command(source: Path, table: str) -> str:
     """How to turn an export file of a format that is not read into ``table.csv``: the one
     command (pandas), or what to do in the spreadsheet program.
 
-    >>> convert_command(Path("exp/assessments.json"), "assessments")  # doctest: +ELLIPSIS
-    'python -c "import pandas as pd; pd.read_json(\'exp/assessments.json\').to_csv(...)"'
+    >>> print(convert_command(Path("exp/assessments.json"), "assessments"))  # doctest: +ELLIPSIS
+    python -c "import pandas as pd; pd.read_json('exp/assessments.json').to_csv(...)"
     """
     suffix = source.suffix.lower()
     target = source.with_name(f"{table}.csv")
