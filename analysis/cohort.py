@@ -1,13 +1,6 @@
 """The response groups and the study flow of Figure 1, from eligibility
-(:mod:`analysis.eligibility`, re-exported here: ``EXCLUSIONS``, ``apply_eligibility``).
-
-Sharma 2017, Materials and Methods, *Patients*: patients older than 18 (``min_age`` read
-with ``age_rule``, ">= 18" by default) with definite or probable myositis and ILD were
-included; excluded were (1) overlap myositis, (2) inclusion body myositis, (3)
-cancer-associated myositis treated with chemotherapy before conventional treatment, (4) other
-myopathies, (5) no conventional treatment (prednisone with at least one of AZA, MTX, MMF).
-Each excluded patient is counted once, under the first criterion that applies, in that order,
-after the age criterion of the inclusion sentence.
+(:mod:`analysis.eligibility`, re-exported here: ``EXCLUSIONS``, ``apply_eligibility``; its
+docstring cites the Methods' inclusion and exclusion criteria).
 """
 
 from __future__ import annotations
