@@ -10,7 +10,7 @@ and its code. A step's key (:func:`step_key`) is exactly that, plus:
   imports from it, and proving which modules a notebook reaches is not worth the risk), the
   step's own notebook (not the other steps') and the codebook;
 - the Excel sheet the export is read from, when the run names one (data steps);
-- for the collecting step 05, the run's name (recorded in ``results.json``).
+- for the collecting step 06, the run's name (recorded in ``results.json``).
 
 The render step's key is every file of the staging folder at render time (the steps' outputs,
 the run notes, the copied report sources ``analysis.render.PROJECT_FILES``), the formats, the
@@ -51,7 +51,7 @@ def package_digest(root: Path) -> str:
 
 def code_key(package: str, root: Path, notebook: Path | None = None) -> str:
     """Hash of the code a step runs besides its data and parameters: the package
-    (``package``, :func:`package_digest`), the step's own notebook (a change to notebook 06
+    (``package``, :func:`package_digest`), the step's own notebook (a change to notebook 05
     does not touch 01; none for the sweep, which no notebook holds) and the codebook."""
     digest = hashlib.sha256(package.encode())
     for path in [*([notebook] if notebook else []),

@@ -5,7 +5,7 @@ A step's cache key (:mod:`analysis.stepcache`) is exactly what it reads: the par
 the groups it declares here (:data:`analysis.params.GROUPS`; ``definition`` is every field
 no other group names), the data folder, ``data/published``, the earlier steps' outputs (by
 their keys) and its code. The parameters a step records in ``parameters/<step>.json`` are the
-same names (:func:`analysis.params.load_step_params`), so that step 05's check that a run
+same names (:func:`analysis.params.load_step_params`), so that step 06's check that a run
 folder holds one parameter set (issue 15) compares what each step read, and a step reused
 from the cache under a changed parameter it does not read passes that check.
 
@@ -20,14 +20,14 @@ step                   parameter groups                data  published  earlier 
 03_tables              definition, tests, output        yes   no         none
 04_tapers              definition, tests                yes   no         none
 sweep                  see :func:`sweep_parameters`     yes   no         none
-06_sensitivity         definition, tests, sensitivity   yes   no         sweep
-05_reproduction        every parameter                  no    yes        every step above
+05_sensitivity         definition, tests, sensitivity   yes   no         sweep
+06_reproduction        every parameter                  no    yes        every step above
 render                 the staging folder's files (:func:`analysis.stepcache.render_key`)
 =====================  ==============================  ====  =========  ==================
 
 ``sweep`` is the sensitivity analysis over the fixed grid (:func:`analysis.sensitivity.
-grid_sweep`), kept in the cache apart from step 06: the grid's definitions do not depend on
-the run's own definition, only which of them is the run's does (marked afterwards by step 06,
+grid_sweep`), kept in the cache apart from step 05: the grid's definitions do not depend on
+the run's own definition, only which of them is the run's does (marked afterwards by step 05,
 :func:`analysis.sensitivity.mark_reference`). So a run with one changed cutoff reuses step 01
 and the sweep, and runs again what reads the response groups.
 
@@ -64,10 +64,10 @@ READS: dict[str, Reads] = {
     "03_tables": Reads(("definition", "tests", "output")),
     "04_tapers": Reads(("definition", "tests")),
     SWEEP: Reads(("definition", "tests", "sensitivity")),  # narrowed: sweep_parameters
-    "06_sensitivity": Reads(("definition", "tests", "sensitivity"), after=(SWEEP,)),
-    "05_reproduction": Reads(ALL, data=False, published=True,
+    "05_sensitivity": Reads(("definition", "tests", "sensitivity"), after=(SWEEP,)),
+    "06_reproduction": Reads(ALL, data=False, published=True,
                              after=("01_cohort", "02_flow", "03_tables", "04_tapers",
-                                    "06_sensitivity")),
+                                    "05_sensitivity")),
 }
 
 

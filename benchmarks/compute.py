@@ -91,7 +91,7 @@ def computation(repeat: int = 5) -> dict:
         flow = flow_table(groups)
         state["flow"] = {**results.flow_results(flow), **results.response_results(groups)}
         t = lap("flow", t)
-        # notebook 05: merged fragments against the published numbers
+        # notebook 06: merged fragments against the published numbers
         merged: dict = {}
         for fragment in (state["doses"], state["flow"], state["tables"]):
             merged.update(fragment)

@@ -4,7 +4,7 @@ was, and the next run leaves no staging or swap folder behind.
 The end-to-end test runs ``python -m analysis run`` as a subprocess and signals it at fixed
 points of its progress, read from its stdout (no random delay): SIGTERM while the step-1
 notebooks execute (the CLI turns it into an interrupt, so the staging folder is removed on the
-way out), and SIGKILL while the collecting step 05 executes (nothing can catch it, so its
+way out), and SIGKILL while the collecting step 06 executes (nothing can catch it, so its
 leftovers are tidied by the next run, :func:`analysis.runfolder.clean_stale`, from the run's
 record; its unit tests are in test_runfolder.py). The runs share
 the session's folder with the paper run, so steps unchanged since that run come from its cache.
@@ -92,9 +92,9 @@ class Run:
 #: second so that the step's kernel has started. SIGTERM: a parameter unseen in this folder
 #: (alpha = 0.051, harmless) makes every step-1 notebook execute (the mark: the first one
 #: queued, so the signal lands while step 1 runs); SIGKILL: the paper's
-#: parameters, so step 1 is reused from the paper run's cache and the kill lands in step 05.
+#: parameters, so step 1 is reused from the paper run's cache and the kill lands in step 06.
 KILLS = ((signal.SIGTERM, ("alpha=0.051",), f"  - {BY_COST[0]}: running"),
-         (signal.SIGKILL, (), "  - 05_reproduction.ipynb: running"))
+         (signal.SIGKILL, (), "  - 06_reproduction.ipynb: running"))
 
 
 @pytest.mark.slow
@@ -104,7 +104,7 @@ def test_killed_runs_keep_the_previous_bundle(paper_run: Path):
     shutil.copytree(paper_run, bundle)  # the previous bundle: a complete run, report included
     before = tree_digest(bundle)
     manifest = (bundle / "manifest.json").read_bytes()
-    assert {"results.json", "report.pdf", "notebooks/05_reproduction.ipynb"} <= set(before)
+    assert {"results.json", "report.pdf", "notebooks/06_reproduction.ipynb"} <= set(before)
 
     for sig, overrides, marker in KILLS:
         run = Run(runs, *overrides)

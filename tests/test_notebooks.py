@@ -36,13 +36,13 @@ BOOKS = sorted(FOLDER.glob("*.ipynb"))
 #: What a parameters cell may declare: the parameter file and the folders (plus the run's name
 #: for the collecting step, which records it, and the Excel sheet of the export: ``run
 #: --sheet``). The pipeline injects each of these.
-#: Step 06 also declares where the sweep over its grid is kept between runs (``sweep_file``:
+#: Step 05 also declares where the sweep over its grid is kept between runs (``sweep_file``:
 #: a pipeline run gives its cache file, analysis.steps).
 ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name", "sheet",
            "sweep_file"}
 FIELDS = {f.name for f in dataclasses.fields(Params)}
 #: Steps whose outputs depend on the parameters: each records the parameters it read.
-STAMPED = ("02_flow", "03_tables", "04_tapers", "06_sensitivity")
+STAMPED = ("02_flow", "03_tables", "04_tapers", "05_sensitivity")
 #: The step that reads no parameter (analysis.steps): it loads and checks the export only.
 UNPARAMETERISED = ("01_cohort.ipynb",)
 
@@ -126,7 +126,7 @@ def test_steps_that_use_parameters_record_them(step):
 
 
 def test_the_collecting_step_refuses_a_mix():
-    code = "\n".join("".join(c["source"]) for c in cells(FOLDER / "05_reproduction.ipynb"))
+    code = "\n".join("".join(c["source"]) for c in cells(FOLDER / "06_reproduction.ipynb"))
     assert code.index("check_one_parameter_set(run_dir, params)") < code.index(
         "load_fragments(run_dir)")
 
@@ -179,7 +179,7 @@ def test_a_run_folder_mixing_two_parameter_sets_is_refused(tmp_path):
 
 
 def test_a_step_is_checked_on_the_parameters_it_read(tmp_path):
-    """A value only step 06 reads (the bootstrap's seed) changed and only 06 re-run: the run
+    """A value only step 05 reads (the bootstrap's seed) changed and only 06 re-run: the run
     folder holds one parameter set as far as each step read it, and is accepted; a value 03
     reads (small-cell suppression) changed and only 06 re-run: refused, naming 03 alone."""
     paper, changed = tmp_path / "paper.yaml", tmp_path / "changed.yaml"
@@ -188,14 +188,14 @@ def test_a_step_is_checked_on_the_parameters_it_read(tmp_path):
     run_dir = tmp_path / "lab"
     for step in STAMPED:
         load_step_params(paper, run_dir, step)
-    load_step_params(changed, run_dir, "06_sensitivity")
+    load_step_params(changed, run_dir, "05_sensitivity")
     assert set(check_one_parameter_set(run_dir, Params(bootstrap_seed=1))) == set(STAMPED)
     changed.write_text("bootstrap_seed: 1\nsuppress_below: 5\n")
-    load_step_params(changed, run_dir, "06_sensitivity")
+    load_step_params(changed, run_dir, "05_sensitivity")
     with pytest.raises(ParameterError) as error:
         check_one_parameter_set(run_dir, Params(bootstrap_seed=1, suppress_below=5))
     assert "03_tables ran with suppress_below=0 (now 5)." in str(error.value)
-    assert "02_flow" not in str(error.value) and "06_sensitivity" not in str(error.value)
+    assert "02_flow" not in str(error.value) and "05_sensitivity" not in str(error.value)
 
 
 def test_the_parameter_hash_follows_every_value():
@@ -278,7 +278,7 @@ def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
             f"nonresponders n = {flow['flow.conv_failures']}") in table
 
     with pytest.raises(CellExecutionError) as refused:
-        execute(books / "05_reproduction.ipynb")
+        execute(books / "06_reproduction.ipynb")
     assert "mixes outputs of two parameter sets" in str(refused.value)
     # one message, no traceback of the package's internals (issue 26)
     assert "analysis/params.py" not in str(refused.value), str(refused.value)

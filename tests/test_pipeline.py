@@ -67,8 +67,8 @@ def test_executed_notebooks_read_the_run_parameter_file(paper_run: Path):
             continue
         assert "params_file = " in injected[0].source and "params.yaml" in injected[0].source
         assert "fvc_decline" not in injected[0].source, name  # no cutoff is injected
-    # step 06 is given the step cache's file of the sweep over its grid (analysis.steps)
-    book = nbformat.read(paper_run / "notebooks" / "06_sensitivity.ipynb", as_version=4)
+    # step 05 is given the step cache's file of the sweep over its grid (analysis.steps)
+    book = nbformat.read(paper_run / "notebooks" / "05_sensitivity.ipynb", as_version=4)
     assert "/.cache/sweep/" in next(c.source for c in book.cells
                                    if "injected-parameters" in c.metadata.get("tags", []))
     book = nbformat.read(paper_run / "notebooks" / "03_tables.ipynb", as_version=4)
@@ -79,9 +79,9 @@ def test_executed_notebooks_read_the_run_parameter_file(paper_run: Path):
 
 def test_every_step_ran_with_the_run_parameters(paper_run: Path):
     """Each step that uses the parameters recorded their hash, and it is that of the run's
-    ``params.yaml``: what step 05 checks before collecting (issue 15)."""
+    ``params.yaml``: what step 06 checks before collecting (issue 15)."""
     stamps = check_one_parameter_set(paper_run, Params.load(paper_run / "params.yaml"))
-    assert sorted(stamps) == ["02_flow", "03_tables", "04_tapers", "06_sensitivity"]
+    assert sorted(stamps) == ["02_flow", "03_tables", "04_tapers", "05_sensitivity"]
     assert stamps == {step: params_digest(Params(), step_parameters(step)) for step in stamps}
 
 
@@ -182,7 +182,7 @@ def test_one_kernel_gives_each_notebook_a_fresh_namespace(tmp_path: Path):
 
 def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     """A change to the printed numbers touches only the steps that read them (02 and 05); a
-    change to one notebook touches only that step and the collecting step 05."""
+    change to one notebook touches only that step and the collecting step 06."""
     data = pipeline.DEFAULT_DATA
     books = tmp_path / "notebooks"
     books.mkdir()
@@ -198,11 +198,11 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
         "02_flow.ipynb", COLLECT]
     monkeypatch.undo()
-    (books / "06_sensitivity.ipynb").write_bytes(
-        (books / "06_sensitivity.ipynb").read_bytes() + b"\n")
+    (books / "05_sensitivity.ipynb").write_bytes(
+        (books / "05_sensitivity.ipynb").read_bytes() + b"\n")
     after = plan_run("paper", Params(), data, books, None).keys
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
-        COLLECT, "06_sensitivity.ipynb"]
+        COLLECT, "05_sensitivity.ipynb"]
 
     before = after  # the notebooks as they are now
 
@@ -214,17 +214,17 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     # cutoff runs again what reads the response groups, and reuses step 01 (the export) and
     # the sweep over the sensitivity grid (its definitions do not depend on the run's own).
     defined = ["02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", COLLECT,
-               "06_sensitivity.ipynb"]
+               "05_sensitivity.ipynb"]
     assert changed(fvc_decline=0.05) == changed(ck_missing_baseline="not_met") == defined
     assert changed(alpha=0.051) == defined  # the tests' level: not the sweep's p-values
-    assert changed(bootstrap_seed=1) == [COLLECT, "06_sensitivity.ipynb"]
+    assert changed(bootstrap_seed=1) == [COLLECT, "05_sensitivity.ipynb"]
     assert changed(suppress_below=5) == ["03_tables.ipynb", COLLECT]
     # What the grid does not sweep (the tests' rules, the eligibility, pft_missing by
     # default) or the grid itself does reach the sweep.
     assert changed(fisher_sided="two-sided") == [*defined, "sweep"]
     assert changed(pft_missing="met") == [*defined, "sweep"]
     assert changed(sensitivity_grid={"fvc_decline": [0.05, 0.10]}) == [
-        COLLECT, "06_sensitivity.ipynb", "sweep"]
+        COLLECT, "05_sensitivity.ipynb", "sweep"]
 
 
 def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
@@ -243,7 +243,7 @@ def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
     assert results["again"] == results["paper"]
     for table in sorted((paper_run / "tables").glob("*.csv")):
         assert (again / "tables" / table.name).read_bytes() == table.read_bytes(), table.name
-    # The same run once more (now rendered), then again: step 05 is reused under its own
+    # The same run once more (now rendered), then again: step 06 is reused under its own
     # name, and the second rendering is reused with the bytes the first one wrote.
     first = run("again", runs_dir=paper_run.parent, formats=("html",), engine="pandoc",
                 log=lambda _: None)
@@ -269,7 +269,7 @@ def test_a_cutoff_change_reuses_the_cohort_step_and_the_sweep(paper_run: Path,
     steps that read the response definition ran again (by the manifests' keys, not times)."""
     paper = json.loads((paper_run / "manifest.json").read_text())["steps"]
     steps = json.loads((variant_run / "manifest.json").read_text())["steps"]
-    sensitivity = "06_sensitivity.ipynb"
+    sensitivity = "05_sensitivity.ipynb"
     assert steps["01_cohort.ipynb"]["key"] == paper["01_cohort.ipynb"]["key"]
     assert steps["01_cohort.ipynb"]["cache"] == "hit"
     assert steps[sensitivity]["sweep"]["key"] == paper[sensitivity]["sweep"]["key"]

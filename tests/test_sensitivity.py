@@ -358,11 +358,11 @@ def test_notebook_runs_under_papermill_and_writes_the_section(tmp_path, swept, c
     run_dir = tmp_path / "run"
     start = time.perf_counter()
     papermill.execute_notebook(
-        str(paths.NOTEBOOKS / "06_sensitivity.ipynb"), str(tmp_path / "out.ipynb"),
+        str(paths.NOTEBOOKS / "05_sensitivity.ipynb"), str(tmp_path / "out.ipynb"),
         parameters={"data_dir": str(paths.RAW), "run_dir": str(run_dir)},
         kernel_name="ma-ild-analysis", cwd=str(paths.NOTEBOOKS), progress_bar=False,
         kernel_manager_class=_ipc_kernel_manager())
-    print(f"\nbenchmark: 06_sensitivity.ipynb under papermill: "
+    print(f"\nbenchmark: 05_sensitivity.ipynb under papermill: "
           f"{time.perf_counter() - start:.1f} s")
     md = (run_dir / "tables" / "sensitivity.md").read_text(encoding="utf-8")
     assert md == sensitivity_report.sensitivity_markdown(swept, claims, boot)

@@ -352,14 +352,14 @@ def test_the_reset_brings_the_lab_run_back_through_the_step_cache(paper_run, tmp
     steps = json.loads((folder / "manifest.json").read_text())["steps"]
     assert {s for s, v in steps.items() if v["cache"] == "hit"} >= {
         "01_cohort.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
-        "06_sensitivity.ipynb"}
+        "05_sensitivity.ipynb"}
     reset_lab(lab_file, runs_dir=paper_run.parent, log=said.append)
     steps = json.loads((folder / "manifest.json").read_text())["steps"]
     assert all(v["cache"] == "hit" for v in steps.values()), steps
     assert said[-1].startswith("runs/lab reset in ") and (
         f"({len(steps)} of {len(steps)} steps reused): every notebook's outputs are the "
         "paper's values again.") in said[-1]
-    # every step's stamp is the lab file's parameters: the checks and step 05 accept it
+    # every step's stamp is the lab file's parameters: the checks and step 06 accept it
     stamps = check_one_parameter_set(folder, Params())
     assert stamps == {step: params_digest(Params(), step_parameters(step)) for step in stamps}
     assert (folder / "tables" / "table2.csv").read_bytes() == (

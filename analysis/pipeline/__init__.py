@@ -6,7 +6,7 @@ previous bundle of that name untouched. Only one run of a name runs at a time, u
 name's lock, and what a killed run left is removed by exact recorded name
 (:mod:`analysis.runfolder`). The notebooks execute in a few kernels started once per run, as
 the run starts, with the common imports done (:mod:`analysis.kernels`): the independent
-notebooks (01-04, 06) each into its own folder, then the reproduction notebook (05); then the
+notebooks (01-05) each into its own folder, then the reproduction notebook (06); then the
 report renders (HTML, PDF and Word side by side). Each of these steps is reused from a cache
 when nothing it reads changed (:mod:`analysis.steps` says what each step reads).
 

@@ -195,7 +195,7 @@ def run_independent_steps(setup: StepSetup, plan: Plan, pool) -> dict[str, dict]
               f"started once (kernel {setup.kernel})")
     steps: dict[str, dict] = {}
     running = {}
-    sweep = None  # the sweep over the sensitivity grid: kept apart, read by step 06
+    sweep = None  # the sweep over the sensitivity grid: kept apart, read by step 05
     for nb in BY_COST:
         key, entry = plan.keys[nb], plan.entry(nb)
         if plan.cached(nb):

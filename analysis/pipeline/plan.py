@@ -27,11 +27,11 @@ ROOT, DEFAULT_DATA, PUBLISHED = paths.ROOT, paths.RAW, paths.PUBLISHED
 
 #: Steps that only read the data: independent, run side by side and cached.
 INDEPENDENT = ("01_cohort.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
-               "06_sensitivity.ipynb")
+               "05_sensitivity.ipynb")
 
 
 #: The step that collects every other step's numbers (the reproduction); it always runs.
-COLLECT = "05_reproduction.ipynb"
+COLLECT = "06_reproduction.ipynb"
 
 
 NOTEBOOKS = (*INDEPENDENT, COLLECT)
@@ -39,7 +39,7 @@ NOTEBOOKS = (*INDEPENDENT, COLLECT)
 
 #: The independent steps, longest first (time in cells, measured), so that with several
 #: kernels the last one to start is short.
-BY_COST = ("06_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
+BY_COST = ("05_sensitivity.ipynb", "02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb",
            "01_cohort.ipynb")
 
 
@@ -125,7 +125,7 @@ class Plan:
     @property
     def sweep_file(self) -> Path | None:
         """Where the sweep over the sensitivity grid is kept (:data:`analysis.steps.SWEEP`;
-        ``None`` without cache): step 06 reads it when it is there, else computes and keeps
+        ``None`` without cache): step 05 reads it when it is there, else computes and keeps
         it (:func:`analysis.files.stored`)."""
         if self.cache_dir is None:
             return None

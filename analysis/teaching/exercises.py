@@ -458,7 +458,7 @@ EXERCISES: dict[str, Exercise] = {e.key: e for e in (
              "see that a conclusion can hold under the paper's definition and fail under a "
              "neighbouring one, and read the shares to tell a robust conclusion from a "
              "fragile one.",
-             {"fvc_decline": 0.15}, ("06_sensitivity",),
+             {"fvc_decline": 0.15}, ("05_sensitivity",),
              "the share plot above (beside each bar, the conclusion's verdict under your "
              "definition: 'holds', 'established', 'direction only', 'not established' or "
              "'reversed') and the heatmaps (the black box marks your definition).",

@@ -2,7 +2,7 @@
 seconds, through the pipeline's step cache (``make reset``, or :func:`reset_lab` in a cell).
 
 After an exercise a student comments its line out again; every notebook then has to run again
-with the paper's values, so that the next exercise starts from them (step 05 and every check
+with the paper's values, so that the next exercise starts from them (step 06 and every check
 refuse a run folder whose steps ran with different parameters). Re-running 01 to 06 by hand
 took about 4.5 minutes on a busy 2-core machine. The pipeline computes the same steps, and
 reuses each one whose notebook, parameters, data and package code it has seen before
