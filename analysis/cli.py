@@ -93,14 +93,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if unknown:
         raise AnalysisError(f"--to: unknown format(s) {', '.join(unknown)}; "
                             "allowed: html, pdf, docx")
-    # Check the export once, with the run's parameters, before anything is created, and show
-    # its warnings (the run reuses this read: analysis.schema.export.read_cohort).
-    _check_data(args.data, quiet_ok=True, sheet=args.sheet, max_problems=args.max_problems,
-                params=params)
-    run(args.name, params, data_dir=args.data, formats=formats, runs_dir=args.runs_dir,
-        engine=args.engine, jobs=args.jobs, cache=not args.no_cache, sheet=args.sheet,
-        started=args.started)
+    # The run reads and checks the export once, with these parameters, before anything is
+    # created (analysis.pipeline.read_export), and shows its warnings here.
+    run(args.name, params, data_dir=args.data, formats=formats,
+        runs_dir=args.runs_dir, engine=args.engine, jobs=args.jobs, cache=not args.no_cache,
+        sheet=args.sheet, started=args.started, warn=_warn, max_problems=args.max_problems)
     return 0
+
+
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -116,7 +118,7 @@ def _data_dir(data: Path | None) -> Path:
     return data if data is not None else paths.RAW
 
 
-def _check_data(data: Path | None, quiet_ok: bool = False, sheet: str | None = None,
+def _check_data(data: Path | None, sheet: str | None = None,
                 max_problems: int = MAX_PROBLEMS, params=None) -> None:
     """Check an export: warnings go to stderr (empty-data warnings worded for ``params``);
     any problem raises, listing at most ``max_problems`` per file and rule (0: all)."""
@@ -136,10 +138,9 @@ def _check_data(data: Path | None, quiet_ok: bool = False, sheet: str | None = N
     from analysis.pipeline import check_eligible
 
     check_eligible(check.cohort, params or Params(), folder)
-    if not quiet_ok:
-        cohort = check.cohort
-        print(f"{folder}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
-              f"assessments, {len(cohort.doses)} dose records)")
+    cohort = check.cohort
+    print(f"{folder}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
+          f"assessments, {len(cohort.doses)} dose records)")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

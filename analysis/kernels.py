@@ -203,13 +203,14 @@ class Kernel:
     client: Any = None
 
 
-def _warm_up(kernel: Kernel, cwd: Path, modules: tuple[str, ...]) -> None:
-    """Start the kernel (in ``cwd``), run :data:`WARM_UP` in it, and keep its client."""
+def _warm_up(kernel: Kernel, cwd: Path, modules: tuple[str, ...], setup: str = "") -> None:
+    """Start the kernel (in ``cwd``), run :data:`WARM_UP` and ``setup`` in it, and keep its
+    client."""
     import nbformat
     from nbclient import NotebookClient
 
     book = nbformat.v4.new_notebook()
-    book.cells.append(nbformat.v4.new_code_cell(WARM_UP.format(modules=modules)))
+    book.cells.append(nbformat.v4.new_code_cell(WARM_UP.format(modules=modules) + setup))
     client = NotebookClient(book, km=kernel.manager, kernel_name=kernel.name,
                             resources={"metadata": {"path": str(cwd)}})
     try:
@@ -233,12 +234,14 @@ class KernelPool:
     cwd : the notebooks folder (every notebook's working directory).
     manager_class : the kernel manager class (the pipeline's IPC manager).
     modules : imported in each kernel as it starts (:func:`notebook_imports`).
+    setup : code run in each kernel after the imports, once (the run hands its parameters
+        over: :func:`analysis.params.hand_over`).
     """
 
     def __init__(self, size: int, kernel: str, cwd: Path, manager_class: type,
-                 modules: tuple[str, ...] = ()) -> None:
+                 modules: tuple[str, ...] = (), setup: str = "") -> None:
         self.size, self.kernel, self.cwd = max(1, size), kernel, Path(cwd)
-        self.modules = tuple(modules)
+        self.modules, self.setup = tuple(modules), setup
         self._manager_class = manager_class
         self._jobs: queue.Queue = queue.Queue()
         self._managers: list[Any] = []
@@ -278,7 +281,7 @@ class KernelPool:
         failure: BaseException | None = None
         try:
             try:
-                _warm_up(kernel, self.cwd, self.modules)
+                _warm_up(kernel, self.cwd, self.modules, self.setup)
             except Exception as exc:  # noqa: BLE001 - handed to every job of this kernel
                 failure = exc
             self.warm_seconds[index] = round(time.perf_counter() - started, 2)

@@ -24,8 +24,8 @@ from analysis.paramfile import load_scalar, read_parameter_file
 __all__ = ["Params", "parse_assignment", "CONTINUOUS_TEST_ROWS", "CATEGORICAL_TEST_ROWS",
            "FITTED_ROWS", "SENSITIVITY_GRID", "SENSITIVITY_AXES", "GROUPS", "parameter_table",
            "parameter_rows", "params_digest", "params_subset", "step_parameters",
-           "load_step_params", "stamp_matches", "check_one_parameter_set", "LABELS",
-           "VALUE_WORDS"]
+           "load_step_params", "read_params", "hand_over", "stamp_matches",
+           "check_one_parameter_set", "LABELS", "VALUE_WORDS"]
 
 #: Rows of Tables 2 and 3 compared with a two-sample test, and the test the printed p-values
 #: are consistent with. The paper says "Mann-Whitney ... for nonparametric interval variables"
@@ -708,16 +708,45 @@ def params_digest(params: Params, names: tuple[str, ...] | None = None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: Parameters this process was handed by the run that parsed and validated them
+#: (:func:`hand_over`), by the SHA-256 of the text of that run's ``params.yaml``.
+_HANDED: dict[str, Params] = {}
+
+
+def hand_over(digest: str, params: Params) -> None:
+    """Make ``params`` this process's parameters of every parameter file whose bytes have the
+    SHA-256 ``digest``: a run parses and validates its parameters once and hands them to each
+    of its kernels as it starts (:mod:`analysis.kernels`), so that no step parses the YAML
+    again (:func:`read_params`)."""
+    _HANDED[digest] = params
+
+
+def read_params(params_file: str | Path) -> Params:
+    """A notebook's parameters: those the run handed over (:func:`hand_over`) when
+    ``params_file`` is that run's ``params.yaml``, byte for byte; else the file read and
+    validated (:meth:`Params.load`; a notebook opened in JupyterLab reads
+    ``lab-params.yaml``)."""
+    import hashlib
+
+    try:
+        digest = hashlib.sha256(Path(params_file).read_bytes()).hexdigest()
+    except OSError:
+        digest = None  # Params.load says what is wrong with the file
+    if digest in _HANDED:
+        return _HANDED[digest]
+    return Params.load(params_file)
+
+
 def load_step_params(params_file: str | Path, run_dir: str | Path, step: str) -> Params:
-    """Read and validate a notebook step's parameters, and record in
-    ``run_dir/parameters/<step>.json`` the parameters the step reads
-    (:func:`step_parameters`: the names, their values and hash) that its outputs come from,
-    for :func:`check_one_parameter_set`."""
+    """A notebook step's parameters (:func:`read_params`: handed over by the run, or read and
+    validated from the file), after recording in ``run_dir/parameters/<step>.json`` the
+    parameters the step reads (:func:`step_parameters`: the names, their values and hash)
+    that its outputs come from, for :func:`check_one_parameter_set`."""
     import json
 
     from analysis.files import write_atomic as write_text
 
-    params = Params.load(params_file)
+    params = read_params(params_file)
     names = step_parameters(step, params)
     stamp = {"step": step, "reads": list(names), "params_sha256": params_digest(params, names),
              "parameters": params_subset(params, names)}

@@ -14,22 +14,38 @@ step                   parameter groups                data  published  earlier 
 =====================  ==============================  ====  =========  ==================
 01_cohort              none: it loads, checks and       yes   no         none
                        summarises the export
-02_flow                definition, tests, checks (the   yes   yes        none
+groups                 definition                       no    no         01_cohort
+sweep                  see :func:`sweep_parameters`     no    no         01_cohort
+02_flow                definition, tests, checks (the   no    yes        01_cohort, groups
                        data warnings, the assumptions'
                        p-values and verdicts)
-03_tables              definition, tests, output        yes   no         none
-04_tapers              definition, tests                yes   no         none
-sweep                  see :func:`sweep_parameters`     yes   no         none
-05_sensitivity         definition, tests, sensitivity   yes   no         sweep
-06_reproduction        every parameter                  no    yes        every step above
+03_tables              definition, tests, output        no    no         01_cohort, groups
+04_tapers              definition, tests                no    no         01_cohort, groups
+05_sensitivity         definition, tests, sensitivity   no    no         01_cohort, groups,
+                                                                         sweep
+06_reproduction        every parameter                  no    yes        every notebook above
 render                 the staging folder's files (:func:`analysis.stepcache.render_key`)
 =====================  ==============================  ====  =========  ==================
 
-``sweep`` is the sensitivity analysis over the fixed grid (:func:`analysis.sensitivity.
-grid_sweep`), kept in the cache apart from step 05: the grid's definitions do not depend on
-the run's own definition, only which of them is the run's does (marked afterwards by step 05,
-:func:`analysis.sensitivity.mark_reference`). So a run with one changed cutoff reuses step 01
-and the sweep, and runs again what reads the response groups.
+Done once per run, and passed on as a file the later steps read:
+
+- ``01_cohort``'s output is the validated export (:mod:`analysis.schema.kept`): the run's
+  own process reads and checks the export once, with the run's parameters (its warnings and
+  the eligibility check), and keeps it before any notebook starts, so the notebooks 01-05
+  still run side by side; each reads that copy (``cohort_file``), never the export. Only
+  step 01 reads the data folder; the steps after it read the data through its key.
+- ``groups`` is who is in which response group (:func:`analysis.cohort.analysis_groups`),
+  computed once by the run's process from that copy and kept by its key
+  (:func:`analysis.files.stored`, the notebooks' ``groups_file``): a changed cutoff computes
+  the groups once, and the steps that read them read that file.
+- ``sweep`` is the sensitivity analysis over the fixed grid (:func:`analysis.sensitivity.
+  grid_sweep`), kept in the cache apart from step 05: the grid's definitions do not depend on
+  the run's own definition, only which of them is the run's does (marked afterwards by step
+  05, :func:`analysis.sensitivity.mark_reference`).
+
+So a run with one changed cutoff reuses step 01 and the sweep, computes the groups once, and
+runs again what reads them. A notebook opened alone in JupyterLab is given none of these
+files (``None``): it reads the export and computes the groups itself, as the sweep.
 
 This module imports nothing from the package (the bottom layer, like :mod:`analysis.paths`).
 """
@@ -38,12 +54,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reads", "READS", "SWEEP", "ALL", "reads", "reads_published"]
+__all__ = ["Reads", "READS", "SWEEP", "RESPONSE_GROUPS", "COHORT", "ALL", "reads",
+           "reads_published"]
 
 #: Every parameter (the collecting step shows and records them all).
 ALL = "all"
 #: The cached sweep over the sensitivity grid.
 SWEEP = "sweep"
+#: The response groups, computed once per run from step 01's output.
+RESPONSE_GROUPS = "groups"
+#: The step whose output is the validated export.
+COHORT = "01_cohort"
 
 
 @dataclass(frozen=True)
@@ -58,13 +79,19 @@ class Reads:
 
 
 #: What each step reads (the table above), by step name (a notebook's stem).
+#: Declared in the order they run: a step after those whose outputs it reads.
 READS: dict[str, Reads] = {
-    "01_cohort": Reads(()),
-    "02_flow": Reads(("definition", "tests", "checks"), published=True),
-    "03_tables": Reads(("definition", "tests", "output")),
-    "04_tapers": Reads(("definition", "tests")),
-    SWEEP: Reads(("definition", "tests", "sensitivity")),  # narrowed: sweep_parameters
-    "05_sensitivity": Reads(("definition", "tests", "sensitivity"), after=(SWEEP,)),
+    COHORT: Reads(()),
+    RESPONSE_GROUPS: Reads(("definition",), data=False, after=(COHORT,)),
+    SWEEP: Reads(("definition", "tests", "sensitivity"), data=False,  # narrowed:
+                 after=(COHORT,)),                                    # sweep_parameters
+    "02_flow": Reads(("definition", "tests", "checks"), data=False, published=True,
+                     after=(COHORT, RESPONSE_GROUPS)),
+    "03_tables": Reads(("definition", "tests", "output"), data=False,
+                       after=(COHORT, RESPONSE_GROUPS)),
+    "04_tapers": Reads(("definition", "tests"), data=False, after=(COHORT, RESPONSE_GROUPS)),
+    "05_sensitivity": Reads(("definition", "tests", "sensitivity"), data=False,
+                            after=(COHORT, RESPONSE_GROUPS, SWEEP)),
     "06_reproduction": Reads(ALL, data=False, published=True,
                              after=("01_cohort", "02_flow", "03_tables", "04_tapers",
                                     "05_sensitivity")),

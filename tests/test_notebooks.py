@@ -37,9 +37,11 @@ BOOKS = sorted(FOLDER.glob("*.ipynb"))
 #: for the collecting step, which records it, and the Excel sheet of the export: ``run
 #: --sheet``). The pipeline injects each of these.
 #: Step 05 also declares where the sweep over its grid is kept between runs (``sweep_file``:
-#: a pipeline run gives its cache file, analysis.steps).
+#: a pipeline run gives its cache file, analysis.steps); the steps that read the export and
+#: the response groups, where the run kept them (``cohort_file``, ``groups_file``: done once
+#: per run, analysis.steps).
 ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name", "sheet",
-           "sweep_file"}
+           "sweep_file", "cohort_file", "groups_file"}
 FIELDS = {f.name for f in dataclasses.fields(Params)}
 #: Steps whose outputs depend on the parameters: each records the parameters it read.
 STAMPED = ("02_flow", "03_tables", "04_tapers", "05_sensitivity")
@@ -196,6 +198,32 @@ def test_a_step_is_checked_on_the_parameters_it_read(tmp_path):
         check_one_parameter_set(run_dir, Params(bootstrap_seed=1, suppress_below=5))
     assert "03_tables ran with suppress_below=0 (now 5)." in str(error.value)
     assert "02_flow" not in str(error.value) and "05_sensitivity" not in str(error.value)
+
+
+def test_a_run_hands_its_parameters_to_the_steps_parsed_once(tmp_path, monkeypatch):
+    """Issue 24: the run parses and validates its parameters once; the code each kernel runs
+    as it starts (analysis.pipeline.hand_over_code) makes them the parameters of the run's
+    ``params.yaml``, byte for byte, so a step reads no YAML (parsing is made to fail here)
+    and still records what it read. Any other file (the lab's) is read as before."""
+    from analysis import params as params_module
+    from analysis.pipeline import hand_over_code, write_params_file
+
+    variant = Params(fvc_decline=0.05, continuous_tests={"t2.ck": "t"})
+    text = write_params_file(tmp_path, variant)  # the run's params.yaml
+    monkeypatch.setattr(params_module, "_HANDED", {})
+    exec(hand_over_code(text, variant), {})  # as in a kernel, after its imports
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the parameter file was parsed again")
+
+    monkeypatch.setattr(Params, "load", no_parsing)
+    run_dir = tmp_path / "run"
+    assert load_step_params(tmp_path / "params.yaml", run_dir, "03_tables") == variant
+    assert check_one_parameter_set(run_dir, variant) == {
+        "03_tables": params_digest(variant, step_parameters("03_tables"))}
+    (tmp_path / "lab.yaml").write_text(text + "# edited by a student\n")
+    with pytest.raises(AssertionError, match="parsed again"):
+        params_module.read_params(tmp_path / "lab.yaml")
 
 
 def test_the_parameter_hash_follows_every_value():

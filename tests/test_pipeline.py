@@ -151,6 +151,11 @@ def test_a_run_without_cache_says_so(tmp_path: Path):
     assert {manifest["steps"][nb]["cache"] for nb in NOTEBOOKS} == {"off"}
     assert sorted(p.name for p in (bundle / "notebooks").iterdir()) == sorted(NOTEBOOKS)
     assert not (tmp_path / "runs" / ".cache").exists()
+    # Without the cache the run keeps the checked export and the groups in its staging
+    # folder, and removes them before the bundle is published (patient rows).
+    assert (manifest["steps"]["01_cohort.ipynb"]["export"]["cache"],
+            manifest["steps"]["groups"]["cache"]) == ("off", "off")
+    assert not list(bundle.glob(".*")) and not list(bundle.rglob("*.parquet"))
     # Every notebook ran in a kernel started once: numbered from 1 as in a fresh kernel, and
     # blind to the variables of the notebook before it (the stub's second cell is cell 2).
     for name in NOTEBOOKS:
@@ -202,7 +207,7 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
         (books / "05_sensitivity.ipynb").read_bytes() + b"\n")
     after = plan_run("paper", Params(), data, books, None).keys
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
-        COLLECT, "05_sensitivity.ipynb"]
+        "05_sensitivity.ipynb", COLLECT]
 
     before = after  # the notebooks as they are now
 
@@ -211,20 +216,22 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
         return sorted(step for step in before if after[step] != before[step])
 
     # A parameter reaches the steps that read it (analysis.steps), and only those: a changed
-    # cutoff runs again what reads the response groups, and reuses step 01 (the export) and
-    # the sweep over the sensitivity grid (its definitions do not depend on the run's own).
-    defined = ["02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", COLLECT,
-               "05_sensitivity.ipynb"]
+    # cutoff computes the response groups again and runs again what reads them, and reuses
+    # step 01 (the export) and the sweep over the sensitivity grid (its definitions do not
+    # depend on the run's own).
+    defined = sorted(["02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", COLLECT,
+                      "05_sensitivity.ipynb", "groups"])
+    tested = [step for step in defined if step != "groups"]  # the groups read no test rule
     assert changed(fvc_decline=0.05) == changed(ck_missing_baseline="not_met") == defined
-    assert changed(alpha=0.051) == defined  # the tests' level: not the sweep's p-values
-    assert changed(bootstrap_seed=1) == [COLLECT, "05_sensitivity.ipynb"]
+    assert changed(alpha=0.051) == tested  # the tests' level: not the sweep's p-values
+    assert changed(bootstrap_seed=1) == ["05_sensitivity.ipynb", COLLECT]
     assert changed(suppress_below=5) == ["03_tables.ipynb", COLLECT]
     # What the grid does not sweep (the tests' rules, the eligibility, pft_missing by
     # default) or the grid itself does reach the sweep.
-    assert changed(fisher_sided="two-sided") == [*defined, "sweep"]
+    assert changed(fisher_sided="two-sided") == [*tested, "sweep"]
     assert changed(pft_missing="met") == [*defined, "sweep"]
     assert changed(sensitivity_grid={"fvc_decline": [0.05, 0.10]}) == [
-        COLLECT, "05_sensitivity.ipynb", "sweep"]
+        "05_sensitivity.ipynb", COLLECT, "sweep"]
 
 
 def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
@@ -277,6 +284,48 @@ def test_a_cutoff_change_reuses_the_cohort_step_and_the_sweep(paper_run: Path,
         "miss", "hit")
     for nb in ("02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", sensitivity):
         assert steps[nb]["key"] != paper[nb]["key"] and steps[nb]["cache"] == "miss", nb
+
+
+def injected(bundle: Path, name: str) -> dict:
+    """The values the pipeline injected into an executed notebook's parameters."""
+    book = nbformat.read(bundle / "notebooks" / name, as_version=4)
+    cell = next(c for c in book.cells if "injected-parameters" in c.metadata.get("tags", []))
+    namespace: dict = {}
+    exec(cell.source, namespace)  # plain assignments only
+    return namespace
+
+
+def test_the_export_is_read_once_and_the_groups_computed_once(paper_run: Path,
+                                                              variant_run: Path):
+    """Done once per run (issue 24), shown by the manifests and the injected files, never by
+    times. The paper run read and checked the export (the cache was empty) and kept it as
+    step 01's output; the variant (one changed cutoff) read that kept copy, not the export.
+    Each run computed the response groups once, under its own definition's key, and every
+    step that reads them was given that one file, and the kept export. Neither bundle holds
+    the kept copy (patient rows) or the groups."""
+    cohort, sensitivity = "01_cohort.ipynb", "05_sensitivity.ipynb"
+    readers = ("02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", sensitivity)
+    folders = {"paper": paper_run, "variant": variant_run}
+    manifests = {name: json.loads((folder / "manifest.json").read_text())["steps"]
+                 for name, folder in folders.items()}
+    paper, variant = manifests["paper"], manifests["variant"]
+    assert (paper[cohort]["export"]["cache"], variant[cohort]["export"]["cache"]) == (
+        "miss", "hit")
+    assert paper[cohort]["export"]["key"] == variant[cohort]["export"]["key"] == \
+        paper[cohort]["key"]
+    assert (paper["groups"]["cache"], variant["groups"]["cache"]) == ("miss", "miss")
+    assert paper["groups"]["key"] != variant["groups"]["key"]
+    for name, folder in folders.items():
+        key = manifests[name]["groups"]["key"]
+        kept = {injected(folder, nb)["cohort_file"] for nb in (cohort, *readers)}
+        assert len(kept) == 1 and f"/.cache/cohort/{paper[cohort]['export']['key']}" in \
+            kept.pop(), name
+        groups = {injected(folder, nb)["groups_file"] for nb in readers}
+        assert len(groups) == 1, name
+        groups = Path(groups.pop())
+        assert groups.parent.name == "groups" and groups.name.startswith(key), name
+        assert groups.is_file(), name
+        assert not list(folder.rglob("*.parquet")) and not list(folder.rglob("*.pickle"))
 
 
 def test_a_registry_size_export_runs_in_one_kernel(tmp_path):

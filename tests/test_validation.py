@@ -211,6 +211,47 @@ def test_unknown_columns_are_warnings(tmp_path):
                                                               ("fvc_pct", "warning")]
 
 
+# ------------------------------------------------------------------------------ kept export
+def test_the_kept_export_reads_back_exactly_with_its_warnings(tmp_path):
+    """Step 01's output (issue 24): the validated export kept as Parquet reads back with every
+    value and column type as validation gave them (pandas' nullable types; pyarrow is the
+    independent writer and reader), and with the reading's warnings and file names, so the
+    later steps word the same warnings for their parameters without reading the export."""
+    from analysis.schema import export_warnings, keep_export, kept_export
+
+    export = tmp_path / "export"
+    export.mkdir()
+    for table in TABLES:
+        shutil.copy(RAW / f"{table}.csv", export)
+    raw_text("patients").assign(notes="x").to_csv(export / "patients.csv", index=False)
+    check = check_export(export)
+    kept = kept_export(keep_export(tmp_path / "kept", check))
+    assert_same_cohort(kept.cohort, check.cohort)
+    assert str(kept.cohort.assessments["ck"].dtype) == "Int64"
+    assert str(kept.cohort.patients["ana"].dtype) == "boolean"
+    assert kept.files == check.files == {t: f"{t}.csv" for t in TABLES}
+    assert [(w.column, w.level) for w in kept.read_warnings] == [("notes", "warning")]
+    assert export_warnings(kept, Params()) == check.warnings  # as the export's own check
+
+
+def test_a_kept_export_is_read_instead_of_the_export(tmp_path, monkeypatch):
+    """Given where the run keeps the export, a step reads that copy and checks nothing again;
+    a notebook opened alone (nothing kept) reads and checks the export itself."""
+    from analysis.schema import kept, validated_export
+
+    folder = tmp_path / "kept"
+    first = validated_export(RAW, kept=folder)  # read, checked, kept
+    assert (folder / "patients.parquet").is_file()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the export was read again")
+
+    monkeypatch.setattr(kept, "check_export", refuse)
+    assert_same_cohort(validated_export(RAW, kept=folder).cohort, first.cohort)
+    with pytest.raises(AssertionError, match="read again"):
+        validated_export(RAW, kept=None)
+
+
 def test_a_misspelt_column_is_named(tmp_path):
     raw = {t: raw_text(t) for t in TABLES}
     raw["patients"] = raw["patients"].rename(columns={"age_at_onset": "age_onset"})

@@ -15,9 +15,17 @@ a run computes before anything executes), :mod:`analysis.pipeline.execute` (the 
 kernels, or from the cache; the rendering) and :mod:`analysis.pipeline.bundle` (the files of
 the bundle beside the steps' own, the swap into place); this module runs them in order.
 
+Done once per run (:mod:`analysis.steps`): the parameters are parsed and validated once (by
+the command line, or given as :class:`~analysis.params.Params`) and handed to each kernel as
+it starts (:func:`analysis.params.hand_over`); the export is read and checked once, with the
+run's parameters, by this process (:func:`read_export`), and kept as step 01's output
+(:mod:`analysis.schema.kept`); the response groups are computed once from it and kept by
+their key (:func:`keep_groups`). All three happen while the kernels start, before any
+notebook runs, so the notebooks 01-05 still run side by side, each reading those files.
+
 Every notebook is given the path of the run's ``params.yaml`` (``params_file``) and the
-folders it declares in its ``parameters`` cell, never parameter values: the values are read
-from that one file (see ``notebooks/README.md``).
+files and folders it declares in its ``parameters`` cell, never parameter values (see
+``notebooks/README.md``).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from analysis import paths
@@ -71,16 +80,27 @@ from analysis.runfolder import (
     run_lock,
     start_record,
 )
+from analysis.steps import COHORT, READS, RESPONSE_GROUPS
 
 __all__ = ["ROOT", "DEFAULT_DATA", "PUBLISHED", "NOTEBOOKS", "INDEPENDENT", "COLLECT",
            "BY_COST", "KERNEL_NAME", "DEFAULT_KERNELS", "Plan", "plan_run", "default_kernels",
-           "kernel_name", "write_params_file", "release_export", "run", "_ipc_kernel_manager"]
+           "kernel_name", "write_params_file", "release_export", "run", "_ipc_kernel_manager",
+           "read_export", "keep_groups", "hand_over_code", "MAX_PROBLEMS"]
+
+#: Problems listed per file and rule before the rest are only counted (``--max-problems``).
+MAX_PROBLEMS = 20
+#: Step 01's notebook, whose output is the validated export.
+COHORT_STEP = f"{COHORT}.ipynb"
+#: The notebooks that read the response groups (:data:`analysis.steps.RESPONSE_GROUPS`).
+READ_GROUPS = tuple(f"{stem}.ipynb" for stem, reads in READS.items()
+                    if RESPONSE_GROUPS in reads.after)
 
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = say,
         notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None,
-        started: float | None = None) -> Path:
+        started: float | None = None, warn: Callable[[str], None] | None = None,
+        max_problems: int = MAX_PROBLEMS) -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -103,6 +123,10 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     started : when the user's wait began (``time.time()``; the CLI passes its process's
         start): the last line says how long the run took from then to the end, kernels shut
         down (default: from this call).
+    warn : where the export's warnings go, worded for ``params`` (the command line: standard
+        error); default: not shown (the report's data section lists them).
+    max_problems : problems or warnings listed per file and rule before the rest are counted
+        (0: all).
 
     Returns
     -------
@@ -123,24 +147,24 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     kernels = jobs or default_kernels(data_dir)
     pool = KernelPool(min(kernels, max(1, len(to_run) - (COLLECT in to_run))),
                       kernel_name(), notebooks_dir, _ipc_kernel_manager(),
-                      notebook_imports([notebooks_dir / nb for nb in to_run]))
+                      notebook_imports([notebooks_dir / nb for nb in to_run]),
+                      hand_over_code(plan.params_text, params))
     if to_run:
         pool.start()  # the kernels start and import while the data is validated below
     try:
-        # Validate the data once, up front, so a bad export fails with one clear message and
-        # nothing is created. Not needed when every independent step is reused: their keys
-        # hold every file of the data folder, the parameters and the package code, and a
-        # step is stored in the cache only by a run that passed this validation.
+        # Read and check the export once, up front, so a bad export fails with one clear
+        # message and nothing is created; kept as step 01's output for every later step. Not
+        # needed when every step that reads it is reused: their keys hold step 01's, which
+        # holds every file of the data folder, and a step is stored in the cache only by a
+        # run that passed this check.
+        export = None
         if any(nb in to_run for nb in INDEPENDENT):
-            from analysis.schema import read_cohort
-
-            check_eligible(read_cohort(data_dir, sheet=sheet), params, data_dir)
-            release_export()
+            export = read_export(plan, data_dir, sheet, params, warn, max_problems)
         runs_dir.mkdir(parents=True, exist_ok=True)
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
             final = _build(name, params, data_dir, formats, runs_dir, engine, log,
-                           notebooks_dir, plan, pool, sheet)
+                           notebooks_dir, plan, pool, sheet, export, to_run)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
         pool.close(kill=True)
         if not is_write_error(exc):
@@ -157,9 +181,11 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 
 def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
            runs_dir: Path, engine: str, log: Callable[[str], None], notebooks_dir: Path,
-           plan: Plan, pool, sheet: str | None = None) -> Path:
+           plan: Plan, pool, sheet: str | None = None, export=None,
+           to_run: list[str] | None = None) -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
-    in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
+    in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it.
+    ``export``: what :func:`read_export` returned (None: no step reads the export)."""
     from analysis import stepcache
     from analysis.render import describe_renderer
 
@@ -172,15 +198,32 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         start_record(runs_dir, name, stage)
         log(f"run '{name}': building in {stage.name} (data: {data_dir})")
         write_params_file(stage, params)
+        # Step 01's output and the response groups: in the cache by their keys, or (without
+        # cache) in hidden files of the staging folder, removed before the bundle is published
+        # (they hold patient rows).
+        cohort_dir = plan.cohort_dir or stage / ".cohort"
+        groups_file = plan.groups_file or stage / ".groups.pickle"
+        once = {}
+        if export is not None:
+            once = keep_export_and_groups(export, cohort_dir, groups_file, params, plan,
+                                          [nb for nb in to_run or () if nb in READ_GROUPS])
+            release_export()
+            export = None
         setup = StepSetup(stage, {"params_file": str(stage / "params.yaml"),
                                   "data_dir": str(data_dir), "run_dir": str(stage),
                                   "published_dir": str(planning.PUBLISHED), "run_name": name,
                                   "sheet": sheet, "sweep_file": plan.sweep_file and
-                                  str(plan.sweep_file)},
+                                  str(plan.sweep_file), "cohort_file": str(cohort_dir),
+                                  "groups_file": str(groups_file)},
                           pool.kernel, notebooks_dir, log)
         (stage / "notebooks").mkdir()
         steps = run_independent_steps(setup, plan, pool)
+        if "export" in once:
+            steps[COHORT_STEP]["export"] = once.pop("export")
+        steps.update(once)
         steps[COLLECT] = run_collecting_step(setup, plan, pool)
+        shutil.rmtree(stage / ".cohort", ignore_errors=True)  # patient rows: not published
+        (stage / ".groups.pickle").unlink(missing_ok=True)
         pool.close(wait=False)  # the kernels shut down while the report renders
         # Which engine renders, and its version: for the manifest and Appendix C.
         renderer = describe_renderer(engine) if formats else None
@@ -208,6 +251,102 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
     return final
 
 
+def hand_over_code(params_text: str, params: Params) -> str:
+    """Code each kernel runs as it starts: ``params`` (parsed and validated once, by this
+    process) become the kernel's parameters of the run's ``params.yaml``, whose text is
+    ``params_text`` (:func:`analysis.params.hand_over`), so that no step parses it again. A
+    pickle of this process's own object, read in the run's own kernels only."""
+    import hashlib
+    import pickle
+
+    digest = hashlib.sha256(params_text.encode("utf-8")).hexdigest()
+    blob = pickle.dumps(params, protocol=pickle.HIGHEST_PROTOCOL)
+    return ("\nimport pickle as _pickle\nimport analysis.params as _params\n"
+            f"_params.hand_over({digest!r}, _pickle.loads({blob!r}))\n")
+
+
+def read_export(plan: Plan, data_dir: Path, sheet: str | None, params: Params,
+                warn: Callable[[str], None] | None = None,
+                max_problems: int = MAX_PROBLEMS) -> dict:
+    """The run's one reading of the export: step 01's kept output when the cache holds it
+    (:attr:`Plan.cohort_dir`; a run with another cutoff reads no export file), else the
+    export read and checked with the run's parameters (:func:`analysis.schema.check_export`).
+    Its warnings, worded for ``params``, go to ``warn``; an export in which no patient is
+    eligible is refused (:func:`check_eligible`).
+
+    Returns
+    -------
+    dict: ``check`` (the :class:`~analysis.schema.ExportCheck`) and ``record`` (for the
+    manifest: seconds, and ``cache``: ``hit`` when read from the kept copy).
+
+    Raises
+    ------
+    DataValidationError
+        Listing the export's problems (at most ``max_problems`` per file and rule).
+    """
+    from analysis.errors import AnalysisError, DataValidationError
+    from analysis.schema import check_export, export_warnings, format_problems, kept_export
+    from analysis.schema.kept import READ_NOTES
+
+    if max_problems < 0:
+        raise AnalysisError(f"--max-problems must be 0 (all) or more, got {max_problems}")
+    started = time.perf_counter()
+    kept = plan.cohort_dir
+    if kept is not None and (kept / READ_NOTES).is_file():
+        check, cache = kept_export(kept), "hit"
+        warnings = export_warnings(check, params)
+    else:
+        check, cache = check_export(data_dir, sheet=sheet, params=params), \
+            "miss" if kept is not None else "off"
+        warnings = check.warnings
+        if check.problems:
+            raise DataValidationError(format_problems(check.problems + check.warnings,
+                                                      folder=data_dir,
+                                                      max_per_kind=max_problems))
+    if warn is not None and warnings:
+        warn(format_problems(warnings, folder=data_dir, max_per_kind=max_problems))
+    check_eligible(check.cohort, params, data_dir)
+    return {"check": check, "record": {"seconds": round(time.perf_counter() - started, 2),
+                                       "cache": cache, "key": plan.keys[COHORT_STEP][:16]}}
+
+
+def keep_export_and_groups(export: dict, cohort_dir: Path, groups_file: Path, params: Params,
+                           plan: Plan, readers: list[str]) -> dict[str, dict]:
+    """Keep the export read by :func:`read_export` as step 01's output at ``cohort_dir``
+    (unless it was read from there), and the response groups at ``groups_file`` when a step
+    to run reads them (``readers``) and they are not kept yet (:func:`keep_groups`). Returns
+    the manifest's records: ``export`` and ``groups``."""
+    from analysis.schema import keep_export
+
+    check, record = export["check"], dict(export["record"])
+    if record["cache"] != "hit":
+        started = time.perf_counter()
+        keep_export(cohort_dir, check)
+        record["seconds"] = round(record["seconds"] + time.perf_counter() - started, 2)
+    records = {"export": record}
+    if readers:
+        records[RESPONSE_GROUPS] = keep_groups(check.cohort, params, groups_file, plan)
+    return records
+
+
+def keep_groups(cohort, params: Params, groups_file: Path, plan: Plan) -> dict:
+    """The response groups (:func:`analysis.cohort.analysis_groups`), computed once per run
+    and kept at ``groups_file`` (:func:`analysis.files.stored`), where every step that reads
+    them finds them: with the cache, by their key (:data:`analysis.steps.RESPONSE_GROUPS`),
+    so a run whose definition is unchanged computes nothing. Returns the manifest's record."""
+    from analysis.cohort import analysis_groups
+    from analysis.files import stored
+
+    started = time.perf_counter()
+    found = groups_file.is_file()
+    if not found:
+        stored(groups_file, partial(analysis_groups, cohort.patients, cohort.assessments,
+                                    params))
+    cache = "hit" if found else "miss" if plan.groups_file is not None else "off"
+    return {"seconds": round(time.perf_counter() - started, 2), "cache": cache,
+            "key": plan.keys[RESPONSE_GROUPS][:16]}
+
+
 def release_export() -> None:
     """The run's own process validated the export and analyses nothing itself (the kernels
     read their own copy): drop its remembered read and hand the freed heap back to the
@@ -228,10 +367,13 @@ def release_export() -> None:
 
 
 def check_run_request(name: str, data_dir: Path) -> None:
-    """Refuse a run name that breaks :data:`analysis.runfolder.RUN_NAME_RULE`, or a missing
-    data folder."""
+    """Refuse a run name that breaks :data:`analysis.runfolder.RUN_NAME_RULE`, or a data
+    folder that is missing or a file (the export check's message)."""
     check_run_name(name)
     if not data_dir.is_dir():
+        from analysis.schema import check_export
+
+        check_export(data_dir)  # raises the message naming what to give instead
         raise PipelineError(f"data folder not found: {data_dir}")
 
 

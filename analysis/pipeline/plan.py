@@ -14,7 +14,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.files import file_digest
 from analysis.params import Params, params_subset, step_parameters
-from analysis.steps import SWEEP
+from analysis.steps import COHORT, RESPONSE_GROUPS, SWEEP
 
 __all__ = ["ROOT", "DEFAULT_DATA", "PUBLISHED", "INDEPENDENT", "COLLECT", "NOTEBOOKS",
            "BY_COST", "Plan", "plan_run", "params_yaml", "git_commit", "commit_epoch",
@@ -123,6 +123,23 @@ class Plan:
         return entry is not None and (entry / "notebooks" / step).is_file()
 
     @property
+    def cohort_dir(self) -> Path | None:
+        """Where step 01's output, the validated export (:mod:`analysis.schema.kept`), is
+        kept by step 01's key (``None`` without cache: the run keeps it in its staging
+        folder)."""
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / "cohort" / self.keys[f"{COHORT}.ipynb"]
+
+    @property
+    def groups_file(self) -> Path | None:
+        """Where the response groups (:data:`analysis.steps.RESPONSE_GROUPS`) are kept by
+        their key (``None`` without cache: the run keeps them in its staging folder)."""
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / RESPONSE_GROUPS / f"{self.keys[RESPONSE_GROUPS]}.pickle"
+
+    @property
     def sweep_file(self) -> Path | None:
         """Where the sweep over the sensitivity grid is kept (:data:`analysis.steps.SWEEP`;
         ``None`` without cache): step 05 reads it when it is there, else computes and keeps
@@ -145,7 +162,8 @@ def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
                   "packages": package_versions()}
     package = stepcache.package_digest(ROOT)
     keys: dict[str, str] = {}
-    for step in (SWEEP, *INDEPENDENT, COLLECT):  # a step after those whose outputs it reads
+    for stem in steps.READS:  # declared in order: after the steps whose outputs it reads
+        step = _step_name(stem)
         reads = steps.reads(step)
         notebook = notebooks_dir / step if step.endswith(".ipynb") else None
         inputs = {**(data if reads.data else {}), **(published if reads.published else {})}
@@ -160,5 +178,6 @@ def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
 
 
 def _step_name(stem: str) -> str:
-    """A step's name in :attr:`Plan.keys` (the notebook's file name, or ``sweep``)."""
-    return stem if stem == SWEEP else f"{stem}.ipynb"
+    """A step's name in :attr:`Plan.keys` (the notebook's file name, or ``sweep``,
+    ``groups``)."""
+    return stem if stem in (SWEEP, RESPONSE_GROUPS) else f"{stem}.ipynb"

@@ -18,6 +18,8 @@ One module per concept; every public name is importable from ``analysis.schema``
 - :mod:`~analysis.schema.plausible`: plausible ranges and the unit a value was likely typed in;
 - :mod:`~analysis.schema.problems`: a problem and the message listing them;
 - :mod:`~analysis.schema.export`: an export folder, checked as a whole;
+- :mod:`~analysis.schema.kept`: the validated export kept as files, read by a run's later
+  steps instead of the export;
 - :mod:`~analysis.schema.empty`: warnings for data that is entirely blank where it is used, and
   for patients without the follow-up assessment their response is judged on.
 """
@@ -42,6 +44,7 @@ from analysis.schema.export import (
     param_warnings,
     read_cohort,
 )
+from analysis.schema.kept import export_warnings, keep_export, kept_export, validated_export
 from analysis.schema.problems import Problem, format_problems, warnings_markdown
 from analysis.schema.read import TableRead, find_table, read_export, read_table
 from analysis.schema.rules import EXCEL_ERRORS, codebook_names, unknown_columns, validate_tables
@@ -51,4 +54,5 @@ __all__ = ["Codebook", "Cohort", "ExportCheck", "Problem", "load_codebook", "rea
            "format_problems", "describe_cohort", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
            "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN", "empty_data_warnings",
            "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS", "data_warnings",
-           "param_warnings", "missing_visit_warnings", "warnings_markdown"]
+           "param_warnings", "missing_visit_warnings", "warnings_markdown", "keep_export",
+           "kept_export", "validated_export", "export_warnings"]

@@ -37,12 +37,15 @@ __all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "for
 @dataclass(frozen=True)
 class ExportCheck:
     """Result of checking an export folder: the cohort (None when anything is wrong), the
-    problems that prevent its use, and warnings (e.g. columns that will be ignored)."""
+    problems that prevent its use, warnings (e.g. columns that will be ignored), the file
+    each table was read from, and ``read_warnings``: the warnings that do not depend on the
+    run's parameters (those of the reading; :func:`param_warnings` adds the others)."""
 
     cohort: Cohort | None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    read_warnings: list[Problem] = field(default_factory=list)
 
 
 
@@ -104,12 +107,14 @@ def check_export(folder: str | Path, codebook: Codebook | None = None,
     found = [p for p in found if (p.file, p.row, p.column) not in reported]
     problems = _place(problems + found, reads, names, codebook)
     warnings = _place(warnings, reads, names, codebook)
+    read_warnings = warnings
     if cohort is not None and not problems:
         if default_codebook:
             _remember(folder, sheet, cohort, warnings, names)
             cohort = _copies(cohort)
         warnings = warnings + param_warnings(cohort, params, names)
-    return ExportCheck(cohort if not problems else None, problems, warnings, names)
+    return ExportCheck(cohort if not problems else None, problems, warnings, names,
+                       read_warnings)
 
 
 def param_warnings(cohort: Cohort, params=None, names: dict[str, str] | None = None
