@@ -236,7 +236,9 @@ def test_the_report_passes_the_block_unchanged_to_html_only(paper_run: Path):
         docx = " ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>",
                                    z.read("word/document.xml").decode("utf-8")))
     for text in (pdf, docx):
-        assert "Robustness explorer" not in text and "explorer-data" not in text
+        # the heading and a note on where the explorer is, none of its page (issue 25)
+        assert "Robustness explorer" in text and "needs a web browser" in text
+        assert "explorer-data" not in text and "Selected definition" not in text
         assert "Sensitivity of the conclusions" in text  # the static summary stays
 
 

@@ -165,10 +165,13 @@ def test_group_label_rows_are_kept_with_the_next_row(tmp_path: Path):
     assert stranded(_group_label_pages(without_rule, tmp_path))  # the defect is reproduced
     layouts = _group_label_pages(header, tmp_path)
     assert stranded(layouts) == []
-    for pages in layouts:  # no row lost or doubled; the header repeats on each page
+    for pages in layouts:  # no row lost or doubled; the header repeats on each page, under
+        # the continuation mark (an unnumbered caption here: no "Table 1" before it)
         lines = [line for page in pages for line in page]
         assert lines.count("PFT, %") == 1 and lines.count("DLCO 48.7 (19.9) 0.33") == 1
-        assert all(page[0].startswith("Characteristic All") for page in pages[1:])
+        assert pages[0][0] == "Characteristics" and "(continued)" not in pages[0]
+        assert all(page[:1] == ["(continued)"] and page[1].startswith("Characteristic All")
+                   for page in pages[1:])
 
 
 def test_table_text_is_set_smaller_once(tmp_path: Path):

@@ -435,7 +435,8 @@ def test_typst_header_file_holds_the_quarto_fixes_and_both_engines_include_it():
     assert project["format"]["typst"]["include-in-header"] == "report-header.typ"
     opts = format_options((project,), "typst", {})
     header = header_includes(opts, REPO, "typst")
-    assert "#show figure: set block(breakable: true)" in header
+    assert '#show figure.where(kind: table): set block(breakable: true)' in header
+    assert '#show figure.where(kind: "quarto-float-tbl"): set block(breakable: true)' in header
     assert "#set figure.caption(separator: [. ])" in header
     with pytest.raises(RenderError, match="include-in-header: file 'nope.typ' not found"):
         header_includes({"include-in-header": ["nope.typ"]}, REPO, "typst")

@@ -414,3 +414,43 @@ def test_docx_page_and_type_sizes_are_the_pdf_s(paper_run):
     assert body_size == "20"  # half-points
     table = next(s for s in styles.iter(f"{W}style") if s.get(f"{W}styleId") == "Table")
     assert table.find(f"{W}rPr/{W}sz").get(f"{W}val") == "16"
+
+
+def test_pdf_table_continued_on_a_later_page_says_so(pdf_pages):
+    """Issue 25: a table that breaks across pages opens each later page with "Table N
+    (continued)" above its repeated header, and no figure is set inside it (no figure caption
+    between a table's caption and its last continuation mark). Read from the PDF's text
+    (pypdf), page by page: Table 7 of this report (the univariable odds ratios, 28 rows of
+    Table 2's characteristics) does not fit on one page."""
+    text = " ".join(pdf_pages)
+    marks = {int(n) for page in pdf_pages for n in re.findall(r"Table (\d+) \(continued\)", page)}
+    assert 7 in marks
+    for n in marks:
+        caption = [i for i, page in enumerate(pdf_pages) if f"Table {n}. " in page]
+        continued = [i for i, page in enumerate(pdf_pages) if f"Table {n} (continued)" in page]
+        assert len(caption) == 1 and caption[0] < min(continued), n
+        # the mark heads the repeated header row (Table 7's: "Characteristic Method")
+        start = text.index(f"Table {n}. ")
+        end = text.rindex(f"Table {n} (continued)")
+        assert not re.search(r"Figure \d+\. ", text[start:end]), f"a figure inside Table {n}"
+    page = next(p for p in pdf_pages if "Table 7 (continued)" in p)
+    assert page[page.index("Table 7 (continued)"):].startswith(
+        "Table 7 (continued) Characteristic Method")
+
+
+def test_robustness_explorer_is_in_every_contents_list(paper_run, pdf_pages):
+    """Issue 25: the robustness explorer has a heading in the contents of the HTML and the PDF
+    (and a Word heading, which Word's contents field lists); the PDF and Word say where the
+    interactive explorer is (the HTML report), the HTML does not repeat it."""
+    html = (paper_run / "report.html").read_text(encoding="utf-8")
+    toc = html[html.index('<nav id="TOC"'):html.index("</nav>")]
+    assert re.search(r'href="#sec-explorer"[^>]*><span class="toc-section-number">5\.1</span>'
+                     r"\s*Robustness explorer", toc)
+    assert "needs a web browser" not in html_text(paper_run / "report.html")
+    contents = pdf_pages[0]
+    assert re.search(r"5\.1 Robustness explorer[ .]*\d+", contents)
+    assert "needs a web browser: it is this section of the report’s HTML version, report.html" \
+        in " ".join(pdf_pages)
+    with zipfile.ZipFile(paper_run / "report.docx") as z:
+        document = z.read("word/document.xml").decode("utf-8")
+    assert "Robustness explorer" in document and "needs a web browser" in document

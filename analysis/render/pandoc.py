@@ -18,6 +18,10 @@ from analysis.render.config import (
 )
 from analysis.render.source import REPORT_NAME, RenderError
 
+#: Quarto's conditional content (``.content-visible`` / ``.content-hidden`` with
+#: ``when-format`` / ``unless-format``), resolved per format before the project's filters.
+_CONDITIONAL = Path(__file__).with_name("conditional.lua")
+
 _HTML_CSS = """<style>
 body { max-width: 62em; font-family: system-ui, -apple-system, "Segoe UI", Roboto,
   "Helvetica Neue", Arial, sans-serif; line-height: 1.5; }
@@ -88,7 +92,7 @@ def pandoc_version() -> str:
 
 def _run_pandoc(markdown: str, args: list[str], cwd: Path, what: str,
                 env: Mapping[str, str] | None = None) -> str:
-    cmd = [_pandoc_path(), "--from=markdown", *args]
+    cmd = [_pandoc_path(), "--from=markdown", f"--lua-filter={_CONDITIONAL}", *args]
     proc = subprocess.run(cmd, input=markdown, capture_output=True, text=True,
                           encoding="utf-8", cwd=cwd, check=False,
                           env=None if env is None else {**os.environ, **env})

@@ -449,7 +449,6 @@ def explorer_html(data: Mapping[str, Any],
     head = ["", "Selected definition", the_label[:1].upper() + the_label[1:]]
     parts = [
         '<section id="robustness-explorer" class="level2" hidden>',
-        '<h2 class="unnumbered">Robustness explorer</h2>',
         f"<p>Choose a value for each part of the definition of response among the values of "
         f"the grid above ({data['n_definitions']} definitions). The page shows, for that "
         f"definition, the study flow, the responders per group and each conclusion of the "
