@@ -169,12 +169,13 @@ def _conclusions_part(paper_dir: Path, run_dir: Path, alpha: float) -> list[str]
     lost = int((before & ~after.reindex(before.index, fill_value=False)).sum())
     gained = int((~before & after.reindex(before.index, fill_value=False)).sum())
     return head + [
-        f"Each conclusion of the paper as the paper printed it, as the paper run computes it "
-        f"and as this run computes it, judged by the rule stated in the Methods "
-        f"(significance level {alpha:g}). Of the {len(table)} conclusions, {lost} supported "
-        f"by the paper run {'is' if lost == 1 else 'are'} no longer supported here and "
-        f"{gained} {'is' if gained == 1 else 'are'} newly supported.", "",
-        markdown_table(table, "The paper's conclusions: the paper, the paper run and this run",
+        f"Each conclusion of the paper, its verdict in the paper run and in this run (judged "
+        f"by the rule stated in the Methods, significance level {alpha:g}; a changed verdict "
+        f"is in bold), and the numbers it rests on in each run. Of the {len(table)} "
+        f"conclusions, {lost} supported by the paper run {'is' if lost == 1 else 'are'} no "
+        f"longer supported here and {gained} {'is' if gained == 1 else 'are'} newly "
+        f"supported. What the paper printed is in the paper run's report.", "",
+        markdown_table(table, "The paper's conclusions: the paper run and this run",
                        left_columns=len(table.columns))]
 
 
@@ -254,8 +255,16 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
         return "\n".join(lines)
     flips = pd.concat([table[table["Significance"] != ""].assign(Table=title)
                        for title, table in tables.items()])
+    counts = pd.DataFrame({
+        "Table": list(tables),
+        "Numbers changed": [len(table) for table in tables.values()],
+        f"p-values that crossed {params.alpha:g}": [int((table["Significance"] != "").sum())
+                                                   for table in tables.values()]})
     lines.append(f"{n} other computed numbers differ from the paper run; {CHANGES_APPENDIX} "
-                 f"lists them by table. {len(flips)} p-values crossed the significance level "
+                 "lists each of them, table by table, after the report proper.\n")
+    lines.append(markdown_table(counts, "Changed numbers by table (each listed in "
+                                f"{CHANGES_APPENDIX})", left_columns=1))
+    lines.append(f"{len(flips)} p-values crossed the significance level "
                  f"{params.alpha:g}{':' if len(flips) else '.'}\n")
     if len(flips):
         # The table's name once, in its own column (not again at the start of the number).
