@@ -294,6 +294,36 @@ def test_word_updates_its_contents_on_opening(paper_run):
     assert re.search(r"<w:instrText[^>]*>\s*TOC ", document)
 
 
+def test_word_file_holds_a_written_contents_list(paper_run, docx_body):
+    """Issue 25: LibreOffice does not update fields on opening (it showed a bare "Table of
+    Contents"), so the TOC field holds its entries: every heading of levels 1-2, in order,
+    as the heading prints it (section number included), each a link to the heading's
+    bookmark. Read from the document's XML, independently of the writer."""
+    blocks = list(docx_body)
+    headings, marks = [], {}
+    for i, block in enumerate(blocks):
+        style = block.find(f"{W}pPr/{W}pStyle")
+        if block.tag == f"{W}p" and style is not None and style.get(f"{W}val") in (
+                "Heading1", "Heading2"):
+            headings.append(_norm("".join(t.text or "" if t.tag == f"{W}t" else " "
+                                          for t in block.iter() if t.tag in (f"{W}t",
+                                                                             f"{W}tab"))))
+            before = blocks[i - 1]
+            if before.tag == f"{W}bookmarkStart":
+                marks[headings[-1]] = before.get(f"{W}name")
+    sdt = next(b for b in blocks if b.tag == f"{W}sdt")
+    entries = [(_w_text(link), link.get(f"{W}anchor")) for link in sdt.iter(f"{W}hyperlink")]
+    shown = [text for text, _ in entries]
+    assert headings == shown
+    assert {"1 The study", "4.1 Study flow", "Appendix C — Reproducibility"} <= set(shown)
+    for (_, anchor), heading in zip(entries, headings, strict=True):
+        assert anchor == marks[heading], heading
+    # The field stays (Word rebuilds it with page numbers on opening): begin, TOC, end.
+    kinds = [f.get(f"{W}fldCharType") for f in sdt.iter(f"{W}fldChar")]
+    assert kinds == ["begin", "separate", "end"]
+    assert re.search(r"TOC \\o", "".join(t.text or "" for t in sdt.iter(f"{W}instrText")))
+
+
 def test_pdf_figure1_follows_table1_s_last_row(pdf_pages):
     """Issue 25: Figure 1 no longer lands inside Table 1: in the PDF's text order its caption
     comes after Table 1's last row (Sharma 2017, Table 1: MMF 11 (20.4))."""
