@@ -38,6 +38,9 @@ import pandas as pd
 
 from analysis.format import format_number
 from analysis.params import Params
+from analysis.report.labels import DOSE_COHORTS as _DOSE_COHORTS
+from analysis.report.labels import DOSE_POINTS as _DOSE_POINTS
+from analysis.report.labels import DOSE_STATS as _DOSE_STATS
 
 __all__ = ["keyed", "mark", "unkeyed", "anchor_name", "appendix_anchor", "cell_anchor",
            "table_cells", "used_keys", "provenance_data", "provenance_html", "save_provenance",
@@ -302,16 +305,6 @@ def _table_card(key: str, n: Mapping[str, Any], tests: Mapping[str, str],
             "how": how, "inputs": inputs, "params": _params_text(names, params)}
 
 
-_DOSE_COHORTS = {"conv_resp": "patients who responded to conventional treatment",
-                 "conv_fail": "patients who failed conventional treatment",
-                 "conv": "patients given conventional treatment",
-                 "tac": "patients analysed for tacrolimus"}
-_DOSE_POINTS = {"baseline": "baseline", "m6_12": "6-12 months", "start": "tacrolimus start",
-                "m3_6": "3-6 months", "y1": "1 year"}
-_DOSE_STATS = {"mean": "mean daily dose (mg)", "sd": "SD of the daily dose (mg)",
-               "n": "patients with a dose", "pct_change": "percent decrease of the mean dose "
-               "from the first time point", "p": "p-value of the paired t test against the "
-               "first time point", "change": "mean paired change (mg)"}
 
 
 def _other_card(key: str, n: Mapping[str, Any], params: Params,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.format import format_number, format_p_against
 from analysis.params import Params
-from analysis.report.labels import parameter_label, parameter_value
+from analysis.report.labels import dose_label, parameter_label, parameter_value
 from analysis.report.markdown import markdown_table
 
 __all__ = ["changed_rows", "variant_markdown", "variant_changes_markdown", "CHANGES_APPENDIX"]
@@ -38,6 +38,12 @@ STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "
               "n_resp": "responders with a value", "n_nonresp": "nonresponders with a value"}
 
 
+#: The bounds of a bootstrap interval (keys ``sens.boot.<quantity>.<bound>``) in words.
+BOOT_BOUNDS = {"estimate": "estimate", "low": "95% CI low", "high": "95% CI high"}
+#: Computed numbers of the text that neither the paper's printed numbers nor a table label.
+TEXT_LABELS = {"conv.pm_vs_dm.p_2x2": "PM against DM alone (Fisher's exact, two-sided) · p"}
+
+
 def key_label(key: str, labels: dict[str, str]) -> str:
     """A readable name for a computed key: table row and column, or the printed sentence.
 
@@ -58,7 +64,7 @@ def key_label(key: str, labels: dict[str, str]) -> str:
             level = {lv[0]: lv[2] for lv in row.levels}.get(parts[2], parts[2])
             name += f": {level}"
         return f"{name} · {STAT_NAMES.get(parts[-1], parts[-1])}"
-    return labels.get(key, key)
+    return labels.get(key) or dose_label(key)
 
 
 def key_labels(run_dir: Path) -> dict[str, str]:
@@ -73,6 +79,15 @@ def key_labels(run_dir: Path) -> dict[str, str]:
     if flow.is_file():
         frame = pd.read_csv(flow)
         labels.update(dict(zip(frame["key"], frame["label"], strict=True)))
+    # The bootstrap intervals of the sensitivity section (sens.boot.<quantity>.<bound>), by
+    # the labels its table prints.
+    boot = Path(run_dir) / "tables" / "sensitivity_bootstrap.csv"
+    if boot.is_file():
+        for rec in pd.read_csv(boot).to_dict("records"):
+            for bound, words in BOOT_BOUNDS.items():
+                labels[f"sens.boot.{rec['quantity']}.{bound}"] = (f"Bootstrap: {rec['label']}, "
+                                                                   f"{words}")
+    labels.update(TEXT_LABELS)
     return labels
 
 
