@@ -28,10 +28,12 @@ __all__ = ["contents_entries", "write_contents"]
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _DOCUMENT = "word/document.xml"
-#: The empty result pandoc writes between the field's separator and its end.
-_EMPTY_RESULT = re.compile(
-    r'<w:fldChar w:fldCharType="separate"\s*/>\s*<w:fldChar w:fldCharType="end"\s*/>'
-    r"\s*</w:r>\s*</w:p>")
+#: The paragraph pandoc writes for the field: its start and instruction, an empty result.
+_EMPTY_FIELD = re.compile(
+    r'<w:p>(?:<w:pPr>(?:(?!</w:p>).)*?</w:pPr>)?\s*<w:r>\s*(?P<start><w:fldChar '
+    r'w:fldCharType="begin"[^>]*/>\s*<w:instrText[^>]*>\s*TOC [^<]*</w:instrText>\s*'
+    r'<w:fldChar w:fldCharType="separate"\s*/>)\s*<w:fldChar w:fldCharType="end"\s*/>'
+    r"\s*</w:r>\s*</w:p>", re.S)
 _LEVELS = re.compile(r'TOC \\o (?:&quot;|")(\d)-(\d)(?:&quot;|")')
 #: Indent per level below the first, in twentieths of a point (0.25 inch).
 _INDENT = 360
@@ -95,7 +97,7 @@ def _entry(level: int, text: str, anchor: str, first: int, before: str = "",
     run = f'<w:r><w:t xml:space="preserve">{escape(text, quote=False)}</w:t></w:r>'
     if anchor:
         run = f'<w:hyperlink w:anchor="{escape(anchor)}" w:history="1">{run}</w:hyperlink>'
-    return (f'<w:p><w:pPr><w:spacing w:before="0" w:after="40"/>{indent}</w:pPr>'
+    return (f'<w:p><w:pPr><w:pStyle w:val="Compact"/>{indent}</w:pPr>'
             f"{before}{run}{after}</w:p>")
 
 
@@ -115,21 +117,22 @@ def write_contents(path: Path) -> int:
         if _DOCUMENT not in zf.namelist():
             raise RenderError(f"{path}: not a Word document (no {_DOCUMENT})")
         xml = zf.read(_DOCUMENT).decode("utf-8")
-    field = xml.find("TOC \\o")
-    levels_match = _LEVELS.search(xml, field) if field >= 0 else None
-    empty = _EMPTY_RESULT.search(xml, field) if field >= 0 else None
-    if levels_match is None or empty is None:
+    empty = _EMPTY_FIELD.search(xml)
+    levels_match = _LEVELS.search(empty.group("start")) if empty else None
+    if empty is None or levels_match is None:
         return 0
     levels = (int(levels_match.group(1)), int(levels_match.group(2)))
     entries = contents_entries(xml.encode("utf-8"), levels)
     if not entries:
         return 0
-    separate = '<w:fldChar w:fldCharType="separate"/></w:r></w:p>'
+    # The field starts in the first entry's paragraph and ends in the last's, as Word writes
+    # a contents list.
+    start = f'<w:r>{empty.group("start")}</w:r>'
     end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-    paragraphs = [_entry(level, text, anchor, levels[0],
+    paragraphs = [_entry(level, text, anchor, levels[0], before=start if i == 0 else "",
                          after=end if i == len(entries) - 1 else "")
                   for i, (level, text, anchor) in enumerate(entries)]
-    xml = xml[:empty.start()] + separate + "".join(paragraphs) + xml[empty.end():]
+    xml = xml[:empty.start()] + "".join(paragraphs) + xml[empty.end():]
     _replace_member(path, _DOCUMENT, xml.encode("utf-8"))
     return len(entries)
 
