@@ -371,6 +371,12 @@ def test_variant_opens_with_the_paper_s_conclusions(variant_run):
     appendix = body[body.index("Every computed number of run fvc5"):]
     assert "Prednisone, patients who failed conventional treatment, 6–12 months" in appendix
     assert not re.findall(r"\b[a-z][a-z0-9]*(?:[._][a-z0-9]+)+\b", appendix)
+    # ... and each once: no two rows of a table of Appendix D under the same name.
+    changes = (variant_run / "tables" / "variant_changes.md").read_text(encoding="utf-8")
+    for block in changes.split(": Changed numbers, ")[:-1]:
+        names = [line.split("|")[1].strip() for line in block.splitlines()
+                 if line.startswith("| ") and not line.startswith("| Number ")]
+        assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert "Table 1. Clinical characteristics of patients with MA-ILD" in text
     assert "Table 2. Clinical characteristics" in text
     assert "under the this run" not in text

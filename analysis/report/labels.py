@@ -42,7 +42,10 @@ DOSE_STATS = {"mean": "mean daily dose (mg)", "sd": "SD of the daily dose (mg)",
               "fail_mean": "mean daily dose of the failures (mg)",
               "fail_n": "failures with a dose",
               "p_between": "p-value of responders against failures",
-              "discontinued": "patients who stopped the drug"}
+              "discontinued": "patients who stopped the drug",
+              "started": "patients who started the drug",
+              "modal_dose": "most common daily dose (mg)",
+              "modal_n": "patients on the most common dose"}
 DOSE_DRUGS = {"prednisone": "Prednisone", "aza": "Azathioprine", "mtx": "Methotrexate",
               "mmf": "Mycophenolate mofetil"}
 

@@ -40,8 +40,21 @@ STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "
 
 #: The bounds of a bootstrap interval (keys ``sens.boot.<quantity>.<bound>``) in words.
 BOOT_BOUNDS = {"estimate": "estimate", "low": "95% CI low", "high": "95% CI high"}
+#: The groups of the Results' response rates (``conv.<group>.response_pct``).
+_GROUP_WORDS = {"pm": "PM-ILD", "dm": "DM-ILD", "cadm": "CADM-ILD", "female": "women",
+                "male": "men"}
+#: The sensitivity analysis's numbers per conclusion (``sens.<measure>.<conclusion>``,
+#: :func:`analysis.sensitivity.sensitivity_results`) in words.
+SENS_MEASURES = {"share": "% of the grid's definitions where it is supported",
+                 "direction": "% of the grid's definitions in the paper's direction",
+                 "reference": "supported under this run's definition (1 yes, 0 no)"}
 #: Computed numbers of the text that neither the paper's printed numbers nor a table label.
-TEXT_LABELS = {"conv.pm_vs_dm.p_2x2": "PM against DM alone (Fisher's exact, two-sided) · p"}
+TEXT_LABELS = {"conv.pm_vs_dm.p_2x2": "PM against DM alone (Fisher's exact, two-sided) · p",
+               "sens.n_definitions": "Definitions in the grid of the sensitivity analysis",
+               "sens.conv_responders.min": "Conventional responders, fewest over the grid",
+               "sens.conv_responders.max": "Conventional responders, most over the grid",
+               "sens.tac_pct.min": "Response to tacrolimus, %, lowest over the grid",
+               "sens.tac_pct.max": "Response to tacrolimus, %, highest over the grid"}
 
 
 def key_label(key: str, labels: dict[str, str]) -> str:
@@ -51,6 +64,14 @@ def key_label(key: str, labels: dict[str, str]) -> str:
     'Table 2 · Myositis: Polymyositis · responders'
     >>> key_label("t3.fvc.p", {})
     'Table 3 · FVC · p'
+
+    A sentence of the Results that holds several numbers says which one; a dose is named by
+    its drug, patients, time point and statistic (not the paper's sentence, which holds four):
+
+    >>> key_label("conv.male.response_pct", {"conv.male.response_pct": "Women responded more"})
+    'Women responded more · men, % responding'
+    >>> key_label("dose.tac.aza.discontinued", {"dose.tac.aza.discontinued": "AZA stopped"})
+    'Azathioprine, patients analysed for tacrolimus: patients who stopped the drug'
     """
     from analysis.paper.rows import ROWS
 
@@ -64,7 +85,17 @@ def key_label(key: str, labels: dict[str, str]) -> str:
             level = {lv[0]: lv[2] for lv in row.levels}.get(parts[2], parts[2])
             name += f": {level}"
         return f"{name} · {STAT_NAMES.get(parts[-1], parts[-1])}"
-    return labels.get(key) or dose_label(key)
+    if key.startswith("dose."):  # the paper's sentence holds several numbers: name the one
+        words = dose_label(key)
+        if words != key:
+            return words
+    label = labels.get(key) or dose_label(key)
+    # A sentence of the Results holds several numbers: say which one changed.
+    if parts[0] == "conv" and parts[-1] == "response_pct" and parts[1] in _GROUP_WORDS:
+        return f"{label} · {_GROUP_WORDS[parts[1]]}, % responding"
+    if parts[0] == "tac" and parts[-1] in ("n", "pct"):
+        return f"{label} · {'patients' if parts[-1] == 'n' else '%'}"
+    return label
 
 
 def key_labels(run_dir: Path) -> dict[str, str]:
@@ -87,6 +118,12 @@ def key_labels(run_dir: Path) -> dict[str, str]:
             for bound, words in BOOT_BOUNDS.items():
                 labels[f"sens.boot.{rec['quantity']}.{bound}"] = (f"Bootstrap: {rec['label']}, "
                                                                    f"{words}")
+    # The conclusions across the grid (sens.<measure>.<conclusion>), by the claim's words.
+    swept = Path(run_dir) / "tables" / "sensitivity_conclusions.csv"
+    if swept.is_file():
+        for rec in pd.read_csv(swept).to_dict("records"):
+            for measure, words in SENS_MEASURES.items():
+                labels[f"sens.{measure}.{rec['conclusion']}"] = f"{rec['claim']}: {words}"
     labels.update(TEXT_LABELS)
     return labels
 
