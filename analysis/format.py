@@ -58,14 +58,17 @@ def format_p(p: float | None) -> str:
     return f"{rounded:.{decimals}f}"
 
 
-def p_clause(p: float | None) -> str:
+def p_clause(p: float | None, alpha: float | None = None) -> str:
     """A p-value for prose and figure labels: ``p = 0.013``, ``p < 0.001`` (never
-    ``p = <0.001``), ``p = N/A`` when missing; the number is :func:`format_p`'s.
+    ``p = <0.001``), ``p = N/A`` when missing; the number is :func:`format_p`'s, or with
+    ``alpha`` :func:`format_p_against`'s (the digits that show which side of it p lies).
 
     >>> [p_clause(p) for p in (0.013, 0.0004, None)]
     ['p = 0.013', 'p < 0.001', 'p = N/A']
+    >>> p_clause(0.0498), p_clause(0.0498, 0.05)
+    ('p = 0.050', 'p = 0.0498')
     """
-    text = format_p(p)
+    text = format_p(p) if alpha is None else format_p_against(p, alpha)
     return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 

@@ -443,6 +443,7 @@ VALUE_WORDS: dict[str, dict[Any, str]] = {
                       "excluded": "left out as not assessable"},
     "check_followup_n": {"at_most_start": "at most those taking the drug at the start",
                          "up_to_analysed": "up to every patient analysed"},
+    "ild_criteria_required": {k: f"{k} of 4" for k in range(1, 5)},
     "decline_scale": {"relative": "relative (% of baseline)",
                       "absolute": "absolute (points of predicted)"},
     "conventional_followup": {"month6": "6 months", "month12": "12 months"},

@@ -150,8 +150,13 @@ def test_variant_table_shows_both_runs_and_the_change():
     variant = claims_table({**PAPER, "conv.pm_vs_dm.p_2x2": 0.31}, 0.05)
     table = variant_claims_table(paper, variant).set_index("Conclusion of the paper")
     row = table.loc[BY_ID["pm_vs_dm"].label]
-    assert row["Verdict (paper run → this run)"] == "holds → direction only"
+    # Issue 25: the change is marked (bold in every format) and named; an unchanged verdict is
+    # plain; the paper's printed column is not repeated beside the paper run's numbers.
+    assert row["Verdict (paper run → this run)"] == ("**no longer supported** "
+                                                     "(holds → direction only)")
     assert table.loc[BY_ID["fvc_lower"].label, "Verdict (paper run → this run)"] == "holds"
+    assert "The paper printed" not in table.columns
+    assert not (table["Paper run"] == table["This run"]).all()
 
 
 def test_text_columns_are_left_aligned_wherever_they_are():

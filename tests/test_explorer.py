@@ -146,11 +146,36 @@ def test_the_papers_definition_is_the_default_and_is_marked(small):
     assert (shown["conv_responders"], shown["pm"], shown["dm"]) == ("31", "20/30 (67%)",
                                                                     "7/20 (35%)")  # Results
     axes = {a["name"]: a for a in data["axes"]}
-    assert axes["fvc_decline"]["texts"] == ["5", "10 (paper)", "15"]
+    assert axes["fvc_decline"]["texts"] == ["5%", "10% (paper)", "15%"]
     assert axes["ild_criteria_required"]["texts"][axes["ild_criteria_required"]["default"]] \
         == "2 of 4 (paper)"
     fixed = {f["label"]: f["text"] for f in data["fixed"]}
-    assert fixed["CK fall"] == "more than 50% (paper)"
+    assert fixed["CK fall counted as response"] == "50% (paper)"
+
+
+def test_every_axis_is_named_and_valued_from_the_one_place_labels_live(small):
+    # Issue 25: a parameter is named alike in the explorer, the report and the spreadsheet:
+    # the words are params.LABELS and params.VALUE_WORDS (read through report.labels), not a
+    # list of the explorer's own. Restated here from the declarations, not from the explorer.
+    from analysis.params import LABELS, VALUE_WORDS
+
+    data = explorer.explorer_data(small)
+    shown = [*data["axes"], *data["fixed"]]
+    assert {a["name"] for a in shown} == set(sensitivity.SWEPT)
+    for axis in shown:
+        assert axis["label"] == LABELS[axis["name"]], axis["name"]
+    for axis in data["axes"]:
+        for value, text in zip(axis["values"], axis["texts"], strict=True):
+            bare = re.sub(r"(?: \(|; )(paper|this run)(, this run)?\)$",
+                          lambda m: ")" if "; " in m.group(0) else "", text)
+            words = VALUE_WORDS.get(axis["name"], {})
+            if value in words:
+                assert bare == words[value]
+            elif axis["name"] == "ild_criteria_required":
+                assert bare == words[int(value)] == f"{value} of 4"
+            else:  # a fraction of the definition, printed as a percentage (Methods: "10%")
+                assert bare == f"{100 * float(value):g}%", (axis["name"], value, text)
+    assert not hasattr(explorer, "AXIS_LABELS")
 
 
 def test_a_run_definition_off_the_grid_starts_at_the_nearest_value(cohort):
@@ -172,7 +197,7 @@ def test_a_variant_run_starts_at_its_own_definition_and_names_it(cohort):
     swept = sensitivity.sweep(cohort.patients, cohort.assessments, params, SMALL_GRID)
     data = explorer.explorer_data(swept, params, sensitivity.reference_label(params))
     fvc = data["axes"][0]
-    assert fvc["texts"] == ["5 (this run)", "10 (paper)", "15"]
+    assert fvc["texts"] == ["5% (this run)", "10% (paper)", "15%"]
     assert fvc["values"][fvc["default"]] == "0.05"
     assert lookup(data, {})["conv_responders"] == "27"  # issue 16: FVC 5% gives 27
     section = explorer.explorer_html(data, sensitivity.conclusions(swept).to_dict("records"))
@@ -344,7 +369,7 @@ def test_chromium_reads_several_cutoffs_ignores_what_is_off_the_grid_and_writes_
     assert len(row) == 1
     check_row(page.cells, row.iloc[0])
     assert html.unescape(page.notes["data-ignored"]) == (
-        "Not on the grid, ignored from the link: ck_uln=999, nonsense=1.")
+        "Not on the grid, ignored from the link: CK upper limit of normal 999, nonsense=1.")
     assert page.section["data-fragment"] == (
         "#explore:fvc_decline=0.15&ild_criteria_required=3&decline_scale=absolute")
 
@@ -356,6 +381,31 @@ def test_chromium_without_a_fragment_shows_the_papers_definition(paper_run: Path
     assert page.cells["tac_responders"] == "13"  # Results: 13 of 18
     assert page.notes["data-status"] == "Selected: the paper's definition."
     assert page.section["data-fragment"] == ""
+
+
+def visible_text(dom: str) -> str:
+    """The explorer's text as a reader sees it in the page: no script, style or attribute."""
+    start = dom.index('<section id="robustness-explorer"')
+    section = dom[start:dom.index("</section>", start)]
+    section = re.sub(r"<(script|style)\b.*?</\1>", " ", section, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", section))
+
+
+@pytest.mark.slow
+def test_chromium_shows_no_code_word_in_the_explorer(paper_run: Path):
+    # Issue 25: reader-facing text in words. The menus, their values, the status lines (a
+    # link naming a known field off the grid included) and the tables: no field name of the
+    # parameters and no code (snake_case) anywhere a reader sees.
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(Params)}
+    dom = dump_dom(paper_run / "report.html",
+                   "#explore:fvc_decline=0.05&decline_scale=absolute&ck_uln=999")
+    text = visible_text(dom)
+    assert "FVC decline" in text and "CK upper limit of normal 999" in text  # it ran
+    tokens = set(re.findall(r"[A-Za-z0-9_]+", text))
+    assert not tokens & fields, tokens & fields
+    assert not [t for t in tokens if "_" in t]
 
 
 def test_the_fvc5_run_and_the_papers_explorer_agree_on_every_swept_conclusion(paper_run,

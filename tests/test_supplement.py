@@ -294,6 +294,36 @@ def test_word_updates_its_contents_on_opening(paper_run):
     assert re.search(r"<w:instrText[^>]*>\s*TOC ", document)
 
 
+def test_word_file_holds_a_written_contents_list(paper_run, docx_body):
+    """Issue 25: LibreOffice does not update fields on opening (it showed a bare "Table of
+    Contents"), so the TOC field holds its entries: every heading of levels 1-2, in order,
+    as the heading prints it (section number included), each a link to the heading's
+    bookmark. Read from the document's XML, independently of the writer."""
+    blocks = list(docx_body)
+    headings, marks = [], {}
+    for i, block in enumerate(blocks):
+        style = block.find(f"{W}pPr/{W}pStyle")
+        if block.tag == f"{W}p" and style is not None and style.get(f"{W}val") in (
+                "Heading1", "Heading2"):
+            headings.append(_norm("".join(t.text or "" if t.tag == f"{W}t" else " "
+                                          for t in block.iter() if t.tag in (f"{W}t",
+                                                                             f"{W}tab"))))
+            before = blocks[i - 1]
+            if before.tag == f"{W}bookmarkStart":
+                marks[headings[-1]] = before.get(f"{W}name")
+    sdt = next(b for b in blocks if b.tag == f"{W}sdt")
+    entries = [(_w_text(link), link.get(f"{W}anchor")) for link in sdt.iter(f"{W}hyperlink")]
+    shown = [text for text, _ in entries]
+    assert headings == shown
+    assert {"1 The study", "4.1 Study flow", "Appendix C — Reproducibility"} <= set(shown)
+    for (_, anchor), heading in zip(entries, headings, strict=True):
+        assert anchor == marks[heading], heading
+    # The field stays (Word rebuilds it with page numbers on opening): begin, TOC, end.
+    kinds = [f.get(f"{W}fldCharType") for f in sdt.iter(f"{W}fldChar")]
+    assert kinds == ["begin", "separate", "end"]
+    assert re.search(r"TOC \\o", "".join(t.text or "" for t in sdt.iter(f"{W}instrText")))
+
+
 def test_pdf_figure1_follows_table1_s_last_row(pdf_pages):
     """Issue 25: Figure 1 no longer lands inside Table 1: in the PDF's text order its caption
     comes after Table 1's last row (Sharma 2017, Table 1: MMF 11 (20.4))."""
@@ -313,20 +343,40 @@ def test_figures_also_at_print_resolution_and_as_pdf(paper_run):
 
 
 def test_variant_opens_with_the_paper_s_conclusions(variant_run):
-    """A variant's report: its name, then the conclusions table (the paper, the paper run, this
-    run, verdict), then the flow, then the changed numbers; the paper's tables keep 1-3."""
+    """A variant's report: its name, then the conclusions table (verdict, the paper run, this
+    run), then the flow, then the changed numbers by table (the long list in Appendix D); the
+    paper's tables keep 1-3."""
     text = html_text(variant_run / "report.html")
     assert "This is run fvc5" in text
-    order = [text.index(s) for s in ("The paper’s conclusions in this run",
-                                     "1.2 Study flow", "Changed numbers", "The study")]
+    body = text[text.index("This is run fvc5"):]  # after the contents list
+    order = [body.index(s) for s in ("The paper’s conclusions in this run",
+                                     "1.2 Study flow", "Changed numbers by table", "The study",
+                                     "Every computed number of run fvc5")]
     assert order == sorted(order)
-    # The paper's printed claim is in its column (Sharma 2017, Abstract: 67% vs 35%, p = 0.013),
-    # then the paper run's numbers (Table 2: PM 20/30, DM 7/20) and this run's (FVC decline
-    # 5%: PM 18/30, DM 6/20, the two-sided Fisher p of PM vs DM alone 0.048), then the verdict.
+    # The verdict, then the paper run's numbers (Table 2: PM 20/30, DM 7/20) and this run's
+    # (FVC decline 5%: PM 18/30, DM 6/20, the two-sided Fisher p of PM vs DM alone 0.048).
+    # What the paper printed (67% vs 35%) is not repeated beside the paper run (issue 25).
     assert re.search(r"Patients with PM-ILD responded to conventional treatment more often "
-                     r"than patients with DM-ILD 67% vs 35%, p = 0\.013 PM 20/30 \(67%\) vs DM "
+                     r"than patients with DM-ILD holds PM 20/30 \(67%\) vs DM "
                      r"7/20 \(35%\), p = 0\.043.*? PM 18/30 \(60%\) vs DM 6/20 \(30%\), "
-                     r"p = 0\.048.*? holds", text)
+                     r"p = 0\.048", text)
+    lead = body[body.index("The paper’s conclusions in this run"):body.index("1.2 Study flow")]
+    assert "67% vs 35%" not in lead
+    # Anti-Jo1 (Table 3): p = 0.0498 in this run, printed with the digits that show it lies
+    # below 0.05 (not "0.050"), in the lead table and in the p-values that crossed 0.05.
+    assert "6 of 6 anti-Jo1-positive patients responded; p = 0.0498" in lead
+    assert re.search(r"Anti-Jo1 · p 0\.092 0\.0498 now below 0\.05", text)
+    # Appendix D names every changed number in words too (dose tapers, bootstrap intervals,
+    # PM against DM alone), not by its key ("dose.conv_fail.prednisone.m6_12.change").
+    appendix = body[body.index("Every computed number of run fvc5"):]
+    assert "Prednisone, patients who failed conventional treatment, 6–12 months" in appendix
+    assert not re.findall(r"\b[a-z][a-z0-9]*(?:[._][a-z0-9]+)+\b", appendix)
+    # ... and each once: no two rows of a table of Appendix D under the same name.
+    changes = (variant_run / "tables" / "variant_changes.md").read_text(encoding="utf-8")
+    for block in changes.split(": Changed numbers, ")[:-1]:
+        names = [line.split("|")[1].strip() for line in block.splitlines()
+                 if line.startswith("| ") and not line.startswith("| Number ")]
+        assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert "Table 1. Clinical characteristics of patients with MA-ILD" in text
     assert "Table 2. Clinical characteristics" in text
     assert "under the this run" not in text

@@ -123,6 +123,31 @@ def test_formatted_tables_have_the_papers_rows(frames):
     assert isinstance(shown, pd.DataFrame)
 
 
+def test_a_p_near_alpha_prints_the_side_it_lies_on(cohort):
+    # Issue 25: with an FVC decline of 5%, anti-Jo1's one-sided Fisher p (all 6 positive
+    # patients among the responders) lies just below 0.05; Table 3 printed it "0.050", which
+    # reads as not below 0.05. The exact p is SciPy's one-sided Fisher test of the row's 2x2
+    # table (positive/negative by responder/failure), and the printed text must sit on its
+    # side of 0.05.
+    import scipy.stats
+
+    params = Params(fvc_decline=0.05)
+    groups = analysis_groups(cohort.patients, cohort.assessments, params)
+    t3 = table3(analysis_dataset(cohort.patients, groups, cohort.assessments, "tac_start"),
+                params)
+    jo1 = row(t3, "jo1", "")
+    shown = format_table(t3)
+    printed = shown.loc[[s.strip("\u2003") for s in shown["Clinical characteristics"]].index(
+        "Anti-Jo1"), "p"]
+    a, b = int(jo1["resp"]), int(jo1["nonresp"])
+    n_resp = int(row(t3, "sex", "female")["resp"] + row(t3, "sex", "male")["resp"])
+    n_fail = int(row(t3, "sex", "female")["nonresp"] + row(t3, "sex", "male")["nonresp"])
+    exact = scipy.stats.fisher_exact([[a, n_resp - a], [b, n_fail - b]],
+                                     alternative="greater").pvalue
+    assert exact < 0.05 and round(exact, 3) == 0.050  # the case the issue names
+    assert float(printed) < 0.05 and abs(float(printed) - exact) < 5e-5, printed
+
+
 def test_markdown_table_escapes_pipes_in_cells():
     """Issue 14, Appendix C: an "Allowed" cell "true | false" split the row. pandoc (an
     independent Markdown reader) must see two cells per row, with the pipe kept as text."""

@@ -120,8 +120,10 @@ def _nan(*values: float) -> bool:
     return any(math.isnan(v) for v in values)
 
 
-def _p_text(p: float) -> str:
-    return p_clause(p) if not math.isnan(p) else "p not computable"
+def _p_text(p: float, alpha: float) -> str:
+    """A p-value with the digits that show which side of ``alpha`` it lies (issue 25: a
+    variant's 0.0498 read "p = 0.050")."""
+    return p_clause(p, alpha) if not math.isnan(p) else "p not computable"
 
 
 def _test_name(tests: Mapping[str, str], row: str, fallback: str) -> str:
@@ -132,7 +134,7 @@ def _test_name(tests: Mapping[str, str], row: str, fallback: str) -> str:
 
 
 def _rate_difference(n: Numbers, a: tuple[str, str], b: tuple[str, str], names: tuple[str, str],
-                     p_key: str, test: str, paper_p_key: str = "") -> Measure:
+                     p_key: str, test: str, alpha: float, paper_p_key: str = "") -> Measure:
     """Response rate of group a minus group b (percentage points), Newcombe interval
     (:func:`analysis.effects.prop_diff_newcombe`, the interval of Tables 2-3's differences)."""
     from analysis.effects import prop_diff_newcombe
@@ -145,7 +147,7 @@ def _rate_difference(n: Numbers, a: tuple[str, str], b: tuple[str, str], names: 
     p = _num(n, p_key)
     detail = (f"{names[0]} {int(a_r)}/{int(a_r + a_f)} ({100 * a_r / (a_r + a_f):.0f}%) vs "
               f"{names[1]} {int(b_r)}/{int(b_r + b_f)} ({100 * b_r / (b_r + b_f):.0f}%), "
-              f"{_p_text(p)}")
+              f"{_p_text(p, alpha)}")
     return Measure(100 * diff, 100 * low, 100 * high, p, test, detail,
                    _num(n, paper_p_key) if paper_p_key else math.nan)
 
@@ -154,7 +156,8 @@ def _count(r: float, f: float) -> str:
     return "n = 0" if _nan(r, f) else f"n = {int(r + f)}"
 
 
-def _table_effect(n: Numbers, row: str, names: tuple[str, str], test: str, unit: str) -> Measure:
+def _table_effect(n: Numbers, row: str, names: tuple[str, str], test: str, unit: str,
+                  alpha: float) -> Measure:
     """A Table 3 row: the two groups' values, the row's effect and interval (Tables 2-3's
     :func:`analysis.tables.add_effects`) and its p-value."""
     resp, nonresp = _num(n, f"{row}.resp"), _num(n, f"{row}.nonresp")
@@ -163,7 +166,8 @@ def _table_effect(n: Numbers, row: str, names: tuple[str, str], test: str, unit:
     if _nan(resp, nonresp) or math.isnan(est):
         return Measure(detail="not computable (a group has no patient with a value)")
     digits = 0 if unit == "patients" else 1
-    detail = (f"{names[0]} {resp:.{digits}f} vs {names[1]} {nonresp:.{digits}f}, {_p_text(p)}")
+    detail = (f"{names[0]} {resp:.{digits}f} vs {names[1]} {nonresp:.{digits}f}, "
+              f"{_p_text(p, alpha)}")
     return Measure(est, low, high, p, test, detail)
 
 
@@ -173,19 +177,21 @@ def _pm_vs_dm(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
 
     m = _rate_difference(n, ("t2.myositis.pm.resp", "t2.myositis.pm.nonresp"),
                          ("t2.myositis.dm.resp", "t2.myositis.dm.nonresp"), ("PM", "DM"),
-                         "conv.pm_vs_dm.p_2x2", TEST_LABELS["fisher_two_sided"], "t2.myositis.p")
+                         "conv.pm_vs_dm.p_2x2", TEST_LABELS["fisher_two_sided"], alpha,
+                         "t2.myositis.p")
     if math.isnan(m.paper_test_p):
         return m
     paper = _test_name(tests, "t2.myositis", "Table 2's test of the myositis row")
     return Measure(m.estimate, m.low, m.high, m.p, m.test,
                    f"{m.detail}; the paper's test over PM, DM and CADM ({paper}): "
-                   f"{_p_text(m.paper_test_p)}", m.paper_test_p)
+                   f"{_p_text(m.paper_test_p, alpha)}", m.paper_test_p)
 
 
 def _sex(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
     return _rate_difference(n, ("t2.sex.female.resp", "t2.sex.female.nonresp"),
                             ("t2.sex.male.resp", "t2.sex.male.nonresp"), ("women", "men"),
-                            "t2.sex.p", _test_name(tests, "t2.sex", "Table 2's test of the row"))
+                            "t2.sex.p", _test_name(tests, "t2.sex", "Table 2's test of the row"),
+                            alpha)
 
 
 #: Table 2 rows the paper's "no other difference" covers: all but myositis type and sex,
@@ -204,9 +210,9 @@ def _no_other(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
     below = sorted((v, labels[k]) for k, v in known.items() if v < alpha)
     smallest = min(known.values())
     detail = ("none of the other rows of Table 2 has p < "
-              f"{alpha:g} (smallest {_p_text(smallest)}; {len(known)} rows tested)"
+              f"{alpha:g} (smallest {_p_text(smallest, alpha)}; {len(known)} rows tested)"
               if not below else
-              "; ".join(f"{label} ({_p_text(v)})" for v, label in below))
+              "; ".join(f"{label} ({_p_text(v, alpha)})" for v, label in below))
     return Measure(float(len(below)), math.nan, math.nan, smallest,
                    "Table 2's test of each row", detail)
 
@@ -219,7 +225,7 @@ def _majority(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
         return Measure(detail="not computable (no patient analysed for tacrolimus)")
     est, low, high, p = proportion_exact(int(k), int(total))
     detail = (f"{int(k)}/{int(total)} ({100 * est:.0f}%, 95% CI {100 * low:.0f}% to "
-              f"{100 * high:.0f}%); exact binomial test against 50%: {_p_text(p)}")
+              f"{100 * high:.0f}%); exact binomial test against 50%: {_p_text(p, alpha)}")
     return Measure(100 * est, 100 * low, 100 * high, p,
                    "exact binomial test against 50% (Clopper-Pearson interval)", detail)
 
@@ -228,19 +234,19 @@ def _t3_row(row: str, name: str) -> Callable[[Numbers, Mapping[str, str], float]
     def read(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
         return _table_effect(n, f"t3.{row}", ("responders", "failures"),
                              _test_name(tests, f"t3.{row}", f"Table 3's test of the {name} row"),
-                             "points")
+                             "points", alpha)
     return read
 
 
 def _jo1(n: Numbers, tests: Mapping[str, str], alpha: float) -> Measure:
     m = _table_effect(n, "t3.jo1", ("responders", "failures"),
                       _test_name(tests, "t3.jo1", "Table 3's test of the anti-Jo1 row"),
-                      "patients")
+                      "patients", alpha)
     resp, fail = _num(n, "t3.jo1.resp"), _num(n, "t3.jo1.nonresp")
     if _nan(resp, fail) or math.isnan(m.estimate):
         return m
     detail = (f"{int(resp)} of {int(resp + fail)} anti-Jo1-positive patients responded; "
-              f"{_p_text(m.p)}")
+              f"{_p_text(m.p, alpha)}")
     return Measure(100 * m.estimate, 100 * m.low, 100 * m.high, m.p, m.test, detail)
 
 
@@ -258,7 +264,8 @@ def _taper(drug: str, point: str) -> Callable[[Numbers, Mapping[str, str], float
 
         sign = "+" if change > 0 else ""  # format_number prints a true minus sign
         detail = (f"mean {start:.1f} mg at tacrolimus start, {later:.1f} mg later "
-                  f"(mean paired change {sign}{format_number(change, 1)} mg), {_p_text(p)}")
+                  f"(mean paired change {sign}{format_number(change, 1)} mg), "
+                  f"{_p_text(p, alpha)}")
         return Measure(change, low, high, p, "paired Student t test (two-sided)", detail)
     return read
 

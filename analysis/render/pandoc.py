@@ -16,6 +16,7 @@ from analysis.render.config import (
     pandoc_metadata,
     pdf_timestamp,
 )
+from analysis.render.docx_contents import write_contents
 from analysis.render.source import REPORT_NAME, RenderError
 
 #: Quarto's conditional content (``.content-visible`` / ``.content-hidden`` with
@@ -170,9 +171,11 @@ def render_pdf(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
 def render_docx(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
     """``report.docx`` with pandoc's Word writer: real Word tables (captions "Table 1. ..."
     above them, as Quarto's docx format), the PNG figures embedded with their alt text, a
-    table of contents field (Word fills it on opening) and numbered sections. Styles and page
-    come from ``reference-doc`` (the project's reference.docx: the PDF's paper, margins and type
-    sizes), and ``filters`` (docx-tables.lua) sizes the tables' columns from their content."""
+    table of contents field (Word fills it on opening; its entries are written too, for
+    LibreOffice: :func:`analysis.render.docx_contents.write_contents`) and numbered sections.
+    Styles and page come from ``reference-doc`` (the project's reference.docx: the PDF's paper,
+    margins and type sizes), and ``filters`` (docx-tables.lua) sizes the tables' columns from
+    their content."""
     def write(tmp: Path) -> None:
         args = ["--to=docx", "--resource-path=.", f"--output={tmp}", *_colwidth_args(opts),
                 *filter_args(opts, run_dir, "docx")]
@@ -186,5 +189,6 @@ def render_docx(run_dir: Path, meta: dict, body: str, opts: dict) -> Path:
         env = None if stamp is None else {"SOURCE_DATE_EPOCH": str(stamp)}
         _run_pandoc(_with_metadata(pandoc_metadata(meta), body), args, run_dir, "Word file",
                     env)
+        write_contents(tmp)  # the contents list written, for LibreOffice (issue 25)
 
     return write_atomic(run_dir / "report.docx", write)

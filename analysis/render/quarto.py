@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from analysis.files import write_atomic
+from analysis.render.docx_contents import write_contents
 from analysis.render.source import REPORT_NAME, RenderError
 
 
@@ -104,5 +105,7 @@ def _render_quarto(run_dir: Path, fmt: str, quarto: str) -> Path:
                 f"'{' '.join(cmd)}' in {run_dir} failed (exit code {proc.returncode}, "
                 f"{name} {'written' if produced.is_file() else 'not written'}):\n{tail}"
             )
+        if fmt == "docx":
+            write_contents(produced)  # the contents list written, for LibreOffice (issue 25)
         return write_atomic(run_dir / name, lambda tmp: os.replace(produced, tmp))
 

@@ -22,7 +22,7 @@ from analysis.paper.claims import SUPPORTING, claims_table
 from analysis.report.markdown import markdown_table
 
 __all__ = ["save_claims", "load_claims", "claims_rows", "claims_markdown", "variant_claims_table",
-           "estimate_text"]
+           "estimate_text", "verdict_markdown"]
 
 
 def estimate_text(rec: Mapping[str, Any]) -> str:
@@ -76,11 +76,39 @@ def load_claims(run_dir: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
+def verdict_markdown(verdict: str, before: str | None = None) -> str:
+    """A verdict as the report's tables print it (issue 25: a verdict a reader must not miss
+    is marked, in bold, which HTML, PDF and Word show alike under both engines).
+
+    Without ``before`` (a run's own table): a verdict that does not support the paper is bold.
+    With ``before`` (a variant's table: the paper run's verdict): a changed verdict is bold
+    and says whether the conclusion is no longer supported, newly supported, or changed.
+
+    >>> verdict_markdown("holds"), verdict_markdown("not established")
+    ('holds', '**not established**')
+    >>> verdict_markdown("direction only", "holds")
+    '**no longer supported** (holds → direction only)'
+    >>> verdict_markdown("holds", "direction only"), verdict_markdown("holds", "holds")
+    ('**newly supported** (direction only → holds)', 'holds')
+    >>> verdict_markdown("reversed", "direction only")
+    '**changed** (direction only → reversed)'
+    """
+    if before is None:
+        return verdict if verdict in SUPPORTING else f"**{verdict}**"
+    if verdict == before:
+        return verdict
+    was, now = before in SUPPORTING, verdict in SUPPORTING
+    change = ("no longer supported" if was and not now else "newly supported" if now and not was
+              else "changed")
+    return f"**{change}** ({before} → {verdict})"
+
+
 def claims_rows(frame: pd.DataFrame, keyed_cells: bool = False) -> pd.DataFrame:
     """``tables/claims.csv`` as the report prints it: each claim as the paper states it, what
     the paper printed, this run's numbers and estimate (95% CI), and the verdict. With
     ``keyed_cells`` (the report), this run's cells carry the claim's key (issue 28): its card
-    says how it is judged."""
+    says how it is judged; and a verdict that does not support the paper is marked
+    (:func:`verdict_markdown`; the notebook shows plain text)."""
     from analysis.report.spans import keyed
 
     keys = "claim." + frame["id"].astype(str)
@@ -94,7 +122,7 @@ def claims_rows(frame: pd.DataFrame, keyed_cells: bool = False) -> pd.DataFrame:
         "This run": [mark(d, k) for d, k in zip(frame["detail"], keys, strict=True)],
         "Estimate": [mark(estimate_text(r), k)
                      for r, k in zip(frame.to_dict("records"), keys, strict=True)],
-        "Verdict": frame["verdict"]})
+        "Verdict": [verdict_markdown(v) if keyed_cells else v for v in frame["verdict"]]})
 
 
 def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
@@ -111,20 +139,22 @@ def claims_markdown(frame: pd.DataFrame, alpha: float) -> str:
 
 
 def variant_claims_table(paper: pd.DataFrame, this: pd.DataFrame) -> pd.DataFrame:
-    """A variant's lead table: each claim, the paper run's and this run's numbers and verdicts.
+    """A variant's lead table: each claim, its verdict (marked where it changed:
+    :func:`verdict_markdown`), and the paper run's and this run's numbers.
 
     Both frames are runs' ``tables/claims.csv``; the verdicts were judged by the same rule
-    (:func:`analysis.paper.claims.judge`) when each run was built.
+    (:func:`analysis.paper.claims.judge`) when each run was built. What the paper printed is
+    not repeated here (issue 25: beside the paper run's numbers it read as the same column
+    twice); the paper run's own table of conclusions shows it.
     """
     before = paper.set_index("id")
     rows = []
     for rec in this.to_dict("records"):
         old = before.loc[rec["id"]] if rec["id"] in before.index else None
         old_verdict = str(old["verdict"]) if old is not None else "not in the paper run"
-        change = (rec["verdict"] if rec["verdict"] == old_verdict
-                  else f"{old_verdict} → {rec['verdict']}")
         rows.append({"Conclusion of the paper": rec["label"],
-                     "The paper printed": rec["paper"] if not pd.isna(rec["paper"]) else "",
+                     "Verdict (paper run → this run)": verdict_markdown(rec["verdict"],
+                                                                        old_verdict),
                      "Paper run": str(old["detail"]) if old is not None else "",
-                     "This run": rec["detail"], "Verdict (paper run → this run)": change})
+                     "This run": rec["detail"]})
     return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.effects import enough_events, not_estimable_text
 from analysis.files import write_atomic
-from analysis.format import format_number, format_p, not_computable, p_clause
+from analysis.format import format_number, format_p_against, not_computable, p_clause
 from analysis.paper.claims import BY_ID, Measure, direction_word
 from analysis.paper.rows import ROWS
 from analysis.report.markdown import markdown_table
@@ -63,9 +63,10 @@ def _odds_ratio(rec: dict, min_events: int) -> str:
     return _with_ci(rec["odds_ratio"], rec["or_low"], rec["or_high"], 2)
 
 
-def effect_rows(frame: pd.DataFrame, min_events: int) -> pd.DataFrame:
+def effect_rows(frame: pd.DataFrame, min_events: int, alpha: float = 0.05) -> pd.DataFrame:
     """One row per effect of a Table 2 or 3 frame (the rows with ``effect_measure``); an odds
-    ratio from fewer than ``min_events`` events prints as not estimable (issue 21)."""
+    ratio from fewer than ``min_events`` events prints as not estimable (issue 21); p as the
+    table prints it (the digits that show which side of ``alpha`` it lies, issue 25)."""
     rows = []
     for rec in frame[frame["effect_measure"] != ""].to_dict("records"):
         measure = rec["effect_measure"]
@@ -80,11 +81,12 @@ def effect_rows(frame: pd.DataFrame, min_events: int) -> pd.DataFrame:
                                           decimals, scale),
             "Odds ratio (exact 95% CI)": (_odds_ratio(rec, min_events)
                                           if measure == "prop_diff" else ""),
-            "p": format_p(p)})
+            "p": format_p_against(p, alpha)})
     return pd.DataFrame(rows)
 
 
-def pm_dm_sentence(pm_dm: dict[str, float], p_2x2: float, min_events: int) -> str:
+def pm_dm_sentence(pm_dm: dict[str, float], p_2x2: float, min_events: int,
+                   alpha: float = 0.05) -> str:
     """The PM-vs-DM claim with its effect and CI (Sharma 2017, Results: 67% vs 35%); with no
     PM or no DM patient, the comparison is stated as not computable (issue 13); the odds
     ratio from fewer than ``min_events`` events (responders or failures among PM and DM,
@@ -106,7 +108,7 @@ def pm_dm_sentence(pm_dm: dict[str, float], p_2x2: float, min_events: int) -> st
                 f"{_num(100 * pm_dm['diff'], 1)} percentage points (95% CI "
                 f"{_ci(pm_dm['diff_low'], pm_dm['diff_high'], 1, 100)}, Newcombe score "
                 f"interval); the odds ratio is {not_estimable_text(events)}; Fisher's exact "
-                f"test, two-sided, {p_clause(p_2x2)}.")
+                f"test, two-sided, {p_clause(p_2x2, alpha)}.")
     or_excludes = pm_dm["or_low"] > 1 or pm_dm["or_high"] < 1
     text = (f"Patients with PM responded to conventional treatment {word} patients "
             f"with DM: {pm_dm['pm_resp']} of {pm_dm['pm_n']} ({pm_pct:.0f}%) vs "
@@ -115,7 +117,7 @@ def pm_dm_sentence(pm_dm: dict[str, float], p_2x2: float, min_events: int) -> st
             f"{_ci(pm_dm['diff_low'], pm_dm['diff_high'], 1, 100)}, Newcombe score interval) "
             f"and an odds ratio of {_num(pm_dm['or'], 2)} (exact conditional 95% CI "
             f"{_ci(pm_dm['or_low'], pm_dm['or_high'], 2)}); Fisher's exact test, two-sided, "
-            f"{p_clause(p_2x2)}.")
+            f"{p_clause(p_2x2, alpha)}.")
     if diff_excludes != or_excludes:
         text += (" The score interval of the difference and the exact interval of the odds "
                  "ratio disagree on whether no difference is excluded: the evidence is "
@@ -139,7 +141,8 @@ def dose_rows(changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def effects_markdown(table2: pd.DataFrame, table3: pd.DataFrame, pm_dm: dict[str, float],
-                     p_2x2: float, changes: pd.DataFrame, min_events: int) -> str:
+                     p_2x2: float, changes: pd.DataFrame, min_events: int,
+                     alpha: float = 0.05) -> str:
     """The section: heading, PM-vs-DM sentence, the effects of Tables 2-3, the dose changes;
     ``min_events``: the run's ``min_events_per_term`` (odds ratios from fewer events are not
     shown)."""
@@ -159,11 +162,11 @@ def effects_markdown(table2: pd.DataFrame, table3: pd.DataFrame, pm_dm: dict[str
              "continuous rows: the Hodges-Lehmann shift (median of all pairwise differences) "
              "with the Moses interval from the Mann-Whitney distribution, in the row's units; "
              "dose changes: the mean paired change with its t interval. p is the table's.",
-             "", pm_dm_sentence(pm_dm, p_2x2, min_events), ""]
-    parts.append(markdown_table(effect_rows(table2, min_events), "Effect sizes of Table 2 "
+             "", pm_dm_sentence(pm_dm, p_2x2, min_events, alpha), ""]
+    parts.append(markdown_table(effect_rows(table2, min_events, alpha), "Effect sizes of Table 2 "
                                 "(conventional responders minus failures), with 95% CIs",
                                 "tbl-effects2", left_columns=3))
-    parts.append(markdown_table(effect_rows(table3, min_events), "Effect sizes of Table 3 "
+    parts.append(markdown_table(effect_rows(table3, min_events, alpha), "Effect sizes of Table 3 "
                                 "(tacrolimus responders minus nonresponders), with 95% CIs",
                                 "tbl-effects3", left_columns=3))
     parts.append(markdown_table(dose_rows(changes), "Mean paired dose change from the first "
@@ -174,10 +177,10 @@ def effects_markdown(table2: pd.DataFrame, table3: pd.DataFrame, pm_dm: dict[str
 
 def save_effects(run_dir: Path, table2: pd.DataFrame, table3: pd.DataFrame,
                  pm_dm: dict[str, float], p_2x2: float, changes: pd.DataFrame,
-                 min_events: int) -> list[Path]:
+                 min_events: int, alpha: float = 0.05) -> list[Path]:
     """Write ``tables/effects.md`` and ``tables/dose_changes.csv``."""
     folder = Path(run_dir) / "tables"
-    text = effects_markdown(table2, table3, pm_dm, p_2x2, changes, min_events)
+    text = effects_markdown(table2, table3, pm_dm, p_2x2, changes, min_events, alpha)
     csv_text = changes.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     return [write_atomic(folder / "effects.md", text),
             write_atomic(folder / "dose_changes.csv", csv_text)]

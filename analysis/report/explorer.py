@@ -33,27 +33,14 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import DataValidationError
-from analysis.format import format_p
+from analysis.format import format_p_against
 from analysis.paper.claims import RULES_TEXT
 from analysis.params import Params
+from analysis.report.labels import parameter_label, parameter_value
 from analysis.sensitivity import SWEPT, claim_rows, same_value, swept_claims
 
-__all__ = ["AXIS_LABELS", "axis_key", "explorer_data", "explorer_html",
+__all__ = ["axis_label", "axis_value", "axis_key", "explorer_data", "explorer_html",
            "explorer_markdown", "save_explorer"]
-
-#: How each swept field is named above its menu.
-AXIS_LABELS: dict[str, str] = {
-    "fvc_decline": "FVC decline (%, or points if absolute)",
-    "tlc_decline": "TLC decline (%, or points if absolute)",
-    "dlco_decline": "DLCO decline (%, or points if absolute)",
-    "decline_scale": "Declines",
-    "ild_criteria_required": "ILD criteria required",
-    "ck_fall": "CK fall",
-    "ck_uln": "CK upper limit of normal",
-    "ck_missing_baseline": "Missing baseline CK",
-    "ck_missing_followup": "Missing follow-up CK",
-    "pft_missing": "Missing FVC, TLC or DLCO",
-}
 
 #: The flow counts shown (cell name, row label).
 FLOW_ROWS: tuple[tuple[str, str], ...] = (
@@ -83,21 +70,37 @@ def axis_key(value: Any) -> str:
     return f"{float(value):g}"
 
 
-def _value_text(name: str, value: Any) -> str:
-    """A grid value in words, for its menu."""
-    if name in ("fvc_decline", "tlc_decline", "dlco_decline"):
-        return f"{100 * float(value):g}"
-    if name == "ck_fall":
-        return f"more than {100 * float(value):g}%"
-    if name == "ck_uln":
-        return f"{float(value):g} U/l"
-    if name == "ild_criteria_required":
-        return f"{int(value)} of 4"
-    if name in ("ck_missing_baseline", "ck_missing_followup"):
-        return "counted as refractory" if value == "refractory" else "meeting no criterion"
-    if name == "pft_missing":
-        return "meeting no criterion" if value == "not_met" else "counted as a decline"
-    return str(value)
+def axis_label(name: str) -> str:
+    """A swept field as its menu names it: the parameter's label, from the one place labels
+    live (:data:`analysis.params.LABELS` through :func:`analysis.report.labels.parameter_label`),
+    so the explorer, the report and the spreadsheet name a parameter alike (issue 25).
+
+    >>> axis_label("fvc_decline"), axis_label("ck_missing_baseline")
+    ('FVC decline', 'A missing baseline CK')
+    """
+    return parameter_label(name)
+
+
+def axis_value(name: str, value: Any) -> str:
+    """A grid value in words, for its menu: the report's words for the parameter's value
+    (:func:`analysis.report.labels.parameter_value`).
+
+    >>> axis_value("fvc_decline", 0.05), axis_value("ck_uln", 150.0)
+    ('5%', '150 U/l')
+    >>> axis_value("ild_criteria_required", 3), axis_value("pft_missing", "met")
+    ('3 of 4', 'counted as a decline')
+    """
+    return parameter_value(name, value)
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "a missing baseline CK", but "FVC decline" (an acronym
+    keeps its capitals).
+
+    >>> _in_sentence("A missing FVC, TLC or DLCO"), _in_sentence("FVC decline")
+    ('a missing FVC, TLC or DLCO', 'FVC decline')
+    """
+    return label[:1].lower() + label[1:] if label[1:2].islower() or label[1:2] == " " else label
 
 
 def _axes(sweep: pd.DataFrame, params: Params, label: str) -> list[dict[str, Any]]:
@@ -113,16 +116,31 @@ def _axes(sweep: pd.DataFrame, params: Params, label: str) -> list[dict[str, Any
             marks = ["paper"] if same_value(v, paper_value) else []
             if label.startswith("this ") and same_value(v, run_value) and not marks:
                 marks.append("this run")
-            texts.append(_value_text(name, v) + (f" ({', '.join(marks)})" if marks else ""))
+            texts.append(_marked(axis_value(name, v), marks))
         hits = [i for i, v in enumerate(values) if same_value(v, run_value)]
         default = hits[0] if hits else min(
             range(len(values)), key=lambda i: _distance(values[i], run_value))
-        full = AXIS_LABELS.get(name, name)
-        out.append({"name": name, "label": full, "short": full.split(" (")[0],
+        full = axis_label(name)
+        out.append({"name": name, "label": full, "short": _in_sentence(full),
                     "values": [axis_key(v) for v in values], "texts": texts,
                     "numeric": not isinstance(values[0], str), "default": default,
                     "on_grid": bool(hits)})
     return out
+
+
+def _marked(text: str, marks: list[str]) -> str:
+    """A menu's value with its marks, in one pair of brackets.
+
+    >>> _marked("10%", ["paper"]), _marked("relative (% of baseline)", ["paper"])
+    ('10% (paper)', 'relative (% of baseline; paper)')
+    >>> _marked("10%", [])
+    '10%'
+    """
+    if not marks:
+        return text
+    if text.endswith(")"):
+        return f"{text[:-1]}; {', '.join(marks)})"
+    return f"{text} ({', '.join(marks)})"
 
 
 def _the(label: str) -> str:
@@ -170,7 +188,7 @@ def _cells(distinct: pd.DataFrame, alpha: float) -> tuple[list[str], list[list[s
     for claim in swept_claims():
         cid = claim.id
         columns[f"{cid}_detail"] = claims[f"{cid}_detail"].tolist()
-        columns[f"{cid}_p"] = [format_p(v) for v in claims[f"{cid}_p"].tolist()]
+        columns[f"{cid}_p"] = [format_p_against(v, alpha) for v in claims[f"{cid}_p"].tolist()]
         columns[f"{cid}_verdict"] = claims[cid].tolist()
     names = list(columns)
     return names, [list(t) for t in zip(*columns.values(), strict=True)]
@@ -202,7 +220,7 @@ def explorer_data(sweep: pd.DataFrame, params: Params | None = None,
     order: ``name``, ``label``, ``short`` (the label without its unit), ``values``
     (fragment keys), ``texts``, ``numeric``,
     ``default`` (index of the run's value, or the nearest) and ``on_grid``); ``fixed`` (the
-    fields with one value: label and text); ``cells`` (names of the shown texts); ``words``
+    fields with one value: name, label and text); ``cells`` (names of the shown texts); ``words``
     (per cell, its distinct texts); ``rows`` (per distinct result, for each cell the index of
     its text in ``words``); ``index`` (per definition,
     in the order of the Cartesian product of ``axes`` with the last axis fastest, its row);
@@ -218,7 +236,8 @@ def explorer_data(sweep: pd.DataFrame, params: Params | None = None,
     params = params or Params()
     axes = _axes(sweep, params, label)
     shown = [a for a in axes if len(a["values"]) > 1]
-    fixed = [{"label": a["label"], "text": a["texts"][0]} for a in axes if len(a["values"]) == 1]
+    fixed = [{"name": a["name"], "label": a["label"], "text": a["texts"][0]}
+             for a in axes if len(a["values"]) == 1]
     results = [c for c in sweep.columns if c not in _DEFINITION_COLUMNS]
     keys = [repr(row) for row in sweep[results].itertuples(index=False, name=None)]
     codes, _ = pd.factorize(pd.Series(keys, dtype=object))
@@ -279,6 +298,16 @@ SCRIPT = r"""
     return -1;
   }
 
+  // A part of the link by its label ("CK upper limit of normal 999"); a name the grid does
+  // not know, as the reader typed it.
+  function named(name, value) {
+    var all = data.axes.concat(data.fixed);
+    for (var j = 0; j < all.length; j++) {
+      if (all[j].name === name) { return all[j].label + " " + value; }
+    }
+    return name + "=" + value;
+  }
+
   function parse(hash) {
     var sel = defaults.slice(), ignored = [];
     if (hash.indexOf(PREFIX) !== 0) { return {sel: sel, ignored: ignored}; }
@@ -290,7 +319,7 @@ SCRIPT = r"""
       var k = -1;
       data.axes.forEach(function (axis, j) { if (axis.name === name) { k = j; } });
       var i = k < 0 ? -1 : valueIndex(data.axes[k], value);
-      if (i < 0) { ignored.push(name + "=" + value); } else { sel[k] = i; }
+      if (i < 0) { ignored.push(named(name, value)); } else { sel[k] = i; }
     });
     return {sel: sel, ignored: ignored};
   }
@@ -414,6 +443,22 @@ def _td(name: str, verdict: bool = False) -> str:
     return f'<td data-cell="{name}"{extra}></td>'
 
 
+#: How a decline reads on the absolute scale (the menus print a decline as a percentage).
+_ABSOLUTE_NOTE = ("A decline of FVC, TLC or DLCO is a percentage of the baseline value when "
+                  "declines are relative, and points of the predicted value when they are "
+                  "absolute (10% then reads as 10 points).")
+
+
+def _absolute(data: Mapping[str, Any]) -> bool:
+    """Whether the grid holds absolute declines (the menus' percentages then need the note)."""
+    for axis in data["axes"]:
+        if axis["name"] == "decline_scale":
+            return "absolute" in axis["values"]
+    absolute = parameter_value("decline_scale", "absolute")
+    return any(f["name"] == "decline_scale" and f["text"].startswith(absolute)
+               for f in data["fixed"])
+
+
 def explorer_html(data: Mapping[str, Any],
                   conclusions: Sequence[Mapping[str, Any]]) -> str:
     """The section as HTML: menus, the three tables, the data and the script.
@@ -460,6 +505,7 @@ def explorer_html(data: Mapping[str, Any],
         f'<p><button type="button" data-reset>Back to {the_label}</button></p>',
         '<p data-status role="status"></p><p data-ignored></p>',
         *(["<p>Fixed on this grid: " + fixed + ".</p>"] if fixed else []),
+        *([f"<p><small>{esc(_ABSOLUTE_NOTE)}</small></p>"] if _absolute(data) else []),
         *_table("Study flow", head,
                 [[f"<th>{esc(t)}</th>", _td(n), ref_td(n)] for n, t in FLOW_ROWS]),
         *_table("Response to conventional treatment", head,

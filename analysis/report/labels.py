@@ -18,9 +18,55 @@ from analysis.paper.rows import BY_KEY
 from analysis.params import LABELS, MAPPINGS, VALUE_WORDS, Params
 
 __all__ = ["parameter_label", "parameter_value", "parameter_change", "row_label",
-           "words_in_text"]
+           "words_in_text", "dose_label", "DOSE_COHORTS", "DOSE_POINTS", "DOSE_STATS",
+           "DOSE_DRUGS"]
 
 _TABLES = {"t1": "Table 1", "t2": "Table 2", "t3": "Table 3"}
+
+#: The parts of a dose key (``dose.<cohort>.<drug>.<time point>.<statistic>``, the dose
+#: tapers of the Results) in words: the provenance cards and a variant's changed numbers.
+DOSE_COHORTS = {"conv_resp": "patients who responded to conventional treatment",
+                "conv_fail": "patients who failed conventional treatment",
+                "conv": "patients given conventional treatment",
+                "tac": "patients analysed for tacrolimus"}
+DOSE_POINTS = {"baseline": "baseline", "m6_12": "6-12 months", "start": "tacrolimus start",
+               "m3_6": "3-6 months", "y1": "1 year"}
+DOSE_STATS = {"mean": "mean daily dose (mg)", "sd": "SD of the daily dose (mg)",
+              "n": "patients with a dose", "pct_change": "percent decrease of the mean dose "
+              "from the first time point", "p": "p-value of the paired t test against the "
+              "first time point", "change": "mean paired change (mg)",
+              "change_low": "mean paired change, 95% CI low (mg)",
+              "change_high": "mean paired change, 95% CI high (mg)",
+              "resp_mean": "mean daily dose of the responders (mg)",
+              "resp_n": "responders with a dose",
+              "fail_mean": "mean daily dose of the failures (mg)",
+              "fail_n": "failures with a dose",
+              "p_between": "p-value of responders against failures",
+              "discontinued": "patients who stopped the drug",
+              "started": "patients who started the drug",
+              "modal_dose": "most common daily dose (mg)",
+              "modal_n": "patients on the most common dose"}
+DOSE_DRUGS = {"prednisone": "Prednisone", "aza": "Azathioprine", "mtx": "Methotrexate",
+              "mmf": "Mycophenolate mofetil"}
+
+
+def dose_label(key: str) -> str:
+    """A dose key in words (the key itself when it is not one).
+
+    >>> dose_label("dose.tac.aza.m3_6.mean")
+    'Azathioprine, patients analysed for tacrolimus, 3–6 months: mean daily dose (mg)'
+    >>> dose_label("dose.tac.aza.discontinued")
+    'Azathioprine, patients analysed for tacrolimus: patients who stopped the drug'
+    """
+    from analysis.format import en_dash_ranges
+
+    parts = key.split(".")
+    if parts[0] != "dose" or len(parts) < 4 or parts[1] not in DOSE_COHORTS:
+        return key
+    drug = DOSE_DRUGS.get(parts[2], parts[2])
+    stat = DOSE_STATS.get(parts[-1], parts[-1])
+    where = f", {DOSE_POINTS.get(parts[3], parts[3])}" if len(parts) > 4 else ""
+    return en_dash_ranges(f"{drug}, {DOSE_COHORTS[parts[1]]}{where}: {stat}")
 _UNITS = {f.name: f.metadata["unit"] for f in dataclasses.fields(Params)}
 
 

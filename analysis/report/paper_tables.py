@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.format import format_p, not_computable
+from analysis.format import format_p_against, not_computable
 from analysis.paper.rows import BY_KEY, HEADINGS
 from analysis.params import Params
 from analysis.report.markdown import save_table
@@ -49,11 +49,13 @@ def _too_small(rec: dict, kind: str) -> bool:
     return bool(pd.isna(rec["p"]) and min(rec["n_resp"], rec["n_nonresp"]) < MIN_PER_GROUP[kind])
 
 
-def _p_cell(rec: dict, kind: str, key: str = "", mark=_plain) -> str:
-    """A row's p-value, or :data:`NOT_COMPUTABLE_MARK` where its test could not run (the
-    notes give both groups' n: :func:`not_computable_note`); ``mark`` keys the cell (issue
-    28)."""
-    return mark(NOT_COMPUTABLE_MARK if _too_small(rec, kind) else format_p(rec["p"]), key)
+def _p_cell(rec: dict, kind: str, key: str = "", mark=_plain, alpha: float = 0.05) -> str:
+    """A row's p-value, with the digits that show which side of ``alpha`` it lies (issue 25:
+    0.0498 printed "0.050"; :func:`analysis.format.format_p_against`), or
+    :data:`NOT_COMPUTABLE_MARK` where its test could not run (the notes give both groups' n:
+    :func:`not_computable_note`); ``mark`` keys the cell (issue 28)."""
+    return mark(NOT_COMPUTABLE_MARK if _too_small(rec, kind)
+                else format_p_against(rec["p"], alpha), key)
 
 
 def not_computable_note(frame: pd.DataFrame) -> str:
@@ -91,7 +93,8 @@ def _t1_mean_cell(rec: dict, stem: str = "", mark=_plain) -> str:
                     if rec["n"] < rec["denominator"] else "")
 
 
-def format_table(frame: pd.DataFrame, suppress_below: int = 0, mark=_plain) -> pd.DataFrame:
+def format_table(frame: pd.DataFrame, suppress_below: int = 0, mark=_plain,
+                 alpha: float = 0.05) -> pd.DataFrame:
     """The paper's layout: headings, indented levels, n (%) / mean (SD) or counts and p.
 
     ``mark(text, key, link=True)`` wraps each number's text with its key (``results.json``'s,
@@ -112,7 +115,7 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0, mark=_plain) -> p
         if multi:
             rows.append({"Clinical characteristics": f"**{spec.label}**",
                          **({"p": _p_cell(block.iloc[0].to_dict(), spec.kind,
-                                          f"{table}.{variable}.p", mark)}
+                                          f"{table}.{variable}.p", mark, alpha)}
                             if table != "t1" else {})})
         indent = "\u2003" if multi or spec.heading else ""
         for rec in block.to_dict("records"):
@@ -145,7 +148,7 @@ def format_table(frame: pd.DataFrame, suppress_below: int = 0, mark=_plain) -> p
                 out = {"Clinical characteristics": label, "Responders": resp,
                        "Nonresponders": nonresp}
                 if not multi:
-                    out["p"] = _p_cell(rec, spec.kind, f"{table}.{variable}.p", mark)
+                    out["p"] = _p_cell(rec, spec.kind, f"{table}.{variable}.p", mark, alpha)
                 rows.append(out)
     return pd.DataFrame(rows).fillna("")
 
@@ -215,5 +218,5 @@ def save_paper_table(run_dir, stem: str, frame: pd.DataFrame, params: Params) ->
     from analysis.report.spans import mark
 
     notes = table_notes(frame)
-    save_table(run_dir, stem, frame, format_table(frame, params.suppress_below, mark),
+    save_table(run_dir, stem, frame, format_table(frame, params.suppress_below, mark, params.alpha),
                caption=caption(frame), label=f"tbl-{stem}", notes=notes)

@@ -37,7 +37,11 @@ from typing import Any
 import pandas as pd
 
 from analysis.format import format_number
-from analysis.params import Params
+from analysis.params import MAPPINGS, Params
+from analysis.report.labels import DOSE_COHORTS as _DOSE_COHORTS
+from analysis.report.labels import DOSE_POINTS as _DOSE_POINTS
+from analysis.report.labels import DOSE_STATS as _DOSE_STATS
+from analysis.report.labels import parameter_label, parameter_value
 
 __all__ = ["keyed", "mark", "unkeyed", "anchor_name", "appendix_anchor", "cell_anchor",
            "table_cells", "used_keys", "provenance_data", "provenance_html", "save_provenance",
@@ -56,54 +60,17 @@ from analysis.report.spans import (  # noqa: E402  (the span helpers: keys and l
 )
 
 # ------------------------------------------------------------------------- the card's words
-#: Short names of the parameters a card lists, and how a value reads.
-_PARAM_WORDS: dict[str, str] = {
-    "min_age": "minimum age", "age_rule": "age rule", "ck_uln": "CK upper limit of normal",
-    "ck_fall": "CK fall that counts as response", "count_weakness": "worsening weakness counts",
-    "ck_missing_baseline": "a missing baseline CK", "ck_missing_followup": "a missing "
-    "follow-up CK", "fvc_decline": "FVC decline", "tlc_decline": "TLC decline",
-    "dlco_decline": "DLCO decline", "decline_scale": "declines",
-    "count_symptoms": "worsening respiratory symptoms count",
-    "ild_criteria_required": "ILD criteria required", "pft_missing": "a missing FVC, TLC or "
-    "DLCO", "conventional_followup": "conventional treatment judged at",
-    "tacrolimus_followup": "tacrolimus judged at", "fisher_rule": "Fisher's test replaces "
-    "chi-square when", "fisher_threshold": "Fisher threshold", "fisher_sided": "2×2 Fisher "
-    "p-values", "chi2_correction": "continuity correction", "alpha": "significance level",
-    "suppress_below": "counts shown as <N below", "continuous_tests": "test of this row",
-    "categorical_tests": "test of this row",
-}
-_MISSING_WORDS = {"refractory": "counts as refractory", "not_met": "meets no criterion",
-                  "met": "meets its criterion"}
-_FISHER_WORDS = {"expected": "an expected count is below the threshold",
-                 "observed": "an observed count is below the threshold", "always": "always",
-                 "never": "never"}
+# The parameters a card depends on are listed by their labels and values from
+# analysis.report.labels (issue 25: named alike in the cards, the explorer and the Methods).
 
 
-def _param_value(name: str, value: Any) -> str:
-    """A parameter's value in words ("10%", "6 months", "at least")."""
-    if name in ("fvc_decline", "tlc_decline", "dlco_decline", "ck_fall", "alpha"):
-        return f"{100 * float(value):g}%" if name != "alpha" else f"{float(value):g}"
-    if name == "ck_uln":
-        return f"{float(value):g} U/l"
-    if name == "min_age":
-        return f"{value} years"
-    if name == "age_rule":
-        return "at least" if value == ">=" else "older than"
-    if name in ("ck_missing_baseline", "ck_missing_followup", "pft_missing"):
-        return _MISSING_WORDS.get(str(value), str(value))
-    if name == "ild_criteria_required":
-        return f"{value} of 4"
-    if name in ("conventional_followup", "tacrolimus_followup"):
-        return str(value).replace("tac_", "").replace("month", "") + " months"
-    if name == "fisher_rule":
-        return _FISHER_WORDS.get(str(value), str(value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if name in ("continuous_tests", "categorical_tests"):
-        from analysis.stats import TEST_LABELS
+def _months(value: str) -> str:
+    """A follow-up time point as the cards' sentences of the definition read it.
 
-        return TEST_LABELS.get(str(value), str(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    >>> _months("month6"), _months("tac_month12")
+    ('6 months', '12 months')
+    """
+    return str(value).replace("tac_", "").replace("month", "") + " months"
 
 
 _ELIGIBILITY = ("min_age", "age_rule")
@@ -126,9 +93,12 @@ def _params_text(names: tuple[str, ...], params: Params, row: str = "") -> tuple
             if row not in value:
                 continue
             value, default = value[row], default.get(row)
-        text = f"{_PARAM_WORDS.get(name, name)}: {_param_value(name, value)}"
+        # The parameter's label and values from the one place they live (issue 25), as the
+        # explorer, the Methods and the variant report name it.
+        label = parameter_label(f"{name}.{row}" if name in MAPPINGS and row else name)
+        text = f"{label}: {parameter_value(name, value)}"
         if value != default and default is not None:
-            text += f" (paper: {_param_value(name, default)})"
+            text += f" (paper: {parameter_value(name, default)})"
         parts.append(text + "; ")
     return tuple(parts)
 
@@ -148,12 +118,12 @@ def _definition_text(params: Params, followup: str) -> str:
 
 
 def _conv_rule(params: Params) -> str:
-    months = _param_value("conventional_followup", params.conventional_followup)
+    months = _months(params.conventional_followup)
     return " " + _definition_text(params, f"the index assessment and {months}") + "."
 
 
 def _tac_rule(params: Params) -> str:
-    months = _param_value("tacrolimus_followup", params.tacrolimus_followup)
+    months = _months(params.tacrolimus_followup)
     return " " + _definition_text(params, f"tacrolimus start and {months}") + "."
 
 
@@ -302,16 +272,6 @@ def _table_card(key: str, n: Mapping[str, Any], tests: Mapping[str, str],
             "how": how, "inputs": inputs, "params": _params_text(names, params)}
 
 
-_DOSE_COHORTS = {"conv_resp": "patients who responded to conventional treatment",
-                 "conv_fail": "patients who failed conventional treatment",
-                 "conv": "patients given conventional treatment",
-                 "tac": "patients analysed for tacrolimus"}
-_DOSE_POINTS = {"baseline": "baseline", "m6_12": "6-12 months", "start": "tacrolimus start",
-                "m3_6": "3-6 months", "y1": "1 year"}
-_DOSE_STATS = {"mean": "mean daily dose (mg)", "sd": "SD of the daily dose (mg)",
-               "n": "patients with a dose", "pct_change": "percent decrease of the mean dose "
-               "from the first time point", "p": "p-value of the paired t test against the "
-               "first time point", "change": "mean paired change (mg)"}
 
 
 def _other_card(key: str, n: Mapping[str, Any], params: Params,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.format import format_number, format_p_against
 from analysis.params import Params
-from analysis.report.labels import parameter_label, parameter_value
+from analysis.report.labels import dose_label, parameter_label, parameter_value
 from analysis.report.markdown import markdown_table
 
 __all__ = ["changed_rows", "variant_markdown", "variant_changes_markdown", "CHANGES_APPENDIX"]
@@ -38,6 +38,25 @@ STAT_NAMES = {"resp": "responders", "nonresp": "nonresponders", "p": "p", "n": "
               "n_resp": "responders with a value", "n_nonresp": "nonresponders with a value"}
 
 
+#: The bounds of a bootstrap interval (keys ``sens.boot.<quantity>.<bound>``) in words.
+BOOT_BOUNDS = {"estimate": "estimate", "low": "95% CI low", "high": "95% CI high"}
+#: The groups of the Results' response rates (``conv.<group>.response_pct``).
+_GROUP_WORDS = {"pm": "PM-ILD", "dm": "DM-ILD", "cadm": "CADM-ILD", "female": "women",
+                "male": "men"}
+#: The sensitivity analysis's numbers per conclusion (``sens.<measure>.<conclusion>``,
+#: :func:`analysis.sensitivity.sensitivity_results`) in words.
+SENS_MEASURES = {"share": "% of the grid's definitions where it is supported",
+                 "direction": "% of the grid's definitions in the paper's direction",
+                 "reference": "supported under this run's definition (1 yes, 0 no)"}
+#: Computed numbers of the text that neither the paper's printed numbers nor a table label.
+TEXT_LABELS = {"conv.pm_vs_dm.p_2x2": "PM against DM alone (Fisher's exact, two-sided) · p",
+               "sens.n_definitions": "Definitions in the grid of the sensitivity analysis",
+               "sens.conv_responders.min": "Conventional responders, fewest over the grid",
+               "sens.conv_responders.max": "Conventional responders, most over the grid",
+               "sens.tac_pct.min": "Response to tacrolimus, %, lowest over the grid",
+               "sens.tac_pct.max": "Response to tacrolimus, %, highest over the grid"}
+
+
 def key_label(key: str, labels: dict[str, str]) -> str:
     """A readable name for a computed key: table row and column, or the printed sentence.
 
@@ -45,6 +64,14 @@ def key_label(key: str, labels: dict[str, str]) -> str:
     'Table 2 · Myositis: Polymyositis · responders'
     >>> key_label("t3.fvc.p", {})
     'Table 3 · FVC · p'
+
+    A sentence of the Results that holds several numbers says which one; a dose is named by
+    its drug, patients, time point and statistic (not the paper's sentence, which holds four):
+
+    >>> key_label("conv.male.response_pct", {"conv.male.response_pct": "Women responded more"})
+    'Women responded more · men, % responding'
+    >>> key_label("dose.tac.aza.discontinued", {"dose.tac.aza.discontinued": "AZA stopped"})
+    'Azathioprine, patients analysed for tacrolimus: patients who stopped the drug'
     """
     from analysis.paper.rows import ROWS
 
@@ -58,7 +85,17 @@ def key_label(key: str, labels: dict[str, str]) -> str:
             level = {lv[0]: lv[2] for lv in row.levels}.get(parts[2], parts[2])
             name += f": {level}"
         return f"{name} · {STAT_NAMES.get(parts[-1], parts[-1])}"
-    return labels.get(key, key)
+    if key.startswith("dose."):  # the paper's sentence holds several numbers: name the one
+        words = dose_label(key)
+        if words != key:
+            return words
+    label = labels.get(key) or dose_label(key)
+    # A sentence of the Results holds several numbers: say which one changed.
+    if parts[0] == "conv" and parts[-1] == "response_pct" and parts[1] in _GROUP_WORDS:
+        return f"{label} · {_GROUP_WORDS[parts[1]]}, % responding"
+    if parts[0] == "tac" and parts[-1] in ("n", "pct"):
+        return f"{label} · {'patients' if parts[-1] == 'n' else '%'}"
+    return label
 
 
 def key_labels(run_dir: Path) -> dict[str, str]:
@@ -73,6 +110,21 @@ def key_labels(run_dir: Path) -> dict[str, str]:
     if flow.is_file():
         frame = pd.read_csv(flow)
         labels.update(dict(zip(frame["key"], frame["label"], strict=True)))
+    # The bootstrap intervals of the sensitivity section (sens.boot.<quantity>.<bound>), by
+    # the labels its table prints.
+    boot = Path(run_dir) / "tables" / "sensitivity_bootstrap.csv"
+    if boot.is_file():
+        for rec in pd.read_csv(boot).to_dict("records"):
+            for bound, words in BOOT_BOUNDS.items():
+                labels[f"sens.boot.{rec['quantity']}.{bound}"] = (f"Bootstrap: {rec['label']}, "
+                                                                   f"{words}")
+    # The conclusions across the grid (sens.<measure>.<conclusion>), by the claim's words.
+    swept = Path(run_dir) / "tables" / "sensitivity_conclusions.csv"
+    if swept.is_file():
+        for rec in pd.read_csv(swept).to_dict("records"):
+            for measure, words in SENS_MEASURES.items():
+                labels[f"sens.{measure}.{rec['conclusion']}"] = f"{rec['claim']}: {words}"
+    labels.update(TEXT_LABELS)
     return labels
 
 
@@ -169,12 +221,13 @@ def _conclusions_part(paper_dir: Path, run_dir: Path, alpha: float) -> list[str]
     lost = int((before & ~after.reindex(before.index, fill_value=False)).sum())
     gained = int((~before & after.reindex(before.index, fill_value=False)).sum())
     return head + [
-        f"Each conclusion of the paper as the paper printed it, as the paper run computes it "
-        f"and as this run computes it, judged by the rule stated in the Methods "
-        f"(significance level {alpha:g}). Of the {len(table)} conclusions, {lost} supported "
-        f"by the paper run {'is' if lost == 1 else 'are'} no longer supported here and "
-        f"{gained} {'is' if gained == 1 else 'are'} newly supported.", "",
-        markdown_table(table, "The paper's conclusions: the paper, the paper run and this run",
+        f"Each conclusion of the paper, its verdict in the paper run and in this run (judged "
+        f"by the rule stated in the Methods, significance level {alpha:g}; a changed verdict "
+        f"is in bold), and the numbers it rests on in each run. Of the {len(table)} "
+        f"conclusions, {lost} supported by the paper run {'is' if lost == 1 else 'are'} no "
+        f"longer supported here and {gained} {'is' if gained == 1 else 'are'} newly "
+        f"supported. What the paper printed is in the paper run's report.", "",
+        markdown_table(table, "The paper's conclusions: the paper run and this run",
                        left_columns=len(table.columns))]
 
 
@@ -254,8 +307,16 @@ def variant_markdown(run_dir: Path, name: str, params: Params, paper_dir: Path) 
         return "\n".join(lines)
     flips = pd.concat([table[table["Significance"] != ""].assign(Table=title)
                        for title, table in tables.items()])
+    counts = pd.DataFrame({
+        "Table": list(tables),
+        "Numbers changed": [len(table) for table in tables.values()],
+        f"p-values that crossed {params.alpha:g}": [int((table["Significance"] != "").sum())
+                                                   for table in tables.values()]})
     lines.append(f"{n} other computed numbers differ from the paper run; {CHANGES_APPENDIX} "
-                 f"lists them by table. {len(flips)} p-values crossed the significance level "
+                 "lists each of them, table by table, after the report proper.\n")
+    lines.append(markdown_table(counts, "Changed numbers by table (each listed in "
+                                f"{CHANGES_APPENDIX})", left_columns=1))
+    lines.append(f"{len(flips)} p-values crossed the significance level "
                  f"{params.alpha:g}{':' if len(flips) else '.'}\n")
     if len(flips):
         # The table's name once, in its own column (not again at the start of the number).

@@ -127,7 +127,8 @@ def show_paper_table(frame: pd.DataFrame, params: Any) -> Any:
     from analysis.report.paper_tables import caption, format_table, table_notes
 
     number = str(frame["table"].iloc[0]).removeprefix("t")
-    return show_table(format_table(frame, params.suppress_below), f"table{number}",
+    return show_table(format_table(frame, params.suppress_below, alpha=params.alpha),
+                      f"table{number}",
                       f"Table {number}. {caption(frame)}", table_notes(frame))
 
 
