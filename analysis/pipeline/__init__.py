@@ -80,7 +80,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = say,
         notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None,
-        started: float | None = None) -> Path:
+        started: float | None = None, figures: str = "report") -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -103,6 +103,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     started : when the user's wait began (``time.time()``; the CLI passes its process's
         start): the last line says how long the run took from then to the end, kernels shut
         down (default: from this call).
+    figures : the files of each figure (:data:`analysis.report.style.FIGURE_SETS`):
+        ``report``, the PNG every report format embeds; ``print``, also SVG, a 300-dpi PNG
+        and PDF. The paper run's print set is copied into the repository's ``figures/``.
 
     Returns
     -------
@@ -110,6 +113,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     previous bundle of that name is left as it was.
     """
     from analysis.kernels import KernelPool, notebook_imports
+    from analysis.report.style import figure_files
 
     started = time.time() if started is None else started
     params = params or Params()
@@ -117,8 +121,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir = Path(runs_dir or paths.RUNS).resolve()
     notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS).resolve()
     check_run_request(name, data_dir)
+    figure_files("check", figures)  # an unknown set is refused before anything starts
     plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None,
-                    sheet)
+                    sheet, figures)
     to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]
     kernels = jobs or default_kernels(data_dir)
     pool = KernelPool(min(kernels, max(1, len(to_run) - (COLLECT in to_run))),
@@ -140,7 +145,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
             final = _build(name, params, data_dir, formats, runs_dir, engine, log,
-                           notebooks_dir, plan, pool, sheet)
+                           notebooks_dir, plan, pool, sheet, figures)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
         pool.close(kill=True)
         if not is_write_error(exc):
@@ -157,7 +162,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 
 def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
            runs_dir: Path, engine: str, log: Callable[[str], None], notebooks_dir: Path,
-           plan: Plan, pool, sheet: str | None = None) -> Path:
+           plan: Plan, pool, sheet: str | None = None, figures: str = "report") -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it."""
     from analysis import stepcache
@@ -176,7 +181,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
                                   "data_dir": str(data_dir), "run_dir": str(stage),
                                   "published_dir": str(planning.PUBLISHED), "run_name": name,
                                   "sheet": sheet, "sweep_file": plan.sweep_file and
-                                  str(plan.sweep_file)},
+                                  str(plan.sweep_file), "figures": figures},
                           pool.kernel, notebooks_dir, log)
         (stage / "notebooks").mkdir()
         steps = run_independent_steps(setup, plan, pool)
@@ -193,7 +198,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         write_manifest(stage, name, started, time.perf_counter() - t0, steps,
                        {**plan.provenance, "kernels": {"count": pool.size,
                                                        "warm_up_seconds": pool.warm_seconds},
-                        "renderer": renderer})
+                        "renderer": renderer, "figures": figures})
         move_into_place(stage, final)
     except BaseException:
         pool.close(kill=True)  # no notebook may still write into the folder removed next
@@ -203,8 +208,8 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         raise
     finally:
         clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
-    if name == "paper" and runs_dir == paths.RUNS.resolve():
-        copy_paper_figures(final)
+    if name == "paper" and runs_dir == paths.RUNS.resolve() and figures == "print":
+        copy_paper_figures(final)  # the repository's figures/ (`make figures`)
     return final
 
 
