@@ -159,10 +159,21 @@ def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Pa
                                format_options(layers, "docx", DOCX_DEFAULTS))
         return render_pdf(run_dir, meta, body, format_options(layers, "typst", TYPST_DEFAULTS))
 
-    # The formats are independent (separate pandoc processes, separate temporary files):
-    # render them side by side.
+    # The formats are independent (separate pandoc processes and Typst compilations, which
+    # release the GIL; separate temporary files): rendered side by side, as many at once as
+    # the machine has cores. Each output is written atomically (analysis.files.write_atomic),
+    # so a failed format leaves no half-written file; every failure is reported.
+    import os
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=max(1, len(formats))) as pool:
+    workers = max(1, min(len(formats), len(os.sched_getaffinity(0))
+                         if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {fmt: pool.submit(one, fmt) for fmt in formats}
-        return {fmt: future.result() for fmt, future in futures.items()}
+    failed = {fmt: f.exception() for fmt, f in futures.items() if f.exception() is not None}
+    if len(failed) == 1:
+        raise next(iter(failed.values()))
+    if failed:
+        raise RenderError(f"{len(failed)} formats failed to render: " + "; ".join(
+            f"{fmt}: {exc}" for fmt, exc in failed.items())) from next(iter(failed.values()))
+    return {fmt: future.result() for fmt, future in futures.items()}
