@@ -160,15 +160,14 @@ def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Pa
         return render_pdf(run_dir, meta, body, format_options(layers, "typst", TYPST_DEFAULTS))
 
     # The formats are independent (separate pandoc processes and Typst compilations, which
-    # release the GIL; separate temporary files): rendered side by side, as many at once as
-    # the machine has cores. Each output is written atomically (analysis.files.write_atomic),
-    # so a failed format leaves no half-written file; every failure is reported.
-    import os
+    # release the GIL; separate temporary files): all rendered at once, the operating system
+    # sharing the cores. (Not capped at the core count: on two cores, three formats at once
+    # end when their summed CPU time does, while two workers leave the last format alone on
+    # one core after the others.) Each output is written atomically (analysis.files.
+    # write_atomic), so a failed format leaves no half-written file; every failure is named.
     from concurrent.futures import ThreadPoolExecutor
 
-    workers = max(1, min(len(formats), len(os.sched_getaffinity(0))
-                         if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(formats))) as pool:
         futures = {fmt: pool.submit(one, fmt) for fmt in formats}
     failed = {fmt: f.exception() for fmt, f in futures.items() if f.exception() is not None}
     if len(failed) == 1:
