@@ -187,11 +187,13 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         steps = run_independent_steps(setup, plan, pool)
         steps[COLLECT] = run_collecting_step(setup, plan, pool)
         pool.close(wait=False)  # the kernels shut down while the report renders
+        # tables.xlsx (issue 14), written in a thread from here on, while the run notes are
+        # written and the report renders: it reads only the steps' CSV tables, all written
+        # by now (the run notes are Markdown); in a cold run it ends last (issue 24).
+        workbook = stepcache.WorkbookStep(stage, plan.cache_dir, planning.ROOT)
         # Which engine renders, and its version: for the manifest and Appendix C.
         renderer = describe_renderer(engine) if formats else None
         write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper", renderer)
-        # tables.xlsx (issue 14), written while the report renders
-        workbook = stepcache.WorkbookStep(stage, plan.cache_dir, planning.ROOT)
         if formats:
             steps["render"] = render_step(stage, formats, engine, log, plan.cache_dir)
         workbook.finish()
