@@ -11,7 +11,7 @@ DATA ?=
 NAME ?= $(if $(PARAMS),$(basename $(notdir $(PARAMS))),paper)
 
 .DEFAULT_GOAL := help
-.PHONY: help report test lab reset data bench lock clean browser
+.PHONY: help report figures test lab reset data bench lock clean browser
 
 help: ## Show this help
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml requirements.lock
 
 report: $(STAMP) ## Build the report: runs/$(NAME)/report.html, .pdf, .docx (PARAMS=file.yaml, DATA=dir)
 	$(BIN)/python -m analysis run --name $(NAME) $(if $(PARAMS),--params $(PARAMS)) $(if $(DATA),--data $(DATA))
+
+figures: $(STAMP) ## The paper run with its figures for print (PNG, SVG, 300-dpi PNG, PDF) into figures/
+	$(BIN)/python -m analysis run --name paper --figures print
 
 test: $(STAMP) browser ## Lint and run the full test suite (about 5 minutes on 2 cores)
 	$(BIN)/ruff check .

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: the first sheet whose header matches the codebook)")
     run.add_argument("--to", default="html,pdf,docx",
                      help="formats to render: html,pdf,docx (or none)")
+    run.add_argument("--figures", default="report", choices=("report", "print"),
+                     help="files of each figure: report (the PNG every format embeds; default) "
+                          "or print (also SVG, a 300-dpi PNG and PDF; `make figures`)")
     run.add_argument("--engine", default="auto", choices=("auto", "quarto", "pandoc"),
                      help="renderer: quarto if installed (auto), or pandoc + Typst")
     run.add_argument("--runs-dir", type=Path, help="where runs are written (default: runs/)")
@@ -97,7 +100,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # created (analysis.pipeline.read_export), and shows its warnings here.
     run(args.name, params, data_dir=args.data, formats=formats,
         runs_dir=args.runs_dir, engine=args.engine, jobs=args.jobs, cache=not args.no_cache,
-        sheet=args.sheet, started=args.started, warn=_warn, max_problems=args.max_problems)
+        sheet=args.sheet, started=args.started, warn=_warn, max_problems=args.max_problems,
+        figures=args.figures)
     return 0
 
 

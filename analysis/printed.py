@@ -35,6 +35,7 @@ change.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -407,6 +408,15 @@ def interval(
     """
     if relation not in RELATIONS:
         raise ParameterError(f"relation must be one of {sorted(RELATIONS)}, got {relation!r}")
+    return _interval(value, decimals, relation, closed)
+
+
+# Kept by its arguments (and their types: a NumPy float stays one): the consistency checks ask
+# for the same few hundred printed numbers' edges hundreds of thousands of times (``lo`` and
+# ``hi``; issue 24). A pure function of hashable arguments, so the cache changes no number.
+@functools.lru_cache(maxsize=65536, typed=True)
+def _interval(value: float, decimals: int, relation: str, closed: bool) -> tuple[float, float]:
+    """:func:`interval` once ``relation`` is checked."""
     if relation == "<":
         return (0.0 if closed else -math.inf), float(value)
     if relation == ">":

@@ -420,14 +420,13 @@ def compare(
     >>> out.loc["t2.sex.p", "status"]
     'not-computed'
     """
-    by_id = row_verdicts(checks).set_index("id")
-    records = []
-    for row in published.to_dict("records"):
-        found = by_id.loc[row["id"]] if row["id"] in by_id.index else None
-        verdict = ("", "", "", "") if found is None else (
-            str(found["class"]), str(found["check"]), str(found["sentence"]),
-            str(found["condition"]))
-        records.append(_compare_row(row, results.get(row["key"]), verdict))
+    # One verdict per printed number, looked up in a dict (a row lookup in a frame per printed
+    # number took most of this function's time; the Assumptions section calls it per
+    # alternative).
+    by_id = {rec["id"]: (str(rec["class"]), str(rec["check"]), str(rec["sentence"]),
+                         str(rec["condition"])) for rec in row_verdicts(checks).to_dict("records")}
+    records = [_compare_row(row, results.get(row["key"]), by_id.get(row["id"], ("", "", "", "")))
+               for row in published.to_dict("records")]
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
     return out.astype({"decimals": "int64", "reproduced": "float64"})
 

@@ -10,6 +10,8 @@ and its code. A step's key (:func:`step_key`) is exactly that, plus:
   imports from it, and proving which modules a notebook reaches is not worth the risk), the
   step's own notebook (not the other steps') and the codebook;
 - the Excel sheet the export is read from, when the run names one (data steps);
+- the print set of figures, when the run asks for it (``--figures print``: the notebook
+  steps write more files);
 - for the collecting step 06, the run's name (recorded in ``results.json``).
 
 The render step's key is every file of the staging folder at render time (the steps' outputs,

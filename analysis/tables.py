@@ -14,6 +14,8 @@ paper's layout is a separate last pass (:func:`analysis.report.paper_tables.form
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -313,6 +315,18 @@ EFFECT_LEVEL = {"honeycomb": "present"}
 
 
 def _effect_2x2(pos_r: int, n_r: int, pos_n: int, n_n: int) -> dict:
+    """The difference in proportions and the exact odds ratio of a 2 x 2 table, both with
+    95% CIs (:func:`add_effects`); a new dict per call, the numbers from
+    :func:`_effect_2x2_counts`."""
+    return dict(_effect_2x2_counts(int(pos_r), int(n_r), int(pos_n), int(n_n)))
+
+
+# Kept by the four counts: the exact odds ratio's interval is found by root finding (about
+# 50 ms a table), and the same tables recur, e.g. 275 tables but 66 distinct ones when the
+# Assumptions section recomputes Tables 2 and 3 under each alternative (issue 24). A pure
+# function of four integers, so the cache cannot change a number.
+@lru_cache(maxsize=4096)
+def _effect_2x2_counts(pos_r: int, n_r: int, pos_n: int, n_n: int) -> dict:
     from analysis import effects
 
     diff = effects.prop_diff_newcombe(pos_r, n_r, pos_n, n_n)
@@ -338,6 +352,16 @@ def _effect_continuous(x: np.ndarray, y: np.ndarray, test: str) -> dict:
     return out
 
 
+# Kept by the table's counts, as :func:`_effect_2x2_counts` (77 tables, 18 distinct, in the
+# Assumptions section): the noncentral chi-square interval is found by root finding.
+@lru_cache(maxsize=4096)
+def _cramers_v(counts: tuple[tuple[int, ...], ...]) -> tuple[float, float, float]:
+    """:func:`analysis.effects.cramers_v_ncp` of the levels x groups ``counts``."""
+    from analysis import effects
+
+    return effects.cramers_v_ncp(np.array(counts, dtype=int))
+
+
 def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
                 rows: object | None = None) -> pd.DataFrame:
     """Tables 2 and 3 with an effect size and its 95% CI beside each p-value (issue 16).
@@ -358,8 +382,6 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
     Empty cells are NaN; ``effect_ci`` / ``or_ci`` / ``mean_diff_ci`` name the interval.
     ``rows`` selects the table's patients in ``data`` as in :func:`compare_groups`.
     """
-    from analysis import effects
-
     rows = _rows(data, rows)
     is_resp = _flags(data, group, rows)
     out = frame.copy()
@@ -384,7 +406,7 @@ def add_effects(frame: pd.DataFrame, data: pd.DataFrame, group: str,
                     pos_r, pos_n = (int(v) for v in out.loc[target, ["resp", "nonresp"]])
                     values = _effect_2x2(pos_r, n_r, pos_n, n_n)
                 else:
-                    est = effects.cramers_v_ncp(counts)
+                    est = _cramers_v(tuple(map(tuple, counts.tolist())))
                     ci = ("noncentral_chi2" if not np.isnan(est[1]) else "not_estimable"
                           if np.isnan(est[0]) else "noncentral_chi2_empty")
                     values = {"effect_measure": "cramers_v", "effect": est[0],

@@ -111,7 +111,8 @@ def computation(repeat: int = 5) -> dict:
 
 def figure_stage(cohort, groups, params, repeat: int) -> dict:
     """Not one of the stages above, but part of notebooks 02 and 04: drawing Figure 1 and the
-    two taper figures and saving each as PNG and SVG (into a temporary folder)."""
+    two taper figures and saving each as the PNG the report embeds (a run's default figure
+    set; into a temporary folder)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,6 +1,7 @@
 """benchmarks/run.py's bookkeeping, on hand-made measurements (no timing is run or asserted):
-issue 17's rows 1-3 are the median of per-pair ratios, not a ratio of medians; pytest's
-``--durations`` lines are read as pytest prints them."""
+rows 1-3 are the median of per-pair ratios, not a ratio of medians, against issue 24's goals,
+for the formats a run renders by default; pytest's ``--durations`` lines are read as pytest
+prints them."""
 
 from __future__ import annotations
 
@@ -52,13 +53,30 @@ def test_rows_1_to_3_are_the_median_of_per_pair_ratios(bench):
     row = next(r for r in bench.goals({"pipeline_pairs": pairs}) if r["row"] == 1)
     assert row["ratios"] == [2.0, 1.5, 4.0]
     assert row["value"] == 2.0
-    assert row["met"] is True  # goal <= 2.0x
+    assert row["met"] is True  # goal <= 2.5x
     # ratios 2.0, 1.5, 4.0, 1.0 (5/5): median (1.5 + 2.0) / 2 = 1.75; medians of seconds
     # (14.5 / 8) would give 1.8125.
     pairs.append(_pair(5, 5))
     row = next(r for r in bench.goals({"pipeline_pairs": pairs}) if r["row"] == 2)
     assert row["value"] == 1.75
-    assert row["met"] is False  # goal <= 1.2x
+    assert row["met"] is False  # goal <= 0.8x
+
+
+def test_rows_1_to_3_are_issue_24_s_goals_on_the_default_formats(bench):
+    """Issue 24, Speed goals: cold report (default formats) <= 2.5x the floor, wall; one cutoff
+    changed <= 1.5x; unchanged re-run <= 0.8x. The formats are those ``python -m analysis
+    run`` renders without ``--to``."""
+    from analysis.cli import _parser
+
+    rows = {r["row"]: r for r in bench.goals({"pipeline_pairs": [_pair(10, 10)]})
+            if r["row"] in (1, 2, 3)}
+    assert {n: (r["op"], r["target"]) for n, r in rows.items()} == {
+        1: ("<=", 2.5), 2: ("<=", 0.8), 3: ("<=", 1.5)}
+    assert ("cutoff" in rows[3]["measure"]) and ("unchanged" in rows[2]["measure"])
+    assert all("wall" in r["measure"] for r in rows.values())
+    default = _parser().parse_args(["run"]).to
+    assert bench.FORMATS == default == "html,pdf,docx"
+    assert bench.run_command("paper", Path("runs"))[-2:] == ["--to", default]
 
 
 def test_unmeasured_rows_are_neither_met_nor_failed(bench):

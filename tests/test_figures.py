@@ -419,8 +419,8 @@ def test_save_figure_is_byte_identical(tmp_path):
         "taper_tacrolimus": lambda: figures.plot_taper_tacrolimus(paper_summary()),
     }
     for stem, make in makers.items():
-        first = figures.save_figure(make(), tmp_path / "a", stem)
-        second = figures.save_figure(make(), tmp_path / "b" / "nested", stem)
+        first = figures.save_figure(make(), tmp_path / "a", stem, "print")
+        second = figures.save_figure(make(), tmp_path / "b" / "nested", stem, "print")
         assert [p.name for p in first] == [f"{stem}.png", f"{stem}.svg",
                                            f"{stem}_300dpi.png", f"{stem}.pdf"]
         for a, b in zip(first, second, strict=True):
@@ -429,7 +429,7 @@ def test_save_figure_is_byte_identical(tmp_path):
         assert "<dc:date>" not in svg
         assert b"Software" not in first[0].read_bytes()
     fig = figures.plot_flow(make_flow())
-    png, _, png300, pdf = figures.save_figure(fig, tmp_path / "c", "figure1")
+    png, _, png300, pdf = figures.save_figure(fig, tmp_path / "c", "figure1", "print")
     w, h = fig.get_size_inches()
     assert png_size(png) == (round(w * 200), round(h * 200))
     # Print copies (issue 14): 300 dpi raster and a vector PDF of the same page size.
@@ -440,6 +440,28 @@ def test_save_figure_is_byte_identical(tmp_path):
 
     box = PdfReader(pdf).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (round(w * 72), round(h * 72))
+
+
+def test_report_set_is_the_one_png_every_format_embeds(tmp_path):
+    """By default a figure is drawn once, as the PNG the report embeds (HTML, PDF and Word all
+    include ``figures/<stem>.png``: report.qmd's and the report modules' image links), the
+    same bytes as the print set's PNG; an unknown set is refused by name."""
+    import re
+
+    from analysis import paths
+
+    fig = figures.plot_flow(make_flow())
+    written = figures.save_figure(fig, tmp_path / "report", "figure1")
+    assert [p.name for p in written] == ["figure1.png"]
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == ["figure1.png"]
+    printed = figures.save_figure(fig, tmp_path / "print", "figure1", "print")
+    assert written[0].read_bytes() == printed[0].read_bytes()
+    sources = [paths.ROOT / "report.qmd", *(paths.ROOT / "analysis" / "report").glob("*.py")]
+    linked = {m for p in sources for m in re.findall(r"\]\((figures/[^)\s]+)\)", p.read_text())}
+    assert linked and all(link.endswith(".png") and "_300dpi" not in link for link in linked)
+    with pytest.raises(ParameterError, match="figures must be one of report, print"):
+        figures.save_figure(fig, tmp_path / "bad", "figure1", "svg")
+    assert not (tmp_path / "bad").exists() or not list((tmp_path / "bad").iterdir())
 
 
 def test_save_figure_rejects_path_in_stem(tmp_path):

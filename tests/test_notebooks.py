@@ -40,8 +40,10 @@ BOOKS = sorted(FOLDER.glob("*.ipynb"))
 #: a pipeline run gives its cache file, analysis.steps); the steps that read the export and
 #: the response groups, where the run kept them (``cohort_file``, ``groups_file``: done once
 #: per run, analysis.steps).
+#: The steps that draw figures declare which files of each figure they write (``figures``:
+#: the run's ``--figures``, analysis.report.style.FIGURE_SETS).
 ALLOWED = {"params_file", "data_dir", "run_dir", "published_dir", "run_name", "sheet",
-           "sweep_file", "cohort_file", "groups_file"}
+           "sweep_file", "cohort_file", "groups_file", "figures"}
 FIELDS = {f.name for f in dataclasses.fields(Params)}
 #: Steps whose outputs depend on the parameters: each records the parameters it read.
 STAMPED = ("02_flow", "03_tables", "04_tapers", "05_sensitivity")
@@ -254,6 +256,22 @@ def shown(book, mime: str, key: str, stem: str) -> str:
                 for o in cell.outputs if o.get("metadata", {}).get(mime, {}).get(key) == stem)
 
 
+def figure_1_is_drawn_from_the_flow_table(run_dir: Path, scratch: Path) -> bool:
+    """Whether ``run_dir``'s Figure 1 (the PNG the report embeds) is the drawing of its own
+    ``tables/flow.csv``, every box's ``n = <count>`` among the drawing's texts."""
+    import matplotlib.text
+    import pandas as pd
+
+    from analysis.report.figures import plot_flow, save_figure
+
+    flow = pd.read_csv(run_dir / "tables" / "flow.csv")
+    fig = plot_flow(flow)
+    texts = " ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    drawn = save_figure(fig, scratch, "figure1")[0]
+    return (all(f"n = {n}" in texts for n in flow["n"])
+            and drawn.read_bytes() == (run_dir / "figures" / "figure1.png").read_bytes())
+
+
 def flow_counts(run_dir: Path) -> dict[str, int]:
     import pandas as pd
 
@@ -288,7 +306,9 @@ def test_one_edit_of_the_lab_file_reaches_every_notebook(paper_run, tmp_path):
     # More patients fail when one criterion suffices; 33 is what issue 15 observed
     # (a regression figure, not a hand computation).
     assert (paper["flow.conv_failures"], flow["flow.conv_failures"]) == (23, 33)
-    assert f"n = {flow['flow.conv_failures']}" in (lab / "figures" / "figure1.svg").read_text()
+    assert figure_1_is_drawn_from_the_flow_table(lab, tmp_path / "drawn")
+    assert (lab / "figures" / "figure1.png").read_bytes() != \
+        (paper_run / "figures" / "figure1.png").read_bytes()
     table2 = pd.read_csv(lab / "tables" / "table2.csv")
     # Table 2's groups are Figure 1's responders and failures, under the same parameters.
     sex = table2[table2["variable"] == "sex"]  # a row everybody has

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from analysis import paths, pipeline
-from analysis.errors import PipelineError
+from analysis.errors import ParameterError, PipelineError
 from analysis.params import Params, check_one_parameter_set, params_digest, step_parameters
 from analysis.pipeline import COLLECT, INDEPENDENT, NOTEBOOKS, plan_run, run
 
@@ -26,9 +26,11 @@ def test_bundle_has_every_part(paper_run: Path):
     for stem in ("table1", "table2", "table3", "flow", "doses", "reproduction", "audit"):
         assert (paper_run / "tables" / f"{stem}.csv").is_file(), stem
         assert (paper_run / "tables" / f"{stem}.md").is_file(), stem
-    for stem in ("figure1", "taper_conventional", "taper_tacrolimus"):
-        for suffix in ("png", "svg"):
-            assert (paper_run / "figures" / f"{stem}.{suffix}").is_file()
+    # Each figure drawn once, as the PNG the report embeds (the print set: --figures print).
+    stems = ("figure1", "predictors_forest", "sensitivity_pm_dm", "sensitivity_responders",
+             "sensitivity_shares", "taper_conventional", "taper_tacrolimus")
+    assert sorted(p.name for p in (paper_run / "figures").iterdir()) == [
+        f"{stem}.png" for stem in stems]
     assert not list(paper_run.parent.glob(".paper.tmp-*")), "staging folder left behind"
 
 
@@ -232,6 +234,19 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     assert changed(pft_missing="met") == [*defined, "sweep"]
     assert changed(sensitivity_grid={"fvc_decline": [0.05, 0.10]}) == [
         "05_sensitivity.ipynb", COLLECT, "sweep"]
+
+
+def test_print_figures_are_keyed_apart():
+    """``--figures print`` makes the notebook steps write more files (the print set), so their
+    keys, and the collecting step's that reads them, are not the report set's; the sweep
+    holds no figure and is shared. An unknown set is refused before anything runs."""
+    data, books = pipeline.DEFAULT_DATA, paths.NOTEBOOKS
+    report = plan_run("paper", Params(), data, books, None).keys
+    assert plan_run("paper", Params(), data, books, None, figures="report").keys == report
+    printed = plan_run("paper", Params(), data, books, None, figures="print").keys
+    assert sorted(s for s in report if printed[s] != report[s]) == sorted(NOTEBOOKS)
+    with pytest.raises(ParameterError, match="figures must be one of report, print"):
+        run("bad", figures="svg", runs_dir=Path("/nonexistent/runs"), formats=())
 
 
 def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):

@@ -482,6 +482,19 @@ def test_missing_image_fails_without_touching_previous_outputs(run_dir: Path):
     assert _leftovers(run_dir) == []
 
 
+def test_formats_failing_side_by_side_are_each_named(run_dir: Path):
+    """The formats render side by side: when two fail, one error names both (each with its
+    cause), and neither leaves a partial file."""
+    (run_dir / "figures" / "flow.png").unlink()
+    with pytest.raises(RenderError) as info:
+        render_report(run_dir, formats=("html", "pdf"), engine="pandoc")
+    message = str(info.value)
+    assert message.startswith("2 formats failed to render: html: ")
+    assert "flow.png" in message and "pdf: Typst failed" in message
+    assert _leftovers(run_dir) == []
+    assert not (run_dir / "report.html").exists() and not (run_dir / "report.pdf").exists()
+
+
 def test_missing_variable_in_run_names_the_run_variables_file(run_dir: Path):
     (run_dir / "_variables.yml").write_text("conv:\n  responders: 31\n")
     with pytest.raises(RenderError) as info:

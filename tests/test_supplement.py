@@ -334,12 +334,21 @@ def test_pdf_figure1_follows_table1_s_last_row(pdf_pages):
     assert table1 < last_row < figure1
 
 
-def test_figures_also_at_print_resolution_and_as_pdf(paper_run):
-    for png in (paper_run / "figures").glob("*.png"):
-        if png.stem.endswith("_300dpi"):
-            continue
-        assert (png.parent / f"{png.stem}_300dpi.png").is_file()
-        assert (png.parent / f"{png.stem}.pdf").read_bytes()[:5] == b"%PDF-"
+def test_repository_figures_are_the_paper_run_s_print_set(paper_run):
+    """The repository's figures/ (``make figures``: the paper run with ``--figures print``)
+    holds, for every figure the report includes, the print set (issue 14: 300 dpi and vector
+    art), and its PNG is the very PNG a fresh paper run draws (figures are byte-identical
+    across runs): a figure changed without ``make figures`` fails here."""
+    from analysis import paths
+
+    drawn = sorted((paper_run / "figures").glob("*.png"))
+    assert len(drawn) == 7
+    for png in drawn:
+        kept = paths.FIGURES / png.name
+        assert kept.read_bytes() == png.read_bytes(), f"{png.name}: run `make figures`"
+        assert (paths.FIGURES / f"{png.stem}_300dpi.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (paths.FIGURES / f"{png.stem}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert "<svg" in (paths.FIGURES / f"{png.stem}.svg").read_text(encoding="utf-8")
 
 
 def test_variant_opens_with_the_paper_s_conclusions(variant_run):

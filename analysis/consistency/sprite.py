@@ -29,8 +29,9 @@ from analysis.printed import Printed
 
 __all__ = ["reachable_sds", "sd_on_grid"]
 
-#: states[(count, sum)] = set of attainable sums of squares (all in grid units).
-_States = dict[tuple[int, int], set[int]]
+#: states[(count, sum)] = the attainable sums of squares (all in grid units), as a bit set: bit
+#: q of the integer is set when q is attainable.
+_States = dict[tuple[int, int], int]
 
 
 @functools.lru_cache(maxsize=64)
@@ -39,16 +40,36 @@ def _multisets(values: tuple[int, ...], size: int, cap: int) -> _States:
 
     Returns the (count, sum) -> {sum of squares} table for every count up to ``size`` (one
     pass serves every smaller n; cached, so the n = 1..11 searches share it). Read only.
+
+    Each set of sums of squares is a Python integer used as a bit set (bit q set: q is
+    attainable; :func:`_members` lists them): adding ``c`` copies of ``v`` to every sample of
+    a state is one shift by ``c v^2``, and merging two states one ``|``. The same sets as
+    with Python sets, element by element, at a fraction of the time (the check-assumption
+    alternatives of step 06 enumerate grids of up to 20 values; issue 24).
     """
-    states: _States = {(0, 0): {0}}
+    states: _States = {(0, 0): 1}
     for v in values:
         nxt: _States = {}
         for (k, s), squares in states.items():
             for c in range(0, min(cap, size - k) + 1):
                 key = (k + c, s + c * v)
-                nxt.setdefault(key, set()).update(q + c * v * v for q in squares)
+                nxt[key] = nxt.get(key, 0) | (squares << (c * v * v))
         states = nxt
     return states
+
+
+def _members(bits: int) -> list[int]:
+    """The positions of the set bits of ``bits`` (a bit set of :func:`_multisets`), ascending.
+
+    >>> _members(0b101001)
+    [0, 3, 5]
+    """
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
 
 
 def reachable_sds(
@@ -95,7 +116,7 @@ def reachable_sds(
         if sums is not None and total not in sums:
             continue
         sds = {grid.step * math.sqrt(max(q + base_q - total * total / n, 0.0) / (n - 1))
-               for q in squares}
+               for q in _members(squares)}
         out[total] = sorted(sds)
     return out
 

@@ -100,7 +100,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         engine: str = "auto", jobs: int | None = None, log: Callable[[str], None] = say,
         notebooks_dir: Path | None = None, cache: bool = True, sheet: str | None = None,
         started: float | None = None, warn: Callable[[str], None] | None = None,
-        max_problems: int = MAX_PROBLEMS) -> Path:
+        max_problems: int = MAX_PROBLEMS, figures: str = "report") -> Path:
     """Execute every notebook and render the report into ``runs/<name>/``.
 
     Parameters
@@ -127,6 +127,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         error); default: not shown (the report's data section lists them).
     max_problems : problems or warnings listed per file and rule before the rest are counted
         (0: all).
+    figures : the files of each figure (:data:`analysis.report.style.FIGURE_SETS`):
+        ``report``, the PNG every report format embeds; ``print``, also SVG, a 300-dpi PNG
+        and PDF. The paper run's print set is copied into the repository's ``figures/``.
 
     Returns
     -------
@@ -134,6 +137,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     previous bundle of that name is left as it was.
     """
     from analysis.kernels import KernelPool, notebook_imports
+    from analysis.report.style import figure_files
 
     started = time.time() if started is None else started
     params = params or Params()
@@ -141,8 +145,9 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir = Path(runs_dir or paths.RUNS).resolve()
     notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS).resolve()
     check_run_request(name, data_dir)
+    figure_files("check", figures)  # an unknown set is refused before anything starts
     plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None,
-                    sheet)
+                    sheet, figures)
     to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]
     kernels = jobs or default_kernels(data_dir)
     pool = KernelPool(min(kernels, max(1, len(to_run) - (COLLECT in to_run))),
@@ -164,7 +169,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
         with run_lock(runs_dir, name):
             clean_stale(runs_dir, name)
             final = _build(name, params, data_dir, formats, runs_dir, engine, log,
-                           notebooks_dir, plan, pool, sheet, export, to_run)
+                           notebooks_dir, plan, pool, sheet, export, to_run, figures)
     except OSError as exc:  # a full disk, an unwritable runs folder: one sentence, no trace
         pool.close(kill=True)
         if not is_write_error(exc):
@@ -182,7 +187,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
 def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
            runs_dir: Path, engine: str, log: Callable[[str], None], notebooks_dir: Path,
            plan: Plan, pool, sheet: str | None = None, export=None,
-           to_run: list[str] | None = None) -> Path:
+           to_run: list[str] | None = None, figures: str = "report") -> Path:
     """The body of :func:`run`, with the run's lock held: build in a staging folder recorded
     in the run's record (:mod:`analysis.runfolder`), swap it in, or remove exactly it.
     ``export``: what :func:`read_export` returned (None: no step reads the export)."""
@@ -214,7 +219,7 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
                                   "published_dir": str(planning.PUBLISHED), "run_name": name,
                                   "sheet": sheet, "sweep_file": plan.sweep_file and
                                   str(plan.sweep_file), "cohort_file": str(cohort_dir),
-                                  "groups_file": str(groups_file)},
+                                  "groups_file": str(groups_file), "figures": figures},
                           pool.kernel, notebooks_dir, log)
         (stage / "notebooks").mkdir()
         steps = run_independent_steps(setup, plan, pool)
@@ -225,18 +230,20 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         shutil.rmtree(stage / ".cohort", ignore_errors=True)  # patient rows: not published
         (stage / ".groups.pickle").unlink(missing_ok=True)
         pool.close(wait=False)  # the kernels shut down while the report renders
+        # tables.xlsx (issue 14), written in a thread from here on, while the run notes are
+        # written and the report renders: it reads only the steps' CSV tables, all written
+        # by now (the run notes are Markdown); in a cold run it ends last (issue 24).
+        workbook = stepcache.WorkbookStep(stage, plan.cache_dir, planning.ROOT)
         # Which engine renders, and its version: for the manifest and Appendix C.
         renderer = describe_renderer(engine) if formats else None
         write_run_notes(stage, name, params, plan.provenance, runs_dir / "paper", renderer)
-        # tables.xlsx (issue 14), written while the report renders
-        workbook = stepcache.WorkbookStep(stage, plan.cache_dir, planning.ROOT)
         if formats:
             steps["render"] = render_step(stage, formats, engine, log, plan.cache_dir)
         workbook.finish()
         write_manifest(stage, name, started, time.perf_counter() - t0, steps,
                        {**plan.provenance, "kernels": {"count": pool.size,
                                                        "warm_up_seconds": pool.warm_seconds},
-                        "renderer": renderer})
+                        "renderer": renderer, "figures": figures})
         move_into_place(stage, final)
     except BaseException:
         pool.close(kill=True)  # no notebook may still write into the folder removed next
@@ -246,8 +253,8 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
         raise
     finally:
         clean_stale(runs_dir, name)  # an interrupt mid-swap: put the previous bundle back
-    if name == "paper" and runs_dir == paths.RUNS.resolve():
-        copy_paper_figures(final)
+    if name == "paper" and runs_dir == paths.RUNS.resolve() and figures == "print":
+        copy_paper_figures(final)  # the repository's figures/ (`make figures`)
     return final
 
 

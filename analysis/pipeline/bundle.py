@@ -47,8 +47,9 @@ def write_manifest(stage: Path, name: str, started: datetime, elapsed: float,
 
 
 def copy_paper_figures(bundle: Path) -> None:
-    """The repository's ``figures/`` holds the default run's figures (not those of test or
-    variant runs)."""
+    """The repository's ``figures/`` holds the paper run's figures in the print set (PNG,
+    SVG, 300-dpi PNG, PDF; not those of test or variant runs): written by ``make figures``
+    (``python -m analysis run --figures print``)."""
     figures = paths.FIGURES
     figures.mkdir(exist_ok=True)
     for figure in sorted((bundle / "figures").glob("*")):

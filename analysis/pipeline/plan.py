@@ -150,11 +150,13 @@ class Plan:
 
 
 def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
-             cache_dir: Path | None, sheet: str | None = None) -> Plan:
+             cache_dir: Path | None, sheet: str | None = None,
+             figures: str = "report") -> Plan:
     """Parameters, provenance and cache keys of a run (no file is written): each step's key
     holds what it reads (:mod:`analysis.steps`). The Excel sheet, when one is named, is part
     of what the data steps read, so it joins their keys (an unnamed sheet leaves the keys as
-    they were)."""
+    they were); so does the print set of figures (``figures="print"``: more files from the
+    notebook steps; the report's set leaves the keys as they were)."""
     from analysis import stepcache, steps
 
     data, published = input_hashes(data_dir), published_hashes()
@@ -168,6 +170,8 @@ def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
         notebook = notebooks_dir / step if step.endswith(".ipynb") else None
         inputs = {**(data if reads.data else {}), **(published if reads.published else {})}
         extra = {"sheet": sheet} if sheet and reads.data else {}
+        if figures != "report" and step in INDEPENDENT:
+            extra["figures"] = figures
         if step == COLLECT:
             extra["run"] = name
         keys[step] = stepcache.step_key(

@@ -159,10 +159,20 @@ def render_with_standin(run_dir: Path, formats: tuple[str, ...]) -> dict[str, Pa
                                format_options(layers, "docx", DOCX_DEFAULTS))
         return render_pdf(run_dir, meta, body, format_options(layers, "typst", TYPST_DEFAULTS))
 
-    # The formats are independent (separate pandoc processes, separate temporary files):
-    # render them side by side.
+    # The formats are independent (separate pandoc processes and Typst compilations, which
+    # release the GIL; separate temporary files): all rendered at once, the operating system
+    # sharing the cores. (Not capped at the core count: on two cores, three formats at once
+    # end when their summed CPU time does, while two workers leave the last format alone on
+    # one core after the others.) Each output is written atomically (analysis.files.
+    # write_atomic), so a failed format leaves no half-written file; every failure is named.
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=max(1, len(formats))) as pool:
         futures = {fmt: pool.submit(one, fmt) for fmt in formats}
-        return {fmt: future.result() for fmt, future in futures.items()}
+    failed = {fmt: f.exception() for fmt, f in futures.items() if f.exception() is not None}
+    if len(failed) == 1:
+        raise next(iter(failed.values()))
+    if failed:
+        raise RenderError(f"{len(failed)} formats failed to render: " + "; ".join(
+            f"{fmt}: {exc}" for fmt, exc in failed.items())) from next(iter(failed.values()))
+    return {fmt: future.result() for fmt, future in futures.items()}

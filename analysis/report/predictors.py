@@ -256,12 +256,14 @@ def predictors_markdown(frame: pd.DataFrame, exploratory: pd.DataFrame,
 
 
 def save_predictors(run_dir: Path, frame: pd.DataFrame, exploratory: pd.DataFrame,
-                    min_events: int) -> list[Path]:
+                    min_events: int, figures: str = "report") -> list[Path]:
     """Write ``tables/predictors.csv``, ``tables/predictors.md`` and the forest plot;
-    ``min_events``: the run's ``min_events_per_term``, stated in the section."""
+    ``min_events``: the run's ``min_events_per_term``, stated in the section; ``figures``:
+    the plot's files (:data:`analysis.report.style.FIGURE_SETS`)."""
     run_dir = Path(run_dir)
     csv_text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
     paths = [write_atomic(run_dir / "tables" / "predictors.csv", csv_text),
              write_atomic(run_dir / "tables" / "predictors.md",
                           predictors_markdown(frame, exploratory, min_events))]
-    return paths + save_figure(forest_plot(frame), run_dir / "figures", "predictors_forest")
+    return paths + save_figure(forest_plot(frame), run_dir / "figures", "predictors_forest",
+                                 figures)

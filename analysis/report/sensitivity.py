@@ -491,10 +491,11 @@ def sensitivity_markdown(sweep: pd.DataFrame, claims: pd.DataFrame, boot: pd.Dat
 
 def save_sensitivity(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFrame,
                      boot: pd.DataFrame, label: str = "paper's definition",
-                     alpha: float = 0.05) -> list[Path]:
+                     alpha: float = 0.05, figures: str = "report") -> list[Path]:
     """Write ``tables/sensitivity.csv`` (the full grid, numeric), ``tables/sensitivity.md``
     (the report section), ``tables/sensitivity_conclusions.csv``,
-    ``tables/sensitivity_bootstrap.csv`` and ``figures/sensitivity_*.png/.svg``."""
+    ``tables/sensitivity_bootstrap.csv`` and ``figures/sensitivity_*.png`` (``figures``:
+    which files of each figure, :data:`analysis.report.style.FIGURE_SETS`)."""
     from analysis.files import write_atomic as write_text
     from analysis.report.style import save_figure
 
@@ -510,5 +511,5 @@ def save_sensitivity(run_dir: str | Path, sweep: pd.DataFrame, claims: pd.DataFr
              write_text(tables / "sensitivity.md",
                         sensitivity_markdown(sweep, claims, boot, label, alpha))]
     for stem, figure in sensitivity_figures(sweep, claims, label).items():
-        paths += save_figure(figure, run_dir / "figures", stem)
+        paths += save_figure(figure, run_dir / "figures", stem, figures)
     return paths

@@ -1,4 +1,5 @@
-"""The figures' style and how a figure is saved (PNG and SVG with reproducible bytes).
+"""The figures' style and how a figure is saved (the report's PNG, and for print SVG, a
+300-dpi PNG and PDF; reproducible bytes).
 
 Every figure is a :class:`matplotlib.figure.Figure` on an explicit Agg canvas
 (:func:`new_figure`), never touching pyplot's global figure manager or the global
@@ -21,8 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from matplotlib.figure import Figure
 
-__all__ = ["STYLE_RC", "PNG_DPI", "PRINT_DPI", "palette", "style_context", "new_figure",
-           "save_figure"]
+__all__ = ["STYLE_RC", "PNG_DPI", "PRINT_DPI", "FIGURE_FILES", "FIGURE_SETS", "palette",
+           "style_context", "new_figure", "figure_files", "save_figure"]
 
 # --------------------------------------------------------------------------------------------
 # Style
@@ -100,9 +101,44 @@ def new_figure(figsize: tuple[float, float], layout: str | None = None) -> Figur
     return fig
 
 
-def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
-    """Write ``fig`` as ``<stem>.png`` (200 dpi, the report's), ``<stem>.svg``, and for print
-    ``<stem>_300dpi.png`` and ``<stem>.pdf`` (vector), all in ``folder``.
+#: The files of a figure, by kind: (file name from the stem, ``savefig`` arguments). The
+#: report's formats (HTML, PDF and Word, under Quarto and the pip-only stand-in alike) all
+#: embed ``<stem>.png`` at :data:`PNG_DPI` (``report.qmd``, ``analysis/report/*``); the others
+#: are copies for print. Metadata left out so that the bytes are the same on every run.
+FIGURE_FILES: dict[str, tuple[str, dict[str, Any]]] = {
+    "png": ("{stem}.png", {"format": "png", "dpi": PNG_DPI, "metadata": {"Software": None}}),
+    "svg": ("{stem}.svg", {"format": "svg", "metadata": {"Date": None}}),
+    "png300": ("{stem}_300dpi.png", {"format": "png", "dpi": PRINT_DPI,
+                                     "metadata": {"Software": None}}),
+    "pdf": ("{stem}.pdf", {"format": "pdf", "metadata": {"CreationDate": None,
+                                                         "Producer": None}}),
+}
+
+#: Which files a run writes of each figure (``python -m analysis run --figures``; a notebook's
+#: ``figures`` parameter): ``report``, the PNG every report format embeds (the default: a
+#: figure is drawn once); ``print``, that PNG plus an SVG, a 300-dpi PNG and a vector PDF
+#: (journals ask for 300 dpi or vector art), the set kept in the repository's ``figures/``.
+FIGURE_SETS: dict[str, tuple[str, ...]] = {"report": ("png",),
+                                           "print": ("png", "svg", "png300", "pdf")}
+
+
+def figure_files(stem: str, figures: str = "report") -> list[str]:
+    """The file names :func:`save_figure` writes for ``stem`` under the set ``figures``.
+
+    >>> figure_files("figure1"), figure_files("figure1", "print")[1:]
+    (['figure1.png'], ['figure1.svg', 'figure1_300dpi.png', 'figure1.pdf'])
+    """
+    if figures not in FIGURE_SETS:
+        raise ParameterError(f"figures must be one of {', '.join(FIGURE_SETS)} (the files "
+                             f"written of each figure), got {figures!r}")
+    return [FIGURE_FILES[kind][0].format(stem=stem) for kind in FIGURE_SETS[figures]]
+
+
+def save_figure(fig: Figure, folder: str | Path, stem: str,
+                figures: str = "report") -> list[Path]:
+    """Write ``fig`` as ``<stem>.png`` (200 dpi, the one every report format embeds) and, with
+    ``figures="print"``, also ``<stem>.svg``, ``<stem>_300dpi.png`` and ``<stem>.pdf``
+    (vector), all in ``folder``.
 
     Parameters
     ----------
@@ -112,35 +148,32 @@ def save_figure(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
         Output folder; created if missing.
     stem : str
         File name without extension.
+    figures : {"report", "print"}
+        The set of files (:data:`FIGURE_SETS`): ``report`` draws the figure once.
 
     Returns
     -------
     list of pathlib.Path
-        The PNG, SVG, 300-dpi PNG and PDF paths, in that order.
+        The files written, in the order of :func:`figure_files` (PNG, then SVG, 300-dpi PNG
+        and PDF).
 
     Notes
     -----
     The output is byte-identical across re-runs: the PNG is written without the ``Software``
     tag, the SVG without the ``Date`` and with a fixed ``svg.hashsalt`` (ids of clip paths and
     glyphs), the PDF without its creation date, and all are drawn under the project style with
-    the Agg-based canvases.
+    the Agg-based canvases. Each file is written atomically (:func:`analysis.files.
+    write_atomic`): a failed save leaves no half-written file.
     """
     if not stem or Path(stem).name != stem:
         raise ParameterError(f"figure stem must be a plain file name, got {stem!r}")
+    names = figure_files(stem, figures)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    png = folder / f"{stem}.png"
-    svg = folder / f"{stem}.svg"
-    png300 = folder / f"{stem}_300dpi.png"
-    pdf = folder / f"{stem}.pdf"
+    written = []
     with style_context():
-        write_atomic(png, lambda tmp: fig.savefig(tmp, format="png", dpi=PNG_DPI,
-                                                  metadata={"Software": None}))
-        write_atomic(svg, lambda tmp: fig.savefig(tmp, format="svg", metadata={"Date": None}))
-        write_atomic(png300, lambda tmp: fig.savefig(tmp, format="png", dpi=PRINT_DPI,
-                                                     metadata={"Software": None}))
-        write_atomic(pdf, lambda tmp: fig.savefig(tmp, format="pdf",
-                                                  metadata={"CreationDate": None,
-                                                            "Producer": None}))
-    return [png, svg, png300, pdf]
-
+        for kind, name in zip(FIGURE_SETS[figures], names, strict=True):
+            options = FIGURE_FILES[kind][1]
+            written.append(write_atomic(folder / name,
+                                        lambda tmp, o=options: fig.savefig(tmp, **o)))
+    return written

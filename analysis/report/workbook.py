@@ -15,6 +15,7 @@ library: openpyxl offers no switch for it, and the rewrite is a dozen lines of `
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import zipfile
 from pathlib import Path
@@ -134,13 +135,20 @@ _POINTS = {"baseline": "Baseline", "m6_12": "6\u201312 months", "start": "Tacrol
            "m3_6": "3\u20136 months", "y1": "1 year"}
 
 
-def _words(column: str, value: object, table: object = "t2") -> object:
-    """A coded cell in words (a row's key, a test, a drug); other cells as they are."""
+@functools.cache
+def _labels() -> tuple:
+    """The row labels and the tests' names, imported once (not once per cell)."""
     from analysis.report.labels import row_label
     from analysis.stats import TEST_LABELS
 
-    if not isinstance(value, str):
+    return row_label, TEST_LABELS
+
+
+def _words(column: str, value: object, table: object = "t2") -> object:
+    """A coded cell in words (a row's key, a test, a drug); other cells as they are."""
+    if not isinstance(value, str):  # most cells: numbers (the sensitivity grid's 390,000)
         return value
+    row_label, TEST_LABELS = _labels()
     if column == "variable":
         return row_label(value, str(table))
     if column in ("test", "test_two_sided"):
@@ -200,14 +208,14 @@ def write_workbook(run_dir: str | Path) -> Path | None:
         sheet.append([_header(c) for c in columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for rec in frame.to_dict("records"):
+        for row, rec in enumerate(frame.to_dict("records"), start=2):
             values = [None if pd.isna(rec[c]) else _words(c, rec[c], rec.get("table", "t2"))
                       for c in columns]
             sheet.append([v.item() if hasattr(v, "item") else v for v in values])
             for i, column in enumerate(columns, start=1):
                 fmt = _format(stem, column, rec)
-                if fmt:
-                    sheet.cell(row=sheet.max_row, column=i).number_format = fmt
+                if fmt:  # the row just appended (sheet.max_row would scan every cell)
+                    sheet.cell(row=row, column=i).number_format = fmt
         sheet.freeze_panes = "A2"
         for i, column in enumerate(columns, start=1):
             shown = [str(_words(column, v, t)) for v, t in
