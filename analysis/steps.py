@@ -24,8 +24,18 @@ sweep                  see :func:`sweep_parameters`     no    no         01_coho
 05_sensitivity         definition, tests, sensitivity   no    no         01_cohort, groups,
                                                                          sweep
 06_reproduction        every parameter                  no    yes        every notebook above
+notes                  every parameter; the paper run   no    no         06_reproduction
+                       (variants), commit, renderer
 render                 the staging folder's files (:func:`analysis.stepcache.render_key`)
 =====================  ==============================  ====  =========  ==================
+
+The report's inputs: every one that comes from the run's numbers (``results.json``,
+``_variables.yml``, the reproduction, audit, claims, check-assumptions and groups tables) is
+written by ``06_reproduction`` (:func:`analysis.report.inputs.write_report_inputs`); the run
+notes, which compare with the paper run's folder or record the machine (the variant tables,
+the provenance cards, Appendix C), by the run's own process after it
+(:func:`analysis.pipeline.bundle.write_run_notes`), never cached (they read the commit and
+the renderer). No file is written by both.
 
 Done once per run, and passed on as a file the later steps read:
 

@@ -58,15 +58,17 @@ def copy_paper_figures(bundle: Path) -> None:
 
 def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
                     paper_dir: Path, renderer: dict | None = None) -> None:
-    """The report's run-specific sections: what changed against the paper run (variants) and
-    Appendix C (parameters, input hashes, package versions, commit, the engine that renders
-    the report and its version, how to re-run)."""
+    """The run notes: the report's sections about the run's context, not its numbers — what
+    changed against the paper run (variants; they read that run's folder), the provenance
+    cards (a variant's show the paper run's value too) and Appendix C (parameters, input
+    hashes, package versions, commit, the engine that renders the report and its version, how
+    to re-run). Every input that comes from the run's own numbers is written by the collecting
+    step (:func:`analysis.report.inputs.write_report_inputs`); no file is written by both."""
     import pandas as pd
 
     from analysis.files import write_atomic
     from analysis.report.markdown import markdown_table
     from analysis.report.provenance import save_provenance
-    from analysis.report.variables import group_note
     from analysis.report.variants import variant_changes_markdown, variant_markdown
 
     write_atomic(stage / "tables" / "variant.md", variant_markdown(stage, name, params, paper_dir))
@@ -74,10 +76,6 @@ def write_run_notes(stage: Path, name: str, params: Params, provenance: dict,
                  variant_changes_markdown(stage, name, params, paper_dir))
     # Every number's card in the HTML (issue 28); a variant's show the paper run's value too.
     save_provenance(stage, params, paper_dir if name != "paper" else None, name)
-    results = stage / "results.json"
-    numbers = json.loads(results.read_text(encoding="utf-8"))["numbers"] if results.is_file() \
-        else None  # None: the steps wrote no numbers (stub notebooks)
-    write_atomic(stage / "tables" / "groups.md", group_note(numbers) if numbers else "")
     columns = ["Parameter", "Value", "Paper", "Allowed", "Source"]
     table = pd.DataFrame(parameter_rows(params))[columns]
     hashes = pd.DataFrame({"File": list(provenance["inputs"]),

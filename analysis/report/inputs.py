@@ -45,7 +45,11 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
     """Write ``results.json``, ``tables/reproduction.*``, ``tables/audit.*``,
     ``tables/claims.*`` (the paper's conclusions judged on this run),
     ``tables/check_assumptions.*`` (the consistency verdicts under each alternative check
-    assumption, for the Assumptions section) and ``_variables.yml`` into the run folder;
+    assumption, for the Assumptions section), ``tables/groups.md`` (the note on groups with no
+    patient or one) and ``_variables.yml`` into the run folder: every report input that
+    comes from this run's numbers, written by this one step (issue 24; the run notes that
+    compare with another run or record the machine are the pipeline's,
+    :func:`analysis.pipeline.bundle.write_run_notes`);
     ``checks`` are the run's consistency verdicts (:func:`analysis.consistency.verdicts`,
     Appendix B's computed evidence)."""
     from analysis.audit import evidence_table, printed_counts
@@ -54,9 +58,11 @@ def write_report_inputs(run_dir: Path, results: dict[str, Any], comparison: pd.D
         check_assumptions_markdown,
     )
     from analysis.published import printed_group_sizes
+    from analysis.report.variables import group_note
 
     run_dir = Path(run_dir)
     write_results(run_dir, results, published, params, run_name)
+    write_atomic(run_dir / "tables" / "groups.md", group_note(results))
     columns = ["id", "key", "source", "row_label", "column", "printed", "decimals",
                "reproduced", "status", "reason", "verdict", "condition", "check", "evidence",
                "curator_note", "location"]
