@@ -202,7 +202,7 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
         (books / "05_sensitivity.ipynb").read_bytes() + b"\n")
     after = plan_run("paper", Params(), data, books, None).keys
     assert sorted(nb for nb in NOTEBOOKS if after[nb] != before[nb]) == [
-        COLLECT, "05_sensitivity.ipynb"]
+        "05_sensitivity.ipynb", COLLECT]
 
     before = after  # the notebooks as they are now
 
@@ -213,18 +213,18 @@ def test_cache_keys_follow_what_each_step_reads(tmp_path: Path, monkeypatch):
     # A parameter reaches the steps that read it (analysis.steps), and only those: a changed
     # cutoff runs again what reads the response groups, and reuses step 01 (the export) and
     # the sweep over the sensitivity grid (its definitions do not depend on the run's own).
-    defined = ["02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", COLLECT,
-               "05_sensitivity.ipynb"]
+    defined = ["02_flow.ipynb", "03_tables.ipynb", "04_tapers.ipynb", "05_sensitivity.ipynb",
+               COLLECT]
     assert changed(fvc_decline=0.05) == changed(ck_missing_baseline="not_met") == defined
     assert changed(alpha=0.051) == defined  # the tests' level: not the sweep's p-values
-    assert changed(bootstrap_seed=1) == [COLLECT, "05_sensitivity.ipynb"]
+    assert changed(bootstrap_seed=1) == ["05_sensitivity.ipynb", COLLECT]
     assert changed(suppress_below=5) == ["03_tables.ipynb", COLLECT]
     # What the grid does not sweep (the tests' rules, the eligibility, pft_missing by
     # default) or the grid itself does reach the sweep.
     assert changed(fisher_sided="two-sided") == [*defined, "sweep"]
     assert changed(pft_missing="met") == [*defined, "sweep"]
     assert changed(sensitivity_grid={"fvc_decline": [0.05, 0.10]}) == [
-        COLLECT, "05_sensitivity.ipynb", "sweep"]
+        "05_sensitivity.ipynb", COLLECT, "sweep"]
 
 
 def test_rerun_reuses_unchanged_steps_and_is_byte_identical(paper_run: Path):
