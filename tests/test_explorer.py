@@ -16,6 +16,7 @@ Three layers:
   elsewhere, as ``make test`` then says.
 """
 
+import functools
 import html
 import json
 import re
@@ -68,9 +69,16 @@ def key(value) -> str:
 # significance, p < 0.05 -> "holds"; the direction without it -> "direction only"; the other
 # way -> "reversed". "A majority": the exact (Clopper-Pearson, SciPy) interval above 50% ->
 # "established".
-def paper_conclusions(r) -> dict[str, str]:
+@functools.cache
+def exact_low(k: int, n: int) -> float:
+    """The lower end of the exact (Clopper-Pearson) 95% interval of k of n, by SciPy; the grid
+    has few distinct (k, n), so each is computed once (7,776 rows call it)."""
     import scipy.stats
 
+    return scipy.stats.binomtest(k, n).proportion_ci(method="exact").low
+
+
+def paper_conclusions(r) -> dict[str, str]:
     def compare(diff, p=None):
         if diff != diff:
             return "not computable"
@@ -83,7 +91,7 @@ def paper_conclusions(r) -> dict[str, str]:
     def majority(k, n):
         if not n:
             return "not computable"
-        low = scipy.stats.binomtest(int(k), int(n)).proportion_ci(method="exact").low
+        low = exact_low(int(k), int(n))
         return ("established" if low > 0.5 else "not established" if 2 * k > n
                 else "reversed")
 
@@ -232,8 +240,8 @@ def test_the_embedded_grid_is_the_runs_sensitivity_csv(paper_run: Path):
     grid = grid[grid["in_grid"].astype(bool)]
     assert len(grid) == data["n_definitions"] == len(data["index"]) == 7776
     names = [a["name"] for a in data["axes"]]
-    for _, r in grid.iterrows():
-        check_row(lookup(data, {n: key(r[n]) for n in names}), r)
+    for r in grid.to_dict("records"):  # plain values, as iterrows gives them, without a
+        check_row(lookup(data, {n: key(r[n]) for n in names}), r)  # Series per row
 
 
 @pytest.mark.slow

@@ -5,7 +5,6 @@ rules themselves are tested in ``test_response.py`` (the sweep uses the same eng
 
 import json
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -350,28 +349,19 @@ def test_heatmap_marks_the_papers_definition_once(swept):
 
 
 @pytest.mark.slow
-def test_notebook_runs_under_papermill_and_writes_the_section(tmp_path, swept, claims, boot):
-    import papermill
-
-    from analysis.pipeline import _ipc_kernel_manager
-
-    run_dir = tmp_path / "run"
-    start = time.perf_counter()
-    papermill.execute_notebook(
-        str(paths.NOTEBOOKS / "05_sensitivity.ipynb"), str(tmp_path / "out.ipynb"),
-        parameters={"data_dir": str(paths.RAW), "run_dir": str(run_dir)},
-        kernel_name="ma-ild-analysis", cwd=str(paths.NOTEBOOKS), progress_bar=False,
-        kernel_manager_class=_ipc_kernel_manager())
-    print(f"\nbenchmark: 05_sensitivity.ipynb under papermill: "
-          f"{time.perf_counter() - start:.1f} s")
-    md = (run_dir / "tables" / "sensitivity.md").read_text(encoding="utf-8")
+def test_notebook_runs_under_papermill_and_writes_the_section(paper_run, swept, claims, boot):
+    """Step 05 as the pipeline runs it (papermill, the session's paper run, conftest.py;
+    its sweep computed there from scratch and stored) writes the section this module's
+    functions write from the in-process sweep: the same Markdown, the 7,776 definitions with
+    the paper's marked once, the figures and the numbers for step 06."""
+    md = (paper_run / "tables" / "sensitivity.md").read_text(encoding="utf-8")
     assert md == sensitivity_report.sensitivity_markdown(swept, claims, boot)
-    table = pd.read_csv(run_dir / "tables" / "sensitivity.csv")
+    table = pd.read_csv(paper_run / "tables" / "sensitivity.csv")
     assert len(table) == 7776 and table["is_reference"].sum() == 1
     assert table.loc[table["is_reference"], "conv_responders"].item() == 31
     for stem in sensitivity_report.FIGURES:  # the report's set: the PNG only
-        assert (run_dir / "figures" / f"{stem}.png").stat().st_size > 1000
-        assert not (run_dir / "figures" / f"{stem}.svg").exists()
-    fragment = json.loads((run_dir / "results" / "sensitivity.json").read_text())
+        assert (paper_run / "figures" / f"{stem}.png").stat().st_size > 1000
+        assert not (paper_run / "figures" / f"{stem}.svg").exists()
+    fragment = json.loads((paper_run / "results" / "sensitivity.json").read_text())
     assert fragment["sens.n_definitions"] == 7776
     assert fragment["sens.reference.pm_vs_dm"] == 1
