@@ -80,12 +80,15 @@ COHORT = "01_cohort"
 @dataclass(frozen=True)
 class Reads:
     """What one step reads: parameter groups (or :data:`ALL`), the data folder, the printed
-    numbers (``data/published``), and earlier steps' outputs."""
+    numbers (``data/published``), and earlier steps' outputs; and whether it draws figures
+    (``--figures``)."""
 
     groups: tuple[str, ...] | str
     data: bool = True
     published: bool = False
     after: tuple[str, ...] = ()
+    #: Whether the step draws figures (its key then holds the run's set of figure files).
+    figures: bool = False
 
 
 #: What each step reads (the table above), by step name (a notebook's stem).
@@ -96,12 +99,13 @@ READS: dict[str, Reads] = {
     SWEEP: Reads(("definition", "tests", "sensitivity"), data=False,  # narrowed:
                  after=(COHORT,)),                                    # sweep_parameters
     "02_flow": Reads(("definition", "tests", "checks"), data=False, published=True,
-                     after=(COHORT, RESPONSE_GROUPS)),
+                     after=(COHORT, RESPONSE_GROUPS), figures=True),
     "03_tables": Reads(("definition", "tests", "output"), data=False,
-                       after=(COHORT, RESPONSE_GROUPS)),
-    "04_tapers": Reads(("definition", "tests"), data=False, after=(COHORT, RESPONSE_GROUPS)),
+                       after=(COHORT, RESPONSE_GROUPS), figures=True),
+    "04_tapers": Reads(("definition", "tests"), data=False, after=(COHORT, RESPONSE_GROUPS),
+                       figures=True),
     "05_sensitivity": Reads(("definition", "tests", "sensitivity"), data=False,
-                            after=(COHORT, RESPONSE_GROUPS, SWEEP)),
+                            after=(COHORT, RESPONSE_GROUPS, SWEEP), figures=True),
     "06_reproduction": Reads(ALL, data=False, published=True,
                              after=("01_cohort", "02_flow", "03_tables", "04_tapers",
                                     "05_sensitivity")),

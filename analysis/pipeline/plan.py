@@ -156,7 +156,7 @@ def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
     holds what it reads (:mod:`analysis.steps`). The Excel sheet, when one is named, is part
     of what the data steps read, so it joins their keys (an unnamed sheet leaves the keys as
     they were); so does the print set of figures (``figures="print"``: more files from the
-    notebook steps; the report's set leaves the keys as they were)."""
+    steps that draw figures, 02-05; the report's set leaves the keys as they were)."""
     from analysis import stepcache, steps
 
     data, published = input_hashes(data_dir), published_hashes()
@@ -170,7 +170,7 @@ def plan_run(name: str, params: Params, data_dir: Path, notebooks_dir: Path,
         notebook = notebooks_dir / step if step.endswith(".ipynb") else None
         inputs = {**(data if reads.data else {}), **(published if reads.published else {})}
         extra = {"sheet": sheet} if sheet and reads.data else {}
-        if figures != "report" and step in INDEPENDENT:
+        if figures != "report" and reads.figures:
             extra["figures"] = figures
         if step == COLLECT:
             extra["run"] = name
