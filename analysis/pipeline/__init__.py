@@ -11,17 +11,20 @@ report renders (HTML, PDF and Word side by side). Each of these steps is reused 
 when nothing it reads changed (:mod:`analysis.steps` says what each step reads).
 
 By concern: :mod:`analysis.pipeline.plan` (the steps, their cache keys, the provenance: what
-a run computes before anything executes), :mod:`analysis.pipeline.execute` (the steps in the
-kernels, or from the cache; the rendering) and :mod:`analysis.pipeline.bundle` (the files of
-the bundle beside the steps' own, the swap into place); this module runs them in order.
+a run computes before anything executes), :mod:`analysis.pipeline.once` (what the run's own
+process does once: the parameters handed over, the export read and kept, the groups kept),
+:mod:`analysis.pipeline.execute` (the steps in the kernels, or from the cache; the
+rendering) and :mod:`analysis.pipeline.bundle` (the files of the bundle beside the steps'
+own, the swap into place); this module runs them in order.
 
 Done once per run (:mod:`analysis.steps`): the parameters are parsed and validated once (by
 the command line, or given as :class:`~analysis.params.Params`) and handed to each kernel as
 it starts (:func:`analysis.params.hand_over`); the export is read and checked once, with the
 run's parameters, by this process (:func:`read_export`), and kept as step 01's output
 (:mod:`analysis.schema.kept`); the response groups are computed once from it and kept by
-their key (:func:`keep_groups`). All three happen while the kernels start, before any
-notebook runs, so the notebooks 01-05 still run side by side, each reading those files.
+their key (:func:`keep_groups`); :mod:`analysis.pipeline.once` holds these. All three
+happen while the kernels start, before any notebook runs, so the notebooks 01-05 still run
+side by side, each reading those files.
 
 Every notebook is given the path of the run's ``params.yaml`` (``params_file``) and the
 files and folders it declares in its ``parameters`` cell, never parameter values (see
@@ -35,7 +38,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from analysis import paths
@@ -61,6 +63,17 @@ from analysis.pipeline.execute import (
     run_independent_steps,
     say,
 )
+from analysis.pipeline.once import (
+    COHORT_STEP,
+    MAX_PROBLEMS,
+    READ_GROUPS,
+    check_eligible,
+    hand_over_code,
+    keep_export_and_groups,
+    keep_groups,
+    read_export,
+    release_export,
+)
 from analysis.pipeline.plan import (
     BY_COST,
     COLLECT,
@@ -80,20 +93,12 @@ from analysis.runfolder import (
     run_lock,
     start_record,
 )
-from analysis.steps import COHORT, READS, RESPONSE_GROUPS
 
 __all__ = ["ROOT", "DEFAULT_DATA", "PUBLISHED", "NOTEBOOKS", "INDEPENDENT", "COLLECT",
            "BY_COST", "KERNEL_NAME", "DEFAULT_KERNELS", "Plan", "plan_run", "default_kernels",
            "kernel_name", "write_params_file", "release_export", "run", "_ipc_kernel_manager",
-           "read_export", "keep_groups", "hand_over_code", "MAX_PROBLEMS"]
+           "read_export", "keep_groups", "hand_over_code", "check_eligible", "MAX_PROBLEMS"]
 
-#: Problems listed per file and rule before the rest are only counted (``--max-problems``).
-MAX_PROBLEMS = 20
-#: Step 01's notebook, whose output is the validated export.
-COHORT_STEP = f"{COHORT}.ipynb"
-#: The notebooks that read the response groups (:data:`analysis.steps.RESPONSE_GROUPS`).
-READ_GROUPS = tuple(f"{stem}.ipynb" for stem, reads in READS.items()
-                    if RESPONSE_GROUPS in reads.after)
 
 def run(name: str = "paper", params: Params | None = None, data_dir: Path | None = None,
         formats: tuple[str, ...] = ("html", "pdf", "docx"), runs_dir: Path | None = None,
@@ -258,121 +263,6 @@ def _build(name: str, params: Params, data_dir: Path, formats: tuple[str, ...],
     return final
 
 
-def hand_over_code(params_text: str, params: Params) -> str:
-    """Code each kernel runs as it starts: ``params`` (parsed and validated once, by this
-    process) become the kernel's parameters of the run's ``params.yaml``, whose text is
-    ``params_text`` (:func:`analysis.params.hand_over`), so that no step parses it again. A
-    pickle of this process's own object, read in the run's own kernels only."""
-    import hashlib
-    import pickle
-
-    digest = hashlib.sha256(params_text.encode("utf-8")).hexdigest()
-    blob = pickle.dumps(params, protocol=pickle.HIGHEST_PROTOCOL)
-    return ("\nimport pickle as _pickle\nimport analysis.params as _params\n"
-            f"_params.hand_over({digest!r}, _pickle.loads({blob!r}))\n")
-
-
-def read_export(plan: Plan, data_dir: Path, sheet: str | None, params: Params,
-                warn: Callable[[str], None] | None = None,
-                max_problems: int = MAX_PROBLEMS) -> dict:
-    """The run's one reading of the export: step 01's kept output when the cache holds it
-    (:attr:`Plan.cohort_dir`; a run with another cutoff reads no export file), else the
-    export read and checked with the run's parameters (:func:`analysis.schema.check_export`).
-    Its warnings, worded for ``params``, go to ``warn``; an export in which no patient is
-    eligible is refused (:func:`check_eligible`).
-
-    Returns
-    -------
-    dict: ``check`` (the :class:`~analysis.schema.ExportCheck`) and ``record`` (for the
-    manifest: seconds, and ``cache``: ``hit`` when read from the kept copy).
-
-    Raises
-    ------
-    DataValidationError
-        Listing the export's problems (at most ``max_problems`` per file and rule).
-    """
-    from analysis.errors import AnalysisError, DataValidationError
-    from analysis.schema import check_export, export_warnings, format_problems, kept_export
-    from analysis.schema.kept import READ_NOTES
-
-    if max_problems < 0:
-        raise AnalysisError(f"--max-problems must be 0 (all) or more, got {max_problems}")
-    started = time.perf_counter()
-    kept = plan.cohort_dir
-    if kept is not None and (kept / READ_NOTES).is_file():
-        check, cache = kept_export(kept), "hit"
-        warnings = export_warnings(check, params)
-    else:
-        check, cache = check_export(data_dir, sheet=sheet, params=params), \
-            "miss" if kept is not None else "off"
-        warnings = check.warnings
-        if check.problems:
-            raise DataValidationError(format_problems(check.problems + check.warnings,
-                                                      folder=data_dir,
-                                                      max_per_kind=max_problems))
-    if warn is not None and warnings:
-        warn(format_problems(warnings, folder=data_dir, max_per_kind=max_problems))
-    check_eligible(check.cohort, params, data_dir)
-    return {"check": check, "record": {"seconds": round(time.perf_counter() - started, 2),
-                                       "cache": cache, "key": plan.keys[COHORT_STEP][:16]}}
-
-
-def keep_export_and_groups(export: dict, cohort_dir: Path, groups_file: Path, params: Params,
-                           plan: Plan, readers: list[str]) -> dict[str, dict]:
-    """Keep the export read by :func:`read_export` as step 01's output at ``cohort_dir``
-    (unless it was read from there), and the response groups at ``groups_file`` when a step
-    to run reads them (``readers``) and they are not kept yet (:func:`keep_groups`). Returns
-    the manifest's records: ``export`` and ``groups``."""
-    from analysis.schema import keep_export
-
-    check, record = export["check"], dict(export["record"])
-    if record["cache"] != "hit":
-        started = time.perf_counter()
-        keep_export(cohort_dir, check)
-        record["seconds"] = round(record["seconds"] + time.perf_counter() - started, 2)
-    records = {"export": record}
-    if readers:
-        records[RESPONSE_GROUPS] = keep_groups(check.cohort, params, groups_file, plan)
-    return records
-
-
-def keep_groups(cohort, params: Params, groups_file: Path, plan: Plan) -> dict:
-    """The response groups (:func:`analysis.cohort.analysis_groups`), computed once per run
-    and kept at ``groups_file`` (:func:`analysis.files.stored`), where every step that reads
-    them finds them: with the cache, by their key (:data:`analysis.steps.RESPONSE_GROUPS`),
-    so a run whose definition is unchanged computes nothing. Returns the manifest's record."""
-    from analysis.cohort import analysis_groups
-    from analysis.files import stored
-
-    started = time.perf_counter()
-    found = groups_file.is_file()
-    if not found:
-        stored(groups_file, partial(analysis_groups, cohort.patients, cohort.assessments,
-                                    params))
-    cache = "hit" if found else "miss" if plan.groups_file is not None else "off"
-    return {"seconds": round(time.perf_counter() - started, 2), "cache": cache,
-            "key": plan.keys[RESPONSE_GROUPS][:16]}
-
-
-def release_export() -> None:
-    """The run's own process validated the export and analyses nothing itself (the kernels
-    read their own copy): drop its remembered read and hand the freed heap back to the
-    operating system (glibc's ``malloc_trim``; a no-op elsewhere), so that a registry-size
-    export is not held twice while the kernels work (issue 13, item 6: peak memory over all
-    processes)."""
-    import ctypes
-    import gc
-
-    from analysis.schema.export import forget_reads
-
-    forget_reads()
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: memory is returned as the allocator does
-        pass
-
-
 def check_run_request(name: str, data_dir: Path) -> None:
     """Refuse a run name that breaks :data:`analysis.runfolder.RUN_NAME_RULE`, or a data
     folder that is missing or a file (the export check's message)."""
@@ -382,20 +272,3 @@ def check_run_request(name: str, data_dir: Path) -> None:
 
         check_export(data_dir)  # raises the message naming what to give instead
         raise PipelineError(f"data folder not found: {data_dir}")
-
-
-def check_eligible(cohort, params: Params, data_dir: Path) -> None:
-    """Refuse, with one sentence, an export in which no patient meets the inclusion criteria
-    (Sharma 2017, Methods, Patients): there is nothing to tabulate or test, so a run would only
-    produce empty tables. The message counts the patients each criterion excluded."""
-    from analysis.eligibility import apply_eligibility
-
-    eligible = apply_eligibility(cohort.patients, params)
-    if eligible["included"].any():
-        return
-    reasons = eligible["excluded_by"].value_counts()
-    why = ", ".join(f"{reason.replace('_', ' ')}: {count}" for reason, count in reasons.items())
-    raise PipelineError(
-        f"no eligible patients: all {len(eligible)} patients in {data_dir} are excluded by the "
-        f"inclusion criteria ({why or 'no patients'}), so there is nothing to report; check "
-        "the export (e.g. age_at_index) or the eligibility parameters (min_age, age_rule)")
