@@ -220,7 +220,13 @@ def test_spreadsheet_has_a_sheet_per_table_with_the_csv_numbers(paper_run):
     book = load_workbook(tables / "tables.xlsx")
     assert book.sheetnames[:3] == ["Table 1", "Table 2", "Table 3"]
     assert book.sheetnames[-1] == "Dictionary"
-    assert len(book.sheetnames) == len(list(tables.glob("*.csv"))) + 1
+    # every table but the sensitivity grid (7,776 rows of data, kept in its CSV), and a
+    # Dictionary sheet that names the grid's file
+    assert len(book.sheetnames) == len(list(tables.glob("*.csv"))) - 1 + 1
+    assert "Sensitivity grid" not in book.sheetnames
+    kept = [r for r in book["Dictionary"].iter_rows(min_row=2, values_only=True)
+            if r[0] == "(not in this workbook)"]
+    assert [r[3] for r in kept] == ["sensitivity.csv"] and (tables / "sensitivity.csv").is_file()
     sheet = list(book["Table 1"].iter_rows())
     header = [c.value for c in sheet[0]]
     assert header[:4] == ["Characteristic", "Level or row", "n", "%"]

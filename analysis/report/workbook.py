@@ -6,7 +6,10 @@ first, as tables a reader reuses (issue 25): headers in words, a row's character
 in words rather than code, values at full precision shown at the precision the report prints
 them (number formats, not rounded text), Table 1's n beside its %, and a last sheet,
 *Dictionary*, saying what each column of each sheet means. The raw numbers, with the code
-names, stay in the CSV files. openpyxl stamps the save time into ``docProps/core.xml``
+names, stay in the CSV files; so does the sensitivity grid alone (:data:`CSV_ONLY`: one row
+per response definition, 7,776, is data the report summarises, not a table it prints, and
+was 390,000 of the workbook's 480,000 cells and 10 of its 11 s; the Dictionary names its
+file). openpyxl stamps the save time into ``docProps/core.xml``
 and into every zip entry; :func:`_fix_timestamps` rewrites both with a fixed time, so that the
 same tables give the same bytes (DESIGN.md 8, determinism). Written here rather than found in a
 library: openpyxl offers no switch for it, and the rewrite is a dozen lines of ``zipfile``.
@@ -24,13 +27,17 @@ import pandas as pd
 
 from analysis.files import write_atomic
 
-__all__ = ["SHEET_ORDER", "SHEET_TITLES", "COLUMNS", "write_workbook"]
+__all__ = ["SHEET_ORDER", "SHEET_TITLES", "COLUMNS", "CSV_ONLY", "write_workbook"]
 
 #: Sheets first in this order (the report's), then every other CSV by name.
 SHEET_ORDER = ("table1", "table2", "table3", "flow", "claims", "doses", "dose_changes",
                "predictors", "cohort_overview",
                "assumptions", "sensitivity", "sensitivity_conclusions",
                "sensitivity_bootstrap", "reproduction", "audit")
+#: Tables kept in their CSV file only, with what the Dictionary says of them: data the report
+#: summarises, not tables it prints (issue 25: the raw numbers stay in the CSVs).
+CSV_ONLY = {"sensitivity": "The sensitivity grid: one row per response definition swept "
+                           "(the report's section 5 summarises it)"}
 _FIXED_TIME = _dt.datetime(2017, 9, 1)  # the paper's first release; any fixed time would do
 
 
@@ -190,7 +197,8 @@ def write_workbook(run_dir: str | Path) -> Path | None:
     from openpyxl.utils import get_column_letter
 
     tables = Path(run_dir) / "tables"
-    stems = sorted(p.stem for p in tables.glob("*.csv"))
+    found = sorted(p.stem for p in tables.glob("*.csv"))
+    stems = [s for s in found if s not in CSV_ONLY]
     rank = {s: i for i, s in enumerate(SHEET_ORDER)}
     stems.sort(key=lambda s: (rank.get(s, len(rank)), s))
     if not stems:
@@ -231,6 +239,8 @@ def write_workbook(run_dir: str | Path) -> Path | None:
         cell.font = Font(bold=True)
     for row in dictionary:
         sheet.append(row)
+    for stem in (s for s in found if s in CSV_ONLY):
+        sheet.append(["(not in this workbook)", "", CSV_ONLY[stem], f"{stem}.csv"])
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCD", (24, 30, 70, 40), strict=True):
         sheet.column_dimensions[letter].width = width
