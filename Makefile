@@ -30,7 +30,7 @@ report: $(STAMP) ## Build the report: runs/$(NAME)/report.html, .pdf, .docx (PAR
 figures: $(STAMP) ## The paper run with its figures for print (PNG, SVG, 300-dpi PNG, PDF) into figures/
 	$(BIN)/python -m analysis run --name paper --figures print
 
-test: $(STAMP) browser ## Lint and run the full test suite (about 9 minutes on 2 cores)
+test: $(STAMP) browser ## Lint and run the full test suite (about 8 minutes on 2 cores)
 	$(BIN)/ruff check .
 	MA_ILD_BROWSER="$(BROWSER)" $(BIN)/python -m pytest
 	@$(if $(BROWSER),true,echo "$(NO_BROWSER)")
