@@ -16,12 +16,9 @@ import time
 from pathlib import Path
 
 from analysis import paths
-from analysis.errors import AnalysisError, DataValidationError
+from analysis.errors import MAX_PROBLEMS, AnalysisError
 
 __all__ = ["main"]
-
-#: Problems listed per file and rule before the rest are only counted (``--max-problems``).
-MAX_PROBLEMS = 20
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,25 +121,14 @@ def _data_dir(data: Path | None) -> Path:
 
 def _check_data(data: Path | None, sheet: str | None = None,
                 max_problems: int = MAX_PROBLEMS, params=None) -> None:
-    """Check an export: warnings go to stderr (empty-data warnings worded for ``params``);
-    any problem raises, listing at most ``max_problems`` per file and rule (0: all)."""
-    from analysis.schema import check_export, format_problems
-
-    if max_problems < 0:
-        raise AnalysisError(f"--max-problems must be 0 (all) or more, got {max_problems}")
-    folder = _data_dir(data)
-    check = check_export(folder, sheet=sheet, params=params)
-    if check.problems:
-        raise DataValidationError(format_problems(check.problems + check.warnings,
-                                                  folder=folder, max_per_kind=max_problems))
-    if check.warnings:
-        print(format_problems(check.warnings, folder=folder, max_per_kind=max_problems),
-              file=sys.stderr)
+    """Check an export (:func:`analysis.pipeline.once.check_data`, the run's own check):
+    warnings go to stderr (empty-data warnings worded for ``params``); any problem raises,
+    listing at most ``max_problems`` per file and rule (0: all)."""
     from analysis.params import Params
-    from analysis.pipeline import check_eligible
+    from analysis.pipeline.once import check_data
 
-    check_eligible(check.cohort, params or Params(), folder)
-    cohort = check.cohort
+    folder = _data_dir(data)
+    cohort = check_data(folder, sheet, params or Params(), _warn, max_problems).cohort
     print(f"{folder}: OK ({len(cohort.patients)} patients, {len(cohort.assessments)} "
           f"assessments, {len(cohort.doses)} dose records)")
 

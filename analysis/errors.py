@@ -6,6 +6,11 @@ without a traceback.
 """
 
 
+#: Problems or warnings of one kind listed per file before the rest are only counted (the
+#: default of ``--max-problems``; 0 lists all).
+MAX_PROBLEMS = 20
+
+
 class AnalysisError(Exception):
     """Base class of every error the project raises on purpose."""
 

@@ -2,7 +2,8 @@
 parameters handed to each kernel (:func:`hand_over_code`), the export read and checked with
 the run's parameters (:func:`read_export`) and kept as step 01's output, the response groups
 computed from it and kept by their key (:func:`keep_groups`), and the refusal of an export in
-which no patient is eligible (:func:`check_eligible`). :mod:`analysis.steps` declares these
+which no patient is eligible (:func:`check_eligible`). :func:`check_data` is the one check of
+an export, shared with ``python -m analysis validate``. :mod:`analysis.steps` declares these
 outputs and who reads them.
 """
 
@@ -13,16 +14,15 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from analysis.errors import PipelineError
+from analysis.errors import MAX_PROBLEMS, PipelineError
 from analysis.params import Params
 from analysis.pipeline.plan import Plan
 from analysis.steps import COHORT, READS, RESPONSE_GROUPS
 
-__all__ = ["MAX_PROBLEMS", "COHORT_STEP", "READ_GROUPS", "hand_over_code", "read_export",
-           "keep_export_and_groups", "keep_groups", "release_export", "check_eligible"]
+__all__ = ["MAX_PROBLEMS", "COHORT_STEP", "READ_GROUPS", "hand_over_code", "check_data",
+           "read_export", "keep_export_and_groups", "keep_groups", "release_export",
+           "check_eligible"]
 
-#: Problems listed per file and rule before the rest are only counted (``--max-problems``).
-MAX_PROBLEMS = 20
 #: Step 01's notebook, whose output is the validated export.
 COHORT_STEP = f"{COHORT}.ipynb"
 #: The notebooks that read the response groups (:data:`analysis.steps.RESPONSE_GROUPS`).
@@ -44,14 +44,48 @@ def hand_over_code(params_text: str, params: Params) -> str:
             f"_params.hand_over({digest!r}, _pickle.loads({blob!r}))\n")
 
 
+def check_data(data_dir: Path, sheet: str | None, params: Params,
+               warn: Callable[[str], None] | None = None, max_problems: int = MAX_PROBLEMS,
+               kept: Path | None = None):
+    """The one check of an export (a run's and ``python -m analysis validate``'s): read and
+    checked with ``params`` (:func:`analysis.schema.check_export`), or, with ``kept``, step
+    01's kept copy of an export that passed it (:func:`analysis.schema.kept_export`; its
+    warnings worded again for ``params``). The warnings go to ``warn``; an export in which no
+    patient is eligible is refused (:func:`check_eligible`). Returns the
+    :class:`~analysis.schema.ExportCheck`.
+
+    Raises
+    ------
+    DataValidationError
+        Listing the export's problems (at most ``max_problems`` per file and rule; 0: all).
+    """
+    from analysis.errors import AnalysisError, DataValidationError
+    from analysis.schema import check_export, export_warnings, format_problems, kept_export
+
+    if max_problems < 0:
+        raise AnalysisError(f"--max-problems must be 0 (all) or more, got {max_problems}")
+    if kept is not None:
+        check = kept_export(kept)
+        warnings = export_warnings(check, params)
+    else:
+        check = check_export(data_dir, sheet=sheet, params=params)
+        warnings = check.warnings
+        if check.problems:
+            raise DataValidationError(format_problems(check.problems + check.warnings,
+                                                      folder=data_dir,
+                                                      max_per_kind=max_problems))
+    if warn is not None and warnings:
+        warn(format_problems(warnings, folder=data_dir, max_per_kind=max_problems))
+    check_eligible(check.cohort, params, data_dir)
+    return check
+
+
 def read_export(plan: Plan, data_dir: Path, sheet: str | None, params: Params,
                 warn: Callable[[str], None] | None = None,
                 max_problems: int = MAX_PROBLEMS) -> dict:
-    """The run's one reading of the export: step 01's kept output when the cache holds it
-    (:attr:`Plan.cohort_dir`; a run with another cutoff reads no export file), else the
-    export read and checked with the run's parameters (:func:`analysis.schema.check_export`).
-    Its warnings, worded for ``params``, go to ``warn``; an export in which no patient is
-    eligible is refused (:func:`check_eligible`).
+    """The run's one reading of the export (:func:`check_data`): step 01's kept output when
+    the cache holds it (:attr:`Plan.cohort_dir`; a run with another cutoff reads no export
+    file), else the export read and checked with the run's parameters.
 
     Returns
     -------
@@ -63,28 +97,13 @@ def read_export(plan: Plan, data_dir: Path, sheet: str | None, params: Params,
     DataValidationError
         Listing the export's problems (at most ``max_problems`` per file and rule).
     """
-    from analysis.errors import AnalysisError, DataValidationError
-    from analysis.schema import check_export, export_warnings, format_problems, kept_export
     from analysis.schema.kept import READ_NOTES
 
-    if max_problems < 0:
-        raise AnalysisError(f"--max-problems must be 0 (all) or more, got {max_problems}")
     started = time.perf_counter()
     kept = plan.cohort_dir
-    if kept is not None and (kept / READ_NOTES).is_file():
-        check, cache = kept_export(kept), "hit"
-        warnings = export_warnings(check, params)
-    else:
-        check, cache = check_export(data_dir, sheet=sheet, params=params), \
-            "miss" if kept is not None else "off"
-        warnings = check.warnings
-        if check.problems:
-            raise DataValidationError(format_problems(check.problems + check.warnings,
-                                                      folder=data_dir,
-                                                      max_per_kind=max_problems))
-    if warn is not None and warnings:
-        warn(format_problems(warnings, folder=data_dir, max_per_kind=max_problems))
-    check_eligible(check.cohort, params, data_dir)
+    hit = kept is not None and (kept / READ_NOTES).is_file()
+    check = check_data(data_dir, sheet, params, warn, max_problems, kept if hit else None)
+    cache = "hit" if hit else "miss" if kept is not None else "off"
     return {"check": check, "record": {"seconds": round(time.perf_counter() - started, 2),
                                        "cache": cache, "key": plan.keys[COHORT_STEP][:16]}}
 
