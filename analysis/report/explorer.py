@@ -39,7 +39,7 @@ from analysis.params import Params
 from analysis.report.labels import parameter_label, parameter_value
 from analysis.sensitivity import SWEPT, claim_rows, same_value, swept_claims
 
-__all__ = ["axis_label", "axis_value", "axis_key", "explorer_data", "explorer_html",
+__all__ = ["axis_key", "explorer_data", "explorer_html",
            "explorer_markdown", "save_explorer"]
 
 #: The flow counts shown (cell name, row label).
@@ -70,29 +70,6 @@ def axis_key(value: Any) -> str:
     return f"{float(value):g}"
 
 
-def axis_label(name: str) -> str:
-    """A swept field as its menu names it: the parameter's label, from the one place labels
-    live (:data:`analysis.params.LABELS` through :func:`analysis.report.labels.parameter_label`),
-    so the explorer, the report and the spreadsheet name a parameter alike (issue 25).
-
-    >>> axis_label("fvc_decline"), axis_label("ck_missing_baseline")
-    ('FVC decline', 'A missing baseline CK')
-    """
-    return parameter_label(name)
-
-
-def axis_value(name: str, value: Any) -> str:
-    """A grid value in words, for its menu: the report's words for the parameter's value
-    (:func:`analysis.report.labels.parameter_value`).
-
-    >>> axis_value("fvc_decline", 0.05), axis_value("ck_uln", 150.0)
-    ('5%', '150 U/l')
-    >>> axis_value("ild_criteria_required", 3), axis_value("pft_missing", "met")
-    ('3 of 4', 'counted as a decline')
-    """
-    return parameter_value(name, value)
-
-
 def _in_sentence(label: str) -> str:
     """A label inside a sentence: "a missing baseline CK", but "FVC decline" (an acronym
     keeps its capitals).
@@ -116,11 +93,13 @@ def _axes(sweep: pd.DataFrame, params: Params, label: str) -> list[dict[str, Any
             marks = ["paper"] if same_value(v, paper_value) else []
             if label.startswith("this ") and same_value(v, run_value) and not marks:
                 marks.append("this run")
-            texts.append(_marked(axis_value(name, v), marks))
+            texts.append(_marked(parameter_value(name, v), marks))
         hits = [i for i, v in enumerate(values) if same_value(v, run_value)]
         default = hits[0] if hits else min(
             range(len(values)), key=lambda i: _distance(values[i], run_value))
-        full = axis_label(name)
+        # named and valued from the one place labels live (analysis.params.LABELS and
+        # VALUE_WORDS), so the explorer, the report and the spreadsheet name a parameter alike
+        full = parameter_label(name)
         out.append({"name": name, "label": full, "short": _in_sentence(full),
                     "values": [axis_key(v) for v in values], "texts": texts,
                     "numeric": not isinstance(values[0], str), "default": default,

@@ -89,8 +89,8 @@ def parameter_label(name: str) -> str:
 
     >>> parameter_label("fvc_decline"), parameter_label("categorical_tests.t2.race")
     ('FVC decline', 'Test of the Race row of Table 2')
-    >>> parameter_label("sensitivity_grid.ck_uln")
-    'Grid of the sensitivity analysis: CK upper limit of normal'
+    >>> parameter_label("sensitivity_grid.ck_uln"), parameter_label("ck_missing_baseline")
+    ('Grid of the sensitivity analysis: CK upper limit of normal', 'A missing baseline CK')
     """
     field, _, entry = name.partition(".")
     if field not in LABELS:
@@ -115,6 +115,10 @@ def parameter_value(name: str, value: Any) -> str:
     ('meeting no criterion', 'older than the minimum age')
     >>> parameter_value("categorical_tests.t2.race", "chi2"), parameter_value("alpha", 0.05)
     ('Pearson chi-square', '0.05')
+    >>> parameter_value("ild_criteria_required", 3), parameter_value("pft_missing", "met")
+    ('3 of 4', 'counted as a decline')
+    >>> parameter_value("ck_uln", 150.0)
+    '150 U/l'
     """
     field = name.partition(".")[0]
     words = VALUE_WORDS.get(field, {})

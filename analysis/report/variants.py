@@ -89,7 +89,7 @@ def key_label(key: str, labels: dict[str, str]) -> str:
         words = dose_label(key)
         if words != key:
             return words
-    label = labels.get(key) or dose_label(key)
+    label = labels.get(key) or key
     # A sentence of the Results holds several numbers: say which one changed.
     if parts[0] == "conv" and parts[-1] == "response_pct" and parts[1] in _GROUP_WORDS:
         return f"{label} · {_GROUP_WORDS[parts[1]]}, % responding"
