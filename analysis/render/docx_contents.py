@@ -15,13 +15,12 @@ is one insertion into ``word/document.xml``; the rest of the file is copied byte
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from html import escape
 from pathlib import Path
 
+from analysis.files import write_atomic
 from analysis.render.source import RenderError
 
 __all__ = ["contents_entries", "write_contents"]
@@ -141,13 +140,11 @@ def write_contents(path: Path) -> int:
 
 
 def _replace_member(path: Path, member: str, data: bytes) -> None:
-    """``path`` with one member's bytes replaced, every other member copied as it was."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".docx", delete=False) as tmp:
-        tmp_path = Path(tmp.name)
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path, "w") as dst:
+    """``path`` with one member's bytes replaced, every other member copied as it was;
+    written atomically (:func:`analysis.files.write_atomic`)."""
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
             for info in src.infolist():
                 dst.writestr(info, data if info.filename == member else src.read(info))
-        shutil.move(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+
+    write_atomic(path, write)
