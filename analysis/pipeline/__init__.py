@@ -142,7 +142,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     previous bundle of that name is left as it was.
     """
     from analysis.kernels import KernelPool, notebook_imports
-    from analysis.report.style import figure_files
+    from analysis.report.style import figure_set
 
     started = time.time() if started is None else started
     params = params or Params()
@@ -150,7 +150,7 @@ def run(name: str = "paper", params: Params | None = None, data_dir: Path | None
     runs_dir = Path(runs_dir or paths.RUNS).resolve()
     notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS).resolve()
     check_run_request(name, data_dir)
-    figure_files("check", figures)  # an unknown set is refused before anything starts
+    figure_set(figures)  # an unknown set is refused before anything starts
     plan = plan_run(name, params, data_dir, notebooks_dir, runs_dir / ".cache" if cache else None,
                     sheet, figures)
     to_run = [nb for nb in NOTEBOOKS if not plan.cached(nb)]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
 __all__ = ["STYLE_RC", "PNG_DPI", "PRINT_DPI", "FIGURE_FILES", "FIGURE_SETS", "palette",
-           "style_context", "new_figure", "figure_files", "save_figure"]
+           "style_context", "new_figure", "figure_files", "figure_set", "save_figure"]
 
 # --------------------------------------------------------------------------------------------
 # Style
@@ -128,10 +128,20 @@ def figure_files(stem: str, figures: str = "report") -> list[str]:
     >>> figure_files("figure1"), figure_files("figure1", "print")[1:]
     (['figure1.png'], ['figure1.svg', 'figure1_300dpi.png', 'figure1.pdf'])
     """
+    return [FIGURE_FILES[kind][0].format(stem=stem) for kind in figure_set(figures)]
+
+
+def figure_set(figures: str) -> tuple[str, ...]:
+    """The kinds of file (:data:`FIGURE_FILES`) of the set ``figures`` (:data:`FIGURE_SETS`);
+    an unknown set is refused, naming the sets.
+
+    >>> figure_set("print")
+    ('png', 'svg', 'png300', 'pdf')
+    """
     if figures not in FIGURE_SETS:
         raise ParameterError(f"figures must be one of {', '.join(FIGURE_SETS)} (the files "
                              f"written of each figure), got {figures!r}")
-    return [FIGURE_FILES[kind][0].format(stem=stem) for kind in FIGURE_SETS[figures]]
+    return FIGURE_SETS[figures]
 
 
 def save_figure(fig: Figure, folder: str | Path, stem: str,
