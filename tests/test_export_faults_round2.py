@@ -32,8 +32,9 @@ from openpyxl.utils import get_column_letter
 from analysis import cli
 from analysis.params import Params
 from analysis.schema import (
-    data_warnings,
+    export_warnings,
     read_cohort,
+    validated_export,
     warnings_markdown,
 )
 
@@ -503,11 +504,15 @@ def test_data_warnings_section_of_the_report(export):
     a = text("assessments")
     a["dlco"] = ""
     save(export, "assessments", a)
-    text_ = warnings_markdown(data_warnings(export, Params(dlco_decline=0.2)))
+    # as step 02 writes the section: the run's checked export, its warnings worded for the
+    # run's parameters
+    checked = validated_export(export)
+    text_ = warnings_markdown(export_warnings(checked, Params(dlco_decline=0.2)))
     assert text_.splitlines()[0] == "# Data warnings"
     assert "- assessments.csv, column 'dlco': blank in every row: refractory-ILD criterion " \
            "'DLCO down >= 20%' can never be met; Tables 1-3 DLCO rows will be empty." in text_
-    assert warnings_markdown(data_warnings(RAW)) == ""  # the bundled cohort: no section
+    # the bundled cohort: no section
+    assert warnings_markdown(export_warnings(validated_export(RAW))) == ""
 
 
 # ------------------------------------------------------------------------------ full disk

@@ -39,7 +39,6 @@ from analysis.schema.empty import empty_data_warnings, missing_visit_warnings
 from analysis.schema.export import (
     ExportCheck,
     check_export,
-    data_warnings,
     describe_cohort,
     param_warnings,
     read_cohort,
@@ -53,6 +52,6 @@ __all__ = ["Codebook", "Cohort", "ExportCheck", "Problem", "load_codebook", "rea
            "check_export", "read_table", "find_table", "validate_tables", "unknown_columns",
            "format_problems", "describe_cohort", "TABLES", "SUFFIXES", "TIMEPOINT_ORDER",
            "DOSE_TIMEPOINT_ORDER", "DEFAULT_CODEBOOK", "GRAIN", "empty_data_warnings",
-           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS", "data_warnings",
+           "read_export", "TableRead", "codebook_names", "EXCEL_ERRORS",
            "param_warnings", "missing_visit_warnings", "warnings_markdown", "keep_export",
            "kept_export", "validated_export", "export_warnings"]

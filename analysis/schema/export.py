@@ -31,7 +31,7 @@ from analysis.schema.rules import (
 )
 
 __all__ = ["ExportCheck", "check_export", "read_cohort", "describe_cohort", "forget_reads",
-           "data_warnings", "param_warnings"]
+           "param_warnings"]
 
 
 @dataclass(frozen=True)
@@ -127,28 +127,6 @@ def param_warnings(cohort: Cohort, params=None, names: dict[str, str] | None = N
 
     return [*missing_visit_warnings(cohort, params, names),
             *empty_data_warnings(cohort, params, names)]
-
-
-def data_warnings(folder: str | Path, params=None, sheet: str | None = None) -> list[Problem]:
-    """Every warning about a valid export, worded for ``params`` (the run's): what the console
-    shows before a run and the report's data section lists.
-
-    Reuses the last clean read of this process (:func:`read_cohort`, :func:`check_export`)
-    when the folder is unchanged, so the export is validated once per process.
-
-    Raises
-    ------
-    DataValidationError
-        When the export has problems (listing them, as :func:`read_cohort`).
-    """
-    key = _memo_key(folder, sheet)
-    if key is not None and key in _MEMO:
-        cohort, warnings, names = _MEMO[key]
-        return [*warnings, *param_warnings(cohort, params, names)]
-    check = check_export(folder, sheet=sheet, params=params)
-    if check.problems:
-        raise DataValidationError(format_problems(check.problems, folder=folder))
-    return check.warnings
 
 
 def _read_folder(folder: Path, codebook: Codebook, sheet: str | None):
